@@ -1,0 +1,139 @@
+// Integer arithmetic. Each operation is the x86 instruction of the same name, so when its
+// FlagsOf is used the host flags are exactly the guest's (AF and PF included).
+#include "dbt/backend/x64/emitters.h"
+
+namespace keel::x64 {
+
+using namespace Xbyak::util;
+
+namespace {
+
+using BinaryReg = void (CodeBuffer::*)(const Xbyak::Operand&, const Xbyak::Operand&);
+using BinaryImm = void (CodeBuffer::*)(const Xbyak::Operand&, uint32_t);
+
+// dst = a OP b, with b as an immediate when it fits.
+void emit_binary(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value a = inst.args[0], b = inst.args[1];
+    u8 dst = ctx.ra.use_scratch(a);
+    if (fits_imm32(b))
+        (ctx.code.*op_imm)(sized(dst, inst.type), imm32_of(b));
+    else
+        (ctx.code.*op_reg)(sized(dst, inst.type), sized(ctx.ra.use(b), inst.type));
+    ctx.ra.define(ctx.index, dst);
+}
+
+// Only the flags are wanted (x86 CMP/TEST): no result register.
+bool emit_compare_only(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
+{
+    if (ctx.value_used[ctx.index])
+        return false;
+    const ir::Inst& inst = ctx.inst();
+    ir::Value a = inst.args[0], b = inst.args[1];
+    u8 ra = ctx.ra.use(a);
+    if (fits_imm32(b))
+        (ctx.code.*op_imm)(sized(ra, inst.type), imm32_of(b));
+    else
+        (ctx.code.*op_reg)(sized(ra, inst.type), sized(ctx.ra.use(b), inst.type));
+    return true;
+}
+
+void emit_unary(EmitContext& ctx, void (CodeBuffer::*op)(const Xbyak::Operand&))
+{
+    const ir::Inst& inst = ctx.inst();
+    u8 dst = ctx.ra.use_scratch(inst.args[0]);
+    (ctx.code.*op)(sized(dst, inst.type));
+    ctx.ra.define(ctx.index, dst);
+}
+
+// ADC/SBB: the carry comes from the flags argument.
+void emit_with_carry(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value a = inst.args[0], b = inst.args[1];
+    u8 dst = ctx.ra.use_scratch(a);
+    if (fits_imm32(b)) {
+        ctx.restore_carry(inst.args[2]);
+        (ctx.code.*op_imm)(sized(dst, inst.type), imm32_of(b));
+    } else {
+        u8 rb = ctx.ra.use(b);
+        ctx.restore_carry(inst.args[2]);
+        (ctx.code.*op_reg)(sized(dst, inst.type), sized(rb, inst.type));
+    }
+    ctx.ra.define(ctx.index, dst);
+}
+
+} // namespace
+
+template<>
+void emit<ir::Opcode::Add>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    if (!ctx.flags_wanted() && inst.type == ir::Type::U64 && !ctx.ra.dies_here(inst.args[0]) && !inst.args[0].is_imm()) {
+        // Flags unused and the left operand lives on: LEA avoids the copy.
+        u8 ra = ctx.ra.use(inst.args[0]);
+        u8 dst = ctx.ra.scratch();
+        if (fits_imm32(inst.args[1]))
+            ctx.code.lea(r64(dst), ptr[r64(ra) + static_cast<i32>(imm32_of(inst.args[1]))]);
+        else
+            ctx.code.lea(r64(dst), ptr[r64(ra) + r64(ctx.ra.use(inst.args[1]))]);
+        ctx.ra.define(ctx.index, dst);
+        return;
+    }
+    emit_binary(ctx, &Xbyak::CodeGenerator::add, &Xbyak::CodeGenerator::add);
+}
+
+template<>
+void emit<ir::Opcode::Sub>(EmitContext& ctx)
+{
+    if (emit_compare_only(ctx, &Xbyak::CodeGenerator::cmp, &Xbyak::CodeGenerator::cmp))
+        return;
+    emit_binary(ctx, &Xbyak::CodeGenerator::sub, &Xbyak::CodeGenerator::sub);
+}
+
+template<>
+void emit<ir::Opcode::And>(EmitContext& ctx)
+{
+    if (emit_compare_only(ctx, &CodeBuffer::test_operands, &Xbyak::CodeGenerator::test))
+        return;
+    emit_binary(ctx, &Xbyak::CodeGenerator::and_, &Xbyak::CodeGenerator::and_);
+}
+
+template<>
+void emit<ir::Opcode::Or>(EmitContext& ctx) { emit_binary(ctx, &Xbyak::CodeGenerator::or_, &Xbyak::CodeGenerator::or_); }
+template<>
+void emit<ir::Opcode::Xor>(EmitContext& ctx) { emit_binary(ctx, &Xbyak::CodeGenerator::xor_, &Xbyak::CodeGenerator::xor_); }
+template<>
+void emit<ir::Opcode::Adc>(EmitContext& ctx) { emit_with_carry(ctx, &Xbyak::CodeGenerator::adc, &Xbyak::CodeGenerator::adc); }
+template<>
+void emit<ir::Opcode::Sbb>(EmitContext& ctx) { emit_with_carry(ctx, &Xbyak::CodeGenerator::sbb, &Xbyak::CodeGenerator::sbb); }
+template<>
+void emit<ir::Opcode::Inc>(EmitContext& ctx) { emit_unary(ctx, &Xbyak::CodeGenerator::inc); }
+template<>
+void emit<ir::Opcode::Dec>(EmitContext& ctx) { emit_unary(ctx, &Xbyak::CodeGenerator::dec); }
+template<>
+void emit<ir::Opcode::Neg>(EmitContext& ctx) { emit_unary(ctx, &Xbyak::CodeGenerator::neg); }
+template<>
+void emit<ir::Opcode::Not>(EmitContext& ctx) { emit_unary(ctx, &Xbyak::CodeGenerator::not_); }
+
+template<>
+void emit<ir::Opcode::Mul>(EmitContext& ctx)
+{
+    // IMUL r, r/m[, imm] (no 8-bit form: the x86 frontend never asks for one).
+    const ir::Inst& inst = ctx.inst();
+    VERIFY(inst.type != ir::Type::U8 && inst.type != ir::Type::U1);
+    ir::Value a = inst.args[0], b = inst.args[1];
+    if (fits_imm32(b)) {
+        u8 ra = ctx.ra.use(a);
+        u8 dst = ctx.ra.scratch();
+        ctx.code.imul(sized(dst, inst.type), sized(ra, inst.type), static_cast<int>(imm32_of(b)));
+        ctx.ra.define(ctx.index, dst);
+        return;
+    }
+    u8 dst = ctx.ra.use_scratch(a);
+    ctx.code.imul(sized(dst, inst.type), sized(ctx.ra.use(b), inst.type));
+    ctx.ra.define(ctx.index, dst);
+}
+
+} // namespace keel::x64

@@ -1,0 +1,103 @@
+#pragma once
+// State shared by the per-opcode emitters while one block is emitted.
+#include "dbt/backend/x64/reg_alloc.h"
+#include "dbt/cache/translated_block.h"
+#include "dbt/engine/cpu_context.h"
+#include "dbt/ir/flags.h"
+
+namespace keel::x64 {
+
+struct Thunks {
+    const u8* entry;            // u32 entry(CpuContext*, const void* code)
+    const u8* exit;             // EAX = RunExit; restores the host state and returns
+    const u8* lookup;           // pc is set: jump through the lookup cache or exit LookupMiss
+};
+
+// An out-of-line path, emitted after the block's terminal.
+struct ColdPath {
+    enum class Kind : u8 { Load, Store, Divide };
+    Kind kind;
+    u8 size;              // access size in bytes (Load/Store), operand size (Divide)
+    bool is_signed;       // Divide
+    u8 addr_reg;          // Load/Store: register holding the virtual address
+    i8 value_reg;         // Store: register holding the value (-1: immediate)
+    u8 result_reg;        // Load: destination; Divide: quotient
+    u64 value_imm;        // Store: immediate value
+    u8 hi_reg, lo_reg, divisor_reg; // Divide operands (all registers)
+    u32 info;             // mem_info
+    u64 guest_pc;
+    u8* entry_site;       // rel32 of the hot path's jump into this path
+    const u8* resume;     // hot-path address to continue at
+};
+
+struct EmitContext {
+    CodeBuffer& code;
+    RegAlloc& ra;
+    const ir::Block& block;
+    TranslatedBlock& tb;
+    const Thunks& thunks;
+    Vector<ColdPath>& cold;
+    Vector<u8*>& helper_exit_sites; // rel32 sites jumping to the block's helper-exit stub
+    Vector<u8>& lazy_cond;          // per instruction: 1 if a TestCond is fused into its user
+    Vector<u8>& value_used;         // per instruction: result used by other than its pseudo-ops
+    u32 mmu_index;                  // softMMU index for the block's data accesses
+    u32 index = 0;                  // instruction being emitted
+    i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1
+    i32 flags_after = -1;           // what host EFLAGS hold after this instruction
+
+    const ir::Inst& inst() const { return block.insts[index]; }
+    u64 guest_pc() const { return block.guest_insns.is_empty() ? block.pc : block.guest_insns[inst().guest_insn].pc; }
+
+    // Index of the live pseudo-op `op` that follows instruction `producer`, or -1.
+    i32 find_pseudo(u32 producer, ir::Opcode op) const;
+    // True when the instruction after the current one is a used FlagsOf of it.
+    bool flags_wanted() const { return find_pseudo(index, ir::Opcode::FlagsOf) >= 0; }
+
+    // Puts the Flags value `flags` into host EFLAGS (MOV + ADD AL,0x7F + SAHF; RAX clobbered).
+    void restore_host_flags(ir::Value flags);
+    // Puts the CF of `flags` into host CF (BT).
+    void restore_carry(ir::Value flags);
+    // For a fused TestCond: make host EFLAGS hold its flags; returns the x86 condition.
+    u8 fused_condition(ir::Value test_cond);
+    // Stores the current guest instruction's pc into the context (before helper calls).
+    void store_guest_pc(u64 pc);
+    // Jump to the block's helper-exit stub when `condition` holds (rel32, bound later).
+    void jump_to_helper_exit(u8 condition);
+};
+
+// Operand of width `type` for register r.
+inline Xbyak::Reg sized(u8 r, ir::Type type)
+{
+    switch (type) {
+    case ir::Type::U1:
+    case ir::Type::U8: return r8(r);
+    case ir::Type::U16: return r16(r);
+    case ir::Type::U32: return r32(r);
+    default: return r64(r);
+    }
+}
+// Operand width for 32-bit-or-wider arithmetic on narrow types (CMOV has no 8-bit form).
+inline Xbyak::Reg at_least_32(u8 r, ir::Type type) { return type == ir::Type::U64 ? static_cast<Xbyak::Reg>(r64(r)) : static_cast<Xbyak::Reg>(r32(r)); }
+
+// Fits an x86 sign-extended imm32 for an operation of `type`.
+inline bool fits_imm32(ir::Value v)
+{
+    if (!v.is_imm())
+        return false;
+    if (v.type() != ir::Type::U64)
+        return true;
+    i64 s = static_cast<i64>(v.imm_value());
+    return s == static_cast<i32>(s);
+}
+
+// An immediate as xbyak's imm32 parameter: sign-extended from its width (so 16-bit 0xFFFF
+// encodes as imm8 -1), except booleans.
+inline u32 imm32_of(ir::Value v) { return v.type() == ir::Type::U1 ? static_cast<u32>(v.imm_value()) : static_cast<u32>(v.imm_signed()); }
+inline u64 imm64_of(ir::Value v) { return v.type() == ir::Type::U1 ? v.imm_value() : static_cast<u64>(v.imm_signed()); }
+
+// x86 condition nibbles used by the emitters.
+namespace cc {
+constexpr u8 O = 0, NO = 1, B = 2, AE = 3, E = 4, NE = 5, BE = 6, A = 7, S = 8, NS = 9, P = 10, NP = 11, L = 12, GE = 13, LE = 14, G = 15;
+}
+
+} // namespace keel::x64

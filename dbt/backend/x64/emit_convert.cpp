@@ -1,0 +1,120 @@
+// Conversions, conditions and selection.
+#include "dbt/backend/x64/emitters.h"
+
+namespace keel::x64 {
+
+using namespace Xbyak::util;
+
+template<>
+void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value src = inst.args[0];
+    u8 dst = ctx.ra.use_scratch(src);
+    switch (src.type()) {
+    case ir::Type::U1:
+    case ir::Type::U8: ctx.code.movzx(r32(dst), r8(dst)); break;
+    case ir::Type::U16: ctx.code.movzx(r32(dst), r16(dst)); break;
+    default: ctx.code.mov(r32(dst), r32(dst)); break; // a 32-bit write clears bits 63..32
+    }
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::SignExtend>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value src = inst.args[0];
+    u8 dst = ctx.ra.use_scratch(src);
+    auto wide = at_least_32(dst, inst.type);
+    switch (src.type()) {
+    case ir::Type::U1:
+        ctx.code.movzx(r32(dst), r8(dst));
+        ctx.code.neg(wide);
+        break;
+    case ir::Type::U8: ctx.code.movsx(wide, r8(dst)); break;
+    case ir::Type::U16: ctx.code.movsx(wide, r16(dst)); break;
+    default: ctx.code.movsxd(r64(dst), r32(dst)); break;
+    }
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::Truncate>(EmitContext& ctx)
+{
+    // Registers hold values with undefined upper bits, so truncation is free unless the
+    // source lives on (then it is a copy) or the target is a boolean.
+    const ir::Inst& inst = ctx.inst();
+    u8 dst = ctx.ra.use_scratch(inst.args[0]);
+    if (inst.type == ir::Type::U1)
+        ctx.code.and_(r32(dst), 1);
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::TestCond>(EmitContext& ctx)
+{
+    if (ctx.lazy_cond[ctx.index])
+        return; // fused into its user (a branch or a select), which evaluates it there
+    const ir::Inst& inst = ctx.inst();
+    ctx.restore_host_flags(inst.args[1]);
+    if (inst.args[1].is_inst())
+        ctx.flags_after = static_cast<i32>(inst.args[1].index());
+    u8 dst = ctx.ra.scratch();
+    ctx.code.setcc(static_cast<u8>(inst.args[0].imm_value()), r8(dst));
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::Select>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value cond = inst.args[0];
+    u8 dst = ctx.ra.use_scratch(inst.args[2]);
+    u8 a = ctx.ra.use(inst.args[1]);
+    u8 condition;
+    if (cond.is_inst() && ctx.lazy_cond[cond.index()]) {
+        condition = ctx.fused_condition(cond);
+        ctx.flags_after = static_cast<i32>(ctx.block.at(cond).args[1].index());
+    } else {
+        u8 c = ctx.ra.use(cond);
+        ctx.code.test(r8(c), r8(c));
+        condition = cc::NE;
+    }
+    ctx.code.cmovcc(condition, at_least_32(dst, inst.type), at_least_32(a, inst.type));
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::Equal>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value a = inst.args[0], b = inst.args[1];
+    u8 ra = ctx.ra.use(a);
+    if (fits_imm32(b))
+        ctx.code.cmp(sized(ra, a.type()), imm32_of(b));
+    else
+        ctx.code.cmp(sized(ra, a.type()), sized(ctx.ra.use(b), a.type()));
+    u8 dst = ctx.ra.scratch();
+    ctx.code.sete(r8(dst));
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::FlagsToInt>(EmitContext& ctx)
+{
+    u8 dst = ctx.ra.use_scratch(ctx.inst().args[0]);
+    ctx.code.and_(r32(dst), ir::flag::All);
+    ctx.ra.define(ctx.index, dst);
+}
+
+template<>
+void emit<ir::Opcode::IntToFlags>(EmitContext& ctx)
+{
+    // Keep only the six flags: restore_host_flags() relies on bits 7..1 being clear.
+    u8 dst = ctx.ra.use_scratch(ctx.inst().args[0]);
+    ctx.code.and_(r32(dst), ir::flag::All);
+    ctx.ra.define(ctx.index, dst);
+}
+
+} // namespace keel::x64

@@ -1,0 +1,34 @@
+// Pseudo-operations: their values are produced together with the operation they follow.
+#include "dbt/backend/x64/emitters.h"
+
+namespace keel::x64 {
+
+using namespace Xbyak::util;
+
+template<>
+void emit<ir::Opcode::Identity>(EmitContext&)
+{
+    // Forwarders are skipped by the block emitter; nothing to do.
+}
+
+template<>
+void emit<ir::Opcode::FlagsOf>(EmitContext& ctx)
+{
+    // Capture the status flags the previous host instruction produced: LAHF gives
+    // SF ZF AF PF CF in AH, SETO gives OF in AL; neither changes the flags, so host
+    // EFLAGS still hold this value afterwards.
+    ctx.code.lahf();
+    ctx.code.seto(al);
+    u8 dst = ctx.ra.scratch();
+    ctx.code.movzx(r32(dst), ax);
+    ctx.ra.define(ctx.index, dst);
+    ctx.flags_after = static_cast<i32>(ctx.index);
+}
+
+template<>
+void emit<ir::Opcode::SecondOf>(EmitContext&)
+{
+    // Defined by the producer's emitter (high half in RDX, remainder in RDX, ...).
+}
+
+} // namespace keel::x64

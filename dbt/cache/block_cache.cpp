@@ -1,0 +1,240 @@
+#include "dbt/cache/block_cache.h"
+#include "dbt/backend/x64/patch.h"
+#include "dbt/base/log.h"
+#include "dbt/base/string.h"
+#include "dbt/mmu/mmu.h"
+
+namespace keel {
+namespace {
+constexpr u32 chunk_blocks = 1024;
+
+u32 hash_key(u64 physical_pc, u32 mode)
+{
+    u64 h = (physical_pc ^ (u64(mode) << 48)) * 0x9E3779B97F4A7C15ull;
+    return static_cast<u32>(h >> 48);
+}
+} // namespace
+
+BlockCache::BlockCache(CpuContext& ctx) : m_ctx(ctx)
+{
+    m_buckets = new TranslatedBlock*[bucket_count]();
+    clear_jump_cache();
+}
+
+BlockCache::~BlockCache()
+{
+    for (TranslatedBlock* chunk : m_chunks)
+        delete[] chunk;
+    delete[] m_buckets;
+}
+
+TranslatedBlock* BlockCache::lookup(u64 physical_pc, u64 pc, u32 mode) const
+{
+    // The virtual pc is part of the key: a block embeds guest virtual addresses (return
+    // addresses, RIP-relative operands), so an alias of the same physical code at another
+    // virtual address needs its own translation.
+    for (TranslatedBlock* b = m_buckets[hash_key(physical_pc, mode) & (bucket_count - 1)]; b; b = b->hash_next) {
+        if (b->physical_pc == physical_pc && b->mode == mode && b->pc == pc)
+            return b;
+    }
+    return nullptr;
+}
+
+TranslatedBlock* BlockCache::allocate()
+{
+    u32 chunk = m_used / chunk_blocks;
+    if (chunk == m_chunks.size())
+        m_chunks.append(new TranslatedBlock[chunk_blocks]);
+    TranslatedBlock* b = &m_chunks[chunk][m_used % chunk_blocks];
+    ++m_used;
+    *b = TranslatedBlock {};
+    return b;
+}
+
+void BlockCache::insert(TranslatedBlock* block)
+{
+    block->valid = true;
+    ++m_stats.translated;
+    if (!block->cached)
+        return;
+    ++m_stats.live_blocks;
+    TranslatedBlock*& head = m_buckets[hash_key(block->physical_pc, block->mode) & (bucket_count - 1)];
+    block->hash_next = head;
+    head = block;
+
+    // Register the code bytes on their page(s); the first block on a page write-protects
+    // it in the TLB so guest stores to it reach code_written().
+    u64 start = block->physical_pc;
+    u64 remaining = block->guest_size ? block->guest_size : 1;
+    for (u8 i = 0; i < block->page_count; ++i) {
+        u64 page = block->physical_pages[i];
+        u64 offset = i == 0 ? start - page : 0;
+        u64 bytes = guest_page_size - offset < remaining ? guest_page_size - offset : remaining;
+        remaining -= bytes;
+        PageInfo* info = m_pages.find_or_create(page);
+        bool first = info->blocks.is_empty();
+        info->blocks.append(block);
+        info->code_chunks |= chunk_mask(offset, bytes);
+        if (first && m_mmu)
+            m_mmu->protect_code_page(m_ctx, page);
+    }
+}
+
+void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
+{
+    if (exit->linked == target || !exit->chainable || !target->valid || !exit->owner->valid)
+        return;
+    if (exit->linked)
+        return; // already chained elsewhere; keep the first link
+    if (!x64::patch_jump(exit->patch_site, target->code))
+        return; // out of rel32 range: stays unchained
+    exit->linked = target;
+    exit->next_incoming = target->incoming;
+    target->incoming = exit;
+    ++m_stats.chained;
+    KEEL_LOG(Cache, "cache: chain 0x%llx -> 0x%llx\n", (unsigned long long)exit->owner->pc, (unsigned long long)target->pc);
+}
+
+void BlockCache::unlink_incoming(TranslatedBlock* block)
+{
+    for (ExitSlot* e = block->incoming; e;) {
+        ExitSlot* next = e->next_incoming;
+        x64::patch_jump(e->patch_site, e->stub);
+        e->linked = nullptr;
+        e->next_incoming = nullptr;
+        ++m_stats.unchained;
+        e = next;
+    }
+    block->incoming = nullptr;
+}
+
+void BlockCache::unlink_outgoing(TranslatedBlock* block)
+{
+    for (u8 i = 0; i < block->exit_count; ++i) {
+        ExitSlot* e = &block->exits[i];
+        TranslatedBlock* target = e->linked;
+        if (!target)
+            continue;
+        for (ExitSlot** p = &target->incoming; *p; p = &(*p)->next_incoming) {
+            if (*p == e) {
+                *p = e->next_incoming;
+                break;
+            }
+        }
+        x64::patch_jump(e->patch_site, e->stub);
+        e->linked = nullptr;
+        e->next_incoming = nullptr;
+    }
+}
+
+void BlockCache::remove_from_hash(TranslatedBlock* block)
+{
+    for (TranslatedBlock** p = &m_buckets[hash_key(block->physical_pc, block->mode) & (bucket_count - 1)]; *p; p = &(*p)->hash_next) {
+        if (*p == block) {
+            *p = block->hash_next;
+            return;
+        }
+    }
+}
+
+void BlockCache::invalidate(TranslatedBlock* block)
+{
+    if (!block->valid)
+        return;
+    // The block's code stays in place until the next flush: it may be running right now
+    // (a store inside it hit its own page); nothing can enter it any more.
+    block->valid = false;
+    ++m_stats.invalidated;
+    if (!block->cached)
+        return;
+    --m_stats.live_blocks;
+    remove_from_hash(block);
+    unlink_incoming(block);
+    unlink_outgoing(block);
+    JumpCacheEntry& jc = m_ctx.jump_cache[jump_cache_index(block->linear_pc)];
+    if (jc.code == block->code)
+        jc = { ~0ull, m_empty_jump_target };
+    for (u8 i = 0; i < block->page_count; ++i) {
+        PageInfo* info = m_pages.find(block->physical_pages[i]);
+        if (!info)
+            continue;
+        for (usize k = 0; k < info->blocks.size(); ++k) {
+            if (info->blocks[k] == block) {
+                info->blocks.remove_unordered(k);
+                break;
+            }
+        }
+    }
+    KEEL_LOG(Cache, "cache: invalidate block 0x%llx (phys 0x%llx)\n", (unsigned long long)block->pc, (unsigned long long)block->physical_pc);
+}
+
+void BlockCache::flush()
+{
+    for (u32 i = 0; i < bucket_count; ++i)
+        m_buckets[i] = nullptr;
+    m_pages.clear();
+    m_used = 0;
+    m_stats.live_blocks = 0;
+    ++m_stats.flushes;
+    clear_jump_cache();
+    KEEL_LOG(Cache, "cache: flush\n");
+}
+
+void BlockCache::remember_jump_target(TranslatedBlock* block)
+{
+    m_ctx.jump_cache[jump_cache_index(block->linear_pc)] = { block->linear_pc, block->code };
+}
+
+void BlockCache::clear_jump_cache()
+{
+    for (JumpCacheEntry& e : m_ctx.jump_cache)
+        e = { ~0ull, m_empty_jump_target };
+}
+
+bool BlockCache::page_has_code(u64 physical_page)
+{
+    PageInfo* info = m_pages.find(physical_page & guest_page_mask);
+    return info && !info->blocks.is_empty();
+}
+
+bool BlockCache::code_written(CpuContext& ctx, u64 paddr, u64 size)
+{
+    u64 page = paddr & guest_page_mask;
+    PageInfo* info = m_pages.find(page);
+    if (!info || !(info->code_chunks & chunk_mask(paddr - page, size)))
+        return false;
+    auto* current = reinterpret_cast<TranslatedBlock*>(ctx.hot.current_block);
+    bool hit_current = false;
+    // Invalidate every block whose bytes overlap the write; rebuild the chunk map from
+    // the blocks that remain.
+    for (usize k = 0; k < info->blocks.size();) {
+        TranslatedBlock* b = info->blocks[k];
+        u64 b_start = b->physical_pc, b_end = b->physical_pc + (b->guest_size ? b->guest_size : 1);
+        bool overlaps;
+        if (b->page_count == 1 || b->physical_pages[0] == page)
+            overlaps = paddr < b_end && b_start < paddr + size;
+        else // second page of a straddling block: its bytes there start at the page start
+            overlaps = paddr < page + (b_end - b->physical_pages[0] - guest_page_size);
+        if (overlaps) {
+            hit_current |= b == current;
+            invalidate(b); // removes it from info->blocks (swap with last)
+        } else {
+            ++k;
+        }
+    }
+    if (hit_current)
+        ctx.smc_hit = 1;
+    info->code_chunks = 0;
+    for (TranslatedBlock* b : info->blocks) {
+        if (b->physical_pages[0] == page) {
+            u64 off = b->physical_pc - page;
+            u64 len = b->guest_size ? b->guest_size : 1;
+            info->code_chunks |= chunk_mask(off, off + len > guest_page_size ? guest_page_size - off : len);
+        } else {
+            info->code_chunks |= chunk_mask(0, b->physical_pc + b->guest_size - b->physical_pages[0] - guest_page_size);
+        }
+    }
+    return hit_current;
+}
+
+} // namespace keel

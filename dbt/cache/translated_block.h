@@ -1,0 +1,40 @@
+#pragma once
+// What the translation cache knows about one translated block.
+#include "dbt/base/types.h"
+
+namespace keel {
+
+struct TranslatedBlock;
+
+// A direct exit of a block to a constant guest pc. Its jump can be patched to enter the
+// target block directly (chaining); `stub` is where it jumps while unchained.
+struct ExitSlot {
+    TranslatedBlock* owner;
+    u64 target_pc;            // guest pc (not linear) the exit continues at
+    u8* patch_site;           // the rel32 field of the exit's jmp/jcc
+    u8* stub;                 // unchained destination
+    TranslatedBlock* linked;  // block it is chained to, or null
+    ExitSlot* next_incoming;  // next exit chained to the same block
+    bool chainable;           // same guest page as the block start (see docs/translation-cache.md)
+};
+
+struct TranslatedBlock {
+    u64 pc;                   // guest virtual pc of the first instruction
+    u64 linear_pc;            // pc + code base when translated (lookup-cache key)
+    u64 physical_pc;          // block key, with mode
+    u32 mode;
+    u32 guest_size;           // bytes of guest code
+    u64 physical_pages[2];    // guest-physical pages the code came from
+    u8 page_count;
+    u8 exit_count;
+    bool valid;
+    bool cached;              // false for one-off blocks (SMC restart) that nothing can find
+    u32 guest_insn_count;
+    u8* code;                 // host code entry
+    u32 code_size;
+    ExitSlot exits[2];
+    ExitSlot* incoming;       // exits of other blocks chained to this one
+    TranslatedBlock* hash_next;
+};
+
+} // namespace keel

@@ -1,0 +1,268 @@
+#include "dbt/engine/engine.h"
+#include "dbt/backend/x64/backend.h"
+#include "dbt/base/log.h"
+#include "dbt/base/string.h"
+#include "dbt/engine/engine_code_fetcher.h"
+
+namespace keel {
+
+Engine::Engine(HostServices& host, Arch& arch, const EngineConfig& config)
+    : m_host(host), m_arch(arch), m_config(config)
+{
+}
+
+Engine::~Engine()
+{
+    delete m_backend;
+    delete m_mmu;
+    delete m_blocks;
+    if (m_ram)
+        m_host.free_guest_memory(m_ram, m_config.ram_size);
+    if (m_ctx) {
+        m_ctx->~CpuContext();
+        ::operator delete(m_ctx, std::align_val_t(64));
+    }
+}
+
+Result<Engine*> Engine::create(HostServices& host, Arch& arch, const EngineConfig& config)
+{
+    auto* engine = new Engine(host, arch, config);
+    auto result = engine->initialize();
+    if (result.is_error()) {
+        delete engine;
+        return result.release_error();
+    }
+    return engine;
+}
+
+Result<void> Engine::initialize()
+{
+    if (m_config.ram_size == 0 || (m_config.ram_size & (guest_page_size - 1)))
+        return Error::formatted("guest RAM size 0x%llx is not a whole number of pages", (unsigned long long)m_config.ram_size);
+    m_ctx = new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext();
+    m_ctx->engine = this;
+    m_ctx->arch_plugin = &m_arch;
+
+    m_ram = m_host.allocate_guest_memory(m_config.ram_size);
+    if (!m_ram)
+        return Error::formatted("cannot allocate %llu MiB of guest RAM", (unsigned long long)(m_config.ram_size / MiB));
+    TRY(m_memory.add_ram(0, m_config.ram_size, m_ram, "ram"));
+
+    m_blocks = new BlockCache(*m_ctx);
+    m_mmu = new Mmu(m_memory, m_arch, *m_blocks);
+    m_blocks->set_mmu(m_mmu);
+    m_backend = TRY(x64::Backend::create(m_host.code_region()));
+    m_blocks->set_empty_jump_target(m_backend->lookup_miss());
+    m_mmu->flush_all(*m_ctx);
+    m_arch.reset(*m_ctx);
+    return {};
+}
+
+void Engine::request_shutdown(int exit_code)
+{
+    m_shutdown = true;
+    m_exit_code = exit_code;
+    request_exit();
+}
+
+void Engine::flush_tlb()
+{
+    m_mmu->flush_all(*m_ctx);
+    m_blocks->clear_jump_cache();
+}
+
+void Engine::flush_tlb_page(u64 vaddr)
+{
+    m_mmu->flush_page(*m_ctx, vaddr);
+    m_blocks->clear_jump_cache();
+}
+
+void Engine::mode_changed() { m_blocks->clear_jump_cache(); }
+
+void Engine::flush_translations()
+{
+    m_blocks->flush();
+    m_backend->flush();
+    ++m_stats.code_flushes;
+}
+
+bool Engine::block_mapping_holds(const TranslatedBlock* block, u64 linear_pc)
+{
+    if (block->page_count < 2)
+        return true;
+    // A block that runs into a second page is only valid while that page maps to the
+    // same physical page as when it was translated.
+    Translation t;
+    u64 second = (linear_pc & guest_page_mask) + guest_page_size;
+    u32 mmu_index = m_arch.fetch_mmu_index(block->mode);
+    return m_arch.translate(*m_ctx, second, Access::Execute, mmu_index, access_flag::probe, t) && t.physical_page == block->physical_pages[1];
+}
+
+void Engine::log_block(const ir::Block& block, const char* stage)
+{
+    StringBuilder out;
+    out.append("%s:\n", stage);
+    ir::print_block(out, block, m_arch.state_namer());
+    log::write(out.c_str(), out.length());
+}
+
+TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step)
+{
+    u32 mode = m_ctx->hot.mode;
+    EngineCodeFetcher fetcher(*this, *m_ctx, m_arch.fetch_mmu_index(mode));
+    m_ir.clear();
+    m_ir.pc = pc;
+    m_ir.mode = mode;
+    ir::Builder builder(m_ir);
+    TranslationRequest request { pc, linear_pc, mode, single_step ? 1u : m_config.max_block_instructions, &fetcher };
+    if (!m_arch.translate_block(request, builder))
+        return nullptr;
+
+    if (log::enabled(log::InAsm)) {
+        StringBuilder out;
+        out.append("IN: 0x%llx\n", (unsigned long long)pc);
+        u8 bytes[4096];
+        usize n = fetcher.copy_fetched(bytes, sizeof(bytes));
+        m_arch.disassemble(bytes, n < m_ir.guest_size() ? n : m_ir.guest_size(), pc, mode, out);
+        log::write(out.c_str(), out.length());
+    }
+    if (log::enabled(log::Op))
+        log_block(m_ir, "OP");
+    ir::optimize(m_ir, { m_config.verify_ir, m_config.optimize });
+    if (log::enabled(log::OpOpt))
+        log_block(m_ir, "OP after optimization");
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        TranslatedBlock* tb = m_blocks->allocate();
+        tb->pc = pc;
+        tb->linear_pc = linear_pc;
+        tb->physical_pc = physical_pc;
+        tb->mode = mode;
+        tb->guest_size = static_cast<u32>(m_ir.guest_size());
+        tb->guest_insn_count = static_cast<u32>(m_ir.guest_insns.size());
+        tb->page_count = fetcher.page_count();
+        for (u8 i = 0; i < tb->page_count; ++i)
+            tb->physical_pages[i] = fetcher.physical_page(i);
+        if (tb->page_count == 0) {
+            tb->page_count = 1;
+            tb->physical_pages[0] = physical_pc & guest_page_mask;
+        }
+        tb->cached = !single_step;
+        x64::CompileOptions options { !log::enabled(log::NoChain) };
+        if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
+            m_blocks->insert(tb);
+            ++m_stats.translations;
+            m_stats.guest_instructions_translated += tb->guest_insn_count;
+            m_stats.guest_bytes_translated += tb->guest_size;
+            m_stats.host_code_bytes += tb->code_size;
+            if (log::enabled(log::OutAsm)) {
+                StringBuilder out;
+                out.append("OUT: [size=%u]\n", tb->code_size);
+                m_backend->disassemble(tb->code, tb->code_size, out);
+                log::write(out.c_str(), out.length());
+            }
+            return tb;
+        }
+        // The translation cache is full: start it over (QEMU's tb_flush) and retry once.
+        KEEL_LOG(Cache, "cache: translation cache full (%zu bytes used), flushing\n", m_backend->used_bytes());
+        flush_translations();
+    }
+    PANIC("a single block does not fit in an empty translation cache");
+}
+
+TranslatedBlock* Engine::find_or_translate(bool single_step)
+{
+    u64 pc = m_ctx->hot.pc;
+    u64 linear = pc + m_ctx->hot.code_base;
+    u32 mode = m_ctx->hot.mode;
+    u64 physical;
+    if (!m_mmu->translate_code(*m_ctx, linear, m_arch.fetch_mmu_index(mode), physical))
+        return nullptr; // the fetch raised a guest exception
+    if (!single_step) {
+        TranslatedBlock* tb = m_blocks->lookup(physical, pc, mode);
+        if (tb && block_mapping_holds(tb, linear))
+            return tb;
+        if (tb)
+            m_blocks->invalidate(tb);
+    }
+    return translate(pc, linear, physical, single_step);
+}
+
+RunResult Engine::run(bool stop_on_halt)
+{
+    RunResult result {};
+    ExitSlot* pending_link = nullptr;
+    u64 pending_generation = 0;
+    bool halted = false;
+    for (;;) {
+        if (m_shutdown) {
+            result.kind = RunResult::Kind::Shutdown;
+            result.exit_code = m_exit_code;
+            m_shutdown = false;
+            return result;
+        }
+        m_ctx->hot.exit_request = 0;
+        if (m_arch.has_pending_event(*m_ctx)) {
+            pending_link = nullptr;
+            if (m_arch.deliver_pending_event(*m_ctx) == DeliveryResult::Shutdown) {
+                result.kind = RunResult::Kind::TripleFault;
+                format(result.message, sizeof(result.message), "triple fault");
+                return result;
+            }
+            halted = false;
+        }
+        if (halted) {
+            if (!m_arch.can_wake_from_halt(*m_ctx)) {
+                result.kind = stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
+                format(result.message, sizeof(result.message), "the guest halted with nothing that could wake it (pc 0x%llx)",
+                    (unsigned long long)m_ctx->hot.pc);
+                return result;
+            }
+            halted = false;
+            continue;
+        }
+
+        bool single_step = m_ctx->smc_single_step != 0;
+        m_ctx->smc_single_step = 0;
+        u64 flushes_before = m_stats.code_flushes;
+        TranslatedBlock* tb = find_or_translate(single_step);
+        if (m_stats.code_flushes != flushes_before)
+            pending_link = nullptr; // the exit it named is gone with the flush
+        if (!tb) {
+            if (m_arch.has_pending_event(*m_ctx))
+                continue;
+            result.kind = RunResult::Kind::Unsupported;
+            format(result.message, sizeof(result.message), "%s", m_arch.unsupported_reason(m_ctx->hot.mode));
+            return result;
+        }
+        if (pending_link && pending_generation == m_stats.code_flushes && tb->cached)
+            m_blocks->link(pending_link, tb);
+        pending_link = nullptr;
+        if (tb->cached)
+            m_blocks->remember_jump_target(tb);
+
+        ++m_stats.dispatches;
+        if (log::enabled(log::Cpu)) {
+            StringBuilder out;
+            m_arch.dump_state(*m_ctx, out);
+            log::write(out.c_str(), out.length());
+        }
+        KEEL_LOG(Exec, "exec: block 0x%llx (host %p)\n", (unsigned long long)tb->pc, tb->code);
+        RunExit exit = m_backend->run(*m_ctx, tb->code);
+        switch (exit) {
+        case RunExit::Chain:
+            if (!log::enabled(log::NoChain)) {
+                pending_link = reinterpret_cast<ExitSlot*>(m_ctx->hot.exit_slot);
+                pending_generation = m_stats.code_flushes;
+            }
+            break;
+        case RunExit::Halt:
+            halted = true;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+} // namespace keel

@@ -1,0 +1,108 @@
+#pragma once
+// The engine: owns the guest's CPU context, memory, I/O bus and translation cache, and
+// runs the dispatch loop (look up or translate a block, run it, handle why it stopped).
+#include "dbt/base/result.h"
+#include "dbt/cache/block_cache.h"
+#include "dbt/engine/host_services.h"
+#include "dbt/engine/io_bus.h"
+#include "dbt/ir/block.h"
+#include "dbt/ir/passes/passes.h"
+#include "dbt/mmu/mmu.h"
+#include "dbt/plugin/arch.h"
+
+namespace keel {
+
+namespace x64 {
+class Backend;
+}
+
+struct EngineConfig {
+    u64 ram_size = 256 * MiB;
+    u32 max_block_instructions = 64;
+    bool verify_ir = false;  // run the IR verifier after every pass
+    bool optimize = true;
+};
+
+// How a run ended.
+struct RunResult {
+    enum class Kind {
+        Shutdown,      // a device ended the run (debug exit); exit_code is the status
+        TripleFault,   // the guest shut the CPU down
+        HaltedForever, // HLT with nothing that could wake the CPU
+        Unsupported,   // the guest needs something keel cannot do yet; message says what
+        Stopped,       // stop_after_halt: the guest halted (tests)
+    };
+    Kind kind;
+    int exit_code;
+    char message[160];
+};
+
+struct EngineStats {
+    u64 dispatches = 0;
+    u64 translations = 0;
+    u64 guest_instructions_translated = 0;
+    u64 guest_bytes_translated = 0;
+    u64 code_flushes = 0;
+    u64 host_code_bytes = 0;
+};
+
+class Engine {
+public:
+    static Result<Engine*> create(HostServices& host, Arch& arch, const EngineConfig& config);
+    ~Engine();
+
+    CpuContext& context() { return *m_ctx; }
+    PhysicalMemory& memory() { return m_memory; }
+    Mmu& mmu() { return *m_mmu; }
+    IoBus& io() { return m_io; }
+    BlockCache& blocks() { return *m_blocks; }
+    Arch& arch() { return m_arch; }
+    HostServices& host() { return m_host; }
+    u8* ram() { return m_ram; }
+    u64 ram_size() const { return m_config.ram_size; }
+    const EngineStats& stats() const { return m_stats; }
+    x64::Backend& backend() { return *m_backend; }
+
+    // Runs the guest until it shuts down, triple-faults, halts for good, or needs
+    // something unsupported. With stop_on_halt, HLT ends the run (Kind::Stopped).
+    RunResult run(bool stop_on_halt = false);
+
+    // Devices end the run (debug exit) with a process exit status.
+    void request_shutdown(int exit_code);
+    // Makes running code return to the dispatcher at the next block boundary.
+    void request_exit() { m_ctx->hot.exit_request = 1; }
+
+    // Called by the architecture when paging structures or modes change.
+    void flush_tlb();
+    void flush_tlb_page(u64 vaddr);
+    void mode_changed();
+    // Drops every translation (e.g. tests; a full cache does this itself).
+    void flush_translations();
+
+private:
+    Engine(HostServices& host, Arch& arch, const EngineConfig& config);
+    Result<void> initialize();
+    // Finds the block for the current pc, translating it if needed; null when fetching
+    // the code raised a guest exception.
+    TranslatedBlock* find_or_translate(bool single_step);
+    TranslatedBlock* translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step);
+    bool block_mapping_holds(const TranslatedBlock* block, u64 linear_pc);
+    void log_block(const ir::Block& block, const char* stage);
+
+    HostServices& m_host;
+    Arch& m_arch;
+    EngineConfig m_config;
+    CpuContext* m_ctx = nullptr;
+    u8* m_ram = nullptr;
+    PhysicalMemory m_memory;
+    IoBus m_io;
+    BlockCache* m_blocks = nullptr;
+    Mmu* m_mmu = nullptr;
+    x64::Backend* m_backend = nullptr;
+    ir::Block m_ir;
+    EngineStats m_stats;
+    bool m_shutdown = false;
+    int m_exit_code = 0;
+};
+
+} // namespace keel

@@ -1,0 +1,81 @@
+#pragma once
+// A linear IR block: instructions in order, then exactly one terminal.
+#include "dbt/base/vector.h"
+#include "dbt/ir/inst.h"
+
+namespace keel::ir {
+
+// Why a block hands control back to the engine's dispatcher (Terminal::Exit).
+enum class ExitReason : u8 {
+    Dispatch,   // state changed in a way that needs a fresh lookup (mode, paging, IF, ...)
+    Halt,       // the guest executed HLT; pc is the next instruction
+};
+
+enum class TerminalKind : u8 {
+    None,         // not yet set (invalid in a finished block)
+    Jump,         // continue at the constant `target` (chainable)
+    Branch,       // `value` (U1) ? target : target_false (both chainable)
+    JumpIndirect, // continue at the computed `value` (U64), through the lookup cache
+    Exit,         // return to the dispatcher; pc = target if has_target, else already set
+};
+
+struct Terminal {
+    TerminalKind kind = TerminalKind::None;
+    ExitReason reason = ExitReason::Dispatch;
+    bool has_target = false;
+    Value value;
+    u64 target = 0;
+    u64 target_false = 0;
+};
+
+struct GuestInsn {
+    u64 pc;       // guest virtual address of the instruction
+    u8 length;
+};
+
+class Block {
+public:
+    u64 pc = 0;          // guest virtual address of the first instruction
+    u32 mode = 0;        // the architecture's mode bits the block was translated for
+    u32 mmu_index = 0;   // softMMU index for the block's data accesses (set by the frontend)
+    Vector<Inst> insts;
+    Vector<GuestInsn> guest_insns;
+    Terminal terminal;
+
+    void clear()
+    {
+        insts.clear();
+        guest_insns.clear();
+        terminal = Terminal {};
+    }
+
+    Inst& at(Value v) { return insts[v.index()]; }
+    const Inst& at(Value v) const { return insts[v.index()]; }
+
+    // Follows Identity instructions left behind by passes to the value they forward.
+    Value resolve(Value v) const
+    {
+        while (v.is_inst() && insts[v.index()].op == Opcode::Identity && !insts[v.index()].args[0].is_none())
+            v = insts[v.index()].args[0];
+        return v;
+    }
+    // Rewrites every argument (and the terminal) through resolve(), so later code sees
+    // canonical values only.
+    void resolve_all_args();
+    // Turns an instruction into "forward this value" (uses are resolved lazily).
+    void replace_with(u32 index, Value v);
+    // Removes an instruction (it must have no remaining uses).
+    void kill(u32 index);
+    // Recomputes Inst::use_count for every instruction (terminal uses included).
+    void count_uses();
+
+    u64 guest_size() const
+    {
+        if (guest_insns.is_empty())
+            return 0;
+        const GuestInsn& last = guest_insns.last();
+        return last.pc + last.length - pc;
+    }
+};
+
+} // namespace keel::ir

@@ -1,0 +1,112 @@
+// Constant folding and simple algebraic identities. An operation whose flags are used
+// (it is followed by FlagsOf or SecondOf) is left alone: the flags come from the host
+// instruction. A branch on a constant condition becomes a jump.
+#include "dbt/ir/evaluate.h"
+#include "dbt/ir/passes/passes.h"
+
+namespace keel::ir {
+namespace {
+
+bool has_pseudo_user(const Block& block, u32 index)
+{
+    for (u32 i = index + 1; i < block.insts.size(); ++i) {
+        const Inst& next = block.insts[i];
+        if (next.op == Opcode::Identity)
+            continue;
+        return next.has(attr::Pseudo) && block.resolve(next.args[0]) == Value::of_inst(block.insts[index].type, index);
+    }
+    return false;
+}
+
+bool is_all_ones(Value v) { return v.is_imm() && v.imm_value() == type_mask(v.type()); }
+bool is_zero(Value v) { return v.is_imm() && v.imm_value() == 0; }
+
+// Identities that hold whatever the other operand is. Returns the replacement or none.
+Value simplify(const Block& block, const Inst& inst, const Value* a)
+{
+    switch (inst.op) {
+    case Opcode::Add:
+    case Opcode::Or:
+    case Opcode::Xor:
+        if (is_zero(a[1]))
+            return a[0];
+        if (is_zero(a[0]))
+            return a[1];
+        break;
+    case Opcode::Sub:
+    case Opcode::Shl:
+    case Opcode::Shr:
+    case Opcode::Sar:
+        if (is_zero(a[1]) && (inst.op == Opcode::Sub || a[2].is_none()))
+            return a[0];
+        break;
+    case Opcode::And:
+        if (is_all_ones(a[1]))
+            return a[0];
+        if (is_zero(a[1]))
+            return Value::imm(inst.type, 0);
+        break;
+    case Opcode::Select:
+        if (a[1] == a[2])
+            return a[1];
+        break;
+    case Opcode::Truncate:
+        // trunc(ext(x)) where x already has the target type.
+        if (a[0].is_inst()) {
+            const Inst& def = block.at(a[0]);
+            if ((def.op == Opcode::ZeroExtend || def.op == Opcode::SignExtend) && block.resolve(def.args[0]).type() == inst.type)
+                return block.resolve(def.args[0]);
+        }
+        break;
+    default:
+        break;
+    }
+    return {};
+}
+
+} // namespace
+
+void fold_constants(Block& block)
+{
+    for (u32 i = 0; i < block.insts.size(); ++i) {
+        Inst& inst = block.insts[i];
+        if (inst.op == Opcode::Identity || inst.has(attr::SideEffect) || inst.has(attr::Pseudo))
+            continue;
+        if (inst.has(attr::SetsFlags) || inst.has(attr::HasSecond)) {
+            if (has_pseudo_user(block, i))
+                continue;
+        }
+        Value a[4];
+        u64 bits[4] = {};
+        Type types[4] = {};
+        bool all_imm = true;
+        for (unsigned k = 0; k < 4; ++k) {
+            a[k] = block.resolve(inst.args[k]);
+            types[k] = a[k].type();
+            if (a[k].is_imm())
+                bits[k] = a[k].imm_value();
+            else if (!a[k].is_none())
+                all_imm = false;
+        }
+        if (all_imm && inst.arg_count() > 0) {
+            u64 r;
+            if (evaluate(inst.op, inst.type, bits, types, r)) {
+                block.replace_with(i, Value::imm(inst.type, r));
+                continue;
+            }
+        }
+        Value s = simplify(block, inst, a);
+        if (!s.is_none() && s.type() == inst.type)
+            block.replace_with(i, s);
+    }
+
+    Terminal& t = block.terminal;
+    Value cond = block.resolve(t.value);
+    if (t.kind == TerminalKind::Branch && cond.is_imm()) {
+        t.target = cond.imm_value() ? t.target : t.target_false;
+        t.kind = TerminalKind::Jump;
+        t.value = Value();
+    }
+}
+
+} // namespace keel::ir

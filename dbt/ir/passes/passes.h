@@ -1,0 +1,25 @@
+#pragma once
+// IR passes: free functions over one block, one per file (see docs/ir.md#passes).
+#include "dbt/base/result.h"
+#include "dbt/ir/block.h"
+
+namespace keel::ir {
+
+// Checks every structural and typing rule of the IR; the error names the instruction.
+Result<void> check(const Block& block);
+// Panics, printing the block, if check() fails. Runs after every pass in debug builds.
+void verify(Block& block);
+
+void eliminate_redundant_state_access(Block& block);
+void eliminate_dead_flags(Block& block);
+void fold_constants(Block& block);
+void eliminate_dead_code(Block& block);
+
+struct PassOptions {
+    bool verify_each = false;  // run verify() after every pass
+    bool optimize = true;      // false: verify only (for debugging the frontend)
+};
+// The standard pipeline, in order.
+void optimize(Block& block, const PassOptions& options);
+
+} // namespace keel::ir

@@ -1,0 +1,219 @@
+#include "dbt/mmu/mmu.h"
+#include "dbt/base/log.h"
+#include "dbt/base/string.h"
+#include "dbt/engine/engine.h"
+
+namespace keel {
+namespace {
+
+u64 tag_of(const TlbEntry& e, Access access)
+{
+    return access == Access::Read ? e.read_tag : access == Access::Write ? e.write_tag : e.exec_tag;
+}
+
+} // namespace
+
+void Mmu::flush_all(CpuContext& ctx)
+{
+    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        for (TlbEntry& e : ctx.tlb.entries[m])
+            e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+    }
+    ++m_flushes;
+    KEEL_LOG(Mmu, "mmu: TLB flush\n");
+}
+
+void Mmu::flush_page(CpuContext& ctx, u64 vaddr)
+{
+    u64 page = vaddr & guest_page_mask;
+    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        TlbEntry& e = ctx.tlb.entries[m][tlb_index(vaddr)];
+        if ((e.read_tag & guest_page_mask) == page || (e.write_tag & guest_page_mask) == page || (e.exec_tag & guest_page_mask) == page)
+            e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+    }
+    KEEL_LOG(Mmu, "mmu: flush page 0x%llx\n", (unsigned long long)page);
+}
+
+void Mmu::protect_code_page(CpuContext& ctx, u64 physical_page)
+{
+    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        for (u32 i = 0; i < tlb::entries; ++i) {
+            TlbEntry& e = ctx.tlb.entries[m][i];
+            if (!(e.write_tag & tlb::invalid) && ctx.tlb.info[m][i].physical_page == physical_page)
+                e.write_tag |= tlb::not_dirty;
+        }
+    }
+}
+
+TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags)
+{
+    Translation t;
+    if (!m_translator.translate(ctx, vaddr, access, mmu_index, flags, t))
+        return nullptr;
+    ++m_fills;
+    u64 vpage = vaddr & guest_page_mask;
+    u32 index = tlb_index(vaddr);
+    TlbEntry& e = ctx.tlb.entries[mmu_index][index];
+    ctx.tlb.info[mmu_index][index].physical_page = t.physical_page;
+
+    const MemoryRegion* region = m_memory.find(t.physical_page);
+    bool direct = region && region->kind != RegionKind::Mmio && t.physical_page + guest_page_size <= region->end();
+    e.read_tag = direct ? vpage : vpage | tlb::io;
+    e.exec_tag = t.executable ? e.read_tag : tlb::invalid;
+    if (!t.writable)
+        e.write_tag = tlb::invalid;
+    else if (!direct || region->kind == RegionKind::Rom)
+        e.write_tag = vpage | tlb::io;
+    else
+        e.write_tag = vpage | (m_code_pages.page_has_code(t.physical_page) ? tlb::not_dirty : 0);
+    e.addend = direct ? reinterpret_cast<u64>(region->host + (t.physical_page - region->base)) - vpage : 0;
+    KEEL_LOG(Mmu, "mmu: fill %s 0x%llx -> 0x%llx (mmu %u%s%s)\n", access == Access::Write ? "write" : access == Access::Read ? "read" : "exec",
+        (unsigned long long)vpage, (unsigned long long)t.physical_page, mmu_index, t.writable ? ", writable" : "", t.executable ? ", exec" : "");
+    return &e;
+}
+
+TlbEntry* Mmu::entry_for(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags)
+{
+    TlbEntry& e = ctx.tlb.entries[mmu_index][tlb_index(vaddr)];
+    if ((tag_of(e, access) & (guest_page_mask | tlb::invalid)) == (vaddr & guest_page_mask))
+        return &e;
+    return fill(ctx, vaddr, access, mmu_index, flags);
+}
+
+u64 Mmu::read_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, unsigned size)
+{
+    if (!(e->read_tag & tlb::io)) {
+        u64 v = 0;
+        copy_memory(&v, reinterpret_cast<const void*>(vaddr + e->addend), size);
+        return v;
+    }
+    u64 paddr = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
+    return m_memory.read(paddr, size);
+}
+
+Mmu::WriteStatus Mmu::prepare_write(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, unsigned size, bool allow_restart)
+{
+    if (!(e->write_tag & tlb::not_dirty) || (e->write_tag & tlb::io))
+        return WriteStatus::Done;
+    u64 ppage = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page;
+    bool hit_current = m_code_pages.code_written(ctx, ppage | (vaddr & ~guest_page_mask), size);
+    if (hit_current && allow_restart)
+        return WriteStatus::Restart; // nothing written: the instruction runs again alone
+    if (!m_code_pages.page_has_code(ppage))
+        e->write_tag &= ~tlb::not_dirty;
+    return WriteStatus::Done;
+}
+
+void Mmu::write_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, u64 value, unsigned size)
+{
+    if (e->write_tag & tlb::io) {
+        u64 ppage = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page;
+        m_memory.write(ppage | (vaddr & ~guest_page_mask), value, size);
+        return;
+    }
+    copy_memory(reinterpret_cast<void*>(vaddr + e->addend), &value, size);
+}
+
+bool Mmu::read(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)
+{
+    u64 last = vaddr + size - 1;
+    if ((vaddr ^ last) & guest_page_mask) {
+        // Crosses a page: both halves must translate before anything is read.
+        unsigned first_size = static_cast<unsigned>(guest_page_size - (vaddr & ~guest_page_mask));
+        TlbEntry* a = entry_for(ctx, vaddr, Access::Read, mmu_index, flags);
+        if (!a)
+            return false;
+        TlbEntry* b = entry_for(ctx, last, Access::Read, mmu_index, flags);
+        if (!b)
+            return false;
+        a = entry_for(ctx, vaddr, Access::Read, mmu_index, flags); // b may have evicted a
+        u64 lo = 0, hi = 0;
+        for (unsigned i = 0; i < first_size; ++i)
+            lo |= read_within_page(ctx, a, mmu_index, vaddr + i, 1) << (8 * i);
+        for (unsigned i = first_size; i < size; ++i)
+            hi |= read_within_page(ctx, b, mmu_index, vaddr + i, 1) << (8 * (i - first_size));
+        value = lo | (hi << (8 * first_size));
+        return true;
+    }
+    TlbEntry* e = entry_for(ctx, vaddr, Access::Read, mmu_index, flags);
+    if (!e)
+        return false;
+    value = read_within_page(ctx, e, mmu_index, vaddr, size);
+    return true;
+}
+
+bool Mmu::write_impl(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags, bool allow_restart, bool& restart)
+{
+    restart = false;
+    u64 last = vaddr + size - 1;
+    if (!((vaddr ^ last) & guest_page_mask)) {
+        TlbEntry* e = entry_for(ctx, vaddr, Access::Write, mmu_index, flags);
+        if (!e)
+            return false;
+        if (prepare_write(ctx, e, mmu_index, vaddr, size, allow_restart) == WriteStatus::Restart) {
+            restart = true;
+            return true;
+        }
+        write_within_page(ctx, e, mmu_index, vaddr, value, size);
+        return true;
+    }
+    // Crosses a page: both pages must be writable before any byte is written (no partial
+    // stores when the second half faults), and code on either must be invalidated first.
+    unsigned first_size = static_cast<unsigned>(guest_page_size - (vaddr & ~guest_page_mask));
+    if (!entry_for(ctx, vaddr, Access::Write, mmu_index, flags) || !entry_for(ctx, last, Access::Write, mmu_index, flags))
+        return false;
+    TlbEntry* a = entry_for(ctx, vaddr, Access::Write, mmu_index, flags);
+    TlbEntry* b = entry_for(ctx, last, Access::Write, mmu_index, flags);
+    if (!a || !b)
+        return false;
+    if (prepare_write(ctx, a, mmu_index, vaddr, first_size, allow_restart) == WriteStatus::Restart
+        || prepare_write(ctx, b, mmu_index, last & guest_page_mask, size - first_size, allow_restart) == WriteStatus::Restart) {
+        restart = true;
+        return true;
+    }
+    for (unsigned i = 0; i < size; ++i)
+        write_within_page(ctx, i < first_size ? a : b, mmu_index, vaddr + i, (value >> (8 * i)) & 0xFF, 1);
+    return true;
+}
+
+bool Mmu::write(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags)
+{
+    bool restart;
+    return write_impl(ctx, vaddr, value, size, mmu_index, flags, false, restart);
+}
+
+bool Mmu::translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical)
+{
+    TlbEntry* e = entry_for(ctx, vaddr, Access::Execute, mmu_index, 0);
+    if (!e)
+        return false;
+    physical = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
+    return true;
+}
+
+ir::HelperResult Mmu::load_slow(CpuContext* ctx, u64 vaddr, u64 info)
+{
+    u64 value;
+    if (!ctx->engine->mmu().read(*ctx, vaddr, mem_info::size(info), mem_info::mmu_index(info), value, mem_info::flags(info)))
+        return ir::helper_exit();
+    return ir::helper_continue(value);
+}
+
+ir::HelperResult Mmu::store_slow(CpuContext* ctx, u64 vaddr, u64 value, u64 info)
+{
+    bool restart;
+    Mmu& mmu = ctx->engine->mmu();
+    if (!mmu.write_impl(*ctx, vaddr, value, mem_info::size(info), mem_info::mmu_index(info), mem_info::flags(info), true, restart))
+        return ir::helper_exit();
+    if (restart) {
+        // The store would modify the block that is running. Leave it with pc at this
+        // instruction; the dispatcher runs the instruction again as a one-instruction
+        // block that is not cached, so the rest of the stale block never executes.
+        ctx->smc_single_step = 1;
+        KEEL_LOG(Cache, "cache: store to running block at pc 0x%llx, restarting the instruction alone\n", (unsigned long long)ctx->hot.pc);
+        return ir::helper_exit();
+    }
+    return ir::helper_continue();
+}
+
+} // namespace keel

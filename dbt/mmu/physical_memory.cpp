@@ -1,0 +1,151 @@
+#include "dbt/mmu/physical_memory.h"
+#include "dbt/base/string.h"
+
+namespace keel {
+
+Result<void> PhysicalMemory::add(const MemoryRegion& region)
+{
+    if (region.size == 0 || region.base + region.size < region.base)
+        return Error::formatted("memory region %s: bad range 0x%llx+0x%llx", region.name,
+            (unsigned long long)region.base, (unsigned long long)region.size);
+    usize at = 0;
+    while (at < m_regions.size() && m_regions[at].base < region.base)
+        ++at;
+    if ((at > 0 && m_regions[at - 1].end() > region.base) || (at < m_regions.size() && region.end() > m_regions[at].base))
+        return Error::formatted("memory region %s at 0x%llx overlaps %s", region.name,
+            (unsigned long long)region.base, at > 0 && m_regions[at - 1].end() > region.base ? m_regions[at - 1].name : m_regions[at].name);
+    m_regions.append(region);
+    for (usize i = m_regions.size() - 1; i > at; --i) {
+        MemoryRegion tmp = m_regions[i];
+        m_regions[i] = m_regions[i - 1];
+        m_regions[i - 1] = tmp;
+    }
+    m_last = nullptr;
+    return {};
+}
+
+Result<void> PhysicalMemory::add_ram(u64 base, u64 size, u8* host, const char* name)
+{
+    return add({ base, size, RegionKind::Ram, host, nullptr, name });
+}
+
+Result<void> PhysicalMemory::add_rom(u64 base, u64 size, u8* host, const char* name)
+{
+    return add({ base, size, RegionKind::Rom, host, nullptr, name });
+}
+
+Result<void> PhysicalMemory::add_mmio(u64 base, u64 size, MmioHandler* handler, const char* name)
+{
+    return add({ base, size, RegionKind::Mmio, nullptr, handler, name });
+}
+
+const MemoryRegion* PhysicalMemory::find(u64 address) const
+{
+    if (m_last && m_last->contains(address))
+        return m_last;
+    usize lo = 0, hi = m_regions.size();
+    while (lo < hi) {
+        usize mid = (lo + hi) / 2;
+        if (m_regions[mid].end() <= address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m_regions.size() && m_regions[lo].contains(address)) {
+        m_last = &m_regions[lo];
+        return m_last;
+    }
+    return nullptr;
+}
+
+u8* PhysicalMemory::host_pointer(u64 address, u64 length, bool for_write) const
+{
+    const MemoryRegion* r = find(address);
+    if (!r || r->kind == RegionKind::Mmio || (for_write && r->kind == RegionKind::Rom))
+        return nullptr;
+    if (address - r->base + length > r->size)
+        return nullptr;
+    return r->host + (address - r->base);
+}
+
+u64 PhysicalMemory::read(u64 address, unsigned size) const
+{
+    const MemoryRegion* r = find(address);
+    if (r && address - r->base + size <= r->size) {
+        if (r->kind == RegionKind::Mmio)
+            return r->mmio->mmio_read(address - r->base, size);
+        u64 v = 0;
+        copy_memory(&v, r->host + (address - r->base), size);
+        return v;
+    }
+    // Unassigned or straddling a region end: byte by byte, unassigned bytes read 0xFF.
+    u64 v = 0;
+    for (unsigned i = 0; i < size; ++i) {
+        const MemoryRegion* b = find(address + i);
+        u64 byte = 0xFF;
+        if (b)
+            byte = b->kind == RegionKind::Mmio ? b->mmio->mmio_read(address + i - b->base, 1) & 0xFF : b->host[address + i - b->base];
+        v |= byte << (8 * i);
+    }
+    return v;
+}
+
+void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
+{
+    const MemoryRegion* r = find(address);
+    if (r && address - r->base + size <= r->size) {
+        if (r->kind == RegionKind::Mmio)
+            r->mmio->mmio_write(address - r->base, value, size);
+        else if (r->kind == RegionKind::Ram)
+            copy_memory(r->host + (address - r->base), &value, size);
+        return; // ROM: writes are ignored
+    }
+    for (unsigned i = 0; i < size; ++i) {
+        const MemoryRegion* b = find(address + i);
+        u8 byte = static_cast<u8>(value >> (8 * i));
+        if (!b)
+            continue;
+        if (b->kind == RegionKind::Mmio)
+            b->mmio->mmio_write(address + i - b->base, byte, 1);
+        else if (b->kind == RegionKind::Ram)
+            b->host[address + i - b->base] = byte;
+    }
+}
+
+Result<void> PhysicalMemory::write_bytes(u64 address, const void* data, u64 length) const
+{
+    const u8* src = static_cast<const u8*>(data);
+    while (length) {
+        const MemoryRegion* r = find(address);
+        if (!r || r->kind == RegionKind::Mmio)
+            return Error::formatted("guest-physical 0x%llx is not RAM or ROM", (unsigned long long)address);
+        u64 chunk = r->end() - address;
+        if (chunk > length)
+            chunk = length;
+        copy_memory(r->host + (address - r->base), src, chunk);
+        src += chunk;
+        address += chunk;
+        length -= chunk;
+    }
+    return {};
+}
+
+Result<void> PhysicalMemory::read_bytes(u64 address, void* data, u64 length) const
+{
+    u8* dst = static_cast<u8*>(data);
+    while (length) {
+        const MemoryRegion* r = find(address);
+        if (!r || r->kind == RegionKind::Mmio)
+            return Error::formatted("guest-physical 0x%llx is not RAM or ROM", (unsigned long long)address);
+        u64 chunk = r->end() - address;
+        if (chunk > length)
+            chunk = length;
+        copy_memory(dst, r->host + (address - r->base), chunk);
+        dst += chunk;
+        address += chunk;
+        length -= chunk;
+    }
+    return {};
+}
+
+} // namespace keel

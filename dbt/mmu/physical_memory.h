@@ -1,0 +1,56 @@
+#pragma once
+// The guest-physical address space: RAM and ROM backed by host memory, MMIO dispatched to
+// device callbacks. Addresses no region claims are unassigned: reads return all ones and
+// writes are dropped (as on a PC bus, and as QEMU does).
+#include "dbt/base/result.h"
+#include "dbt/base/vector.h"
+
+namespace keel {
+
+class MmioHandler {
+public:
+    virtual ~MmioHandler() = default;
+    virtual u64 mmio_read(u64 offset, unsigned size) = 0;
+    virtual void mmio_write(u64 offset, u64 value, unsigned size) = 0;
+};
+
+enum class RegionKind : u8 { Ram, Rom, Mmio };
+
+struct MemoryRegion {
+    u64 base;
+    u64 size;
+    RegionKind kind;
+    u8* host;             // RAM/ROM backing
+    MmioHandler* mmio;    // MMIO handler
+    const char* name;
+    u64 end() const { return base + size; }
+    bool contains(u64 address) const { return address >= base && address - base < size; }
+};
+
+class PhysicalMemory {
+public:
+    Result<void> add_ram(u64 base, u64 size, u8* host, const char* name);
+    Result<void> add_rom(u64 base, u64 size, u8* host, const char* name);
+    Result<void> add_mmio(u64 base, u64 size, MmioHandler* handler, const char* name);
+
+    const MemoryRegion* find(u64 address) const;
+    const Vector<MemoryRegion>& regions() const { return m_regions; }
+
+    // Host pointer for `length` bytes of RAM (or ROM when !for_write) at `address`, or null
+    // when the range is not entirely inside one such region.
+    u8* host_pointer(u64 address, u64 length, bool for_write) const;
+
+    // Generic accesses, for slow paths and devices (1, 2, 4 or 8 bytes, little-endian).
+    u64 read(u64 address, unsigned size) const;
+    void write(u64 address, u64 value, unsigned size) const;
+    // Byte-range copies into and out of guest-physical memory (loaders, DMA-like users).
+    Result<void> write_bytes(u64 address, const void* data, u64 length) const;
+    Result<void> read_bytes(u64 address, void* data, u64 length) const;
+
+private:
+    Result<void> add(const MemoryRegion& region);
+    Vector<MemoryRegion> m_regions; // sorted by base, never overlapping
+    mutable const MemoryRegion* m_last = nullptr;
+};
+
+} // namespace keel

@@ -1,0 +1,61 @@
+#pragma once
+// What the engine needs from a guest architecture. The x86 implementation lives in
+// plugins/arch/x86; the engine never includes it (ARCHITECTURE.md: includes point one way).
+#include "dbt/base/string_builder.h"
+#include "dbt/engine/cpu_context.h"
+#include "dbt/ir/builder.h"
+#include "dbt/ir/printer.h"
+#include "dbt/mmu/page_translator.h"
+
+namespace keel {
+
+// Reads guest code for the frontend. It stops at the first byte that cannot be fetched
+// (unmapped or non-executable page) and remembers which physical pages it read.
+class CodeFetcher {
+public:
+    virtual ~CodeFetcher() = default;
+    // Copies up to `length` bytes at guest virtual `vaddr`; returns how many were readable.
+    virtual usize fetch(u64 vaddr, u8* out, usize length) = 0;
+};
+
+struct TranslationRequest {
+    u64 pc;                // guest pc of the first instruction (x86: RIP)
+    u64 linear_pc;         // its linear address (pc + code base)
+    u32 mode;              // mode bits the block is translated for
+    u32 max_instructions;  // cap on guest instructions (1 for an SMC restart)
+    CodeFetcher* fetcher;
+};
+
+// What delivering a pending exception or interrupt came to.
+enum class DeliveryResult { Delivered, NothingPending, Shutdown /* triple fault */ };
+
+class Arch : public PageTranslator {
+public:
+    ~Arch() override = default;
+    virtual const char* name() const = 0;
+
+    // Resets the guest CPU (architectural reset state) and refreshes ctx.hot.mode/code_base.
+    virtual void reset(CpuContext& ctx) = 0;
+    // MMU index used for instruction fetch in `mode` (e.g. user vs. supervisor).
+    virtual u32 fetch_mmu_index(u32 mode) const = 0;
+
+    // Decodes and lowers one guest block. Never fails: what it cannot decode or lower
+    // becomes a guest exception in the IR. Returns false only when `mode` is one the
+    // frontend cannot translate at all (the engine stops with a message).
+    virtual bool translate_block(const TranslationRequest& request, ir::Builder& builder) = 0;
+
+    // Exceptions and interrupts.
+    virtual bool has_pending_event(const CpuContext& ctx) const = 0;
+    virtual DeliveryResult deliver_pending_event(CpuContext& ctx) = 0;
+    virtual bool can_wake_from_halt(const CpuContext& ctx) const = 0;
+    virtual void raise_divide_error(CpuContext& ctx) = 0;
+
+    // Diagnostics.
+    virtual void dump_state(const CpuContext& ctx, StringBuilder& out) const = 0;
+    virtual ir::StateNamer state_namer() const = 0;
+    virtual void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const = 0;
+    // Why the guest cannot run, when translate_block() returned false.
+    virtual const char* unsupported_reason(u32 mode) const = 0;
+};
+
+} // namespace keel

@@ -1,0 +1,110 @@
+// The keel command: runs a guest through the translator in a Linux process.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dbt/base/log.h"
+#include "hosted/options.h"
+#include "hosted/test_pc.h"
+
+using namespace keel;
+
+namespace {
+
+FILE* g_log = stderr;
+
+void log_sink(const char* text, usize length) { fwrite(text, 1, length, g_log); }
+
+void panic_handler(const char* file, int line, const char* message)
+{
+    fflush(stdout);
+    fprintf(stderr, "keel: internal error at %s:%d: %s\n", file, line, message);
+    abort();
+}
+
+void console_output(void*, const char* bytes, usize length)
+{
+    fwrite(bytes, 1, length, stdout);
+    if (memchr(bytes, '\n', length))
+        fflush(stdout);
+}
+
+// Exit statuses (docs/test-guest-entry-state.md): debug exit (v << 1) | 1, and these.
+constexpr int exit_error = 1, exit_triple_fault = 2, exit_halted = 4, exit_unsupported = 6;
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    set_panic_handler(panic_handler);
+    log::set_sink(log_sink);
+
+    auto parsed = hosted::parse_options(argc, argv);
+    if (parsed.is_error()) {
+        fprintf(stderr, "keel: %s\n", parsed.error().message());
+        return exit_error;
+    }
+    hosted::Options options = parsed.release_value();
+    if (options.help) {
+        fputs(hosted::usage(), stdout);
+        return 0;
+    }
+    if (options.version) {
+        puts("keel 0.1 (x86-64 guests on x86-64 hosts)");
+        return 0;
+    }
+    if (options.log_file) {
+        g_log = fopen(options.log_file, "w");
+        if (!g_log) {
+            fprintf(stderr, "keel: cannot open log file %s\n", options.log_file);
+            return exit_error;
+        }
+    }
+    log::set_mask(options.log_mask);
+
+    hosted::TestPcConfig config;
+    config.ram_size = options.ram_size;
+    config.code_cache_size = options.code_cache_size;
+    config.console = console_output;
+    auto created = hosted::TestPc::create(config);
+    if (created.is_error()) {
+        fprintf(stderr, "keel: %s\n", created.error().message());
+        return exit_error;
+    }
+    hosted::TestPc* pc = created.release_value();
+    auto loaded = pc->load_elf_file(options.kernel);
+    if (loaded.is_error()) {
+        fprintf(stderr, "keel: %s\n", loaded.error().message());
+        delete pc;
+        return exit_error;
+    }
+
+    RunResult result = pc->engine().run();
+    fflush(stdout);
+    int status = exit_error;
+    switch (result.kind) {
+    case RunResult::Kind::Shutdown:
+        status = result.exit_code;
+        break;
+    case RunResult::Kind::TripleFault: {
+        StringBuilder dump;
+        pc->arch().dump_state(pc->engine().context(), dump);
+        fprintf(stderr, "keel: the guest triple-faulted; CPU state:\n%s", dump.c_str());
+        status = exit_triple_fault;
+        break;
+    }
+    case RunResult::Kind::HaltedForever:
+    case RunResult::Kind::Stopped:
+        fprintf(stderr, "keel: %s\n", result.message);
+        status = exit_halted;
+        break;
+    case RunResult::Kind::Unsupported:
+        fprintf(stderr, "keel: cannot continue: %s\n", result.message);
+        status = exit_unsupported;
+        break;
+    }
+    if (g_log != stderr)
+        fclose(g_log);
+    delete pc;
+    return status;
+}

@@ -1,0 +1,102 @@
+#include "hosted/options.h"
+#include "dbt/base/log.h"
+#include "dbt/base/string.h"
+
+namespace keel::hosted {
+
+const char* usage()
+{
+    return "usage: keel -kernel FILE [options]\n"
+           "Runs an x86-64 guest ELF through keel's dynamic binary translator.\n"
+           "\n"
+           "  -kernel FILE          guest ELF64 executable (entry state: docs/test-guest-entry-state.md)\n"
+           "  -m SIZE               guest RAM, e.g. 256M, 1G (default 256M; a plain number is MiB)\n"
+           "  -d ITEM[,ITEM...]     log: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain\n"
+           "  -D FILE               write the log to FILE instead of stderr\n"
+           "  -accel tcg,tb-size=N  translation cache size in MiB (default 1024)\n"
+           "  -h, -help             this text\n"
+           "  -version              keel's version\n"
+           "\n"
+           "Exit status: (v << 1) | 1 when the guest writes v to port 0xf4; 1 on errors;\n"
+           "2 after a triple fault; 4 when the guest halts with nothing to wake it;\n"
+           "6 when the guest needs something keel cannot do yet.\n";
+}
+
+Result<u64> parse_size(const char* text)
+{
+    u64 value = 0;
+    const char* p = text;
+    if (*p < '0' || *p > '9')
+        return Error::formatted("invalid size '%s'", text);
+    while (*p >= '0' && *p <= '9') {
+        u64 next = value * 10 + static_cast<u64>(*p - '0');
+        if (next / 10 != value)
+            return Error::formatted("size '%s' is too large", text);
+        value = next;
+        ++p;
+    }
+    u64 unit = MiB;
+    switch (*p) {
+    case '\0': break;
+    case 'k': case 'K': unit = KiB; ++p; break;
+    case 'm': case 'M': unit = MiB; ++p; break;
+    case 'g': case 'G': unit = GiB; ++p; break;
+    default: return Error::formatted("invalid size '%s' (use a number with K, M or G)", text);
+    }
+    if (*p == 'B' || *p == 'b')
+        ++p;
+    if (*p)
+        return Error::formatted("invalid size '%s'", text);
+    if (value > (1ull << 40) / unit)
+        return Error::formatted("size '%s' is too large", text);
+    return value * unit;
+}
+
+Result<Options> parse_options(int argc, char** argv)
+{
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        // QEMU accepts both -opt and --opt.
+        if (a[0] == '-' && a[1] == '-')
+            ++a;
+        auto value = [&](const char* name) -> Result<const char*> {
+            if (i + 1 >= argc)
+                return Error::formatted("option %s needs an argument", name);
+            return argv[++i];
+        };
+        if (string_equal(a, "-kernel")) {
+            o.kernel = TRY(value("-kernel"));
+        } else if (string_equal(a, "-m")) {
+            const char* v = TRY(value("-m"));
+            if (starts_with(v, "size="))
+                v += 5;
+            o.ram_size = TRY(parse_size(v));
+        } else if (string_equal(a, "-d")) {
+            const char* v = TRY(value("-d"));
+            if (string_equal(v, "help"))
+                return Error::formatted("log items: %s", log::category_names());
+            o.log_mask |= TRY(log::parse_categories(v));
+        } else if (string_equal(a, "-D")) {
+            o.log_file = TRY(value("-D"));
+        } else if (string_equal(a, "-accel")) {
+            const char* v = TRY(value("-accel"));
+            if (!starts_with(v, "tcg"))
+                return Error::formatted("-accel %s: keel only has its own translator (use tcg)", v);
+            const char* tb = __builtin_strstr(v, "tb-size=");
+            if (tb)
+                o.code_cache_size = TRY(parse_size(tb + 8));
+        } else if (string_equal(a, "-h") || string_equal(a, "-help")) {
+            o.help = true;
+        } else if (string_equal(a, "-version")) {
+            o.version = true;
+        } else {
+            return Error::formatted("unknown option '%s' (see keel -help)", argv[i]);
+        }
+    }
+    if (!o.help && !o.version && !o.kernel)
+        return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
+    return o;
+}
+
+} // namespace keel::hosted

@@ -1,0 +1,23 @@
+#pragma once
+// The keel command line, in QEMU's spelling where QEMU has one.
+#include "dbt/base/result.h"
+
+namespace keel::hosted {
+
+struct Options {
+    const char* kernel = nullptr;  // -kernel FILE
+    u64 ram_size = 256 * MiB;       // -m SIZE
+    u32 log_mask = 0;               // -d ITEMS
+    const char* log_file = nullptr; // -D FILE
+    u64 code_cache_size = 1 * GiB;  // -accel tcg,tb-size=MiB
+    bool help = false;
+    bool version = false;
+};
+
+Result<Options> parse_options(int argc, char** argv);
+const char* usage();
+
+// "256M", "1G", "512" (MiB), "64K".
+Result<u64> parse_size(const char* text);
+
+} // namespace keel::hosted

@@ -1,0 +1,70 @@
+#include "plugins/arch/x86/boot/test_entry_state.h"
+#include "plugins/arch/x86/cpu_state.h"
+#include "plugins/arch/x86/mode.h"
+
+namespace keel::x86 {
+namespace {
+
+// Flat descriptors (Intel SDM vol. 3 §3.4.5): base 0, limit 4 GiB, present, DPL 0.
+constexpr u64 code64_descriptor = 0x00AF9B000000FFFFull; // execute/read, accessed, L=1
+constexpr u64 data_descriptor = 0x00CF93000000FFFFull;   // read/write, accessed, D/B=1
+constexpr u16 code_selector = 0x08, data_selector = 0x10;
+
+// Page-table entry bits (§4.5): present, writable, page size.
+constexpr u64 P = 1, RW = 2, PS = 0x80;
+
+Segment flat(u16 selector, u64 descriptor)
+{
+    return Segment { 0, 0xFFFFFFFF, selector, static_cast<u16>(((descriptor >> 40) & 0xFF) | (((descriptor >> 52) & 0xF) << 8)) };
+}
+
+} // namespace
+
+Result<void> setup_test_entry_state(Engine& engine, u64 entry)
+{
+    u64 ram = engine.ram_size();
+    if (ram < test_entry_reserved_bytes + 64 * 1024)
+        return Error::formatted("guest RAM (%llu bytes) is too small for the test-guest entry state", (unsigned long long)ram);
+    u64 area = test_entry_area(ram);
+    u64 gdt = area, pml4 = area + 0x1000, pdpt = area + 0x2000, pd = area + 0x3000;
+
+    // Tables in guest RAM, as the guest will find them.
+    u64 gdt_entries[3] = { 0, code64_descriptor, data_descriptor };
+    TRY(engine.memory().write_bytes(gdt, gdt_entries, sizeof(gdt_entries)));
+    u64 entry_value = pdpt | P | RW;
+    TRY(engine.memory().write_bytes(pml4, &entry_value, 8));
+    for (u64 i = 0; i < 4; ++i) {
+        entry_value = (pd + i * 0x1000) | P | RW;
+        TRY(engine.memory().write_bytes(pdpt + i * 8, &entry_value, 8));
+        u64 directory[512];
+        for (u64 j = 0; j < 512; ++j)
+            directory[j] = (i * GiB + j * 2 * MiB) | P | RW | PS;
+        TRY(engine.memory().write_bytes(pd + i * 0x1000, directory, sizeof(directory)));
+    }
+
+    CpuContext& ctx = engine.context();
+    CpuState& s = state(ctx);
+    for (u64& r : s.gpr)
+        r = 0;
+    s.gpr[RSP] = area;
+    s.cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
+    s.cr3 = pml4;
+    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    s.efer = efer::LME | efer::LMA | efer::NXE;
+    s.gdtr = { gdt, sizeof(gdt_entries) - 1 };
+    s.idtr = { 0, 0 };
+    s.segment[CS] = flat(code_selector, code64_descriptor);
+    for (SegmentIndex seg : { ES, SS, DS, FS, GS })
+        s.segment[seg] = flat(data_selector, data_descriptor);
+    s.ldtr = Segment { 0, 0, 0, 0 };
+    s.tr = Segment { 0, 0, 0, 0 };
+    s.interrupt_shadow_rip = ~0ull;
+    s.event.kind = PendingEvent::Kind::None;
+    write_rflags(ctx, rflags::Fixed1);
+    ctx.hot.pc = entry;
+    refresh_mode(ctx);
+    engine.flush_tlb();
+    return {};
+}
+
+} // namespace keel::x86

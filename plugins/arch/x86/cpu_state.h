@@ -1,0 +1,119 @@
+#pragma once
+// The x86-64 guest CPU state, stored in CpuContext::arch (generated code reaches the
+// GPRs with 8-bit displacements from RBP). RIP is the engine's pc and the six status
+// flags are the engine's packed flags word (dbt/ir/flags.h); everything else is here.
+#include <stddef.h>
+#include "dbt/engine/cpu_context.h"
+
+namespace keel::x86 {
+
+enum Gpr : u8 { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+enum SegmentIndex : u8 { ES, CS, SS, DS, FS, GS, SegmentCount };
+
+// A segment register with its descriptor cache (Intel SDM vol. 3 §3.4.3).
+struct Segment {
+    u64 base;
+    u32 limit;
+    u16 selector;
+    u16 attributes; // descriptor bits 40..47 (type, S, DPL, P) and 52..55 (AVL, L, D/B, G) as bits 0..7, 8..11
+};
+
+struct DescriptorTableRegister {
+    u64 base;
+    u16 limit;
+};
+
+// RFLAGS bits (Intel SDM vol. 1 §3.4.3).
+namespace rflags {
+constexpr u64 CF = 1 << 0, Fixed1 = 1 << 1, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, TF = 1 << 8, IF = 1 << 9,
+              DF = 1 << 10, OF = 1 << 11, IOPL = 3 << 12, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, AC = 1 << 18,
+              VIF = 1 << 19, VIP = 1 << 20, ID = 1 << 21;
+constexpr u64 status = CF | PF | AF | ZF | SF | OF;
+} // namespace rflags
+
+namespace cr0 {
+constexpr u64 PE = 1 << 0, MP = 1 << 1, EM = 1 << 2, TS = 1 << 3, ET = 1 << 4, NE = 1 << 5, WP = 1 << 16, AM = 1 << 18,
+              NW = 1 << 29, CD = 1 << 30, PG = 1ull << 31;
+}
+namespace cr4 {
+constexpr u64 VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5, MCE = 1 << 6, PGE = 1 << 7,
+              PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10, UMIP = 1 << 11, FSGSBASE = 1 << 16;
+}
+namespace efer {
+constexpr u64 SCE = 1 << 0, LME = 1 << 8, LMA = 1 << 10, NXE = 1 << 11;
+}
+
+// Exception and interrupt vectors (Intel SDM vol. 3 table 6-1).
+namespace vector {
+constexpr u8 DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8, TS = 10, NP = 11, SS = 12, GP = 13,
+             PF = 14, MF = 16, AC = 17, MC = 18, XM = 19;
+}
+
+// An exception or interrupt waiting for delivery.
+struct PendingEvent {
+    enum class Kind : u8 { None, Fault, Trap, SoftwareInterrupt, External };
+    Kind kind;
+    u8 vector;
+    bool has_error_code;
+    u32 error_code;
+    u64 return_rip; // RIP pushed: the faulting instruction for faults, the next one otherwise
+};
+
+struct CpuState {
+    u64 gpr[16];            // offset 0: reachable with disp8 from the state base
+    u64 rflags;             // all RFLAGS bits except the six status flags (engine flags word)
+    Segment segment[SegmentCount];
+    DescriptorTableRegister gdtr, idtr;
+    Segment ldtr, tr;
+    u64 kernel_gs_base;
+    u64 cr0, cr2, cr3, cr4, cr8;
+    u64 efer;
+    u64 tsc_offset;
+    u64 star, lstar, cstar, sfmask;
+    u64 interrupt_shadow_rip; // no interrupt before this RIP executes (STI, MOV SS); ~0 none
+    PendingEvent event;
+};
+
+inline CpuState& state(CpuContext& ctx) { return ctx.arch_state<CpuState>(); }
+inline const CpuState& state(const CpuContext& ctx) { return ctx.arch_state<CpuState>(); }
+
+// Byte offsets for IR LoadState/StoreState.
+namespace offset {
+constexpr u32 gpr(unsigned i) { return static_cast<u32>(offsetof(CpuState, gpr) + 8 * i); }
+constexpr u32 rflags = offsetof(CpuState, rflags);
+constexpr u32 segment_base(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, base)); }
+constexpr u32 segment_selector(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, selector)); }
+constexpr u32 kernel_gs_base = offsetof(CpuState, kernel_gs_base);
+constexpr u32 gdtr_base = offsetof(CpuState, gdtr) + offsetof(DescriptorTableRegister, base);
+constexpr u32 gdtr_limit = offsetof(CpuState, gdtr) + offsetof(DescriptorTableRegister, limit);
+constexpr u32 idtr_base = offsetof(CpuState, idtr) + offsetof(DescriptorTableRegister, base);
+constexpr u32 idtr_limit = offsetof(CpuState, idtr) + offsetof(DescriptorTableRegister, limit);
+constexpr u32 cr0 = offsetof(CpuState, cr0);
+constexpr u32 cr2 = offsetof(CpuState, cr2);
+constexpr u32 cr3 = offsetof(CpuState, cr3);
+constexpr u32 cr4 = offsetof(CpuState, cr4);
+constexpr u32 cr8 = offsetof(CpuState, cr8);
+constexpr u32 efer = offsetof(CpuState, efer);
+} // namespace offset
+
+static_assert(sizeof(CpuState) <= arch_state_capacity);
+
+// Mode bits (the block key's mode, ctx.hot.mode): what the frontend's output depends on.
+namespace mode {
+constexpr u32 cpl_mask = 3;
+constexpr u32 protected_mode = 1 << 2; // CR0.PE
+constexpr u32 long_mode = 1 << 3;      // EFER.LMA
+constexpr u32 code64 = 1 << 4;         // CS.L in long mode: 64-bit code
+constexpr u32 code32 = 1 << 5;         // CS.D: 32-bit default operand size
+constexpr u32 paging = 1 << 6;         // CR0.PG
+constexpr inline u32 cpl(u32 m) { return m & cpl_mask; }
+} // namespace mode
+
+// Descriptor attribute bits as stored in Segment::attributes.
+namespace seg_attr {
+constexpr u16 accessed = 1 << 0, writable = 1 << 1, code = 1 << 3, s = 1 << 4, present = 1 << 7, avl = 1 << 8, l = 1 << 9,
+              db = 1 << 10, g = 1 << 11;
+constexpr inline u16 dpl(u16 a) { return (a >> 5) & 3; }
+} // namespace seg_attr
+
+} // namespace keel::x86

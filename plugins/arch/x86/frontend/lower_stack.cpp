@@ -1,0 +1,153 @@
+// PUSH, POP, ENTER, LEAVE, PUSHF, POPF (Intel SDM vol. 2). In 64-bit mode the stack
+// pointer is RSP and pushes are 8 bytes, or 2 with an operand-size prefix.
+#include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+
+namespace keel::x86 {
+namespace {
+
+using ir::Type;
+
+SegmentIndex segment_of(ZydisRegister r)
+{
+    switch (r) {
+    case ZYDIS_REGISTER_ES: return ES;
+    case ZYDIS_REGISTER_CS: return CS;
+    case ZYDIS_REGISTER_SS: return SS;
+    case ZYDIS_REGISTER_DS: return DS;
+    case ZYDIS_REGISTER_FS: return FS;
+    default: return GS;
+    }
+}
+
+bool is_segment(const ZydisDecodedOperand& o)
+{
+    return o.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(o.reg.value) == ZYDIS_REGCLASS_SEGMENT;
+}
+
+Lowered lower_push(Lowerer& lw)
+{
+    Type t = lw.operand_type();
+    if (is_segment(lw.op(0))) {
+        ir::Value selector = lw.ir.load_state(Type::U16, offset::segment_selector(segment_of(lw.op(0).reg.value)));
+        lw.push(lw.ir.zext(t, selector));
+        return Lowered::Continue;
+    }
+    // The value is read before RSP moves: PUSH RSP pushes the old RSP.
+    lw.push(lw.read_as(0, t));
+    return Lowered::Continue;
+}
+
+Lowered lower_pop(Lowerer& lw)
+{
+    Type t = lw.operand_type();
+    ir::Value rsp = lw.read_gpr(RSP);
+    ir::Value value = lw.load(t, rsp, true);
+    ir::Value new_rsp = lw.ir.add(rsp, lw.imm(Type::U64, ir::byte_width(t)));
+    if (is_segment(lw.op(0))) {
+        lw.write_gpr(RSP, new_rsp);
+        lw.commit();
+        lw.ir.call(helpers::load_segment, lw.imm(Type::U64, segment_of(lw.op(0).reg.value) | (u64(lw.insn().length) << 8)), lw.ir.zext(Type::U64, value));
+        return lw.end_block_after();
+    }
+    if (lw.op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        // An RSP-based destination address uses the incremented RSP (Intel SDM vol. 2, POP).
+        lw.write_gpr(RSP, new_rsp);
+        lw.write(0, value);
+        return Lowered::Continue;
+    }
+    // POP RSP: the popped value wins over the increment.
+    lw.write_gpr(RSP, new_rsp);
+    lw.write(0, value);
+    return Lowered::Continue;
+}
+
+Lowered lower_leave(Lowerer& lw)
+{
+    // RSP = RBP; RBP = pop().
+    Type t = lw.operand_type();
+    ir::Value frame = lw.read_gpr(RBP);
+    ir::Value saved = lw.load(t, frame, true);
+    lw.write_gpr(RSP, lw.ir.add(frame, lw.imm(Type::U64, ir::byte_width(t))));
+    if (t == Type::U16)
+        lw.write_reg(ZYDIS_REGISTER_BP, saved);
+    else
+        lw.write_gpr(RBP, saved);
+    return Lowered::Continue;
+}
+
+Lowered lower_enter(Lowerer& lw)
+{
+    // ENTER size, level (Intel SDM vol. 2, ENTER, 64-bit mode).
+    Type t = lw.operand_type();
+    u64 width = ir::byte_width(t);
+    u64 size = lw.op(0).imm.value.u & 0xFFFF;
+    unsigned level = lw.op(1).imm.value.u & 31;
+    ir::Value rsp = lw.read_gpr(RSP);
+    ir::Value rbp = lw.read_gpr(RBP);
+    ir::Value top = lw.ir.sub(rsp, lw.imm(Type::U64, width));
+    lw.store(top, lw.ir.trunc(t, rbp), true);
+    ir::Value frame_temp = top;
+    for (unsigned i = 1; i < level; ++i) {
+        ir::Value from = lw.ir.sub(rbp, lw.imm(Type::U64, i * width));
+        ir::Value link = lw.load(t, from, true);
+        top = lw.ir.sub(top, lw.imm(Type::U64, width));
+        lw.store(top, link, true);
+    }
+    if (level > 0) {
+        top = lw.ir.sub(top, lw.imm(Type::U64, width));
+        lw.store(top, lw.ir.trunc(t, frame_temp), true);
+    }
+    ir::Value new_rsp = lw.ir.sub(top, lw.imm(Type::U64, size));
+    if (t == Type::U16)
+        lw.write_reg(ZYDIS_REGISTER_BP, lw.ir.trunc(Type::U16, frame_temp));
+    else
+        lw.write_gpr(RBP, frame_temp);
+    lw.write_gpr(RSP, new_rsp);
+    return Lowered::Continue;
+}
+
+// RFLAGS as the program sees it: the stored system bits plus the status flags.
+ir::Value compose_rflags(Lowerer& lw)
+{
+    ir::Value packed = lw.ir.zext(Type::U64, lw.ir.flags_to_int(lw.flags()));
+    // packed: bits 15..8 = RFLAGS 7..0, bit 0 = OF (dbt/ir/flags.h).
+    ir::Value low = lw.ir.and_(lw.ir.shift(ir::Opcode::Shr, packed, ir::Builder::imm8(8)), lw.imm(Type::U64, 0xD5));
+    ir::Value of = lw.ir.shift(ir::Opcode::Shl, lw.ir.and_(packed, lw.imm(Type::U64, 1)), ir::Builder::imm8(11));
+    ir::Value system = lw.ir.and_(lw.read_rflags_sys(), lw.imm(Type::U64, ~(rflags::status | rflags::RF | rflags::VM)));
+    return lw.ir.or_(lw.ir.or_(system, low), of);
+}
+
+Lowered lower_pushf(Lowerer& lw)
+{
+    Type t = lw.operand_type();
+    lw.push(lw.ir.trunc(t, compose_rflags(lw)));
+    return Lowered::Continue;
+}
+
+Lowered lower_popf(Lowerer& lw)
+{
+    // Which bits may change depends on CPL and IOPL: the helper applies the rules; IF
+    // or TF may have changed, so the block ends.
+    Type t = lw.operand_type();
+    ir::Value value = lw.pop(t);
+    lw.commit();
+    lw.ir.call(helpers::popf, lw.ir.zext(Type::U64, value), lw.imm(Type::U64, ir::byte_width(t)));
+    return lw.end_block_after();
+}
+
+} // namespace
+
+void register_stack(LowerTable& t)
+{
+    t.add(ZYDIS_MNEMONIC_PUSH, lower_push);
+    t.add(ZYDIS_MNEMONIC_POP, lower_pop);
+    t.add(ZYDIS_MNEMONIC_LEAVE, lower_leave);
+    t.add(ZYDIS_MNEMONIC_ENTER, lower_enter);
+    t.add(ZYDIS_MNEMONIC_PUSHF, lower_pushf);
+    t.add(ZYDIS_MNEMONIC_PUSHFQ, lower_pushf);
+    t.add(ZYDIS_MNEMONIC_POPF, lower_popf);
+    t.add(ZYDIS_MNEMONIC_POPFQ, lower_popf);
+}
+
+} // namespace keel::x86

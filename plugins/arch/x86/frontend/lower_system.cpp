@@ -1,0 +1,218 @@
+// System instructions: control registers, descriptor tables, MSRs, port I/O, software
+// interrupts, CPUID, RDTSC, HLT, IRETQ, SWAPGS, INVLPG. Privileged ones raise #GP(0)
+// outside CPL 0 (known at translation time: CPL is part of the block's mode).
+#include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+
+namespace keel::x86 {
+
+using ir::Type;
+
+Lowered lower_mov_control_register(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return lw.raise(vector::GP, 0);
+    const ZydisDecodedOperand& dst = lw.op(0);
+    bool to_cr = dst.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(dst.reg.value) == ZYDIS_REGCLASS_CONTROL;
+    ZydisRegister cr = to_cr ? dst.reg.value : lw.op(1).reg.value;
+    unsigned n = static_cast<unsigned>(cr - ZYDIS_REGISTER_CR0);
+    if (n != 0 && n != 2 && n != 3 && n != 4 && n != 8)
+        return lw.raise(vector::UD);
+    if (!to_cr) {
+        static constexpr u32 offsets[] = { offset::cr0, 0, offset::cr2, offset::cr3, offset::cr4, 0, 0, 0, offset::cr8 };
+        lw.write(0, lw.ir.load_state(Type::U64, offsets[n]));
+        return Lowered::Continue;
+    }
+    lw.commit();
+    lw.ir.call(helpers::write_cr, lw.imm(Type::U64, n), lw.read_as(1, Type::U64));
+    // Paging, protection or mode may have changed: the dispatcher looks again.
+    return lw.end_block_after();
+}
+
+namespace {
+
+Lowered privileged(Lowerer& lw) { return lw.raise(vector::GP, 0); }
+
+Lowered lower_load_descriptor_table(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    // m16&64: limit, then the 64-bit base (Intel SDM vol. 2, LGDT/LIDT).
+    ir::Value address = lw.address(0);
+    ir::Value limit = lw.load(Type::U16, address);
+    ir::Value base = lw.load(Type::U64, lw.ir.add(address, lw.imm(Type::U64, 2)));
+    bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_LGDT;
+    lw.ir.store_state(gdt ? offset::gdtr_limit : offset::idtr_limit, limit);
+    lw.ir.store_state(gdt ? offset::gdtr_base : offset::idtr_base, base);
+    return Lowered::Continue;
+}
+
+Lowered lower_store_descriptor_table(Lowerer& lw)
+{
+    // SGDT/SIDT are not privileged (no UMIP: CPUID does not offer it).
+    bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_SGDT;
+    ir::Value address = lw.address(0);
+    lw.store(address, lw.ir.load_state(Type::U16, gdt ? offset::gdtr_limit : offset::idtr_limit));
+    lw.store(lw.ir.add(address, lw.imm(Type::U64, 2)), lw.ir.load_state(Type::U64, gdt ? offset::gdtr_base : offset::idtr_base));
+    return Lowered::Continue;
+}
+
+Lowered lower_ltr(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    ir::Value selector = lw.read_as(0, Type::U16);
+    lw.commit();
+    lw.ir.call(helpers::ltr, lw.ir.zext(Type::U64, selector));
+    return Lowered::Continue;
+}
+
+Lowered lower_str(Lowerer& lw)
+{
+    ir::Value selector = lw.ir.load_state(Type::U16, static_cast<u32>(offsetof(CpuState, tr) + offsetof(Segment, selector)));
+    lw.write(0, lw.op(0).type == ZYDIS_OPERAND_TYPE_REGISTER ? lw.ir.zext(lw.op_type(0), selector) : selector);
+    return Lowered::Continue;
+}
+
+Lowered lower_sldt(Lowerer& lw)
+{
+    ir::Value selector = lw.ir.load_state(Type::U16, static_cast<u32>(offsetof(CpuState, ldtr) + offsetof(Segment, selector)));
+    lw.write(0, lw.op(0).type == ZYDIS_OPERAND_TYPE_REGISTER ? lw.ir.zext(lw.op_type(0), selector) : selector);
+    return Lowered::Continue;
+}
+
+Lowered lower_msr(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    bool write = lw.insn().mnemonic == ZYDIS_MNEMONIC_WRMSR;
+    lw.ir.call(write ? helpers::wrmsr : helpers::rdmsr);
+    return write ? lw.end_block_after() : Lowered::Continue;
+}
+
+Lowered lower_swapgs(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    ir::Value gs = lw.ir.load_state(Type::U64, offset::segment_base(GS));
+    ir::Value kernel = lw.ir.load_state(Type::U64, offset::kernel_gs_base);
+    lw.ir.store_state(offset::segment_base(GS), kernel);
+    lw.ir.store_state(offset::kernel_gs_base, gs);
+    return Lowered::Continue;
+}
+
+Lowered lower_invlpg(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    lw.ir.call(helpers::invlpg, lw.address(0));
+    return lw.end_block_after();
+}
+
+Lowered lower_clts(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    lw.ir.store_state(offset::cr0, lw.ir.and_(lw.ir.load_state(Type::U64, offset::cr0), lw.imm(Type::U64, ~cr0::TS)));
+    return Lowered::Continue;
+}
+
+Lowered lower_hlt(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    lw.ir.exit_to(ir::ExitReason::Halt, lw.d().next_pc());
+    return Lowered::EndBlock;
+}
+
+// IN/OUT: the port is an immediate or DX; the helper checks IOPL (no I/O bitmap).
+ir::Value port_operand(Lowerer& lw, unsigned index)
+{
+    return lw.ir.zext(Type::U64, lw.read_as(index, Type::U16));
+}
+
+Lowered lower_in(Lowerer& lw)
+{
+    Type t = lw.op_type(0);
+    ir::Value port = port_operand(lw, 1);
+    lw.commit();
+    ir::Value value = lw.ir.call(helpers::io_in, port, lw.imm(Type::U64, ir::byte_width(t)));
+    lw.write(0, lw.ir.trunc(t, value));
+    return Lowered::Continue;
+}
+
+Lowered lower_out(Lowerer& lw)
+{
+    Type t = lw.op_type(1);
+    ir::Value port = port_operand(lw, 0);
+    ir::Value value = lw.ir.zext(Type::U64, lw.read(1));
+    lw.commit();
+    lw.ir.call(helpers::io_out, port, lw.imm(Type::U64, ir::byte_width(t) | (u64(lw.insn().length) << 8)), value);
+    return Lowered::Continue;
+}
+
+Lowered lower_int(Lowerer& lw)
+{
+    u8 vector = lw.insn().mnemonic == ZYDIS_MNEMONIC_INT3 ? vector::BP
+        : lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1       ? vector::DB
+                                                          : static_cast<u8>(lw.op(0).imm.value.u);
+    lw.ir.call(helpers::software_interrupt, lw.imm(Type::U64, vector), lw.imm(Type::U64, lw.d().next_pc()));
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered lower_ud(Lowerer& lw) { return lw.raise(vector::UD); }
+
+Lowered lower_iretq(Lowerer& lw)
+{
+    lw.ir.call(helpers::iretq, lw.imm(Type::U64, lw.insn().operand_width / 8));
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered lower_cpuid(Lowerer& lw)
+{
+    lw.ir.call(helpers::cpuid);
+    return Lowered::Continue;
+}
+
+Lowered lower_rdtsc(Lowerer& lw)
+{
+    lw.ir.call(helpers::rdtsc, lw.imm(Type::U64, lw.insn().mnemonic == ZYDIS_MNEMONIC_RDTSCP));
+    return Lowered::Continue;
+}
+
+} // namespace
+
+void register_system(LowerTable& t)
+{
+    t.add(ZYDIS_MNEMONIC_LGDT, lower_load_descriptor_table);
+    t.add(ZYDIS_MNEMONIC_LIDT, lower_load_descriptor_table);
+    t.add(ZYDIS_MNEMONIC_SGDT, lower_store_descriptor_table);
+    t.add(ZYDIS_MNEMONIC_SIDT, lower_store_descriptor_table);
+    t.add(ZYDIS_MNEMONIC_LTR, lower_ltr);
+    t.add(ZYDIS_MNEMONIC_STR, lower_str);
+    t.add(ZYDIS_MNEMONIC_SLDT, lower_sldt);
+    t.add(ZYDIS_MNEMONIC_RDMSR, lower_msr);
+    t.add(ZYDIS_MNEMONIC_WRMSR, lower_msr);
+    t.add(ZYDIS_MNEMONIC_SWAPGS, lower_swapgs);
+    t.add(ZYDIS_MNEMONIC_INVLPG, lower_invlpg);
+    t.add(ZYDIS_MNEMONIC_CLTS, lower_clts);
+    t.add(ZYDIS_MNEMONIC_HLT, lower_hlt);
+    t.add(ZYDIS_MNEMONIC_IN, lower_in);
+    t.add(ZYDIS_MNEMONIC_OUT, lower_out);
+    t.add(ZYDIS_MNEMONIC_INT, lower_int);
+    t.add(ZYDIS_MNEMONIC_INT3, lower_int);
+    t.add(ZYDIS_MNEMONIC_INT1, lower_int);
+    t.add(ZYDIS_MNEMONIC_UD0, lower_ud);
+    t.add(ZYDIS_MNEMONIC_UD1, lower_ud);
+    t.add(ZYDIS_MNEMONIC_UD2, lower_ud);
+    t.add(ZYDIS_MNEMONIC_IRETQ, lower_iretq);
+    t.add(ZYDIS_MNEMONIC_IRET, lower_iretq);
+    t.add(ZYDIS_MNEMONIC_IRETD, lower_iretq);
+    t.add(ZYDIS_MNEMONIC_CPUID, lower_cpuid);
+    t.add(ZYDIS_MNEMONIC_RDTSC, lower_rdtsc);
+    t.add(ZYDIS_MNEMONIC_RDTSCP, lower_rdtsc);
+}
+
+} // namespace keel::x86

@@ -1,0 +1,30 @@
+#pragma once
+// Lowering functions by Zydis mnemonic. Each lower_*.cpp registers its category.
+#include "plugins/arch/x86/frontend/lowerer.h"
+
+namespace keel::x86 {
+
+using LowerFunction = Lowered (*)(Lowerer&);
+
+struct LowerTable {
+    LowerFunction functions[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+    void add(ZydisMnemonic m, LowerFunction f) { functions[m] = f; }
+};
+
+void register_data_movement(LowerTable& table);
+void register_arithmetic(LowerTable& table);
+void register_shifts(LowerTable& table);
+void register_multiply_divide(LowerTable& table);
+void register_bit_operations(LowerTable& table);
+void register_control_flow(LowerTable& table);
+void register_stack(LowerTable& table);
+void register_flag_operations(LowerTable& table);
+void register_strings(LowerTable& table);
+void register_system(LowerTable& table);
+
+const LowerTable& lower_table();
+
+// MOV to or from CR0/CR2/CR3/CR4/CR8 (lower_system.cpp; MOV shares the mnemonic).
+Lowered lower_mov_control_register(Lowerer& lw);
+
+} // namespace keel::x86

@@ -1,0 +1,287 @@
+#include "plugins/arch/x86/frontend/lowerer.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+
+namespace keel::x86 {
+
+bool gpr_of(ZydisRegister reg, Gpr& gpr, ir::Type& type, bool& high_byte)
+{
+    high_byte = false;
+    if (reg >= ZYDIS_REGISTER_AL && reg <= ZYDIS_REGISTER_BL) {
+        gpr = static_cast<Gpr>(reg - ZYDIS_REGISTER_AL);
+        type = ir::Type::U8;
+        return true;
+    }
+    if (reg >= ZYDIS_REGISTER_AH && reg <= ZYDIS_REGISTER_BH) {
+        gpr = static_cast<Gpr>(reg - ZYDIS_REGISTER_AH); // AH CH DH BH: bits 15..8 of RAX RCX RDX RBX
+        type = ir::Type::U8;
+        high_byte = true;
+        return true;
+    }
+    if (reg >= ZYDIS_REGISTER_SPL && reg <= ZYDIS_REGISTER_R15B) {
+        gpr = static_cast<Gpr>(4 + (reg - ZYDIS_REGISTER_SPL));
+        type = ir::Type::U8;
+        return true;
+    }
+    if (reg >= ZYDIS_REGISTER_AX && reg <= ZYDIS_REGISTER_R15W) {
+        gpr = static_cast<Gpr>(reg - ZYDIS_REGISTER_AX);
+        type = ir::Type::U16;
+        return true;
+    }
+    if (reg >= ZYDIS_REGISTER_EAX && reg <= ZYDIS_REGISTER_R15D) {
+        gpr = static_cast<Gpr>(reg - ZYDIS_REGISTER_EAX);
+        type = ir::Type::U32;
+        return true;
+    }
+    if (reg >= ZYDIS_REGISTER_RAX && reg <= ZYDIS_REGISTER_R15) {
+        gpr = static_cast<Gpr>(reg - ZYDIS_REGISTER_RAX);
+        type = ir::Type::U64;
+        return true;
+    }
+    return false;
+}
+
+ir::Type Lowerer::type_of_bits(unsigned bits)
+{
+    switch (bits) {
+    case 8: return ir::Type::U8;
+    case 16: return ir::Type::U16;
+    case 32: return ir::Type::U32;
+    default: return ir::Type::U64;
+    }
+}
+
+void Lowerer::begin(const DecodedInsn& d)
+{
+    m_d = &d;
+    m_write_count = 0;
+    m_flags = ir::Value();
+    m_flags_mask = 0;
+    for (ir::Value& a : m_addresses)
+        a = ir::Value();
+    ir.begin_guest_insn(d.pc, d.insn.length);
+}
+
+void Lowerer::commit()
+{
+    for (unsigned i = 0; i < m_write_count; ++i) {
+        const PendingWrite& w = m_writes[i];
+        u32 off = offset::gpr(w.gpr) + (w.high_byte ? 1 : 0);
+        if (w.value.type() == ir::Type::U32)
+            ir.store_state(off, ir.zext(ir::Type::U64, w.value)); // 32-bit writes clear bits 63..32
+        else
+            ir.store_state(off, w.value);
+    }
+    m_write_count = 0;
+    if (m_flags_mask) {
+        ir.store_flags(m_flags, m_flags_mask);
+        m_flags_mask = 0;
+    }
+}
+
+ir::Value Lowerer::read_gpr(Gpr g, ir::Type type)
+{
+    bool pending = false;
+    for (unsigned i = 0; i < m_write_count; ++i)
+        pending |= m_writes[i].gpr == g;
+    if (!pending)
+        return ir.load_state(type, offset::gpr(g));
+    // A write earlier in this instruction is visible to later reads: replay the pending
+    // writes to this register on top of its stored value.
+    ir::Value v = ir.load_state(ir::Type::U64, offset::gpr(g));
+    for (unsigned i = 0; i < m_write_count; ++i) {
+        const PendingWrite& w = m_writes[i];
+        if (w.gpr != g)
+            continue;
+        switch (w.value.type()) {
+        case ir::Type::U64: v = w.value; break;
+        case ir::Type::U32: v = ir.zext(ir::Type::U64, w.value); break;
+        case ir::Type::U16: v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFFFFull)), ir.zext(ir::Type::U64, w.value)); break;
+        default:
+            if (w.high_byte)
+                v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFF00ull)), ir.shift(ir::Opcode::Shl, ir.zext(ir::Type::U64, w.value), ir::Builder::imm8(8)));
+            else
+                v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFFull)), ir.zext(ir::Type::U64, w.value));
+            break;
+        }
+    }
+    return ir.trunc(type, v);
+}
+
+void Lowerer::write_gpr(Gpr g, ir::Value v)
+{
+    VERIFY(m_write_count < 6);
+    m_writes[m_write_count++] = { g, false, v };
+}
+
+ir::Value Lowerer::read_reg(ZydisRegister reg)
+{
+    Gpr g;
+    ir::Type t;
+    bool high;
+    if (!gpr_of(reg, g, t, high))
+        PANIC("x86 frontend: %s is not a general-purpose register", ZydisRegisterGetString(reg));
+    if (high) {
+        for (unsigned i = 0; i < m_write_count; ++i) {
+            if (m_writes[i].gpr == g)
+                return ir.trunc(ir::Type::U8, ir.shift(ir::Opcode::Shr, read_gpr(g, ir::Type::U16), ir::Builder::imm8(8)));
+        }
+        return ir.load_state(ir::Type::U8, offset::gpr(g) + 1);
+    }
+    return read_gpr(g, t);
+}
+
+void Lowerer::write_reg(ZydisRegister reg, ir::Value v)
+{
+    Gpr g;
+    ir::Type t;
+    bool high;
+    if (!gpr_of(reg, g, t, high))
+        PANIC("x86 frontend: %s is not a general-purpose register", ZydisRegisterGetString(reg));
+    v = ir.trunc(t, v);
+    VERIFY(m_write_count < 6);
+    m_writes[m_write_count++] = { g, high, v };
+}
+
+ir::Value Lowerer::address_of(const ZydisDecodedOperandMem& mem, bool with_segment)
+{
+    bool wide = m_d->insn.address_width == 64;
+    ir::Type t = wide ? ir::Type::U64 : ir::Type::U32;
+    ir::Value v;
+    if (mem.base == ZYDIS_REGISTER_RIP || mem.base == ZYDIS_REGISTER_EIP)
+        v = imm(t, m_d->next_pc());
+    else if (mem.base != ZYDIS_REGISTER_NONE)
+        v = read_reg(mem.base);
+    if (mem.index != ZYDIS_REGISTER_NONE) {
+        ir::Value index = read_reg(mem.index);
+        if (mem.scale > 1)
+            index = ir.shift(ir::Opcode::Shl, index, ir::Builder::imm8(__builtin_ctz(mem.scale)));
+        v = v.is_none() ? index : ir.add(v, index);
+    }
+    if (mem.disp.has_displacement && mem.disp.value != 0)
+        v = v.is_none() ? imm(t, static_cast<u64>(mem.disp.value)) : ir.add(v, imm(t, static_cast<u64>(mem.disp.value)));
+    if (v.is_none())
+        v = imm(t, 0);
+    v = ir.zext(ir::Type::U64, v);
+    if (!with_segment)
+        return v;
+    // In 64-bit mode only FS and GS have bases (Intel SDM vol. 1 §3.3.7.1).
+    if (mem.segment == ZYDIS_REGISTER_FS)
+        v = ir.add(v, ir.load_state(ir::Type::U64, offset::segment_base(FS)));
+    else if (mem.segment == ZYDIS_REGISTER_GS)
+        v = ir.add(v, ir.load_state(ir::Type::U64, offset::segment_base(GS)));
+    return v;
+}
+
+ir::Value Lowerer::address(unsigned i)
+{
+    if (m_addresses[i].is_none())
+        m_addresses[i] = address_of(op(i).mem);
+    return m_addresses[i];
+}
+
+static bool is_stack_segment(const ZydisDecodedOperand& o) { return o.mem.segment == ZYDIS_REGISTER_SS; }
+
+ir::Value Lowerer::read_as(unsigned i, ir::Type type)
+{
+    const ZydisDecodedOperand& o = op(i);
+    switch (o.type) {
+    case ZYDIS_OPERAND_TYPE_REGISTER: {
+        ir::Value v = read_reg(o.reg.value);
+        if (v.type() == type)
+            return v;
+        return ir::bit_width(v.type()) > ir::bit_width(type) ? ir.trunc(type, v) : ir.zext(type, v);
+    }
+    case ZYDIS_OPERAND_TYPE_MEMORY:
+        return load(type, address(i), is_stack_segment(o));
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+        return imm(type, o.imm.value.u);
+    default:
+        PANIC("x86 frontend: operand %u of %s has no value", i, ZydisMnemonicGetString(m_d->insn.mnemonic));
+    }
+}
+
+void Lowerer::write(unsigned i, ir::Value v)
+{
+    const ZydisDecodedOperand& o = op(i);
+    if (o.type == ZYDIS_OPERAND_TYPE_REGISTER)
+        write_reg(o.reg.value, v);
+    else if (o.type == ZYDIS_OPERAND_TYPE_MEMORY)
+        store(address(i), v, is_stack_segment(o));
+    else
+        PANIC("x86 frontend: cannot write operand %u of %s", i, ZydisMnemonicGetString(m_d->insn.mnemonic));
+}
+
+void Lowerer::set_flags(ir::Value producer, u16 mask)
+{
+    set_flags_value(ir.flags_of(producer), mask);
+}
+
+void Lowerer::set_flags_value(ir::Value flags, u16 mask)
+{
+    m_flags = flags;
+    m_flags_mask = mask;
+}
+
+void Lowerer::push(ir::Value v)
+{
+    ir::Value rsp = read_gpr(RSP);
+    ir::Value top = ir.sub(rsp, imm(ir::Type::U64, ir::byte_width(v.type())));
+    store(top, v, true);
+    write_gpr(RSP, top);
+}
+
+ir::Value Lowerer::pop(ir::Type type)
+{
+    ir::Value rsp = read_gpr(RSP);
+    ir::Value v = load(type, rsp, true);
+    write_gpr(RSP, ir.add(rsp, imm(ir::Type::U64, ir::byte_width(type))));
+    return v;
+}
+
+Lowered Lowerer::raise(u8 vector)
+{
+    m_write_count = 0;
+    m_flags_mask = 0;
+    ir.call(helpers::raise_exception, ir::Builder::imm64(vector), ir::Builder::imm64(0), ir::Builder::imm64(0));
+    ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered Lowerer::raise(u8 vector, u32 error_code)
+{
+    m_write_count = 0;
+    m_flags_mask = 0;
+    ir.call(helpers::raise_exception, ir::Builder::imm64(vector), ir::Builder::imm64(1), ir::Builder::imm64(error_code));
+    ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered Lowerer::jump(u64 target)
+{
+    commit();
+    ir.jump(target);
+    return Lowered::EndBlock;
+}
+
+Lowered Lowerer::jump_indirect(ir::Value target)
+{
+    commit();
+    ir.jump_indirect(target);
+    return Lowered::EndBlock;
+}
+
+Lowered Lowerer::branch(ir::Value cond, u64 taken, u64 not_taken)
+{
+    commit();
+    ir.branch(cond, taken, not_taken);
+    return Lowered::EndBlock;
+}
+
+Lowered Lowerer::end_block_after()
+{
+    commit();
+    ir.exit_to(ir::ExitReason::Dispatch, m_d->next_pc());
+    return Lowered::EndBlock;
+}
+
+} // namespace keel::x86

@@ -1,0 +1,107 @@
+#pragma once
+// The state of lowering one guest instruction to IR, and the operations every lowering
+// function shares: operand reads and writes with x86's sub-register rules, effective
+// addresses, flags, the stack, raising exceptions and ending the block.
+//
+// Register and flag writes are deferred to the end of the instruction, after its memory
+// stores: an instruction that faults must leave no trace (Intel SDM vol. 3 §6.5 "faults").
+#include <Zydis/Zydis.h>
+#include "dbt/ir/builder.h"
+#include "dbt/plugin/arch.h"
+#include "plugins/arch/x86/cpu_state.h"
+
+namespace keel::x86 {
+
+struct DecodedInsn {
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    u64 pc;
+    u64 next_pc() const { return pc + insn.length; }
+};
+
+// What lowering one instruction did.
+enum class Lowered {
+    Continue,      // the block may go on with the next instruction
+    EndBlock,      // the instruction set the block's terminal
+    Unimplemented, // keel does not implement it: the translator raises #UD
+};
+
+class Lowerer {
+public:
+    Lowerer(ir::Builder& builder, u32 mode) : ir(builder), m_mode(mode) {}
+
+    ir::Builder& ir;
+
+    void begin(const DecodedInsn& d);
+    // Commits deferred register and flag writes (after the instruction's stores).
+    void commit();
+
+    const DecodedInsn& d() const { return *m_d; }
+    const ZydisDecodedInstruction& insn() const { return m_d->insn; }
+    const ZydisDecodedOperand& op(unsigned i) const { return m_d->ops[i]; }
+    u32 cpl() const { return mode::cpl(m_mode); }
+    u32 mode() const { return m_mode; }
+    bool has_prefix(u64 attribute) const { return (m_d->insn.attributes & attribute) != 0; }
+
+    static ir::Type type_of_bits(unsigned bits);
+    ir::Type operand_type() const { return type_of_bits(m_d->insn.operand_width); }
+    ir::Type op_type(unsigned i) const { return type_of_bits(op(i).size); }
+
+    // Operands.
+    ir::Value read(unsigned i) { return read_as(i, op_type(i)); }
+    ir::Value read_as(unsigned i, ir::Type type);
+    void write(unsigned i, ir::Value v);
+    ir::Value address(unsigned i);       // effective address (U64) of memory operand i
+    // Effective address; LEA passes with_segment = false (it ignores segment bases).
+    ir::Value address_of(const ZydisDecodedOperandMem& mem, bool with_segment = true);
+
+    // Registers.
+    ir::Value read_reg(ZydisRegister reg);
+    void write_reg(ZydisRegister reg, ir::Value v);   // deferred
+    ir::Value read_gpr(Gpr g, ir::Type type = ir::Type::U64);
+    void write_gpr(Gpr g, ir::Value v);               // deferred; U32 zero-extends, U8/U16 merge
+    ir::Value read_rflags_sys() { return ir.load_state(ir::Type::U64, offset::rflags); }
+
+    // Flags: set_flags captures the producer's flags now and stores them with the commit.
+    void set_flags(ir::Value producer, u16 mask);
+    void set_flags_value(ir::Value flags, u16 mask);
+    ir::Value flags() { return ir.load_flags(); }
+    ir::Value condition(u8 cc) { return ir.test_cond(static_cast<ir::Cond>(cc), flags()); }
+
+    // Stack (64-bit mode: RSP-relative, 8 or 2 bytes).
+    void push(ir::Value v);
+    ir::Value pop(ir::Type type);
+    // Access to guest memory at an explicit address.
+    ir::Value load(ir::Type type, ir::Value address, bool stack = false) { return ir.load(type, address, stack ? access_flag::stack : 0); }
+    void store(ir::Value address, ir::Value v, bool stack = false) { ir.store(address, v, stack ? access_flag::stack : 0); }
+
+    // Ending the instruction or the block.
+    Lowered raise(u8 vector);
+    Lowered raise(u8 vector, u32 error_code);
+    Lowered jump(u64 target);
+    Lowered jump_indirect(ir::Value target);
+    Lowered branch(ir::Value cond, u64 taken, u64 not_taken);
+    // Ends the block after this instruction so the dispatcher sees changed state.
+    Lowered end_block_after();
+
+    ir::Value imm(ir::Type t, u64 v) { return ir::Builder::imm(t, v); }
+
+private:
+    struct PendingWrite {
+        Gpr gpr;
+        bool high_byte;
+        ir::Value value;
+    };
+    const DecodedInsn* m_d = nullptr;
+    u32 m_mode;
+    PendingWrite m_writes[6];
+    unsigned m_write_count = 0;
+    ir::Value m_flags;
+    u16 m_flags_mask = 0;
+    ir::Value m_addresses[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+// Maps a Zydis general-purpose register to (GPR, width, high byte). False if not a GPR.
+bool gpr_of(ZydisRegister reg, Gpr& gpr, ir::Type& type, bool& high_byte);
+
+} // namespace keel::x86

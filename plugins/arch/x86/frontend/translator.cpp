@@ -1,0 +1,105 @@
+#include "plugins/arch/x86/frontend/translator.h"
+#include "dbt/base/log.h"
+#include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+
+namespace keel::x86 {
+
+const LowerTable& lower_table()
+{
+    static LowerTable table;
+    static bool built = false;
+    if (!built) {
+        register_data_movement(table);
+        register_arithmetic(table);
+        register_shifts(table);
+        register_multiply_divide(table);
+        register_bit_operations(table);
+        register_control_flow(table);
+        register_stack(table);
+        register_flag_operations(table);
+        register_strings(table);
+        register_system(table);
+        built = true;
+    }
+    return table;
+}
+
+Translator::Translator()
+{
+    ZydisDecoderInit(&m_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+}
+
+bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
+{
+    if (!(request.mode & mode::code64))
+        return false; // only 64-bit code is translated so far
+    const LowerTable& table = lower_table();
+    b.block().mmu_index = mmu_index_for_cpl(mode::cpl(request.mode));
+    Lowerer lw(b, request.mode);
+    u64 linear_delta = request.linear_pc - request.pc;
+    u64 page_end = (request.linear_pc & guest_page_mask) + guest_page_size;
+    u64 pc = request.pc;
+    DecodedInsn d;
+
+    for (u32 count = 0;; ++count) {
+        u64 linear = pc + linear_delta;
+        // Fetch up to the page end first, and across it only for an instruction that
+        // straddles the boundary: the block then depends on the second page too.
+        u8 bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+        usize within = page_end - linear < sizeof(bytes) ? page_end - linear : sizeof(bytes);
+        usize n = request.fetcher->fetch(linear, bytes, within);
+        ZyanStatus status = n ? ZydisDecoderDecodeFull(&m_decoder, bytes, n, &d.insn, d.ops) : ZYDIS_STATUS_NO_MORE_DATA;
+        if (status == ZYDIS_STATUS_NO_MORE_DATA && n == within && within < sizeof(bytes)) {
+            n += request.fetcher->fetch(linear + n, bytes + n, sizeof(bytes) - n);
+            status = ZydisDecoderDecodeFull(&m_decoder, bytes, n, &d.insn, d.ops);
+        }
+        d.pc = pc;
+        if (status == ZYDIS_STATUS_NO_MORE_DATA) {
+            if (count > 0) {
+                b.jump(pc); // the next block starts with it and takes the fault
+                return true;
+            }
+            // The instruction's bytes run into a page that cannot be fetched: #PF there.
+            b.begin_guest_insn(pc, 1);
+            b.call(helpers::raise_fetch_fault, ir::Builder::imm64(linear + n));
+            b.exit(ir::ExitReason::Dispatch);
+            return true;
+        }
+        if (!ZYAN_SUCCESS(status)) {
+            d.insn.length = 1;
+            lw.begin(d);
+            // Longer than 15 bytes: #GP(0); anything else undecodable: #UD (Intel SDM vol. 2 §2.3.11).
+            if (status == ZYDIS_STATUS_INSTRUCTION_TOO_LONG)
+                lw.raise(vector::GP, 0);
+            else
+                lw.raise(vector::UD);
+            return true;
+        }
+
+        lw.begin(d);
+        LowerFunction lower = table.functions[d.insn.mnemonic];
+        Lowered result = lower ? lower(lw) : Lowered::Unimplemented;
+        if (result == Lowered::Unimplemented) {
+            u64& bits = m_unimplemented_logged[d.insn.mnemonic / 64];
+            u64 bit = 1ull << (d.insn.mnemonic % 64);
+            if (!(bits & bit)) {
+                bits |= bit;
+                KEEL_LOG(Unimp, "unimp: %s at 0x%llx raises #UD (logged once)\n", ZydisMnemonicGetString(d.insn.mnemonic), (unsigned long long)pc);
+            }
+            lw.raise(vector::UD);
+            return true;
+        }
+        if (result == Lowered::EndBlock)
+            return true;
+        lw.commit();
+        pc = d.next_pc();
+        if (count + 1 >= request.max_instructions || pc + linear_delta >= page_end) {
+            b.jump(pc);
+            return true;
+        }
+    }
+}
+
+} // namespace keel::x86

@@ -1,0 +1,49 @@
+#include "plugins/arch/x86/mode.h"
+#include "dbt/engine/engine.h"
+#include "dbt/ir/flags.h"
+
+namespace keel::x86 {
+
+u32 compute_mode(const CpuState& s)
+{
+    u32 m = s.segment[CS].selector & 3; // CPL = CS.RPL once protected mode is on
+    if (!(s.cr0 & cr0::PE))
+        m = 0;
+    if (s.cr0 & cr0::PE)
+        m |= mode::protected_mode;
+    if (s.cr0 & cr0::PG)
+        m |= mode::paging;
+    if (s.efer & efer::LMA) {
+        m |= mode::long_mode;
+        if (s.segment[CS].attributes & seg_attr::l)
+            m |= mode::code64;
+    }
+    if (!(m & mode::code64) && (s.segment[CS].attributes & seg_attr::db))
+        m |= mode::code32;
+    return m;
+}
+
+void refresh_mode(CpuContext& ctx)
+{
+    const CpuState& s = state(ctx);
+    u32 m = compute_mode(s);
+    ctx.hot.code_base = (m & mode::code64) ? 0 : s.segment[CS].base;
+    if (m != ctx.hot.mode) {
+        ctx.hot.mode = m;
+        if (ctx.engine)
+            ctx.engine->mode_changed();
+    }
+}
+
+u64 read_rflags(const CpuContext& ctx)
+{
+    return (state(ctx).rflags & ~rflags::status) | ir::flag::to_rflags(static_cast<u16>(ctx.hot.flags)) | rflags::Fixed1;
+}
+
+void write_rflags(CpuContext& ctx, u64 value)
+{
+    state(ctx).rflags = (value & ~rflags::status) | rflags::Fixed1;
+    ctx.hot.flags = ir::flag::from_rflags(value);
+}
+
+} // namespace keel::x86

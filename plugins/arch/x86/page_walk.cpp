@@ -1,0 +1,119 @@
+#include "plugins/arch/x86/page_walk.h"
+#include "dbt/base/log.h"
+#include "dbt/engine/engine.h"
+#include "plugins/arch/x86/exceptions.h"
+
+namespace keel::x86 {
+namespace {
+
+constexpr u64 P = 1 << 0, RW = 1 << 1, US = 1 << 2, A = 1 << 5, D = 1 << 6, PS = 1 << 7;
+constexpr u64 XD = 1ull << 63;
+constexpr u64 address_bits = ((1ull << max_physical_address_bits) - 1) & ~0xFFFull;
+// Bits 51..MAXPHYADDR of every entry are reserved (§4.5.4, table 4-20 and following).
+constexpr u64 reserved_high = ((1ull << 52) - 1) & ~((1ull << max_physical_address_bits) - 1);
+
+} // namespace
+
+bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags, Translation& out)
+{
+    CpuState& s = state(ctx);
+    bool probe = flags & access_flag::probe;
+    bool user = mmu_index == 1;
+    bool write = access == Access::Write;
+    bool fetch = access == Access::Execute;
+
+    if (!(s.cr0 & cr0::PG)) {
+        u64 linear = (s.efer & efer::LMA) ? vaddr : vaddr & 0xFFFFFFFFull;
+        out = Translation { linear & guest_page_mask, true, true };
+        return true;
+    }
+    if (!(s.efer & efer::LMA)) {
+        // 32-bit and PAE paging are not implemented yet; keel only runs 64-bit guests.
+        if (!probe)
+            raise_fault(ctx, vector::GP, 0);
+        return false;
+    }
+    if (!is_canonical(vaddr)) {
+        // Not a page fault: a general-protection (or stack) fault (§3.3.7.1).
+        if (!probe)
+            raise_fault(ctx, (flags & access_flag::stack) ? vector::SS : vector::GP, 0);
+        return false;
+    }
+
+    bool nxe = s.efer & efer::NXE;
+    u64 reserved = reserved_high | (nxe ? 0 : XD);
+    u32 fetch_bit = (fetch && nxe) ? pf_error::fetch : 0;
+    u32 base_error = (write ? pf_error::write : 0) | (user ? pf_error::user : 0) | fetch_bit;
+    PhysicalMemory& memory = ctx.engine->memory();
+
+    u64 entries[4];
+    u64 entry_addresses[4];
+    unsigned levels = 0;
+    u64 table = s.cr3 & address_bits;
+    bool all_user = true, all_writable = true, no_execute = false;
+    u64 page_base = 0, page_offset_mask = 0xFFF;
+    for (int level = 3; level >= 0; --level) {
+        unsigned shift = 12 + 9 * level;
+        u64 entry_address = table + ((vaddr >> shift) & 511) * 8;
+        u64 e = memory.read(entry_address, 8);
+        entries[levels] = e;
+        entry_addresses[levels++] = entry_address;
+        if (!(e & P)) {
+            if (!probe)
+                raise_page_fault(ctx, vaddr, base_error);
+            return false;
+        }
+        bool large = (e & PS) && (level == 1 || level == 2);
+        u64 level_reserved = reserved;
+        if (level == 3 && (e & PS))
+            level_reserved |= PS; // PML4 entries have no page-size bit
+        if (large)
+            level_reserved |= (level == 2 ? 0x3FFFE000ull : 0x1FE000ull); // address bits below the page size
+        if (e & level_reserved) {
+            if (!probe)
+                raise_page_fault(ctx, vaddr, base_error | pf_error::present | pf_error::reserved);
+            return false;
+        }
+        all_user &= (e & US) != 0;
+        all_writable &= (e & RW) != 0;
+        no_execute |= nxe && (e & XD);
+        if (level == 0 || large) {
+            page_offset_mask = (1ull << shift) - 1;
+            page_base = e & address_bits & ~page_offset_mask;
+            break;
+        }
+        table = e & address_bits;
+    }
+
+    // Access rights (§4.6.1). No SMEP/SMAP: CPUID does not offer them.
+    bool supervisor_write_ok = all_writable || !(s.cr0 & cr0::WP);
+    bool can_write = user ? (all_user && all_writable) : supervisor_write_ok;
+    bool can_read = !user || all_user;
+    bool can_fetch = can_read && !no_execute;
+    bool allowed = write ? can_write : fetch ? can_fetch : can_read;
+    if (!allowed) {
+        if (!probe)
+            raise_page_fault(ctx, vaddr, base_error | pf_error::present);
+        return false;
+    }
+
+    u64& leaf = entries[levels - 1];
+    if (!probe) {
+        // Accessed on every entry used, dirty on the leaf for writes (§4.8).
+        for (unsigned i = 0; i < levels; ++i) {
+            u64 update = entries[i] | A;
+            if (i == levels - 1 && write)
+                update |= D;
+            if (update != entries[i]) {
+                memory.write(entry_addresses[i], update, 8);
+                entries[i] = update;
+            }
+        }
+    }
+    out.physical_page = (page_base | (vaddr & page_offset_mask)) & guest_page_mask;
+    out.writable = can_write && (leaf & D);
+    out.executable = can_fetch;
+    return true;
+}
+
+} // namespace keel::x86

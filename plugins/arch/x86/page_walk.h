@@ -1,0 +1,15 @@
+#pragma once
+// Guest-virtual -> guest-physical translation for the softMMU: 4-level paging (Intel SDM
+// vol. 3 §4.5) with the access rights of §4.6 and the accessed/dirty bits of §4.8.
+#include "dbt/mmu/page_translator.h"
+#include "plugins/arch/x86/cpu_state.h"
+
+namespace keel::x86 {
+
+constexpr unsigned max_physical_address_bits = 40; // reported by CPUID 0x80000008
+
+bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags, Translation& out);
+
+inline bool is_canonical(u64 address) { return static_cast<u64>(static_cast<i64>(address << 16) >> 16) == address; }
+
+} // namespace keel::x86

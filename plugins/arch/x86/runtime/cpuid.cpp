@@ -1,0 +1,63 @@
+#include "plugins/arch/x86/runtime/cpuid.h"
+#include "plugins/arch/x86/page_walk.h"
+
+namespace keel::x86 {
+namespace {
+
+constexpr u32 max_basic_leaf = 0x7;
+constexpr u32 max_extended_leaf = 0x80000008;
+
+u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32(u8(s[2])) << 16 | u32(u8(s[3])) << 24; }
+
+// Leaf 1 EDX/ECX and leaf 0x80000001 bits keel implements. Notably absent: x87 (FPU),
+// MMX, SSE*, FXSR, SYSCALL, APIC (no local APIC yet), MCE/MCA, PAT, MTRR.
+constexpr u32 leaf1_edx = (1u << 3)    // PSE: large pages
+                        | (1u << 4)    // TSC
+                        | (1u << 5)    // MSR: RDMSR/WRMSR
+                        | (1u << 6)    // PAE
+                        | (1u << 8)    // CX8: CMPXCHG8B
+                        | (1u << 13)   // PGE (keel flushes global pages too, which is allowed)
+                        | (1u << 15);  // CMOV
+constexpr u32 leaf1_ecx = (1u << 13)   // CX16: CMPXCHG16B
+                        | (1u << 23)   // POPCNT
+                        | (1u << 31);  // running under a hypervisor
+constexpr u32 ext1_edx = (1u << 20)    // NX
+                       | (1u << 26)    // 1-GiB pages
+                       | (1u << 27)    // RDTSCP
+                       | (1u << 29);   // LM: long mode
+constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
+                       | (1u << 5);    // ABM: LZCNT
+
+} // namespace
+
+CpuidResult cpuid(u32 leaf, u32 subleaf)
+{
+    switch (leaf) {
+    case 0:
+        return { max_basic_leaf, vendor_word("Keel"), vendor_word("Keel"), vendor_word("KVir") }; // "KeelKVirKeel"
+    case 1:
+        // Family 6, model 0x3A-like numbering is not claimed: family 6 model 1 stepping 0.
+        // EBX: CLFLUSH line 8 * 8 = 64 bytes, one logical processor, APIC ID 0.
+        return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx, leaf1_edx };
+    case 7:
+        // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
+        return subleaf == 0 ? CpuidResult { 0, 1u << 3, 0, 0 } : CpuidResult { 0, 0, 0, 0 };
+    case 0x80000000:
+        return { max_extended_leaf, 0, 0, 0 };
+    case 0x80000001:
+        return { 0, 0, ext1_ecx, ext1_edx };
+    case 0x80000002: return { vendor_word("keel"), vendor_word(" DBT"), vendor_word(" vir"), vendor_word("tual") };
+    case 0x80000003: return { vendor_word(" CPU"), 0, 0, 0 };
+    case 0x80000004: return { 0, 0, 0, 0 };
+    case 0x80000008:
+        return { max_physical_address_bits | (48u << 8), 0, 0, 0 };
+    default:
+        // Intel: leaves above the maximum return the highest basic leaf's data; zeros
+        // for the ones in range keel leaves empty.
+        if (leaf > max_basic_leaf && leaf < 0x80000000)
+            return cpuid(max_basic_leaf, subleaf);
+        return { 0, 0, 0, 0 };
+    }
+}
+
+} // namespace keel::x86

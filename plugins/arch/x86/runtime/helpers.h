@@ -1,0 +1,34 @@
+#pragma once
+// Runtime helpers the x86 frontend calls from generated code (ir::Helper descriptors).
+// Every helper sees ctx.hot.pc = the guest instruction calling it; a helper that raises
+// an exception or changes control flow returns helper_exit().
+#include "dbt/ir/helper.h"
+
+namespace keel::x86::helpers {
+
+// Exceptions and interrupts.
+extern const ir::Helper raise_exception;     // (vector, has_error, error_code)
+extern const ir::Helper raise_fetch_fault;   // (linear address that could not be fetched)
+extern const ir::Helper software_interrupt;  // (vector, next rip)
+
+// System instructions.
+extern const ir::Helper cpuid;               // ()
+extern const ir::Helper rdtsc;               // (write rcx = TSC_AUX too: 1 for RDTSCP)
+extern const ir::Helper rdmsr;               // ()
+extern const ir::Helper wrmsr;               // ()
+extern const ir::Helper write_cr;            // (cr number, value)
+extern const ir::Helper invlpg;              // (linear address)
+extern const ir::Helper ltr;                 // (selector)
+extern const ir::Helper load_segment;        // (segment index | insn length << 8, selector)
+extern const ir::Helper iretq;               // (operand size in bytes)
+extern const ir::Helper far_return;          // (operand size in bytes, bytes to release)
+extern const ir::Helper far_jump;            // (selector, offset, 0 | call: operand bytes | insn length << 8)
+extern const ir::Helper popf;                // (value, operand size in bytes)
+extern const ir::Helper sti;                 // (next rip)
+extern const ir::Helper cli;                 // ()
+extern const ir::Helper io_in;               // (port, size) -> value
+extern const ir::Helper io_out;              // (port, size | insn length << 8, value)
+extern const ir::Helper cmpxchg16b;          // (linear address, operand bytes | insn length << 8)
+extern const ir::Helper rep_string;          // (string_op::encode(...), instruction length)
+
+} // namespace keel::x86::helpers

@@ -1,0 +1,217 @@
+// Far control transfers in IA-32e mode: IRET, RET far, JMP/CALL far (Intel SDM vol. 2,
+// IRET/RET/JMP/CALL pseudocode, IA-32e branches). Call gates and task switches are not
+// supported: they raise #GP(selector).
+#include "dbt/base/log.h"
+#include "dbt/engine/engine.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/guest_memory.h"
+#include "plugins/arch/x86/page_walk.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+#include "plugins/arch/x86/segments.h"
+
+namespace keel::x86::helpers {
+namespace {
+
+ir::HelperResult fault() { return ir::helper_exit(); }
+
+bool pop_values(CpuContext& ctx, u64 rsp, unsigned size, unsigned count, u64* out)
+{
+    for (unsigned i = 0; i < count; ++i) {
+        if (!read_guest(ctx, rsp + i * size, size, out[i], access_flag::stack))
+            return false;
+    }
+    return true;
+}
+
+// Checks a code segment a far return or IRET lands in (returns false with a fault).
+bool check_return_code_segment(CpuContext& ctx, u16 selector, Descriptor& d)
+{
+    u32 cpl = current_cpl(ctx);
+    u32 rpl = selector & 3;
+    if ((selector & ~3u) == 0)
+        return raise_fault(ctx, vector::GP, 0);
+    if (!read_descriptor(ctx, selector, false, d))
+        return false;
+    if (!d.is_code() || rpl < cpl)
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    bool conforming = d.type() & 4;
+    if (conforming ? d.dpl() > rpl : d.dpl() != rpl)
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    if (!d.present())
+        return raise_fault(ctx, vector::NP, selector & ~3u);
+    return true;
+}
+
+// SS for a return to privilege `rpl` (null allowed for 64-bit code below CPL 3).
+bool check_return_stack_segment(CpuContext& ctx, u16 selector, u32 rpl, bool to_64bit, Descriptor& d, bool& null)
+{
+    null = (selector & ~3u) == 0;
+    if (null) {
+        if (!to_64bit || rpl == 3)
+            return raise_fault(ctx, vector::GP, 0);
+        return true;
+    }
+    if (!read_descriptor(ctx, selector, false, d))
+        return false;
+    bool writable_data = !d.is_system() && !d.is_code() && (d.type() & 2);
+    if ((selector & 3) != rpl || d.dpl() != rpl || !writable_data)
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    if (!d.present())
+        return raise_fault(ctx, vector::SS, selector & ~3u);
+    return true;
+}
+
+// After a return to an outer privilege level, data segments the new CPL may not use
+// are nulled (Intel SDM vol. 2, RET: "FOR each SegReg in (ES, FS, GS, and DS)").
+void null_inaccessible_segments(CpuState& s, u32 new_cpl)
+{
+    for (SegmentIndex seg : { ES, DS, FS, GS }) {
+        Segment& r = s.segment[seg];
+        bool conforming_code = (r.attributes & seg_attr::code) && (r.attributes & 4);
+        if ((r.selector & ~3u) && !conforming_code && seg_attr::dpl(r.attributes) < new_cpl) {
+            u64 base = r.base;
+            r = null_segment(0);
+            if (seg == FS || seg == GS)
+                r.base = base; // the 64-bit bases are MSR state, kept
+        }
+    }
+}
+
+ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    u32 cpl = current_cpl(*ctx);
+    if (s.rflags & rflags::NT)
+        return raise_fault(*ctx, vector::GP, 0), fault(); // task return: not in IA-32e mode
+    unsigned n = static_cast<unsigned>(size);
+    u64 frame[5]; // RIP, CS, RFLAGS, RSP, SS
+    if (!pop_values(*ctx, s.gpr[RSP], n, 5, frame))
+        return fault();
+    u16 cs_selector = static_cast<u16>(frame[1]);
+    Descriptor code;
+    if (!check_return_code_segment(*ctx, cs_selector, code))
+        return fault();
+    u32 new_cpl = cs_selector & 3;
+    bool to_64bit = code.long_mode();
+    if (!to_64bit)
+        KEEL_LOG(Int, "iret: return to compatibility-mode code (not translated yet)\n");
+    u64 rip = frame[0];
+    if (to_64bit && !is_canonical(rip))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    Descriptor stack {};
+    bool null_stack;
+    u16 ss_selector = static_cast<u16>(frame[4]);
+    if (!check_return_stack_segment(*ctx, ss_selector, new_cpl, to_64bit, stack, null_stack))
+        return fault();
+
+    // RFLAGS as POPF would take them at the current CPL (IOPL only at CPL 0, IF only at
+    // CPL <= IOPL); VM is never set in IA-32e mode.
+    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID | rflags::RF;
+    if (cpl == 0)
+        modifiable |= rflags::IOPL;
+    if (cpl <= ((s.rflags >> 12) & 3))
+        modifiable |= rflags::IF;
+    if (n == 2)
+        modifiable &= 0xFFFF;
+    u64 flags = (read_rflags(*ctx) & ~modifiable) | (frame[2] & modifiable);
+
+    if (!mark_accessed(*ctx, cs_selector, code))
+        return fault();
+    s.segment[CS] = segment_from(cs_selector, code);
+    s.segment[SS] = null_stack ? null_segment(ss_selector) : segment_from(ss_selector, stack);
+    s.gpr[RSP] = frame[3];
+    write_rflags(*ctx, flags);
+    ctx->hot.pc = to_64bit ? rip : rip & 0xFFFFFFFF;
+    if (new_cpl > cpl)
+        null_inaccessible_segments(s, new_cpl);
+    refresh_mode(*ctx);
+    KEEL_LOG(Int, "iret: to 0x%llx cpl %u -> %u rsp 0x%llx\n", (unsigned long long)ctx->hot.pc, cpl, new_cpl, (unsigned long long)frame[3]);
+    return ir::helper_exit();
+}
+
+ir::HelperResult do_far_return(CpuContext* ctx, u64 size, u64 release, u64)
+{
+    CpuState& s = state(*ctx);
+    u32 cpl = current_cpl(*ctx);
+    unsigned n = static_cast<unsigned>(size);
+    u64 frame[2];
+    u64 rsp = s.gpr[RSP];
+    if (!pop_values(*ctx, rsp, n, 2, frame))
+        return fault();
+    u16 cs_selector = static_cast<u16>(frame[1]);
+    Descriptor code;
+    if (!check_return_code_segment(*ctx, cs_selector, code))
+        return fault();
+    u32 new_cpl = cs_selector & 3;
+    rsp += 2 * n + release;
+    Segment new_ss = s.segment[SS];
+    if (new_cpl > cpl) {
+        u64 outer[2];
+        if (!pop_values(*ctx, rsp, n, 2, outer))
+            return fault();
+        Descriptor stack {};
+        bool null_stack;
+        if (!check_return_stack_segment(*ctx, static_cast<u16>(outer[1]), new_cpl, code.long_mode(), stack, null_stack))
+            return fault();
+        new_ss = null_stack ? null_segment(static_cast<u16>(outer[1])) : segment_from(static_cast<u16>(outer[1]), stack);
+        rsp = outer[0] + release;
+    }
+    if (code.long_mode() && !is_canonical(frame[0]))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    if (!mark_accessed(*ctx, cs_selector, code))
+        return fault();
+    s.segment[CS] = segment_from(cs_selector, code);
+    s.segment[SS] = new_ss;
+    s.gpr[RSP] = rsp;
+    ctx->hot.pc = frame[0];
+    if (new_cpl > cpl)
+        null_inaccessible_segments(s, new_cpl);
+    refresh_mode(*ctx);
+    return ir::helper_exit();
+}
+
+ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u64 call)
+{
+    CpuState& s = state(*ctx);
+    u32 cpl = current_cpl(*ctx);
+    u16 selector = static_cast<u16>(selector_value);
+    if ((selector & ~3u) == 0)
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    Descriptor d;
+    if (!read_descriptor(*ctx, selector, false, d))
+        return fault();
+    if (!d.is_code()) {
+        KEEL_LOG(GuestErrors, "far jmp/call through a gate or TSS (selector 0x%x): not supported, #GP\n", selector);
+        return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
+    }
+    bool conforming = d.type() & 4;
+    if (conforming ? d.dpl() > cpl : ((selector & 3) > cpl || d.dpl() != cpl))
+        return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
+    if (!d.present())
+        return raise_fault(*ctx, vector::NP, selector & ~3u), fault();
+    if (d.long_mode() && !is_canonical(offset))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    if (call) {
+        unsigned n = call & 0xFF;
+        u64 return_rip = ctx->hot.pc + (call >> 8);
+        u64 rsp = s.gpr[RSP];
+        if (!write_guest(*ctx, rsp - n, s.segment[CS].selector, n, access_flag::stack)
+            || !write_guest(*ctx, rsp - 2 * n, return_rip, n, access_flag::stack))
+            return fault();
+        s.gpr[RSP] = rsp - 2 * n;
+    }
+    if (!mark_accessed(*ctx, selector, d))
+        return fault();
+    s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | cpl), d);
+    ctx->hot.pc = d.long_mode() ? offset : offset & 0xFFFFFFFF;
+    refresh_mode(*ctx);
+    return ir::helper_exit();
+}
+
+} // namespace
+
+const ir::Helper iretq { "iretq", do_iretq };
+const ir::Helper far_return { "far_return", do_far_return };
+const ir::Helper far_jump { "far_jump", do_far_jump };
+
+} // namespace keel::x86::helpers

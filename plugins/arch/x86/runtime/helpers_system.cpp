@@ -1,0 +1,237 @@
+// Helpers for system instructions: CPUID, RDTSC, MSRs, control registers, INVLPG, LTR,
+// segment loads, POPF/CLI/STI and port I/O.
+#include "dbt/base/log.h"
+#include "dbt/engine/engine.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/page_walk.h"
+#include "plugins/arch/x86/runtime/cpuid.h"
+#include "plugins/arch/x86/runtime/helpers.h"
+#include "plugins/arch/x86/runtime/msr.h"
+#include "plugins/arch/x86/segments.h"
+
+namespace keel::x86::helpers {
+namespace {
+
+ir::HelperResult fault() { return ir::helper_exit(); }
+
+ir::HelperResult do_cpuid(CpuContext* ctx, u64, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    CpuidResult r = x86::cpuid(static_cast<u32>(s.gpr[RAX]), static_cast<u32>(s.gpr[RCX]));
+    s.gpr[RAX] = r.eax;
+    s.gpr[RBX] = r.ebx;
+    s.gpr[RCX] = r.ecx;
+    s.gpr[RDX] = r.edx;
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_rdtsc(CpuContext* ctx, u64 with_aux, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    if ((s.cr4 & cr4::TSD) && current_cpl(*ctx) != 0)
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    u64 tsc = guest_tsc(*ctx);
+    s.gpr[RAX] = tsc & 0xFFFFFFFF;
+    s.gpr[RDX] = tsc >> 32;
+    if (with_aux)
+        s.gpr[RCX] = 0; // IA32_TSC_AUX
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_rdmsr(CpuContext* ctx, u64, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    u64 value;
+    if (!read_msr(*ctx, static_cast<u32>(s.gpr[RCX]), value))
+        return fault();
+    s.gpr[RAX] = value & 0xFFFFFFFF;
+    s.gpr[RDX] = value >> 32;
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_wrmsr(CpuContext* ctx, u64, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    u64 value = (s.gpr[RDX] << 32) | (s.gpr[RAX] & 0xFFFFFFFF);
+    if (!write_msr(*ctx, static_cast<u32>(s.gpr[RCX]), value))
+        return fault();
+    return ir::helper_continue();
+}
+
+// MOV to CR0/CR2/CR3/CR4/CR8 with the checks of Intel SDM vol. 2 (MOV—Move to/from
+// Control Registers) and vol. 3 §2.5, §9.8.5 (entering and leaving IA-32e mode).
+ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
+{
+    CpuState& s = state(*ctx);
+    Engine& engine = *ctx->engine;
+    switch (n) {
+    case 0: {
+        value |= cr0::ET;
+        if (value >> 32)
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        if ((value & cr0::PG) && !(value & cr0::PE))
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        if ((value & cr0::NW) && !(value & cr0::CD))
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        bool enabling_paging = (value & cr0::PG) && !(s.cr0 & cr0::PG);
+        bool disabling_paging = !(value & cr0::PG) && (s.cr0 & cr0::PG);
+        if (enabling_paging && (s.efer & efer::LME)) {
+            if (!(s.cr4 & cr4::PAE))
+                return raise_fault(*ctx, vector::GP, 0), fault();
+            s.efer |= efer::LMA;
+        }
+        if (disabling_paging && (s.efer & efer::LMA)) {
+            if (ctx->hot.mode & mode::code64)
+                return raise_fault(*ctx, vector::GP, 0), fault(); // only from compatibility mode
+            s.efer &= ~efer::LMA;
+        }
+        u64 changed = value ^ s.cr0;
+        s.cr0 = value;
+        if (changed & (cr0::PG | cr0::WP | cr0::PE))
+            engine.flush_tlb();
+        refresh_mode(*ctx);
+        return ir::helper_continue();
+    }
+    case 2:
+        s.cr2 = value;
+        return ir::helper_continue();
+    case 3:
+        if (value >> max_physical_address_bits)
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        s.cr3 = value;
+        engine.flush_tlb();
+        return ir::helper_continue();
+    case 4: {
+        constexpr u64 supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+        if (value & ~supported)
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        if ((s.efer & efer::LMA) && !(value & cr4::PAE))
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        u64 changed = value ^ s.cr4;
+        s.cr4 = value;
+        if (changed & (cr4::PAE | cr4::PGE | cr4::PSE))
+            engine.flush_tlb();
+        return ir::helper_continue();
+    }
+    case 8:
+        if (value & ~0xFull)
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        s.cr8 = value;
+        return ir::helper_continue();
+    default:
+        return raise_fault(*ctx, vector::UD), fault();
+    }
+}
+
+ir::HelperResult do_invlpg(CpuContext* ctx, u64 address, u64, u64)
+{
+    ctx->engine->flush_tlb_page(address);
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_ltr(CpuContext* ctx, u64 selector, u64, u64)
+{
+    if (!load_task_register(*ctx, static_cast<u16>(selector)))
+        return fault();
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_load_segment(CpuContext* ctx, u64 packed, u64 selector, u64)
+{
+    auto seg = static_cast<SegmentIndex>(packed & 0xFF);
+    if (!load_data_segment(*ctx, seg, static_cast<u16>(selector)))
+        return fault();
+    if (seg == SS) // MOV SS / POP SS inhibit interrupts for one instruction (§6.8.3)
+        state(*ctx).interrupt_shadow_rip = ctx->hot.pc + (packed >> 8);
+    return ir::helper_continue();
+}
+
+u32 iopl(const CpuState& s) { return (s.rflags >> 12) & 3; }
+
+ir::HelperResult do_popf(CpuContext* ctx, u64 value, u64 size, u64)
+{
+    // Intel SDM vol. 2, POPF: what may change depends on CPL and IOPL; VIP, VIF, VM
+    // never change here and RF is cleared.
+    CpuState& s = state(*ctx);
+    u32 cpl = current_cpl(*ctx);
+    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID;
+    if (cpl == 0)
+        modifiable |= rflags::IOPL;
+    if (cpl <= iopl(s))
+        modifiable |= rflags::IF;
+    if (size == 2)
+        modifiable &= 0xFFFF;
+    u64 old = read_rflags(*ctx);
+    u64 updated = ((old & ~modifiable) | (value & modifiable)) & ~rflags::RF;
+    write_rflags(*ctx, updated);
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_cli(CpuContext* ctx, u64, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    if (current_cpl(*ctx) > iopl(s))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    s.rflags &= ~rflags::IF;
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_sti(CpuContext* ctx, u64 next_rip, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    if (current_cpl(*ctx) > iopl(s))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    if (!(s.rflags & rflags::IF))
+        s.interrupt_shadow_rip = next_rip; // STI shadow: one more instruction first (§6.8.3)
+    s.rflags |= rflags::IF;
+    return ir::helper_continue();
+}
+
+// Port I/O is allowed when CPL <= IOPL; keel has no TSS I/O permission bitmap, so
+// beyond that it raises #GP(0) (Intel SDM vol. 1 §19.5).
+bool io_allowed(CpuContext* ctx)
+{
+    if (current_cpl(*ctx) <= iopl(state(*ctx)))
+        return true;
+    raise_fault(*ctx, vector::GP, 0);
+    return false;
+}
+
+ir::HelperResult do_io_in(CpuContext* ctx, u64 port, u64 size, u64)
+{
+    if (!io_allowed(ctx))
+        return fault();
+    return ir::helper_continue(ctx->engine->io().read(static_cast<u16>(port), static_cast<unsigned>(size)));
+}
+
+ir::HelperResult do_io_out(CpuContext* ctx, u64 port, u64 packed, u64 value)
+{
+    if (!io_allowed(ctx))
+        return fault();
+    ctx->engine->io().write(static_cast<u16>(port), static_cast<u32>(value), static_cast<unsigned>(packed & 0xFF));
+    if (ctx->hot.exit_request) {
+        // The device wants the dispatcher (e.g. the debug exit): stop after this OUT.
+        ctx->hot.pc += packed >> 8;
+        return ir::helper_exit();
+    }
+    return ir::helper_continue();
+}
+
+} // namespace
+
+const ir::Helper cpuid { "cpuid", do_cpuid };
+const ir::Helper rdtsc { "rdtsc", do_rdtsc };
+const ir::Helper rdmsr { "rdmsr", do_rdmsr };
+const ir::Helper wrmsr { "wrmsr", do_wrmsr };
+const ir::Helper write_cr { "write_cr", do_write_cr };
+const ir::Helper invlpg { "invlpg", do_invlpg };
+const ir::Helper ltr { "ltr", do_ltr };
+const ir::Helper load_segment { "load_segment", do_load_segment };
+const ir::Helper popf { "popf", do_popf };
+const ir::Helper cli { "cli", do_cli };
+const ir::Helper sti { "sti", do_sti };
+const ir::Helper io_in { "io_in", do_io_in };
+const ir::Helper io_out { "io_out", do_io_out };
+
+} // namespace keel::x86::helpers

@@ -1,0 +1,86 @@
+#include "plugins/arch/x86/runtime/msr.h"
+#include "dbt/base/log.h"
+#include "dbt/engine/engine.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/page_walk.h"
+
+namespace keel::x86 {
+
+static u64 host_tsc()
+{
+    u32 lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return u64(hi) << 32 | lo;
+}
+
+u64 guest_tsc(const CpuContext& ctx) { return host_tsc() + state(ctx).tsc_offset; }
+
+bool read_msr(CpuContext& ctx, u32 index, u64& value)
+{
+    CpuState& s = state(ctx);
+    switch (index) {
+    case msr::tsc: value = guest_tsc(ctx); return true;
+    case msr::efer: value = s.efer; return true;
+    case msr::star: value = s.star; return true;
+    case msr::lstar: value = s.lstar; return true;
+    case msr::cstar: value = s.cstar; return true;
+    case msr::sfmask: value = s.sfmask; return true;
+    case msr::fs_base: value = s.segment[FS].base; return true;
+    case msr::gs_base: value = s.segment[GS].base; return true;
+    case msr::kernel_gs_base: value = s.kernel_gs_base; return true;
+    case msr::tsc_aux: value = 0; return true;
+    default:
+        KEEL_LOG(GuestErrors, "msr: read of unimplemented MSR 0x%x raises #GP\n", index);
+        return raise_fault(ctx, vector::GP, 0);
+    }
+}
+
+bool write_msr(CpuContext& ctx, u32 index, u64 value)
+{
+    CpuState& s = state(ctx);
+    switch (index) {
+    case msr::tsc:
+        s.tsc_offset = value - host_tsc();
+        return true;
+    case msr::efer: {
+        // SCE, LME, NXE are writable; LMA is read-only. LME cannot change while paging
+        // is on (Intel SDM vol. 3 §9.8.5).
+        constexpr u64 writable = efer::SCE | efer::LME | efer::NXE;
+        if (value & ~(writable | efer::LMA))
+            return raise_fault(ctx, vector::GP, 0);
+        if ((s.cr0 & cr0::PG) && ((value ^ s.efer) & efer::LME))
+            return raise_fault(ctx, vector::GP, 0);
+        u64 changed = (value ^ s.efer) & writable;
+        s.efer = (s.efer & efer::LMA) | (value & writable);
+        if (changed & efer::NXE)
+            ctx.engine->flush_tlb(); // cached translations encode NX
+        return true;
+    }
+    case msr::star: s.star = value; return true;
+    case msr::lstar:
+    case msr::cstar:
+        if (!is_canonical(value))
+            return raise_fault(ctx, vector::GP, 0);
+        (index == msr::lstar ? s.lstar : s.cstar) = value;
+        return true;
+    case msr::sfmask: s.sfmask = value & 0xFFFFFFFF; return true;
+    case msr::fs_base:
+    case msr::gs_base:
+    case msr::kernel_gs_base:
+        if (!is_canonical(value))
+            return raise_fault(ctx, vector::GP, 0);
+        if (index == msr::fs_base)
+            s.segment[FS].base = value;
+        else if (index == msr::gs_base)
+            s.segment[GS].base = value;
+        else
+            s.kernel_gs_base = value;
+        return true;
+    default:
+        KEEL_LOG(GuestErrors, "msr: write 0x%llx to unimplemented MSR 0x%x raises #GP\n", (unsigned long long)value, index);
+        return raise_fault(ctx, vector::GP, 0);
+    }
+}
+
+} // namespace keel::x86

@@ -1,0 +1,104 @@
+#include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/guest_memory.h"
+
+namespace keel::x86 {
+
+bool read_descriptor(CpuContext& ctx, u16 selector, bool system, Descriptor& out, u8 error_vector)
+{
+    CpuState& s = state(ctx);
+    bool local = selector & 4;
+    u64 base = local ? s.ldtr.base : s.gdtr.base;
+    u32 limit = local ? s.ldtr.limit : s.gdtr.limit;
+    u32 index = selector & ~7u;
+    u32 size = system ? 16 : 8;
+    if (local && !(s.ldtr.attributes & seg_attr::present))
+        return raise_fault(ctx, error_vector, selector & ~3u);
+    if (index + size - 1 > limit)
+        return raise_fault(ctx, error_vector, selector & ~3u);
+    out.high = 0;
+    if (!read_supervisor(ctx, base + index, 8, out.low))
+        return false;
+    if (system && !read_supervisor(ctx, base + index + 8, 8, out.high))
+        return false;
+    return true;
+}
+
+bool mark_accessed(CpuContext& ctx, u16 selector, Descriptor& d)
+{
+    if (d.low & (1ull << 40))
+        return true;
+    d.low |= 1ull << 40;
+    CpuState& s = state(ctx);
+    u64 base = (selector & 4) ? s.ldtr.base : s.gdtr.base;
+    return write_supervisor(ctx, base + (selector & ~7u) + 5, (d.low >> 40) & 0xFF, 1);
+}
+
+Segment segment_from(u16 selector, const Descriptor& d) { return Segment { d.base(), d.limit(), selector, d.attributes() }; }
+
+Segment null_segment(u16 selector) { return Segment { 0, 0, selector, 0 }; }
+
+bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
+{
+    CpuState& s = state(ctx);
+    u32 cpl = current_cpl(ctx);
+    u16 rpl = selector & 3;
+    if ((selector & ~3u) == 0) {
+        // Null selectors: fine for DS/ES/FS/GS; for SS only in 64-bit mode below CPL 3
+        // with RPL = CPL (Intel SDM vol. 2, MOV: "IF SS is loaded").
+        if (seg == SS && (!(ctx.hot.mode & mode::code64) || cpl == 3 || rpl != cpl))
+            return raise_fault(ctx, vector::GP, 0);
+        s.segment[seg] = null_segment(selector);
+        return true; // Intel clears the FS/GS base too (AMD keeps it)
+    }
+    Descriptor d;
+    if (!read_descriptor(ctx, selector, false, d))
+        return false;
+    if (seg == SS) {
+        bool writable_data = !d.is_system() && !d.is_code() && (d.type() & 2);
+        if (rpl != cpl || d.dpl() != cpl || !writable_data)
+            return raise_fault(ctx, vector::GP, selector & ~3u);
+        if (!d.present())
+            return raise_fault(ctx, vector::SS, selector & ~3u);
+    } else {
+        bool readable = !d.is_system() && (!d.is_code() || (d.type() & 2));
+        bool conforming_code = d.is_code() && (d.type() & 4);
+        if (!readable || (!conforming_code && (rpl > d.dpl() || cpl > d.dpl())))
+            return raise_fault(ctx, vector::GP, selector & ~3u);
+        if (!d.present())
+            return raise_fault(ctx, vector::NP, selector & ~3u);
+    }
+    if (!mark_accessed(ctx, selector, d))
+        return false;
+    s.segment[seg] = segment_from(selector, d);
+    return true;
+}
+
+bool load_task_register(CpuContext& ctx, u16 selector)
+{
+    CpuState& s = state(ctx);
+    if ((selector & ~3u) == 0 || (selector & 4))
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    Descriptor d;
+    if (!read_descriptor(ctx, selector, true, d))
+        return false;
+    if (!d.is_system() || d.type() != 9) // available 64-bit TSS
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    if (!d.present())
+        return raise_fault(ctx, vector::NP, selector & ~3u);
+    d.low |= 2ull << 40; // busy
+    if (!write_supervisor(ctx, s.gdtr.base + (selector & ~7u) + 5, (d.low >> 40) & 0xFF, 1))
+        return false;
+    s.tr = Segment { d.system_base(), d.limit(), selector, d.attributes() };
+    return true;
+}
+
+bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value)
+{
+    CpuState& s = state(ctx);
+    if (!(s.tr.attributes & seg_attr::present) || offset + 7 > s.tr.limit)
+        return raise_fault(ctx, vector::TS, s.tr.selector & ~3u);
+    return read_supervisor(ctx, s.tr.base + offset, 8, value);
+}
+
+} // namespace keel::x86

@@ -1,0 +1,43 @@
+#pragma once
+// Segment descriptors and segment-register loads (Intel SDM vol. 3 ch. 3 and §5.x).
+// Every function that can fault records the guest exception and returns false.
+#include "plugins/arch/x86/cpu_state.h"
+
+namespace keel::x86 {
+
+struct Descriptor {
+    u64 low;   // bytes 0..7
+    u64 high;  // bytes 8..15 (system descriptors in IA-32e mode)
+    u64 base() const { return ((low >> 16) & 0xFFFFFF) | (((low >> 56) & 0xFF) << 24); }
+    u64 system_base() const { return base() | ((high & 0xFFFFFFFF) << 32); }
+    u32 limit() const
+    {
+        u32 raw = static_cast<u32>((low & 0xFFFF) | (((low >> 48) & 0xF) << 16));
+        return (low & (1ull << 55)) ? (raw << 12) | 0xFFF : raw;
+    }
+    u16 attributes() const { return static_cast<u16>(((low >> 40) & 0xFF) | (((low >> 52) & 0xF) << 8)); }
+    u8 type() const { return (low >> 40) & 0xF; }
+    bool is_system() const { return !((low >> 44) & 1); }
+    u8 dpl() const { return (low >> 45) & 3; }
+    bool present() const { return (low >> 47) & 1; }
+    bool is_code() const { return !is_system() && (type() & 8); }
+    bool long_mode() const { return (low >> 53) & 1; }
+};
+
+// Reads the descriptor a selector names (GDT or LDT). `system`: read 16 bytes.
+// Faults: #GP(selector) outside the table (or the caller's fault if `error_vector` says so).
+bool read_descriptor(CpuContext& ctx, u16 selector, bool system, Descriptor& out, u8 error_vector = vector::GP);
+// Sets the descriptor's accessed bit in memory (Intel SDM vol. 3 §3.4.5.1).
+bool mark_accessed(CpuContext& ctx, u16 selector, Descriptor& d);
+
+Segment segment_from(u16 selector, const Descriptor& d);
+Segment null_segment(u16 selector);
+
+// MOV Sreg / POP Sreg for DS, ES, FS, GS, SS with the protected-mode checks.
+bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector);
+// LTR: the selector must name an available 64-bit TSS, which becomes busy.
+bool load_task_register(CpuContext& ctx, u16 selector);
+// Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
+bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
+
+} // namespace keel::x86

@@ -1,0 +1,59 @@
+#include "plugins/arch/x86/x86_arch.h"
+#include "dbt/base/string.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/page_walk.h"
+
+namespace keel::x86 {
+
+void X86Arch::reset(CpuContext& ctx)
+{
+    // Power-on state (Intel SDM vol. 3 §9.1.1, table 9-1).
+    CpuState& s = state(ctx);
+    fill_memory(&s, 0, sizeof(s));
+    for (Segment& seg : s.segment)
+        seg = Segment { 0, 0xFFFF, 0, seg_attr::present | seg_attr::s | seg_attr::writable | seg_attr::accessed };
+    s.segment[CS] = Segment { 0xFFFF0000, 0xFFFF, 0xF000, seg_attr::present | seg_attr::s | seg_attr::code | seg_attr::writable | seg_attr::accessed };
+    s.gdtr = { 0, 0xFFFF };
+    s.idtr = { 0, 0xFFFF };
+    s.ldtr = Segment { 0, 0xFFFF, 0, seg_attr::present | 2 };
+    s.tr = Segment { 0, 0xFFFF, 0, seg_attr::present | 11 };
+    s.cr0 = cr0::ET | cr0::NW | cr0::CD;
+    s.gpr[RDX] = 0x600;
+    s.interrupt_shadow_rip = ~0ull;
+    write_rflags(ctx, rflags::Fixed1);
+    ctx.hot.pc = 0xFFF0;
+    ctx.hot.mode = ~0u; // force refresh_mode to report a change
+    refresh_mode(ctx);
+}
+
+u32 X86Arch::fetch_mmu_index(u32 mode) const { return mmu_index_for_cpl(mode::cpl(mode)); }
+
+bool X86Arch::translate_block(const TranslationRequest& request, ir::Builder& builder) { return m_translator.translate(request, builder); }
+
+bool X86Arch::translate(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags, Translation& out)
+{
+    return translate_address(ctx, vaddr, access, mmu_index, flags, out);
+}
+
+bool X86Arch::has_pending_event(const CpuContext& ctx) const { return state(ctx).event.kind != PendingEvent::Kind::None; }
+
+DeliveryResult X86Arch::deliver_pending_event(CpuContext& ctx) { return x86::deliver_pending_event(ctx); }
+
+bool X86Arch::can_wake_from_halt(const CpuContext&) const
+{
+    return false; // no interrupt controller yet: nothing can wake a halted CPU
+}
+
+void X86Arch::raise_divide_error(CpuContext& ctx) { raise_fault(ctx, vector::DE); }
+
+const char* X86Arch::unsupported_reason(u32 mode) const
+{
+    if (!(mode & mode::protected_mode))
+        return "the guest is in real mode, which keel does not translate yet (only 64-bit code)";
+    if (!(mode & mode::long_mode))
+        return "the guest is in 32-bit protected mode, which keel does not translate yet (only 64-bit code)";
+    return "the guest is in compatibility mode, which keel does not translate yet (only 64-bit code)";
+}
+
+} // namespace keel::x86

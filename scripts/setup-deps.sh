@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, from Debian's package archive, whatever the build needs and this machine lacks.
+# Called by every Makefile target before building, so a fresh Debian 12 needs nothing by hand.
+# Usage: scripts/setup-deps.sh [group...]   groups: build (default), bench
+set -euo pipefail
+
+declare -A GROUP
+GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2"
+# qemu-user gives bench/ its qemu-x86_64 column (QEMU's TCG on the same guest code).
+GROUP[bench]="qemu-user"
+
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(build)
+
+missing=()
+for g in "${groups[@]}"; do
+  for pkg in ${GROUP[$g]:?unknown dependency group $g}; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup-deps: installing from Debian: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has empty package lists; refresh them once, then install.
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

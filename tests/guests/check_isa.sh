@@ -1,0 +1,35 @@
+#!/bin/sh
+# Fails if a guest image contains an instruction outside the set keel implements, or
+# any SSE/x87/MMX register use. For C guests this catches what the compiler chose.
+# Usage: check_isa.sh OBJDUMP GUEST.elf
+set -eu
+objdump=$1 elf=$2
+
+cc='(o|no|b|c|nae|ae|nb|nc|e|z|ne|nz|be|na|a|nbe|s|ns|p|pe|np|po|l|nge|ge|nl|le|ng|g|nle)'
+allowed="mov|movzx|movsx|movsxd|movabs|lea|xchg|cmpxchg|cmpxchg16b|xadd"
+allowed="$allowed|add|adc|sub|sbb|and|or|xor|cmp|test|inc|dec|neg|not"
+allowed="$allowed|shl|sal|shr|sar|rol|ror|rcl|rcr|shld|shrd|mul|imul|div|idiv"
+allowed="$allowed|bt|bts|btr|btc|bsf|bsr|tzcnt|lzcnt|popcnt|set$cc|cmov$cc|j$cc"
+allowed="$allowed|jmp|jrcxz|jecxz|loop|loope|loopz|loopne|loopnz|push|pushw|pop|popw|call|ret|enter|leave"
+allowed="$allowed|(movs|stos|lods|cmps|scas)[bwdq]?|cbw|cwde|cdqe|cwd|cdq|cqo|bswap"
+allowed="$allowed|lahf|sahf|pushf|pushfq|popf|popfq|clc|stc|cmc|cld|std|cli|sti|nop|endbr64"
+allowed="$allowed|cpuid|rdtsc|hlt|in|out|int|int3|ud2|lgdt|lidt|ltr|sgdt|sidt|iretq"
+allowed="$allowed|rdmsr|wrmsr|swapgs"
+# invlpg: paging.c needs it to change a live mapping (SDM Vol 3A 4.10.4.1).
+allowed="$allowed|invlpg"
+
+"$objdump" -d -M intel --no-show-raw-insn "$elf" | awk -v allowed="^($allowed)\$" -v elf="$elf" '
+/^ *[0-9a-f]+:\t/ {
+    line = $0
+    sub(/^ *[0-9a-f]+:\t/, "", line)
+    n = split(line, w, /[ \t]+/)
+    i = 1
+    while (i < n && w[i] ~ /^(rep|repz|repe|repnz|repne|lock|data16|addr32|cs|ds|es|ss|fs|gs|rex(\.[WRXB]+)?)$/)
+        i++
+    m = w[i]
+    if (m !~ allowed || line ~ /[xyz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/) {
+        print elf ": instruction keel does not implement: " line > "/dev/stderr"
+        bad = 1
+    }
+}
+END { exit bad }'
