@@ -95,6 +95,7 @@ int main(int argc, char** argv)
     }
     case RunResult::Kind::HaltedForever:
     case RunResult::Kind::Stopped:
+    case RunResult::Kind::GuestException:
         fprintf(stderr, "keel: %s\n", result.message);
         status = exit_halted;
         break;

@@ -188,7 +188,7 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
     return translate(pc, linear, physical, single_step);
 }
 
-RunResult Engine::run(bool stop_on_halt)
+RunResult Engine::run(const RunOptions& options)
 {
     RunResult result {};
     ExitSlot* pending_link = nullptr;
@@ -202,6 +202,17 @@ RunResult Engine::run(bool stop_on_halt)
             return result;
         }
         m_ctx->hot.exit_request = 0;
+        if (m_stop_requested) {
+            m_stop_requested = false;
+            result.kind = RunResult::Kind::Stopped;
+            format(result.message, sizeof(result.message), "stopped on request");
+            return result;
+        }
+        if (options.stop_on_exception && m_arch.has_pending_event(*m_ctx)) {
+            result.kind = RunResult::Kind::GuestException;
+            format(result.message, sizeof(result.message), "guest exception at pc 0x%llx", (unsigned long long)m_ctx->hot.pc);
+            return result;
+        }
         if (m_arch.has_pending_event(*m_ctx)) {
             pending_link = nullptr;
             if (m_arch.deliver_pending_event(*m_ctx) == DeliveryResult::Shutdown) {
@@ -213,7 +224,7 @@ RunResult Engine::run(bool stop_on_halt)
         }
         if (halted) {
             if (!m_arch.can_wake_from_halt(*m_ctx)) {
-                result.kind = stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
+                result.kind = options.stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
                 format(result.message, sizeof(result.message), "the guest halted with nothing that could wake it (pc 0x%llx)",
                     (unsigned long long)m_ctx->hot.pc);
                 return result;

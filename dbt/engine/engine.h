@@ -30,7 +30,8 @@ struct RunResult {
         TripleFault,   // the guest shut the CPU down
         HaltedForever, // HLT with nothing that could wake the CPU
         Unsupported,   // the guest needs something keel cannot do yet; message says what
-        Stopped,       // stop_after_halt: the guest halted (tests)
+        Stopped,       // RunOptions asked to stop (halt, request_stop())
+        GuestException, // RunOptions::stop_on_exception: an exception is pending, undelivered
     };
     Kind kind;
     int exit_code;
@@ -63,9 +64,20 @@ public:
     const EngineStats& stats() const { return m_stats; }
     x64::Backend& backend() { return *m_backend; }
 
+    struct RunOptions {
+        bool stop_on_halt = false;      // HLT ends the run (Kind::Stopped)
+        bool stop_on_exception = false; // a raised exception ends the run undelivered (tests)
+    };
     // Runs the guest until it shuts down, triple-faults, halts for good, or needs
-    // something unsupported. With stop_on_halt, HLT ends the run (Kind::Stopped).
-    RunResult run(bool stop_on_halt = false);
+    // something unsupported (or until what RunOptions asks for).
+    RunResult run(const RunOptions& options);
+    RunResult run() { return run(RunOptions {}); }
+    // Ends run() at the next block boundary (Kind::Stopped); async-signal-safe.
+    void request_stop()
+    {
+        m_stop_requested = true;
+        m_ctx->hot.exit_request = 1;
+    }
 
     // Devices end the run (debug exit) with a process exit status.
     void request_shutdown(int exit_code);
@@ -102,6 +114,7 @@ private:
     ir::Block m_ir;
     EngineStats m_stats;
     bool m_shutdown = false;
+    volatile bool m_stop_requested = false;
     int m_exit_code = 0;
 };
 

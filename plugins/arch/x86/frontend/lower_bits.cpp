@@ -31,7 +31,7 @@ Lowered lower_bt(Lowerer& lw)
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
         ir::Value address;
         locate_bit(lw, t, address, index);
-        value = lw.load(t, address);
+        value = lw.load(t, address, lw.is_stack_operand(0));
     } else {
         value = lw.read(0);
         index = lw.read_as(1, t);
@@ -50,9 +50,9 @@ Lowered lower_bit_modify(Lowerer& lw)
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
         ir::Value address, index;
         locate_bit(lw, t, address, index);
-        ir::Value r = lw.ir.emit(Op, t, lw.load(t, address), index);
+        ir::Value r = lw.ir.emit(Op, t, lw.load(t, address, lw.is_stack_operand(0)), index);
         lw.set_flags(r, ir::flag::CF);
-        lw.store(address, r);
+        lw.store(address, r, lw.is_stack_operand(0));
         return Lowered::Continue;
     }
     ir::Value r = lw.ir.emit(Op, t, lw.read(0), lw.read_as(1, t));

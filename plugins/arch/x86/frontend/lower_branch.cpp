@@ -26,8 +26,9 @@ Lowered lower_far_transfer(Lowerer& lw, bool is_call)
         return lw.raise(vector::UD); // direct far jumps (ptr16:32) are invalid in 64-bit mode
     unsigned offset_bytes = lw.op(0).size / 8 - 2;
     ir::Value address = lw.address(0);
-    ir::Value offset = lw.ir.zext(Type::U64, lw.load(Lowerer::type_of_bits(offset_bytes * 8), address));
-    ir::Value selector = lw.load(Type::U16, lw.ir.add(address, lw.imm(Type::U64, offset_bytes)));
+    bool stack = lw.is_stack_operand(0);
+    ir::Value offset = lw.ir.zext(Type::U64, lw.load(Lowerer::type_of_bits(offset_bytes * 8), address, stack));
+    ir::Value selector = lw.load(Type::U16, lw.ir.add(address, lw.imm(Type::U64, offset_bytes)), stack);
     lw.commit();
     lw.ir.call(helpers::far_jump, lw.ir.zext(Type::U64, selector), offset, lw.imm(Type::U64, is_call ? offset_bytes | (u64(lw.insn().length) << 8) : 0));
     lw.ir.exit(ir::ExitReason::Dispatch);

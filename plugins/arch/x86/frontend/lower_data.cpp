@@ -150,7 +150,8 @@ Lowered lower_cmpxchg_wide(Lowerer& lw)
     // CMPXCHG8B/16B: whole in a helper (alignment check, two-register compare).
     ir::Value address = lw.address(0);
     lw.commit();
-    lw.ir.call(helpers::cmpxchg16b, address, lw.imm(Type::U64, (lw.op(0).size / 8) | (u64(lw.insn().length) << 8)));
+    lw.ir.call(helpers::cmpxchg16b, address,
+        lw.imm(Type::U64, (lw.op(0).size / 8) | (u64(lw.insn().length) << 8) | (u64(lw.is_stack_operand(0)) << 16)));
     return Lowered::Continue;
 }
 

@@ -39,8 +39,8 @@ Lowered lower_load_descriptor_table(Lowerer& lw)
         return privileged(lw);
     // m16&64: limit, then the 64-bit base (Intel SDM vol. 2, LGDT/LIDT).
     ir::Value address = lw.address(0);
-    ir::Value limit = lw.load(Type::U16, address);
-    ir::Value base = lw.load(Type::U64, lw.ir.add(address, lw.imm(Type::U64, 2)));
+    ir::Value limit = lw.load(Type::U16, address, lw.is_stack_operand(0));
+    ir::Value base = lw.load(Type::U64, lw.ir.add(address, lw.imm(Type::U64, 2)), lw.is_stack_operand(0));
     bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_LGDT;
     lw.ir.store_state(gdt ? offset::gdtr_limit : offset::idtr_limit, limit);
     lw.ir.store_state(gdt ? offset::gdtr_base : offset::idtr_base, base);
@@ -52,8 +52,8 @@ Lowered lower_store_descriptor_table(Lowerer& lw)
     // SGDT/SIDT are not privileged (no UMIP: CPUID does not offer it).
     bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_SGDT;
     ir::Value address = lw.address(0);
-    lw.store(address, lw.ir.load_state(Type::U16, gdt ? offset::gdtr_limit : offset::idtr_limit));
-    lw.store(lw.ir.add(address, lw.imm(Type::U64, 2)), lw.ir.load_state(Type::U64, gdt ? offset::gdtr_base : offset::idtr_base));
+    lw.store(address, lw.ir.load_state(Type::U16, gdt ? offset::gdtr_limit : offset::idtr_limit), lw.is_stack_operand(0));
+    lw.store(lw.ir.add(address, lw.imm(Type::U64, 2)), lw.ir.load_state(Type::U64, gdt ? offset::gdtr_base : offset::idtr_base), lw.is_stack_operand(0));
     return Lowered::Continue;
 }
 

@@ -179,8 +179,6 @@ ir::Value Lowerer::address(unsigned i)
     return m_addresses[i];
 }
 
-static bool is_stack_segment(const ZydisDecodedOperand& o) { return o.mem.segment == ZYDIS_REGISTER_SS; }
-
 ir::Value Lowerer::read_as(unsigned i, ir::Type type)
 {
     const ZydisDecodedOperand& o = op(i);
@@ -192,7 +190,7 @@ ir::Value Lowerer::read_as(unsigned i, ir::Type type)
         return ir::bit_width(v.type()) > ir::bit_width(type) ? ir.trunc(type, v) : ir.zext(type, v);
     }
     case ZYDIS_OPERAND_TYPE_MEMORY:
-        return load(type, address(i), is_stack_segment(o));
+        return load(type, address(i), is_stack_operand(i));
     case ZYDIS_OPERAND_TYPE_IMMEDIATE:
         return imm(type, o.imm.value.u);
     default:
@@ -206,7 +204,7 @@ void Lowerer::write(unsigned i, ir::Value v)
     if (o.type == ZYDIS_OPERAND_TYPE_REGISTER)
         write_reg(o.reg.value, v);
     else if (o.type == ZYDIS_OPERAND_TYPE_MEMORY)
-        store(address(i), v, is_stack_segment(o));
+        store(address(i), v, is_stack_operand(i));
     else
         PANIC("x86 frontend: cannot write operand %u of %s", i, ZydisMnemonicGetString(m_d->insn.mnemonic));
 }

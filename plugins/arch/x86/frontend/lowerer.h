@@ -52,6 +52,9 @@ public:
     ir::Value read_as(unsigned i, ir::Type type);
     void write(unsigned i, ir::Value v);
     ir::Value address(unsigned i);       // effective address (U64) of memory operand i
+    // Memory operand i addresses the stack segment (RSP/RBP base or an SS override):
+    // a non-canonical address then raises #SS instead of #GP (Intel SDM vol. 3 §6.14.x).
+    bool is_stack_operand(unsigned i) const { return op(i).mem.segment == ZYDIS_REGISTER_SS; }
     // Effective address; LEA passes with_segment = false (it ignores segment bases).
     ir::Value address_of(const ZydisDecodedOperandMem& mem, bool with_segment = true);
 

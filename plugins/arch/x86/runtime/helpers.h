@@ -28,7 +28,7 @@ extern const ir::Helper sti;                 // (next rip)
 extern const ir::Helper cli;                 // ()
 extern const ir::Helper io_in;               // (port, size) -> value
 extern const ir::Helper io_out;              // (port, size | insn length << 8, value)
-extern const ir::Helper cmpxchg16b;          // (linear address, operand bytes | insn length << 8)
+extern const ir::Helper cmpxchg16b;          // (linear address, bytes | insn length << 8 | stack << 16)
 extern const ir::Helper rep_string;          // (string_op::encode(...), instruction length)
 
 } // namespace keel::x86::helpers

@@ -95,7 +95,8 @@ ir::HelperResult do_rep_string(CpuContext* ctx, u64 encoded, u64 length, u64)
 
 ir::HelperResult do_cmpxchg16b(CpuContext* ctx, u64 address, u64 packed, u64)
 {
-    u64 size = packed & 0xFF, length = packed >> 8;
+    u64 size = packed & 0xFF, length = (packed >> 8) & 0xFF;
+    u32 flags = (packed >> 16) & 1 ? access_flag::stack : 0;
     // CMPXCHG16B m128 / CMPXCHG8B m64: compare rDX:rAX with the memory operand; equal:
     // store rCX:rBX and set ZF, else load it into rDX:rAX and clear ZF. The destination
     // is written either way (Intel SDM vol. 2). m128 must be 16-byte aligned.
@@ -105,15 +106,15 @@ ir::HelperResult do_cmpxchg16b(CpuContext* ctx, u64 address, u64 packed, u64)
         return raise_fault(*ctx, vector::GP, 0), ir::helper_exit();
     u64 mask = half == 8 ? ~0ull : 0xFFFFFFFFull;
     u64 lo, hi;
-    if (!read_guest(*ctx, address, half, lo) || !read_guest(*ctx, address + half, half, hi))
+    if (!read_guest(*ctx, address, half, lo, flags) || !read_guest(*ctx, address + half, half, hi, flags))
         return ir::helper_exit();
     bool equal = lo == (s.gpr[RAX] & mask) && hi == (s.gpr[RDX] & mask);
     u64 new_lo = equal ? s.gpr[RBX] & mask : lo, new_hi = equal ? s.gpr[RCX] & mask : hi;
     // Both halves are in one page when aligned; for CMPXCHG8B, one 8-byte write.
     if (half == 8) {
-        if (!write_guest(*ctx, address, new_lo, 8) || !write_guest(*ctx, address + 8, new_hi, 8))
+        if (!write_guest(*ctx, address, new_lo, 8, flags) || !write_guest(*ctx, address + 8, new_hi, 8, flags))
             return ir::helper_exit();
-    } else if (!write_guest(*ctx, address, new_lo | (new_hi << 32), 8)) {
+    } else if (!write_guest(*ctx, address, new_lo | (new_hi << 32), 8, flags)) {
         return ir::helper_exit();
     }
     if (!equal) {

@@ -1,0 +1,296 @@
+// Case generation for Plain forms (one instruction, operands as the form lists them),
+// and the entry points for all forms. Values are chosen in this order: every GPR and
+// the data area random; register operands; memory operands (whose base and index
+// registers win over earlier choices, so `add [rax], rax` aliases as it should);
+// instruction-specific fix-ups that need the final operand values (a divisor and its
+// dividend, CMPXCHG's comparand, shift counts, zero sources); then the encoding.
+#include "tests/diff/generator.h"
+
+#include "tests/diff/case_builder.h"
+#include "tests/diff/snippets.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace keel::difftest {
+namespace {
+
+constexpr unsigned kFaultPercent = 3;  // memory operands pointed at unmapped memory
+constexpr int kAttempts = 32;
+
+struct Operand {
+    OperandKind kind;
+    ZydisEncoderOperand enc{};
+    RegRef reg;            // Reg, Acc, Cl
+    uint64_t address = 0;  // Mem, Moffs: the effective address
+};
+
+bool is_mnemonic(ZydisMnemonic m, std::initializer_list<ZydisMnemonic> set) {
+    for (ZydisMnemonic s : set)
+        if (m == s) return true;
+    return false;
+}
+
+#define M(x) ZYDIS_MNEMONIC_##x
+bool is_shift(ZydisMnemonic m) { return is_mnemonic(m, {M(SHL), M(SHR), M(SAR), M(ROL), M(ROR), M(RCL), M(RCR)}); }
+bool is_bit_test(ZydisMnemonic m) { return is_mnemonic(m, {M(BT), M(BTS), M(BTR), M(BTC)}); }
+bool is_bit_scan(ZydisMnemonic m) { return is_mnemonic(m, {M(BSF), M(BSR), M(TZCNT), M(LZCNT), M(POPCNT)}); }
+bool uses_stack(ZydisMnemonic m) { return is_mnemonic(m, {M(PUSH), M(POP), M(PUSHF), M(PUSHFQ)}); }
+
+// Registers the instruction reads or writes without naming them: memory operands must
+// not use them as base or index, or the fix-ups below would move the address.
+RegMask implicit_regs(const Form& f) {
+    RegMask mask = 0;
+    ZydisMnemonic m = f.mnemonic;
+    if (is_mnemonic(m, {M(MUL), M(DIV), M(IDIV), M(CWD), M(CDQ), M(CQO)}) ||
+        (m == M(IMUL) && f.operands.size() == 1))
+        mask |= reg_bit(kRax) | reg_bit(kRdx);
+    if (is_mnemonic(m, {M(CMPXCHG), M(CBW), M(CWDE), M(CDQE), M(LAHF), M(SAHF)})) mask |= reg_bit(kRax);
+    if (is_mnemonic(m, {M(CMPXCHG8B), M(CMPXCHG16B)}))
+        mask |= reg_bit(kRax) | reg_bit(kRdx) | reg_bit(kRbx) | reg_bit(kRcx);
+    if (uses_stack(m)) mask |= reg_bit(kRsp);
+    for (const OperandKind& k : f.operands)
+        if (k.type == OperandType::Cl) mask |= reg_bit(kRcx);
+    return mask;
+}
+#undef M
+
+// Shift and rotate counts around every boundary the SDM distinguishes: 0 (flags kept),
+// 1 (OF defined), the width (CF undefined for SHL/SHR of 8/16 bits), and the 5- or 6-bit
+// masking (SDM Vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR).
+uint64_t shift_count(Rng& rng, unsigned bits) {
+    const uint64_t picks[] = {0, 1, 2, bits - 1u, bits, bits + 1u, 31, 32, 33, 63, 64, 65, 255};
+    if (rng.percent(35)) return rng.below(256);
+    if (rng.percent(30)) return rng.below(bits + 1);
+    return picks[rng.below(sizeof picks / sizeof picks[0])];
+}
+
+uint64_t read_operand(CaseBuilder& b, const Operand& op) {
+    if (op.kind.type == OperandType::Mem || op.kind.type == OperandType::Moffs)
+        return b.read_data(op.address, op.kind.bits / 8);
+    return b.read_reg(op.reg);
+}
+
+void write_operand(CaseBuilder& b, const Operand& op, uint64_t value) {
+    if (op.kind.type == OperandType::Mem || op.kind.type == OperandType::Moffs)
+        b.write_data(op.address, value, op.kind.bits / 8);
+    else
+        b.write_reg(op.reg, value);
+}
+
+// DIV/IDIV: mostly a dividend whose quotient fits (so the result is checked), sometimes a
+// zero divisor or an overflowing quotient, both #DE (SDM Vol. 2A, DIV and IDIV).
+void fix_division(CaseBuilder& b, const Operand& divisor_op, bool is_signed) {
+    Rng& rng = b.rng();
+    const unsigned w = divisor_op.kind.bits;
+    if (rng.percent(8)) write_operand(b, divisor_op, 0);
+    if (rng.percent(10)) return;  // random dividend: usually overflows
+    uint64_t divisor = read_operand(b, divisor_op);
+    uint64_t low = interesting(rng, w);
+    uint64_t high;
+    if (is_signed) {
+        high = sign_extend(low, w) < 0 ? low_mask(w) : 0;
+    } else {
+        high = divisor ? rng.next() % divisor : rng.next();
+    }
+    high &= low_mask(w);
+    if (w == 8) {
+        b.write_reg({kRax, 16, false}, (high << 8) | low);
+    } else {
+        b.write_reg({kRax, w, false}, low);
+        b.write_reg({kRdx, w, false}, high);
+    }
+}
+
+// BT* m, r: the bit offset is a signed register value that may reach far outside the
+// addressed word (SDM Vol. 2A, BT, "bit base/offset"); place the accessed word in the
+// data area and let the effective address fall wherever that puts it.
+bool place_bit_test_memory(CaseBuilder& b, Operand& mem, const Operand& offset, RegMask avoid,
+                           bool fault) {
+    Rng& rng = b.rng();
+    const unsigned w = mem.kind.bits;
+    const int64_t limit = std::min<int64_t>(0x4000 * 8, (int64_t(1) << (w - 1)) - 1);
+    int64_t off = rng.percent(50) ? rng.range(-2 * int64_t(w), 4 * int64_t(w)) : rng.range(-limit, limit);
+    b.write_reg(offset.reg, static_cast<uint64_t>(off));
+    const unsigned shift = w == 16 ? 4 : w == 32 ? 5 : 6;
+    uint64_t access = fault ? b.fault_target(w / 8, true) : b.data_target(w / 8);
+    uint64_t ea = access - static_cast<uint64_t>((off >> shift) * int64_t(w / 8));
+    mem.enc = b.memory_operand(ea, static_cast<uint16_t>(w / 8), avoid | reg_bit(offset.reg.index));
+    mem.address = access;
+    b.write_data(access, interesting(rng, w), w / 8);
+    return true;
+}
+
+bool build_plain(CaseBuilder& b) {
+    const Form& f = b.form();
+    Rng& rng = b.rng();
+    const ZydisMnemonic m = f.mnemonic;
+    const bool stack = uses_stack(m);
+    const RegMask implicit = implicit_regs(f);
+    std::vector<Operand> ops(f.operands.size());
+
+    // Registers and immediates.
+    for (size_t i = 0; i < ops.size(); ++i) {
+        Operand& op = ops[i];
+        op.kind = f.operands[i];
+        const unsigned bits = op.kind.bits;
+        switch (op.kind.type) {
+            case OperandType::Reg: op.reg = b.pick_reg(bits, 0); break;
+            case OperandType::Acc: op.reg = {kRax, bits, false}; break;
+            case OperandType::Cl: op.reg = {kRcx, 8, false}; break;
+            case OperandType::One:
+                op.enc.type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+                op.enc.imm.u = 1;
+                continue;
+            case OperandType::Imm:
+                op.enc.type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+                op.enc.imm.s = sign_extend(interesting(rng, bits), bits);
+                continue;
+            default: continue;
+        }
+        op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
+        op.enc.reg.value = zydis_gpr(op.reg.index, op.reg.bits, op.reg.high);
+        // RSP keeps pointing at the stack for PUSH/POP ("push rsp", "pop rsp").
+        if (!(stack && op.reg.index == kRsp)) b.write_reg(op.reg, interesting(rng, bits));
+    }
+
+    // Memory operands.
+    const bool no_access = m == ZYDIS_MNEMONIC_NOP || m == ZYDIS_MNEMONIC_LEA;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        Operand& op = ops[i];
+        const unsigned bytes = op.kind.bits / 8;
+        if (op.kind.type == OperandType::Agen) {
+            op.enc = b.agen_operand(0);
+            continue;
+        }
+        if (op.kind.type == OperandType::Moffs) {
+            // Below 4 GiB Zydis picks the 67-prefixed moffs32 form; an address above it
+            // (unmapped, so #PF, or non-canonical, #GP) gets the 8-byte moffs64 form.
+            const uint64_t far_away = rng.percent(50) ? 0x100001000000ull + rng.below(1u << 20)
+                                                      : 0x8000000000000000ull + rng.next() % (1ull << 40);
+            op.address = rng.percent(kFaultPercent * 2) ? far_away : b.data_target(bytes);
+            op.enc = b.memory_operand(op.address, static_cast<uint16_t>(bytes), 0, Addressing::Absolute);
+            b.write_data(op.address, interesting(rng, op.kind.bits), bytes);
+            continue;
+        }
+        if (op.kind.type != OperandType::Mem) continue;
+        const bool fault = !no_access && rng.percent(kFaultPercent);
+        const RegMask avoid = implicit | (stack ? reg_bit(kRsp) : 0);
+        if (is_bit_test(m) && ops.size() == 2 && f.operands[1].type == OperandType::Reg) {
+            place_bit_test_memory(b, op, ops[1], avoid, fault);
+            continue;
+        }
+        if (no_access) {
+            op.address = rng.percent(50) ? b.data_target(bytes) : b.fault_target(bytes, false);
+        } else if (fault) {
+            op.address = b.fault_target(bytes, false);
+        } else {
+            op.address = b.data_target(bytes);
+            // CMPXCHG16B needs 16-byte alignment, else #GP (SDM Vol. 2A, CMPXCHG8B/16B).
+            if (m == ZYDIS_MNEMONIC_CMPXCHG16B)
+                op.address = rng.percent(95) ? op.address & ~15ull : op.address | (1 + rng.below(15));
+        }
+        op.enc = b.memory_operand(op.address, static_cast<uint16_t>(bytes), avoid);
+        for (unsigned at = 0; at < bytes; at += 8)
+            b.write_data(op.address + at, interesting(rng, std::min(64u, unsigned(op.kind.bits))), std::min(8u, bytes));
+    }
+
+    // Fix-ups that need the final operand values.
+    if (is_shift(m) && ops.size() == 2 && ops[1].kind.type != OperandType::One) {
+        uint64_t count = shift_count(rng, ops[0].kind.bits);
+        if (ops[1].kind.type == OperandType::Cl) b.write_reg(ops[1].reg, count);
+        else ops[1].enc.imm.u = count;
+    }
+    if ((m == ZYDIS_MNEMONIC_SHLD || m == ZYDIS_MNEMONIC_SHRD) && ops.size() == 3) {
+        uint64_t count;
+        // 16-bit SHLD/SHRD with a masked count above 16 leave the result undefined
+        // (SDM Vol. 2B, SHLD/SHRD): do not generate them.
+        do count = shift_count(rng, ops[0].kind.bits);
+        while (ops[0].kind.bits == 16 && (count & 31) > 16);
+        if (ops[2].kind.type == OperandType::Cl) b.write_reg(ops[2].reg, count);
+        else ops[2].enc.imm.u = count;
+    }
+    if (is_bit_test(m) && ops.size() == 2 && ops[1].kind.type == OperandType::Imm)
+        ops[1].enc.imm.u = rng.percent(50) ? rng.below(ops[0].kind.bits) : rng.below(256);
+    if ((m == ZYDIS_MNEMONIC_DIV || m == ZYDIS_MNEMONIC_IDIV) && ops.size() == 1)
+        fix_division(b, ops[0], m == ZYDIS_MNEMONIC_IDIV);
+    if (m == ZYDIS_MNEMONIC_CMPXCHG && rng.percent(50))
+        b.write_reg({kRax, ops[0].kind.bits, false}, read_operand(b, ops[0]));
+    if ((m == ZYDIS_MNEMONIC_CMPXCHG8B || m == ZYDIS_MNEMONIC_CMPXCHG16B) && rng.percent(50)) {
+        if (m == ZYDIS_MNEMONIC_CMPXCHG8B) {
+            uint64_t v = b.read_data(ops[0].address, 8);
+            b.write_reg({kRax, 32, false}, v);
+            b.write_reg({kRdx, 32, false}, v >> 32);
+        } else {
+            b.gpr(kRax) = b.read_data(ops[0].address, 8);
+            b.gpr(kRdx) = b.read_data(ops[0].address + 8, 8);
+        }
+    }
+    if (is_bit_scan(m) && rng.percent(25)) write_operand(b, ops[1], 0);
+
+    // Zydis encodes XCHG of a register with itself as NOP (90), a different instruction
+    // ("xchg eax, eax" clears the upper half of RAX): draw again.
+    if (m == ZYDIS_MNEMONIC_XCHG && ops.size() == 2 && ops[0].kind.type != OperandType::Mem &&
+        ops[0].reg.index == ops[1].reg.index && ops[0].reg.high == ops[1].reg.high)
+        return false;
+
+    ZydisEncoderRequest req = CaseBuilder::request(m);
+    req.prefixes = f.prefixes;
+    req.operand_count = static_cast<ZyanU8>(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) req.operands[i] = ops[i].enc;
+    if (m == ZYDIS_MNEMONIC_PUSH && ops.size() == 1 && ops[0].kind.type == OperandType::Imm &&
+        ops[0].kind.bits == 16)
+        req.operand_size_hint = ZYDIS_OPERAND_SIZE_HINT_16;  // 66 68 iw
+    return b.emit(req);
+}
+
+void randomize_state(Rng& rng, Case& c) {
+    for (uint64_t& g : c.in.gpr) g = interesting(rng, 64);
+    c.in.rflags = kFixedFlags | (rng.next() & kUserFlags);
+    // One random 4 KiB pattern, XORed with a random key per page: random enough for
+    // whatever a case reads, and far cheaper than 8192 draws.
+    constexpr size_t kWords = 512;
+    uint64_t pattern[kWords];
+    for (uint64_t& w : pattern) w = rng.next();
+    c.data.resize(kDataSize);
+    for (size_t page = 0; page < kDataSize / (kWords * 8); ++page) {
+        const uint64_t key = rng.next();
+        uint64_t words[kWords];
+        for (size_t i = 0; i < kWords; ++i) words[i] = pattern[i] ^ key;
+        memcpy(&c.data[page * kWords * 8], words, sizeof words);
+    }
+    c.code.clear();
+}
+
+}  // namespace
+
+bool generate_case(const Form& form, uint64_t seed, Case& out, std::string& error) {
+    Rng rng(seed);
+    out.form = form.name;
+    out.seed = seed;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        randomize_state(rng, out);
+        CaseBuilder b(form, rng, out);
+        out.in.gpr[kRsp] = b.stack_pointer();
+        bool ok = form.shape == Shape::Plain ? build_plain(b) : build_snippet(b);
+        if (ok && !out.code.empty()) return true;
+    }
+    error = form.name + " seed " + std::to_string(seed) + ": no encodable variant in " +
+            std::to_string(kAttempts) + " attempts";
+    return false;
+}
+
+std::vector<Case> generate_cases(const Form& form, uint64_t master, unsigned count,
+                                 std::vector<std::string>& errors) {
+    std::vector<Case> cases;
+    cases.reserve(count);
+    for (unsigned i = 0; i < count; ++i) {
+        Case c;
+        std::string error;
+        if (generate_case(form, case_seed(master, form.name, i), c, error)) cases.push_back(std::move(c));
+        else errors.push_back(error);
+    }
+    return cases;
+}
+
+}  // namespace keel::difftest
