@@ -1,11 +1,15 @@
 #include "hosted/linux_host_services.h"
+#include <stdio.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace keel::hosted {
 
 LinuxHostServices::~LinuxHostServices()
 {
+    if (m_perf_map)
+        fclose(static_cast<FILE*>(m_perf_map));
     if (m_code.base)
         munmap(m_code.base, m_code.size);
 }
@@ -35,6 +39,24 @@ u64 LinuxHostServices::monotonic_ns()
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
+}
+
+} // namespace keel::hosted
+
+namespace keel::hosted {
+
+void LinuxHostServices::enable_perf_map()
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", static_cast<int>(getpid()));
+    m_perf_map = fopen(path, "w");
+}
+
+void LinuxHostServices::block_translated(u64 guest_pc, const u8* host_code, usize host_size)
+{
+    if (m_perf_map)
+        fprintf(static_cast<FILE*>(m_perf_map), "%lx %zx guest_0x%llx\n", reinterpret_cast<unsigned long>(host_code), host_size,
+            static_cast<unsigned long long>(guest_pc));
 }
 
 } // namespace keel::hosted

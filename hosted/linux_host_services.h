@@ -13,10 +13,14 @@ public:
     void free_guest_memory(u8* memory, u64 size) override;
     CodeRegion code_region() override;
     u64 monotonic_ns() override;
+    void block_translated(u64 guest_pc, const u8* host_code, usize host_size) override;
+    // Writes /tmp/perf-PID.map so `perf report` names generated code by guest pc.
+    void enable_perf_map();
 
 private:
     usize m_code_cache_bytes;
     CodeRegion m_code {};
+    void* m_perf_map = nullptr; // FILE*
 };
 
 } // namespace keel::hosted

@@ -66,6 +66,7 @@ int main(int argc, char** argv)
     config.ram_size = options.ram_size;
     config.code_cache_size = options.code_cache_size;
     config.console = console_output;
+    config.perf_map = options.perf_map;
     auto created = hosted::TestPc::create(config);
     if (created.is_error()) {
         fprintf(stderr, "keel: %s\n", created.error().message());

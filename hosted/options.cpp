@@ -14,6 +14,7 @@ const char* usage()
            "  -d ITEM[,ITEM...]     log: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain\n"
            "  -D FILE               write the log to FILE instead of stderr\n"
            "  -accel tcg,tb-size=N  translation cache size in MiB (default 1024)\n"
+           "  -perfmap              write /tmp/perf-PID.map naming generated code for perf\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
            "\n"
@@ -86,6 +87,8 @@ Result<Options> parse_options(int argc, char** argv)
             const char* tb = __builtin_strstr(v, "tb-size=");
             if (tb)
                 o.code_cache_size = TRY(parse_size(tb + 8));
+        } else if (string_equal(a, "-perfmap")) {
+            o.perf_map = true;
         } else if (string_equal(a, "-h") || string_equal(a, "-help")) {
             o.help = true;
         } else if (string_equal(a, "-version")) {

@@ -10,6 +10,7 @@ struct Options {
     u32 log_mask = 0;               // -d ITEMS
     const char* log_file = nullptr; // -D FILE
     u64 code_cache_size = 1 * GiB;  // -accel tcg,tb-size=MiB
+    bool perf_map = false;          // -perfmap
     bool help = false;
     bool version = false;
 };

@@ -24,6 +24,8 @@ Result<TestPc*> TestPc::create(const TestPcConfig& config)
 {
     TRY(check_host_cpu());
     auto* pc = new TestPc(config);
+    if (config.perf_map)
+        pc->m_host.enable_perf_map();
     EngineConfig engine_config;
     engine_config.ram_size = config.ram_size;
     auto engine = Engine::create(pc->m_host, pc->m_arch, engine_config);

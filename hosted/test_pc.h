@@ -15,6 +15,7 @@ struct TestPcConfig {
     u64 code_cache_size = 256 * MiB;
     devices::Uart16550::Output console = nullptr; // where COM1 output goes
     void* console_context = nullptr;
+    bool perf_map = false;
 };
 
 class TestPc {

@@ -86,7 +86,9 @@ void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
         return;
     if (exit->linked)
         return; // already chained elsewhere; keep the first link
-    if (!x64::patch_jump(exit->patch_site, target->code))
+    bool patched = exit->in_place ? x64::patch_in_place_exit(exit->patch_site, target->code, true)
+                                  : x64::patch_jump(exit->patch_site, target->code);
+    if (!patched)
         return; // out of rel32 range: stays unchained
     exit->linked = target;
     exit->next_incoming = target->incoming;
@@ -95,11 +97,19 @@ void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
     KEEL_LOG(Cache, "cache: chain 0x%llx -> 0x%llx\n", (unsigned long long)exit->owner->pc, (unsigned long long)target->pc);
 }
 
+void BlockCache::unpatch(ExitSlot* e)
+{
+    if (e->in_place)
+        x64::patch_in_place_exit(e->patch_site, e->stub, false);
+    else
+        x64::patch_jump(e->patch_site, e->stub);
+}
+
 void BlockCache::unlink_incoming(TranslatedBlock* block)
 {
     for (ExitSlot* e = block->incoming; e;) {
         ExitSlot* next = e->next_incoming;
-        x64::patch_jump(e->patch_site, e->stub);
+        unpatch(e);
         e->linked = nullptr;
         e->next_incoming = nullptr;
         ++m_stats.unchained;
@@ -121,7 +131,7 @@ void BlockCache::unlink_outgoing(TranslatedBlock* block)
                 break;
             }
         }
-        x64::patch_jump(e->patch_site, e->stub);
+        unpatch(e);
         e->linked = nullptr;
         e->next_incoming = nullptr;
     }

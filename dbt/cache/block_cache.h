@@ -53,6 +53,7 @@ public:
     u32 code_page_count() const { return m_pages.page_count(); }
 
 private:
+    void unpatch(ExitSlot* exit);
     void unlink_incoming(TranslatedBlock* block);
     void unlink_outgoing(TranslatedBlock* block);
     void remove_from_hash(TranslatedBlock* block);

@@ -11,11 +11,14 @@ struct TranslatedBlock;
 struct ExitSlot {
     TranslatedBlock* owner;
     u64 target_pc;            // guest pc (not linear) the exit continues at
-    u8* patch_site;           // the rel32 field of the exit's jmp/jcc
+    u8* patch_site;           // the rel32 field of the exit's jmp/jcc/call
     u8* stub;                 // unchained destination
     TranslatedBlock* linked;  // block it is chained to, or null
     ExitSlot* next_incoming;  // next exit chained to the same block
     bool chainable;           // same guest page as the block start (see docs/translation-cache.md)
+    // The exit is itself `call <chain thunk>; .quad slot` while unchained, and becomes
+    // `jmp <target>` when chained (the opcode byte before patch_site changes too).
+    bool in_place;
 };
 
 struct TranslatedBlock {
@@ -23,6 +26,7 @@ struct TranslatedBlock {
     u64 linear_pc;            // pc + code base when translated (lookup-cache key)
     u64 physical_pc;          // block key, with mode
     u32 mode;
+    u32 mmu_index;            // softMMU index of the block's data accesses
     u32 guest_size;           // bytes of guest code
     u64 physical_pages[2];    // guest-physical pages the code came from
     u8 page_count;
@@ -32,7 +36,7 @@ struct TranslatedBlock {
     u32 guest_insn_count;
     u8* code;                 // host code entry
     u32 code_size;
-    ExitSlot exits[2];
+    ExitSlot exits[3];
     ExitSlot* incoming;       // exits of other blocks chained to this one
     TranslatedBlock* hash_next;
 };

@@ -22,7 +22,7 @@ enum class RunExit : u32 {
     Halt = 1,        // IR Exit(Halt)
     Chain = 2,       // an unchained direct exit was taken; engine_hot.exit_slot says which
     LookupMiss = 3,  // an indirect jump missed the lookup cache; pc is set
-    Interrupted = 4, // exit_request was set when a block started; pc is that block's start
+    Interrupted = 4, // exit_request was set at a backward exit or an indirect jump; pc is set
     HelperExit = 5,  // a helper or the MMU slow path asked to leave (exception, SMC, ...)
 };
 

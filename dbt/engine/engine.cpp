@@ -106,8 +106,19 @@ void Engine::log_block(const ir::Block& block, const char* stage)
     log::write(out.c_str(), out.length());
 }
 
+namespace {
+// Host timestamp counter: cheap enough to time every translation's phases.
+inline u64 ticks()
+{
+    u32 lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return u64(hi) << 32 | lo;
+}
+} // namespace
+
 TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step)
 {
+    u64 t0 = ticks();
     u32 mode = m_ctx->hot.mode;
     EngineCodeFetcher fetcher(*this, *m_ctx, m_arch.fetch_mmu_index(mode));
     m_ir.clear();
@@ -117,6 +128,8 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
     TranslationRequest request { pc, linear_pc, mode, single_step ? 1u : m_config.max_block_instructions, &fetcher };
     if (!m_arch.translate_block(request, builder))
         return nullptr;
+    u64 t1 = ticks();
+    m_stats.phase_ticks[EngineStats::Frontend] += t1 - t0;
 
     if (log::enabled(log::InAsm)) {
         StringBuilder out;
@@ -129,6 +142,8 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
     if (log::enabled(log::Op))
         log_block(m_ir, "OP");
     ir::optimize(m_ir, { m_config.verify_ir, m_config.optimize });
+    u64 t2 = ticks();
+    m_stats.phase_ticks[EngineStats::Passes] += t2 - t1;
     if (log::enabled(log::OpOpt))
         log_block(m_ir, "OP after optimization");
 
@@ -149,12 +164,17 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
         }
         tb->cached = !single_step;
         x64::CompileOptions options { !log::enabled(log::NoChain) };
+        u64 t3 = ticks();
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
+            u64 t4 = ticks();
+            m_stats.phase_ticks[EngineStats::Backend] += t4 - t3;
             m_blocks->insert(tb);
+            m_stats.phase_ticks[EngineStats::Cache] += ticks() - t4;
             ++m_stats.translations;
             m_stats.guest_instructions_translated += tb->guest_insn_count;
             m_stats.guest_bytes_translated += tb->guest_size;
             m_stats.host_code_bytes += tb->code_size;
+            m_host.block_translated(tb->pc, tb->code, tb->code_size);
             if (log::enabled(log::OutAsm)) {
                 StringBuilder out;
                 out.append("OUT: [size=%u]\n", tb->code_size);
@@ -168,6 +188,15 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
         flush_translations();
     }
     PANIC("a single block does not fit in an empty translation cache");
+}
+
+const TranslatedBlock* Engine::translate_only(u64 pc)
+{
+    u64 linear = pc + m_ctx->hot.code_base;
+    Translation t;
+    if (!m_arch.translate(*m_ctx, linear, Access::Execute, m_arch.fetch_mmu_index(m_ctx->hot.mode), access_flag::probe, t))
+        return nullptr;
+    return translate(pc, linear, t.physical_page | (linear & ~guest_page_mask), false);
 }
 
 TranslatedBlock* Engine::find_or_translate(bool single_step)

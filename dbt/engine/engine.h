@@ -45,6 +45,10 @@ struct EngineStats {
     u64 guest_bytes_translated = 0;
     u64 code_flushes = 0;
     u64 host_code_bytes = 0;
+    // Host timestamp ticks spent per translation phase (decode + lower, optimization
+    // passes, code emission, cache insertion).
+    enum Phase { Frontend, Passes, Backend, Cache, PhaseCount };
+    u64 phase_ticks[PhaseCount] = {};
 };
 
 class Engine {
@@ -90,6 +94,11 @@ public:
     void mode_changed();
     // Drops every translation (e.g. tests; a full cache does this itself).
     void flush_translations();
+
+    // Translates the block at `pc` in the current mode without running it (benchmarks,
+    // tests). Returns null if the code cannot be fetched. last_ir() is its IR.
+    const TranslatedBlock* translate_only(u64 pc);
+    const ir::Block& last_ir() const { return m_ir; }
 
 private:
     Engine(HostServices& host, Arch& arch, const EngineConfig& config);

@@ -19,6 +19,8 @@ public:
     // life (no per-block protection changes).
     virtual CodeRegion code_region() = 0;
     virtual u64 monotonic_ns() = 0;
+    // A block was translated (profilers' JIT symbol maps); optional.
+    virtual void block_translated(u64 guest_pc, const u8* host_code, usize host_size) { (void)guest_pc, (void)host_code, (void)host_size; }
 };
 
 } // namespace keel

@@ -6,6 +6,27 @@
 namespace keel {
 namespace {
 
+// Fixed-size copies (a variable-size memcpy becomes a library call).
+u64 load_host(const void* p, unsigned size)
+{
+    switch (size) {
+    case 1: return *static_cast<const u8*>(p);
+    case 2: { u16 v; __builtin_memcpy(&v, p, 2); return v; }
+    case 4: { u32 v; __builtin_memcpy(&v, p, 4); return v; }
+    default: { u64 v; __builtin_memcpy(&v, p, 8); return v; }
+    }
+}
+
+void store_host(void* p, u64 value, unsigned size)
+{
+    switch (size) {
+    case 1: *static_cast<u8*>(p) = static_cast<u8>(value); break;
+    case 2: { u16 v = static_cast<u16>(value); __builtin_memcpy(p, &v, 2); break; }
+    case 4: { u32 v = static_cast<u32>(value); __builtin_memcpy(p, &v, 4); break; }
+    default: __builtin_memcpy(p, &value, 8); break;
+    }
+}
+
 u64 tag_of(const TlbEntry& e, Access access)
 {
     return access == Access::Read ? e.read_tag : access == Access::Write ? e.write_tag : e.exec_tag;
@@ -82,11 +103,8 @@ TlbEntry* Mmu::entry_for(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_inde
 
 u64 Mmu::read_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, unsigned size)
 {
-    if (!(e->read_tag & tlb::io)) {
-        u64 v = 0;
-        copy_memory(&v, reinterpret_cast<const void*>(vaddr + e->addend), size);
-        return v;
-    }
+    if (!(e->read_tag & tlb::io))
+        return load_host(reinterpret_cast<const void*>(vaddr + e->addend), size);
     u64 paddr = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
     return m_memory.read(paddr, size);
 }
@@ -111,7 +129,7 @@ void Mmu::write_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vad
         m_memory.write(ppage | (vaddr & ~guest_page_mask), value, size);
         return;
     }
-    copy_memory(reinterpret_cast<void*>(vaddr + e->addend), &value, size);
+    store_host(reinterpret_cast<void*>(vaddr + e->addend), value, size);
 }
 
 bool Mmu::read(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)

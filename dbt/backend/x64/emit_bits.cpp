@@ -45,6 +45,7 @@ void emit_scan(EmitContext& ctx, ScanOp op)
     u8 src = ctx.ra.use(inst.args[0]);
     u8 dst = ctx.ra.use_scratch(inst.args[1]);
     (ctx.code.*op)(sized(dst, inst.type), sized(src, inst.type));
+    ctx.upper_garbage[ctx.index] = 1; // a zero source leaves the destination as the CPU likes
     ctx.ra.define(ctx.index, dst);
 }
 

@@ -1,9 +1,8 @@
 // Emits one IR block: the entry check, each instruction through the emitter table, the
 // terminal with its patchable exits, then the cold paths (docs/backend.md#block-layout).
 #include "dbt/backend/x64/backend.h"
-#include "dbt/backend/x64/divide_helpers.h"
+#include "dbt/backend/x64/cold_path.h"
 #include "dbt/backend/x64/emitters.h"
-#include "dbt/mmu/mmu.h"
 
 namespace keel::x64 {
 
@@ -56,18 +55,18 @@ public:
 private:
     void analyze();
     void emit_terminal(EmitContext& ctx);
-    void direct_exit(u8* site, u64 target);
+    void direct_exit(u8* site, u64 target, u8* check_site = nullptr);
     void emit_exit_stubs();
     void emit_cold_path(const ColdPath& cold);
-    // Reads/writes a register as it was when the cold path saved the caller-saved ones.
-    void load_saved(const Xbyak::Reg64& to, u8 reg);
-    void set_saved(u8 reg, const Xbyak::Reg64& from);
-    void call(const void* function);
 
     struct PendingExit {
-        u8* site;
+        u8* site;       // the patchable jump
         u64 target;
+        u8* check_site; // jump taken when exit_request is set (backward exits), or null
     };
+    // A direct exit to `target`: for a backward target, first the exit_request check.
+    void exit_jump(u64 target);
+    bool is_backward(u64 target) const { return target <= m_block.pc; }
 
     CodeBuffer& m_code;
     RegAlloc& m_ra;
@@ -79,8 +78,17 @@ private:
     Vector<u8*> m_helper_exit_sites;
     Vector<u8> m_lazy_cond;
     Vector<u8> m_value_used;
-    PendingExit m_exits[2];
+    Vector<u8> m_upper_garbage;
+    Vector<u8> m_flags_direct; // FlagsOf stored straight from AX, and the StoreFlags it replaces
+    PendingExit m_exits[3];
     u32 m_exit_count = 0;
+    // exit_request checks of in-place exits: they leave through the interrupted thunk.
+    struct CheckStub {
+        u8* site;
+        u64 target;
+    };
+    CheckStub m_check_stubs[2];
+    u32 m_check_stub_count = 0;
 };
 
 void BlockEmitter::analyze()
@@ -90,6 +98,8 @@ void BlockEmitter::analyze()
     m_lazy_cond.resize(n);
     m_value_used.clear();
     m_value_used.resize(n);
+    m_upper_garbage.clear();
+    m_upper_garbage.resize(n);
     Vector<u8> unfusable;
     unfusable.resize(n);
     Vector<u32> last_consumer;
@@ -124,103 +134,156 @@ void BlockEmitter::analyze()
         m_lazy_cond[i] = 1;
         m_ra.extend_last_use(inst.args[1].index(), last_consumer[i]);
     }
-}
 
-void BlockEmitter::load_saved(const Xbyak::Reg64& to, u8 reg)
-{
-    for (unsigned k = 0; k < 8; ++k) {
-        if (cold_saved[k] == reg) {
-            m_code.mov(to, qword[rsp + static_cast<i32>(8 * (7 - k))]);
-            return;
+    // Captured flags that are only stored (and read by fused conditions while the host
+    // flags still hold them) go straight from AX to the context: no register, no MOVZX.
+    m_flags_direct.clear();
+    m_flags_direct.resize(n);
+    for (u32 i = 0; i < n; ++i) {
+        if (m_block.insts[i].op != ir::Opcode::FlagsOf)
+            continue;
+        i32 store = -1;
+        u32 last = i;
+        bool ok = true;
+        for (u32 j = i + 1; j < n && ok; ++j) {
+            const ir::Inst& user = m_block.insts[j];
+            if (user.op == ir::Opcode::Identity)
+                continue;
+            for (unsigned k = 0; k < 4; ++k) {
+                if (!user.args[k].is_inst() || user.args[k].index() != i)
+                    continue;
+                if (user.op == ir::Opcode::StoreFlags && k == 0 && user.args[1].imm_value() == ir::flag::All && store < 0) {
+                    store = static_cast<i32>(j);
+                    last = j > last ? j : last;
+                } else if (user.op == ir::Opcode::TestCond && m_lazy_cond[j]) {
+                    last = last_consumer[j] > last ? last_consumer[j] : last;
+                } else {
+                    ok = false;
+                }
+            }
         }
-    }
-    m_code.mov(to, r64(reg));
-}
-
-void BlockEmitter::set_saved(u8 reg, const Xbyak::Reg64& from)
-{
-    for (unsigned k = 0; k < 8; ++k) {
-        if (cold_saved[k] == reg) {
-            m_code.mov(qword[rsp + static_cast<i32>(8 * (7 - k))], from);
-            return;
+        if (!ok || store < 0)
+            continue;
+        // Nothing in between may change the host flags, read the stored flags, or observe
+        // the state before the store (the store moves up to the capture).
+        for (u32 k = i + 1; k < last && k < n && ok; ++k) {
+            const ir::Inst& between = m_block.insts[k];
+            if (static_cast<i32>(k) == store)
+                continue;
+            ok = preserves_host_flags(between) && between.op != ir::Opcode::LoadFlags && between.op != ir::Opcode::StoreFlags;
         }
+        if (ok)
+            m_flags_direct[i] = m_flags_direct[store] = 1;
     }
-    m_code.mov(r64(reg), from);
-}
-
-void BlockEmitter::call(const void* function)
-{
-    m_code.lea(rdi, ptr[rbp - ctx_offset::base]);
-    m_code.mov(rax, reinterpret_cast<u64>(function));
-    m_code.call(rax);
 }
 
 void BlockEmitter::emit_cold_path(const ColdPath& cold)
 {
     auto& c = m_code;
     CodeBuffer::bind(cold.entry_site, c.cursor());
-    // The guest pc (for a fault) and the running block (for self-modifying code checks).
-    i64 pc = static_cast<i64>(cold.guest_pc);
-    if (pc == static_cast<i32>(pc))
-        c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
-    else {
-        c.mov(rax, cold.guest_pc);
-        c.mov(qword[rbp + ctx_offset::pc], rax);
-    }
-    c.mov(rax, reinterpret_cast<u64>(&m_tb));
-    c.mov(qword[rbp + ctx_offset::current_block], rax);
-    for (HostReg r : cold_saved)
-        c.push(r64(r));
+    c.call(m_thunks.cold);
+    ColdDescriptor d {};
+    u8* at = c.cursor();
+    d.pc_offset = static_cast<u32>(cold.guest_pc - m_block.pc);
+    d.resume_delta = static_cast<i32>(cold.resume - at);
+    d.block = reinterpret_cast<u64>(&m_tb);
+    usize size = cold_descriptor_size;
     switch (cold.kind) {
     case ColdPath::Kind::Load:
-        load_saved(rsi, cold.addr_reg);
-        c.mov(edx, cold.info);
-        call(reinterpret_cast<const void*>(&Mmu::load_slow));
-        c.test(rdx, rdx);
-        m_helper_exit_sites.append(c.jcc_rel32_placeholder(cc::NE));
-        set_saved(cold.result_reg, rax);
+        d.kind = ColdDescriptor::Load;
+        d.a = cold.addr_reg;
+        d.b = cold.result_reg;
+        d.size = cold.size;
+        d.flags = cold.access_flags;
         break;
     case ColdPath::Kind::Store:
-        load_saved(rsi, cold.addr_reg);
-        if (cold.value_reg >= 0)
-            load_saved(rdx, static_cast<u8>(cold.value_reg));
-        else
-            c.mov(rdx, cold.value_imm);
-        c.mov(ecx, cold.info);
-        call(reinterpret_cast<const void*>(&Mmu::store_slow));
-        c.test(rdx, rdx);
-        m_helper_exit_sites.append(c.jcc_rel32_placeholder(cc::NE));
+        d.kind = ColdDescriptor::Store;
+        d.a = cold.addr_reg;
+        d.b = cold.value_reg >= 0 ? static_cast<u8>(cold.value_reg) : no_register;
+        d.size = cold.size;
+        d.flags = cold.access_flags;
+        if (cold.value_reg < 0) {
+            d.imm = cold.value_imm;
+            size = cold_descriptor_size_with_imm;
+        }
         break;
     case ColdPath::Kind::Divide:
-        load_saved(rsi, cold.hi_reg);
-        load_saved(rdx, cold.lo_reg);
-        load_saved(rcx, cold.divisor_reg);
-        call(reinterpret_cast<const void*>(divide_helper(cold.size, cold.is_signed)));
-        c.test(rdx, rdx);
-        m_helper_exit_sites.append(c.jcc_rel32_placeholder(cc::NE));
-        set_saved(cold.result_reg, rax);
-        c.mov(rax, qword[rbp + ctx_offset::scratch]); // remainder
-        set_saved(RDX, rax);
+        d.kind = ColdDescriptor::Divide;
+        d.a = cold.hi_reg;
+        d.b = cold.lo_reg;
+        d.c = cold.divisor_reg;
+        d.d = cold.result_reg;
+        d.size = static_cast<u8>(cold.size | (cold.is_signed ? 0x80 : 0));
         break;
     }
-    for (unsigned k = 8; k-- > 0;)
-        c.pop(r64(cold_saved[k]));
-    c.jmp(cold.resume);
+    const u8* bytes = reinterpret_cast<const u8*>(&d);
+    for (usize i = 0; i < size; ++i)
+        c.db(bytes[i]);
 }
 
-void BlockEmitter::direct_exit(u8* site, u64 target)
+void BlockEmitter::direct_exit(u8* site, u64 target, u8* check_site)
 {
-    m_exits[m_exit_count++] = { site, target };
+    m_exits[m_exit_count++] = { site, target, check_site };
+}
+
+// Chained blocks run without the dispatcher, so something must notice exit_request
+// (interrupts, device events, shutdown). Every cycle of chained blocks contains a jump to
+// an equal or lower pc, so checking on those exits (and in the lookup stub, for
+// indirect jumps) is enough; forward exits and block entries need no check.
+void BlockEmitter::exit_jump(u64 target)
+{
+    auto& c = m_code;
+    bool chainable = m_options.chain && (target & guest_page_mask) == (m_block.pc & guest_page_mask);
+    if (!chainable) {
+        direct_exit(c.jmp_rel32_placeholder(), target); // the stub goes through the lookup
+        return;
+    }
+    u8* check = nullptr;
+    if (is_backward(target)) {
+        c.cmp(dword[rbp + ctx_offset::exit_request], 0);
+        check = c.jcc_rel32_placeholder(cc::NE);
+    }
+    // In place: `call chain thunk; .quad slot`, patched to `jmp target` when chained.
+    ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
+    c.call(m_thunks.chain);
+    slot = ExitSlot { &m_tb, target, c.cursor() - 4, const_cast<u8*>(m_thunks.chain), nullptr, nullptr, true, true };
+    c.dq(reinterpret_cast<u64>(&slot));
+    if (check)
+        m_check_stubs[m_check_stub_count++] = { check, target };
 }
 
 void BlockEmitter::emit_exit_stubs()
 {
     auto& c = m_code;
+    for (u32 i = 0; i < m_check_stub_count; ++i) {
+        CodeBuffer::bind(m_check_stubs[i].site, c.cursor());
+        i64 pc = static_cast<i64>(m_check_stubs[i].target);
+        if (pc == static_cast<i32>(pc))
+            c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
+        else {
+            c.mov(rax, m_check_stubs[i].target);
+            c.mov(qword[rbp + ctx_offset::pc], rax);
+        }
+        c.jmp(m_thunks.interrupted);
+    }
     u64 block_page = m_block.pc & guest_page_mask;
     for (u32 i = 0; i < m_exit_count; ++i) {
         const PendingExit& e = m_exits[i];
         u8* stub = c.cursor();
         CodeBuffer::bind(e.site, stub);
+        if (e.check_site)
+            CodeBuffer::bind(e.check_site, stub);
+        // Only exits within the block's guest page are chained (as QEMU does): the
+        // mapping of another page may change without this block being retranslated.
+        bool chainable = m_options.chain && (e.target & guest_page_mask) == block_page;
+        if (chainable) {
+            // The chain thunk takes the target pc from the exit slot.
+            ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
+            slot = ExitSlot { &m_tb, e.target, e.site, stub, nullptr, nullptr, true, false };
+            c.call(m_thunks.chain);
+            c.dq(reinterpret_cast<u64>(&slot));
+            continue;
+        }
         i64 pc = static_cast<i64>(e.target);
         if (pc == static_cast<i32>(pc))
             c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
@@ -228,23 +291,12 @@ void BlockEmitter::emit_exit_stubs()
             c.mov(rax, e.target);
             c.mov(qword[rbp + ctx_offset::pc], rax);
         }
-        if (!m_options.chain) {
+        if (m_options.chain) {
+            c.jmp(m_thunks.lookup);
+        } else {
             c.mov(eax, static_cast<u32>(RunExit::Dispatch));
             c.jmp(m_thunks.exit);
-            continue;
         }
-        // Only exits within the block's guest page are chained (as QEMU does): the
-        // mapping of another page may change without this block being retranslated.
-        if ((e.target & guest_page_mask) != block_page) {
-            c.jmp(m_thunks.lookup);
-            continue;
-        }
-        ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
-        slot = ExitSlot { &m_tb, e.target, e.site, stub, nullptr, nullptr, true };
-        c.mov(rax, reinterpret_cast<u64>(&slot));
-        c.mov(qword[rbp + ctx_offset::exit_slot], rax);
-        c.mov(eax, static_cast<u32>(RunExit::Chain));
-        c.jmp(m_thunks.exit);
     }
 }
 
@@ -254,7 +306,7 @@ void BlockEmitter::emit_terminal(EmitContext& ctx)
     const ir::Terminal& t = m_block.terminal;
     switch (t.kind) {
     case ir::TerminalKind::Jump:
-        direct_exit(c.jmp_rel32_placeholder(), t.target);
+        exit_jump(t.target);
         break;
     case ir::TerminalKind::Branch: {
         u8 condition;
@@ -265,8 +317,16 @@ void BlockEmitter::emit_terminal(EmitContext& ctx)
             c.test(r8(r), r8(r));
             condition = cc::NE;
         }
-        direct_exit(c.jcc_rel32_placeholder(condition), t.target);
-        direct_exit(c.jmp_rel32_placeholder(), t.target_false);
+        if (m_options.chain && is_backward(t.target)) {
+            // The check clobbers the flags: branch first, check on the taken side.
+            u8* taken = c.jcc_rel32_placeholder(condition);
+            exit_jump(t.target_false);
+            CodeBuffer::bind(taken, c.cursor());
+            exit_jump(t.target);
+        } else {
+            direct_exit(c.jcc_rel32_placeholder(condition), t.target);
+            exit_jump(t.target_false);
+        }
         break;
     }
     case ir::TerminalKind::JumpIndirect: {
@@ -300,11 +360,7 @@ void BlockEmitter::emit(u32 mmu_index)
     m_ra.begin_block(m_block);
     analyze();
 
-    // Entry: leave at once if the engine asked (interrupts, device events, shutdown).
-    c.cmp(dword[rbp + ctx_offset::exit_request], 0);
-    u8* interrupted = c.jcc_rel32_placeholder(cc::NE);
-
-    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, mmu_index };
+    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
         if (inst.op == ir::Opcode::Identity)
@@ -323,23 +379,8 @@ void BlockEmitter::emit(u32 mmu_index)
     // Cold code, out of the hot path's way.
     for (const ColdPath& cold : m_cold)
         emit_cold_path(cold);
-    CodeBuffer::bind(interrupted, c.cursor());
-    i64 pc = static_cast<i64>(m_block.pc);
-    if (pc == static_cast<i32>(pc))
-        c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
-    else {
-        c.mov(rax, m_block.pc);
-        c.mov(qword[rbp + ctx_offset::pc], rax);
-    }
-    c.mov(eax, static_cast<u32>(RunExit::Interrupted));
-    c.jmp(m_thunks.exit);
-    if (!m_helper_exit_sites.is_empty()) {
-        u8* stub = c.cursor();
-        for (u8* site : m_helper_exit_sites)
-            CodeBuffer::bind(site, stub);
-        c.mov(eax, static_cast<u32>(RunExit::HelperExit));
-        c.jmp(m_thunks.exit);
-    }
+    for (u8* site : m_helper_exit_sites)
+        CodeBuffer::bind(site, m_thunks.helper_exit);
     emit_exit_stubs();
     m_tb.code_size = static_cast<u32>(c.cursor() - m_tb.code);
 }
@@ -352,6 +393,7 @@ CompileStatus compile_block(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks
 {
     if (code.remaining() < max_block_code_bytes)
         return CompileStatus::CacheFull;
+    tb.mmu_index = mmu_index;
     usize start = code.used();
     Xbyak::ClearError();
     BlockEmitter emitter(code, ra, thunks, block, tb, options);

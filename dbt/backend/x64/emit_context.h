@@ -11,6 +11,10 @@ struct Thunks {
     const u8* entry;            // u32 entry(CpuContext*, const void* code)
     const u8* exit;             // EAX = RunExit; restores the host state and returns
     const u8* lookup;           // pc is set: jump through the lookup cache or exit LookupMiss
+    const u8* cold;             // `call` with a ColdDescriptor after the call (cold_path.h)
+    const u8* chain;            // `call` with an ExitSlot* after the call: exit RunExit::Chain
+    const u8* helper_exit;      // exit RunExit::HelperExit
+    const u8* interrupted;      // pc is set: exit RunExit::Interrupted
 };
 
 // An out-of-line path, emitted after the block's terminal.
@@ -24,7 +28,7 @@ struct ColdPath {
     u8 result_reg;        // Load: destination; Divide: quotient
     u64 value_imm;        // Store: immediate value
     u8 hi_reg, lo_reg, divisor_reg; // Divide operands (all registers)
-    u32 info;             // mem_info
+    u16 access_flags;     // Load/Store: mmu access flags
     u64 guest_pc;
     u8* entry_site;       // rel32 of the hot path's jump into this path
     const u8* resume;     // hot-path address to continue at
@@ -40,6 +44,8 @@ struct EmitContext {
     Vector<u8*>& helper_exit_sites; // rel32 sites jumping to the block's helper-exit stub
     Vector<u8>& lazy_cond;          // per instruction: 1 if a TestCond is fused into its user
     Vector<u8>& value_used;         // per instruction: result used by other than its pseudo-ops
+    Vector<u8>& upper_garbage;      // per instruction: a U32 result whose register bits 63..32 are not zero
+    Vector<u8>& flags_direct;       // per instruction: FlagsOf stored from AX at capture / its StoreFlags
     u32 mmu_index;                  // softMMU index for the block's data accesses
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1

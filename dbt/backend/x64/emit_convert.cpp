@@ -5,17 +5,36 @@ namespace keel::x64 {
 
 using namespace Xbyak::util;
 
+// Source and destination registers: the source's own when it dies here, else a new one
+// (then one MOVZX/MOVSX/MOV both copies and extends).
+static void extension_registers(EmitContext& ctx, u8& src, u8& dst)
+{
+    ir::Value v = ctx.inst().args[0];
+    if (ctx.ra.dies_here(v)) {
+        src = dst = ctx.ra.use_scratch(v);
+    } else {
+        src = ctx.ra.use(v);
+        dst = ctx.ra.scratch();
+    }
+}
+
 template<>
 void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
 {
     const ir::Inst& inst = ctx.inst();
-    ir::Value src = inst.args[0];
-    u8 dst = ctx.ra.use_scratch(src);
-    switch (src.type()) {
+    ir::Value v = inst.args[0];
+    // A 32-bit value produced by a 32-bit host instruction already has bits 63..32 clear.
+    if (v.type() == ir::Type::U32 && v.is_inst() && ctx.ra.dies_here(v) && !ctx.upper_garbage[v.index()]) {
+        ctx.ra.define(ctx.index, ctx.ra.use_scratch(v));
+        return;
+    }
+    u8 src, dst;
+    extension_registers(ctx, src, dst);
+    switch (v.type()) {
     case ir::Type::U1:
-    case ir::Type::U8: ctx.code.movzx(r32(dst), r8(dst)); break;
-    case ir::Type::U16: ctx.code.movzx(r32(dst), r16(dst)); break;
-    default: ctx.code.mov(r32(dst), r32(dst)); break; // a 32-bit write clears bits 63..32
+    case ir::Type::U8: ctx.code.movzx(r32(dst), r8(src)); break;
+    case ir::Type::U16: ctx.code.movzx(r32(dst), r16(src)); break;
+    default: ctx.code.mov(r32(dst), r32(src)); break; // a 32-bit write clears bits 63..32
     }
     ctx.ra.define(ctx.index, dst);
 }
@@ -24,30 +43,44 @@ template<>
 void emit<ir::Opcode::SignExtend>(EmitContext& ctx)
 {
     const ir::Inst& inst = ctx.inst();
-    ir::Value src = inst.args[0];
-    u8 dst = ctx.ra.use_scratch(src);
+    u8 src, dst;
+    extension_registers(ctx, src, dst);
     auto wide = at_least_32(dst, inst.type);
-    switch (src.type()) {
+    switch (inst.args[0].type()) {
     case ir::Type::U1:
-        ctx.code.movzx(r32(dst), r8(dst));
+        ctx.code.movzx(r32(dst), r8(src));
         ctx.code.neg(wide);
         break;
-    case ir::Type::U8: ctx.code.movsx(wide, r8(dst)); break;
-    case ir::Type::U16: ctx.code.movsx(wide, r16(dst)); break;
-    default: ctx.code.movsxd(r64(dst), r32(dst)); break;
+    case ir::Type::U8: ctx.code.movsx(wide, r8(src)); break;
+    case ir::Type::U16: ctx.code.movsx(wide, r16(src)); break;
+    default: ctx.code.movsxd(r64(dst), r32(src)); break;
     }
+    if (inst.type == ir::Type::U16)
+        ctx.upper_garbage[ctx.index] = 1;
     ctx.ra.define(ctx.index, dst);
 }
 
 template<>
 void emit<ir::Opcode::Truncate>(EmitContext& ctx)
 {
-    // Registers hold values with undefined upper bits, so truncation is free unless the
-    // source lives on (then it is a copy) or the target is a boolean.
+    // Registers hold values with undefined upper bits, so truncation is free when the
+    // source dies here (the result keeps its upper garbage); otherwise one MOV.
     const ir::Inst& inst = ctx.inst();
-    u8 dst = ctx.ra.use_scratch(inst.args[0]);
-    if (inst.type == ir::Type::U1)
+    ir::Value v = inst.args[0];
+    if (inst.type == ir::Type::U1) {
+        u8 dst = ctx.ra.use_scratch(v);
         ctx.code.and_(r32(dst), 1);
+        ctx.ra.define(ctx.index, dst);
+        return;
+    }
+    if (ctx.ra.dies_here(v)) {
+        ctx.upper_garbage[ctx.index] = 1;
+        ctx.ra.define(ctx.index, ctx.ra.use_scratch(v));
+        return;
+    }
+    u8 src = ctx.ra.use(v);
+    u8 dst = ctx.ra.scratch();
+    ctx.code.mov(r32(dst), r32(src)); // clears the upper half: a clean 32-bit value
     ctx.ra.define(ctx.index, dst);
 }
 

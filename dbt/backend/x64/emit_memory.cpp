@@ -1,7 +1,7 @@
 // Guest memory accesses: the softMMU's TLB hit path inline, the rest in a cold path
 // (dbt/mmu/tlb_entry.h describes the entry layout; docs/backend.md shows the code).
 #include "dbt/backend/x64/emitters.h"
-#include "dbt/mmu/mmu.h"
+#include "dbt/mmu/tlb_entry.h"
 
 namespace keel::x64 {
 
@@ -66,7 +66,7 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     cold.size = static_cast<u8>(size);
     cold.addr_reg = addr;
     cold.result_reg = t;
-    cold.info = static_cast<u32>(mem_info::make(size, ctx.mmu_index, static_cast<u32>(inst.args[1].imm_value())));
+    cold.access_flags = static_cast<u16>(inst.args[1].imm_value());
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
@@ -96,7 +96,7 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     cold.addr_reg = addr;
     cold.value_reg = value_reg;
     cold.value_imm = value.is_imm() ? value.imm_value() : 0;
-    cold.info = static_cast<u32>(mem_info::make(size, ctx.mmu_index, static_cast<u32>(inst.args[2].imm_value())));
+    cold.access_flags = static_cast<u16>(inst.args[2].imm_value());
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();

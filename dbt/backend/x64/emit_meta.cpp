@@ -19,10 +19,14 @@ void emit<ir::Opcode::FlagsOf>(EmitContext& ctx)
     // EFLAGS still hold this value afterwards.
     ctx.code.lahf();
     ctx.code.seto(al);
+    ctx.flags_after = static_cast<i32>(ctx.index);
+    if (ctx.flags_direct[ctx.index]) {
+        ctx.code.mov(word[rbp + ctx_offset::flags], ax); // its StoreFlags emits nothing
+        return;
+    }
     u8 dst = ctx.ra.scratch();
     ctx.code.movzx(r32(dst), ax);
     ctx.ra.define(ctx.index, dst);
-    ctx.flags_after = static_cast<i32>(ctx.index);
 }
 
 template<>

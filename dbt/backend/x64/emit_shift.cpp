@@ -44,6 +44,9 @@ void emit_shift(EmitContext& ctx, ShiftImm op_imm, ShiftCl op_cl, unsigned flags
     if (restore)
         ctx.restore_host_flags(flags_in);
     (ctx.code.*op_cl)(sized(dst, inst.type), cl);
+    // With a count of 0 in CL, whether bits 63..32 of a 32-bit destination are cleared
+    // differs between CPUs: do not rely on it.
+    ctx.upper_garbage[ctx.index] = 1;
     ctx.ra.define(ctx.index, dst);
 }
 
@@ -74,6 +77,7 @@ void emit_double_shift(EmitContext& ctx, DoubleImm op_imm, DoubleCl op_cl)
     if (restore)
         ctx.restore_host_flags(flags_in);
     (ctx.code.*op_cl)(sized(dst, inst.type), sized(src, inst.type), cl);
+    ctx.upper_garbage[ctx.index] = 1;
     ctx.ra.define(ctx.index, dst);
 }
 

@@ -67,6 +67,8 @@ void emit<ir::Opcode::StoreFlags>(EmitContext& ctx)
     ir::Value f = inst.args[0];
     u16 mask = static_cast<u16>(inst.args[1].imm_value());
     if (mask == ir::flag::All) {
+        if (ctx.flags_direct[ctx.index])
+            return; // stored by its FlagsOf
         if (f.is_imm())
             ctx.code.mov(word[rbp + ctx_offset::flags], static_cast<u16>(f.imm_value()));
         else

@@ -16,4 +16,17 @@ inline bool patch_jump(u8* site, const u8* target)
     return true;
 }
 
+// For in-place exits (ExitSlot::in_place): `jmp target` when chaining, `call stub` (the
+// chain thunk) when unchaining.
+inline bool patch_in_place_exit(u8* rel32_site, const u8* target, bool chained)
+{
+    i64 delta = reinterpret_cast<i64>(target) - reinterpret_cast<i64>(rel32_site + 4);
+    if (delta != static_cast<i32>(delta))
+        return false;
+    i32 rel = static_cast<i32>(delta);
+    copy_memory(rel32_site, &rel, 4);
+    rel32_site[-1] = chained ? 0xE9 : 0xE8;
+    return true;
+}
+
 } // namespace keel::x64

@@ -1,6 +1,7 @@
 // The permanent code at the start of the translation cache: entering and leaving
 // generated code, and the indirect-branch lookup (docs/backend.md#thunks).
 #include "dbt/backend/x64/backend.h"
+#include "dbt/backend/x64/cold_path.h"
 #include "dbt/cache/block_cache.h"
 
 namespace keel::x64 {
@@ -39,9 +40,13 @@ Result<void> Backend::emit_thunks()
     c.pop(rbx);
     c.ret();
 
-    // lookup: pc is set; find the block through the lookup cache by linear pc.
+    // lookup: pc is set; find the block through the lookup cache by linear pc. Indirect
+    // jumps are where chained execution can loop without a backward direct exit, so the
+    // exit_request check happens here (see BlockEmitter::exit_jump).
     c.align(16);
     m_thunks.lookup = c.cursor();
+    c.cmp(dword[rbp + ctx_offset::exit_request], 0);
+    u8* requested = c.jcc_rel32_placeholder(cc::NE);
     c.mov(rax, qword[rbp + ctx_offset::pc]);
     c.add(rax, qword[rbp + ctx_offset::code_base]);
     c.mov(rcx, rax); // jump_cache_index(): (linear ^ (linear >> 12)) & (entries - 1)
@@ -56,6 +61,56 @@ Result<void> Backend::emit_thunks()
     CodeBuffer::bind(miss, m_lookup_miss);
     c.mov(eax, static_cast<u32>(RunExit::LookupMiss));
     c.jmp(m_thunks.exit);
+
+    // helper_exit / interrupted: leave with that reason (pc already set).
+    c.align(16);
+    m_thunks.helper_exit = c.cursor();
+    c.mov(eax, static_cast<u32>(RunExit::HelperExit));
+    c.jmp(m_thunks.exit);
+    c.align(16);
+    m_thunks.interrupted = c.cursor();
+    c.mov(eax, static_cast<u32>(RunExit::Interrupted));
+    c.jmp(m_thunks.exit);
+    CodeBuffer::bind(requested, m_thunks.interrupted);
+
+    // chain: the return address points at the ExitSlot* of the exit being taken.
+    c.align(16);
+    m_thunks.chain = c.cursor();
+    c.mov(rax, qword[rsp]);
+    c.mov(rax, qword[rax]);
+    c.mov(qword[rbp + ctx_offset::exit_slot], rax);
+    c.mov(rax, qword[rax + static_cast<i32>(offsetof(ExitSlot, target_pc))]);
+    c.mov(qword[rbp + ctx_offset::pc], rax);
+    c.mov(eax, static_cast<u32>(RunExit::Chain));
+    c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
+
+    // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
+    // indexed by register number, let cold_access() work on it, restore, and return to
+    // the hot path's resume point (descriptor + resume_delta).
+    c.align(16);
+    m_thunks.cold = c.cursor();
+    for (int r = 15; r >= 0; --r)
+        c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
+    c.sub(rsp, 8);               // 8 (return address) + 128 + 8: 16-byte aligned for the call
+    c.lea(rdi, ptr[rbp - ctx_offset::base]);
+    c.lea(rsi, ptr[rsp + 8]);
+    c.mov(rdx, qword[rsp + 8 + 128]);
+    c.mov(rax, reinterpret_cast<u64>(&cold_access));
+    c.call(rax);
+    c.add(rsp, 8);
+    c.test(rax, rax);
+    u8* leave = c.jcc_rel32_placeholder(cc::NE);
+    c.mov(rax, qword[rsp + 128]);
+    c.movsxd(rax, dword[rax + static_cast<i32>(offsetof(ColdDescriptor, resume_delta))]);
+    c.add(qword[rsp + 128], rax);
+    for (int r = 0; r < 16; ++r) {
+        if (r == RSP)
+            c.add(rsp, 8);
+        else
+            c.pop(Xbyak::Reg64(r));
+    }
+    c.ret();
+    CodeBuffer::bind(leave, m_thunks.helper_exit);
 
     c.align(64);
     m_thunks_end = c.used();

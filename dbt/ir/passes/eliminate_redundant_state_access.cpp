@@ -33,10 +33,11 @@ public:
         m_count = 0;
         m_flags = Value();
     }
-    Value find(u32 offset, Type type) const
+    // The value known at exactly this offset (of any width), or none.
+    Value find(u32 offset) const
     {
         for (u32 i = 0; i < m_count; ++i) {
-            if (m_slots[i].offset == offset && m_slots[i].value.type() == type)
+            if (m_slots[i].offset == offset)
                 return m_slots[i].value;
         }
         return {};
@@ -77,11 +78,30 @@ void forward_loads(Block& block)
         switch (inst.op) {
         case Opcode::LoadState: {
             u32 offset = static_cast<u32>(inst.args[0].imm_value());
-            Value v = known.find(offset, inst.type);
-            if (!v.is_none())
+            Value v = known.find(offset);
+            if (!v.is_none() && v.type() == inst.type) {
                 block.replace_with(i, v);
-            else
+            } else if (!v.is_none() && bit_width(v.type()) > bit_width(inst.type)) {
+                // A narrower read of a known wider value (x86: EAX after a write of RAX):
+                // little-endian, so it is the value's low part. Through an extension of
+                // a value of the wanted type, that value itself.
+                Value narrow = v;
+                if (v.is_inst()) {
+                    const Inst& def = block.at(v);
+                    Value source = block.resolve(def.args[0]);
+                    if ((def.op == Opcode::ZeroExtend || def.op == Opcode::SignExtend) && source.type() == inst.type)
+                        narrow = source;
+                }
+                if (narrow.type() == inst.type) {
+                    block.replace_with(i, narrow);
+                } else {
+                    inst.op = Opcode::Truncate; // in place: no instruction is inserted
+                    inst.args[0] = v;
+                    inst.args[1] = Value();
+                }
+            } else {
                 known.remember(offset, Value::of_inst(inst.type, i));
+            }
             break;
         }
         case Opcode::StoreState:

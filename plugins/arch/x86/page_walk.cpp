@@ -55,7 +55,13 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
     for (int level = 3; level >= 0; --level) {
         unsigned shift = 12 + 9 * level;
         u64 entry_address = table + ((vaddr >> shift) & 511) * 8;
-        u64 e = memory.read(entry_address, 8);
+        // Paging structures normally live in RAM: read them through a host pointer.
+        const u8* host = memory.host_pointer(entry_address, 8, false);
+        u64 e;
+        if (host)
+            __builtin_memcpy(&e, host, 8);
+        else
+            e = memory.read(entry_address, 8);
         entries[levels] = e;
         entry_addresses[levels++] = entry_address;
         if (!(e & P)) {

@@ -26,6 +26,17 @@ const LowerTable& lower_table()
     return table;
 }
 
+// Decodes one instruction and only its visible operands: the lowering never looks at the
+// implicit ones (flags register, RSP of PUSH, ...), and skipping them is measurably faster.
+ZyanStatus Translator::decode(const u8* bytes, usize length, DecodedInsn& d) const
+{
+    ZydisDecoderContext context;
+    ZyanStatus status = ZydisDecoderDecodeInstruction(&m_decoder, &context, bytes, length, &d.insn);
+    if (!ZYAN_SUCCESS(status))
+        return status;
+    return ZydisDecoderDecodeOperands(&m_decoder, &context, &d.insn, d.ops, d.insn.operand_count_visible);
+}
+
 Translator::Translator()
 {
     ZydisDecoderInit(&m_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
@@ -50,10 +61,10 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         u8 bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
         usize within = page_end - linear < sizeof(bytes) ? page_end - linear : sizeof(bytes);
         usize n = request.fetcher->fetch(linear, bytes, within);
-        ZyanStatus status = n ? ZydisDecoderDecodeFull(&m_decoder, bytes, n, &d.insn, d.ops) : ZYDIS_STATUS_NO_MORE_DATA;
+        ZyanStatus status = n ? decode(bytes, n, d) : ZYDIS_STATUS_NO_MORE_DATA;
         if (status == ZYDIS_STATUS_NO_MORE_DATA && n == within && within < sizeof(bytes)) {
             n += request.fetcher->fetch(linear + n, bytes + n, sizeof(bytes) - n);
-            status = ZydisDecoderDecodeFull(&m_decoder, bytes, n, &d.insn, d.ops);
+            status = decode(bytes, n, d);
         }
         d.pc = pc;
         if (status == ZYDIS_STATUS_NO_MORE_DATA) {

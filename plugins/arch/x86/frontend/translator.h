@@ -5,6 +5,7 @@
 // page for an instruction that straddles it), or at the instruction cap.
 #include <Zydis/Zydis.h>
 #include "dbt/plugin/arch.h"
+#include "plugins/arch/x86/frontend/lowerer.h"
 
 namespace keel::x86 {
 
@@ -15,6 +16,7 @@ public:
     const ZydisDecoder& decoder() const { return m_decoder; }
 
 private:
+    ZyanStatus decode(const u8* bytes, usize length, DecodedInsn& d) const;
     ZydisDecoder m_decoder;
     u64 m_unimplemented_logged[(ZYDIS_MNEMONIC_MAX_VALUE + 64) / 64] = {};
 };

@@ -1,0 +1,44 @@
+#include "dbt/backend/x64/cold_path.h"
+#include "dbt/backend/x64/divide_helpers.h"
+#include "dbt/backend/x64/host_reg.h"
+#include "dbt/base/string.h"
+#include "dbt/cache/translated_block.h"
+#include "dbt/mmu/mmu.h"
+
+namespace keel::x64 {
+
+u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
+{
+    ColdDescriptor d;
+    copy_memory(&d, data, cold_descriptor_size);
+    auto* block = reinterpret_cast<TranslatedBlock*>(d.block);
+    // The state generated code would have for a fault here: pc of this instruction.
+    ctx->hot.pc = block->pc + d.pc_offset;
+    ctx->hot.current_block = d.block;
+    ir::HelperResult r;
+    switch (d.kind) {
+    case ColdDescriptor::Load:
+        r = Mmu::load_slow(ctx, frame[d.a], mem_info::make(d.size, block->mmu_index, d.flags));
+        if (!r.exit)
+            frame[d.b] = r.value;
+        return r.exit;
+    case ColdDescriptor::Store: {
+        u64 value;
+        if (d.b == no_register)
+            copy_memory(&value, data + cold_descriptor_size, 8);
+        else
+            value = frame[d.b];
+        return Mmu::store_slow(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
+    }
+    case ColdDescriptor::Divide:
+        r = divide_helper(d.size & 0x7F, d.size & 0x80)(ctx, frame[d.a], frame[d.b], frame[d.c]);
+        if (!r.exit) {
+            frame[d.d] = r.value;
+            frame[RDX] = ctx->hot.scratch;
+        }
+        return r.exit;
+    }
+    return 1;
+}
+
+} // namespace keel::x64

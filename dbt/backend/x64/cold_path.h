@@ -1,0 +1,35 @@
+#pragma once
+// Out-of-line paths, compactly. A memory access whose TLB check misses (or a division the
+// inline code cannot do) jumps to a few bytes at the block's end:
+//     call <cold thunk>          ; shared by every block
+//     <ColdDescriptor>           ; what to do, which registers
+// The shared thunk saves all registers in a frame, and cold_access() (C++) does the work
+// through the softMMU, reading and writing registers in that frame, then the thunk
+// returns to the hot path's resume point (docs/backend.md#cold-paths).
+#include "dbt/engine/cpu_context.h"
+
+namespace keel::x64 {
+
+struct __attribute__((packed)) ColdDescriptor {
+    enum Kind : u8 { Load, Store, Divide };
+    u32 pc_offset;    // guest pc of the instruction - block pc
+    i32 resume_delta; // hot-path resume address - address of this descriptor
+    u64 block;        // TranslatedBlock* (pc base; self-modifying-code checks)
+    Kind kind;
+    u8 a;             // Load/Store: address register; Divide: dividend high half
+    u8 b;             // Load: result register; Store: value register, or no_register; Divide: low half
+    u8 c;             // Divide: divisor
+    u8 d;             // Divide: quotient (the remainder goes to RDX)
+    u8 size;          // access or operand size in bytes; Divide: | 0x80 when signed
+    u16 flags;        // Load/Store: mmu access flags
+    u64 imm;          // Store with an immediate value (only then present)
+};
+constexpr u8 no_register = 0xFF;
+constexpr usize cold_descriptor_size = sizeof(ColdDescriptor) - sizeof(u64);
+constexpr usize cold_descriptor_size_with_imm = sizeof(ColdDescriptor);
+
+// Called by the cold thunk: `frame` holds the 16 GPRs by register number. Returns
+// non-zero when the block must be left (guest exception, self-modifying-code restart).
+u64 cold_access(CpuContext* ctx, u64* frame, const u8* descriptor);
+
+} // namespace keel::x64
