@@ -42,7 +42,7 @@ struct alignas(64) EngineHot {
     u32 mode;            // the architecture's mode bits (part of the block key)
     u32 exit_request;    // non-zero: blocks return to the dispatcher at their start
     u32 flags;           // guest status flags, packed as ir/flags.h describes
-    u32 reserved;
+    u32 call_depth;      // host call frames of predicted guest calls (docs/backend.md#calls)
     u64 pc;              // guest program counter (x86: RIP)
 };
 static_assert(sizeof(EngineHot) == 64);
@@ -71,6 +71,7 @@ constexpr i32 of(size_t offset) { return static_cast<i32>(offset) - base; }
 constexpr i32 pc = of(offsetof(CpuContext, hot) + offsetof(EngineHot, pc));
 constexpr i32 exit_request = of(offsetof(CpuContext, hot) + offsetof(EngineHot, exit_request));
 constexpr i32 flags = of(offsetof(CpuContext, hot) + offsetof(EngineHot, flags));
+constexpr i32 call_depth = of(offsetof(CpuContext, hot) + offsetof(EngineHot, call_depth));
 constexpr i32 current_block = of(offsetof(CpuContext, hot) + offsetof(EngineHot, current_block));
 constexpr i32 scratch = of(offsetof(CpuContext, hot) + offsetof(EngineHot, scratch));
 constexpr i32 mode = of(offsetof(CpuContext, hot) + offsetof(EngineHot, mode));

@@ -9,6 +9,8 @@ void Block::resolve_all_args()
             arg = resolve(arg);
     }
     terminal.value = resolve(terminal.value);
+    for (FaultStore& f : fault_stores)
+        f.value = resolve(f.value);
 }
 
 void Block::replace_with(u32 index, Value v)
@@ -44,6 +46,11 @@ void Block::count_uses()
     Value t = resolve(terminal.value);
     if (t.is_inst())
         ++insts[t.index()].use_count;
+    for (const FaultStore& f : fault_stores) {
+        Value v = resolve(f.value);
+        if (v.is_inst())
+            ++insts[v.index()].use_count;
+    }
 }
 
 } // namespace keel::ir

@@ -19,14 +19,31 @@ enum class TerminalKind : u8 {
     Exit,         // return to the dispatcher; pc = target if has_target, else already set
 };
 
+// What a Jump/JumpIndirect is in the guest program: the backend predicts returns with
+// the host's own call/ret when calls and returns are marked (docs/backend.md#calls).
+enum class ControlHint : u8 { None, Call, Return };
+
 struct Terminal {
     TerminalKind kind = TerminalKind::None;
     ExitReason reason = ExitReason::Dispatch;
+    ControlHint hint = ControlHint::None;
     bool has_target = false;
     Value value;
     u64 target = 0;
     u64 target_false = 0;
+    u64 return_pc = 0; // ControlHint::Call: where the callee returns to
 };
+
+// A state write moved off the hot path: it only matters if the may-fault instruction
+// `fault_inst` actually faults (the slot is overwritten before anything else can read it),
+// so the backend performs it in that instruction's cold path.
+struct FaultStore {
+    u32 fault_inst;
+    u32 offset;     // state offset (StoreState); unused for flags
+    Value value;
+    bool flags;     // a full StoreFlags rather than a StoreState
+};
+constexpr u32 max_fault_stores_per_inst = 8;
 
 struct GuestInsn {
     u64 pc;       // guest virtual address of the instruction
@@ -40,13 +57,22 @@ public:
     u32 mmu_index = 0;   // softMMU index for the block's data accesses (set by the frontend)
     Vector<Inst> insts;
     Vector<GuestInsn> guest_insns;
+    Vector<FaultStore> fault_stores; // in program order of their original stores
     Terminal terminal;
 
     void clear()
     {
         insts.clear();
         guest_insns.clear();
+        fault_stores.clear();
         terminal = Terminal {};
+    }
+    u32 fault_store_count(u32 fault_inst) const
+    {
+        u32 n = 0;
+        for (const FaultStore& f : fault_stores)
+            n += f.fault_inst == fault_inst;
+        return n;
     }
 
     Inst& at(Value v) { return insts[v.index()]; }

@@ -12,27 +12,27 @@ Value Builder::emit(Opcode op, Type type, Value a, Value b, Value c, Value d)
 
 void Builder::jump(u64 target)
 {
-    m_block.terminal = Terminal { TerminalKind::Jump, ExitReason::Dispatch, true, {}, target, 0 };
+    m_block.terminal = Terminal { TerminalKind::Jump, ExitReason::Dispatch, ControlHint::None, true, {}, target, 0, 0 };
 }
 
 void Builder::branch(Value cond, u64 target_true, u64 target_false)
 {
-    m_block.terminal = Terminal { TerminalKind::Branch, ExitReason::Dispatch, true, cond, target_true, target_false };
+    m_block.terminal = Terminal { TerminalKind::Branch, ExitReason::Dispatch, ControlHint::None, true, cond, target_true, target_false, 0 };
 }
 
 void Builder::jump_indirect(Value target)
 {
-    m_block.terminal = Terminal { TerminalKind::JumpIndirect, ExitReason::Dispatch, false, target, 0, 0 };
+    m_block.terminal = Terminal { TerminalKind::JumpIndirect, ExitReason::Dispatch, ControlHint::None, false, target, 0, 0, 0 };
 }
 
 void Builder::exit(ExitReason reason)
 {
-    m_block.terminal = Terminal { TerminalKind::Exit, reason, false, {}, 0, 0 };
+    m_block.terminal = Terminal { TerminalKind::Exit, reason, ControlHint::None, false, {}, 0, 0, 0 };
 }
 
 void Builder::exit_to(ExitReason reason, u64 next_pc)
 {
-    m_block.terminal = Terminal { TerminalKind::Exit, reason, true, {}, next_pc, 0 };
+    m_block.terminal = Terminal { TerminalKind::Exit, reason, ControlHint::None, true, {}, next_pc, 0, 0 };
 }
 
 } // namespace keel::ir

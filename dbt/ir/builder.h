@@ -77,6 +77,14 @@ public:
     void exit(ExitReason reason);                // pc already set (by a helper)
     void exit_to(ExitReason reason, u64 next_pc); // sets pc first
     bool has_terminal() const { return m_block.terminal.kind != TerminalKind::None; }
+    // Marks the Jump/JumpIndirect just set as a guest call returning to `return_pc`, or
+    // as a guest return.
+    void mark_call(u64 return_pc)
+    {
+        m_block.terminal.hint = ControlHint::Call;
+        m_block.terminal.return_pc = return_pc;
+    }
+    void mark_return() { m_block.terminal.hint = ControlHint::Return; }
 
 private:
     Block& m_block;

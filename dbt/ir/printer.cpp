@@ -102,11 +102,28 @@ void print_block(StringBuilder& out, const Block& block, StateNamer namer)
             out.append(" ; 0x%llx\n", (unsigned long long)block.guest_insns[inst.guest_insn].pc);
         }
         print_inst(out, block, i, namer);
+        for (const FaultStore& f : block.fault_stores) {
+            if (f.fault_inst != i)
+                continue;
+            const char* n = (!f.flags && namer) ? namer(f.offset, block.resolve(f.value).type()) : nullptr;
+            out.append("          (on fault: ");
+            if (f.flags)
+                out.append("flags");
+            else if (n)
+                out.append("%s", n);
+            else
+                out.append("[state+0x%x]", f.offset);
+            out.append(" = ");
+            print_value(out, block, f.value);
+            out.append(")\n");
+        }
     }
     const Terminal& t = block.terminal;
     switch (t.kind) {
     case TerminalKind::None: out.append("  <no terminal>\n"); break;
-    case TerminalKind::Jump: out.append("  jump 0x%llx\n", (unsigned long long)t.target); break;
+    case TerminalKind::Jump:
+        out.append("  jump 0x%llx", (unsigned long long)t.target);
+        break;
     case TerminalKind::Branch:
         out.append("  branch ");
         print_value(out, block, t.value);
@@ -115,7 +132,6 @@ void print_block(StringBuilder& out, const Block& block, StateNamer namer)
     case TerminalKind::JumpIndirect:
         out.append("  jump_indirect ");
         print_value(out, block, t.value);
-        out.append("\n");
         break;
     case TerminalKind::Exit:
         out.append("  exit %s", t.reason == ExitReason::Halt ? "halt" : "dispatch");
@@ -123,6 +139,13 @@ void print_block(StringBuilder& out, const Block& block, StateNamer namer)
             out.append(" pc=0x%llx", (unsigned long long)t.target);
         out.append("\n");
         break;
+    }
+    if (t.kind == TerminalKind::Jump || t.kind == TerminalKind::JumpIndirect) {
+        if (t.hint == ControlHint::Call)
+            out.append(" (call, returns to 0x%llx)", (unsigned long long)t.return_pc);
+        else if (t.hint == ControlHint::Return)
+            out.append(" (return)");
+        out.append("\n");
     }
 }
 

@@ -11,6 +11,11 @@ Result<Backend*> Backend::create(CodeRegion region)
 {
     if (!region.base || region.size < 2 * max_block_code_bytes)
         return Error::formatted("translation cache too small (%zu bytes)", region.size);
+    // Generated code reaches the thunks and chained blocks with rel32 jumps: keep all of
+    // it within one 2 GiB window.
+    constexpr usize rel32_reach = 2 * GiB - 64 * KiB;
+    if (region.size > rel32_reach)
+        region.size = rel32_reach;
     auto* backend = new Backend();
     backend->m_region = region;
     backend->m_allocator = new TranslationCacheAllocator(region);

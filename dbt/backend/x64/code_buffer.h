@@ -25,6 +25,12 @@ public:
         : Xbyak::CodeGenerator(region.size, Xbyak::DontSetProtectRWE, &allocator) {}
 
     u8* cursor() { return const_cast<u8*>(getCurr()); }
+    // Pads with INT3 to a multiple of `alignment` (xbyak's align() can print to stderr).
+    void align_to(usize alignment)
+    {
+        while (reinterpret_cast<uptr>(getCurr()) % alignment)
+            db(0xCC);
+    }
     usize used() const { return getSize(); }
     usize capacity() const { return maxSize_; }
     usize remaining() const { return maxSize_ - getSize(); }

@@ -58,6 +58,8 @@ private:
     void direct_exit(u8* site, u64 target, u8* check_site = nullptr);
     void emit_exit_stubs();
     void emit_cold_path(const ColdPath& cold);
+    // The fault stores of instruction `index`, with their values' current locations.
+    void attach_fault_stores(u32 index, ColdPath& cold);
 
     struct PendingExit {
         u8* site;       // the patchable jump
@@ -66,6 +68,8 @@ private:
     };
     // A direct exit to `target`: for a backward target, first the exit_request check.
     void exit_jump(u64 target);
+    void emit_predicted_call(EmitContext& ctx, const ir::Terminal& t);
+    void emit_predicted_return(const ir::Terminal& t);
     bool is_backward(u64 target) const { return target <= m_block.pc; }
 
     CodeBuffer& m_code;
@@ -89,6 +93,12 @@ private:
     };
     CheckStub m_check_stubs[2];
     u32 m_check_stub_count = 0;
+    struct DeferredBind {
+        u8* site;
+        u8* alias; // bind `site` wherever `alias` is bound
+    };
+    DeferredBind m_deferred_binds[2];
+    u32 m_deferred_bind_count = 0;
 };
 
 void BlockEmitter::analyze()
@@ -135,6 +145,12 @@ void BlockEmitter::analyze()
         m_ra.extend_last_use(inst.args[1].index(), last_consumer[i]);
     }
 
+    // Values of fault stores must survive until their fault point.
+    for (const ir::FaultStore& f : m_block.fault_stores) {
+        if (f.value.is_inst())
+            m_ra.extend_last_use(f.value.index(), f.fault_inst);
+    }
+
     // Captured flags that are only stored (and read by fused conditions while the host
     // flags still hold them) go straight from AX to the context: no register, no MOVZX.
     m_flags_direct.clear();
@@ -177,10 +193,60 @@ void BlockEmitter::analyze()
     }
 }
 
+void BlockEmitter::attach_fault_stores(u32 index, ColdPath& cold)
+{
+    cold.write_count = 0;
+    for (const ir::FaultStore& f : m_block.fault_stores) {
+        if (f.fault_inst != index)
+            continue;
+        ColdWrite& w = cold.writes[cold.write_count++];
+        w.offset = f.flags ? ctx_offset::flags : static_cast<i32>(f.offset);
+        w.width = static_cast<u8>(f.flags ? 2 : ir::byte_width(f.value.type()));
+        if (f.value.is_imm()) {
+            w.from = ColdWrite::From::Immediate;
+            w.imm = f.value.imm_value();
+        } else if (m_ra.reg_of(f.value) >= 0) {
+            w.from = ColdWrite::From::Register;
+            w.reg = static_cast<u8>(m_ra.reg_of(f.value));
+        } else {
+            w.from = ColdWrite::From::Spill;
+            w.spill_offset = m_ra.spill_offset_of(f.value);
+        }
+    }
+}
+
 void BlockEmitter::emit_cold_path(const ColdPath& cold)
 {
     auto& c = m_code;
     CodeBuffer::bind(cold.entry_site, c.cursor());
+    // Deferred state writes first: the guest state must be exact if this access faults.
+    for (u8 i = 0; i < cold.write_count; ++i) {
+        const ColdWrite& w = cold.writes[i];
+        auto target = [&](u8 width) -> Xbyak::Address {
+            switch (width) {
+            case 1: return byte[rbp + w.offset];
+            case 2: return word[rbp + w.offset];
+            case 4: return dword[rbp + w.offset];
+            default: return qword[rbp + w.offset];
+            }
+        };
+        u8 reg = w.reg;
+        if (w.from == ColdWrite::From::Immediate) {
+            i64 sign_extended = w.width == 8 ? static_cast<i64>(w.imm) : static_cast<i64>(static_cast<i32>(w.imm));
+            if (w.width < 8 || sign_extended == static_cast<i32>(sign_extended)) {
+                c.mov(target(w.width), static_cast<u64>(w.width == 8 ? sign_extended : static_cast<i64>(w.imm & 0xFFFFFFFF)));
+                continue;
+            }
+            c.mov(rax, w.imm);
+            reg = RAX;
+        } else if (w.from == ColdWrite::From::Spill) {
+            c.mov(rax, qword[rbp + w.spill_offset]);
+            reg = RAX;
+        }
+        c.mov(target(w.width), w.width == 1 ? static_cast<Xbyak::Reg>(r8(reg)) : w.width == 2 ? static_cast<Xbyak::Reg>(r16(reg))
+                                             : w.width == 4                 ? static_cast<Xbyak::Reg>(r32(reg))
+                                                                            : static_cast<Xbyak::Reg>(r64(reg)));
+    }
     c.call(m_thunks.cold);
     ColdDescriptor d {};
     u8* at = c.cursor();
@@ -300,13 +366,90 @@ void BlockEmitter::emit_exit_stubs()
     }
 }
 
+// Guest calls and returns through the host's call/ret, so the host's return-stack
+// predictor predicts guest returns (an indirect jump through the lookup cache mispredicts
+// whenever a function is called from several places). A predicted call pushes the guest
+// return address and then host-calls the callee; a guest return whose address matches the
+// top frame's does `ret 8` into the call's landing pad, which continues at the return
+// site. Anything else (a mismatch, too deep a nest) takes the ordinary paths; stale
+// frames are harmless because leaving generated code resets RSP.
+constexpr u32 max_call_depth = 1024; // 16 KiB of host stack
+
+void BlockEmitter::emit_predicted_call(EmitContext& ctx, const ir::Terminal& t)
+{
+    auto& c = m_code;
+    bool direct = t.kind == ir::TerminalKind::Jump;
+    u8 target = 0;
+    if (!direct) {
+        target = m_ra.use(t.value);
+        c.mov(qword[rbp + ctx_offset::pc], r64(target));
+    }
+    c.cmp(dword[rbp + ctx_offset::call_depth], max_call_depth);
+    u8* too_deep = c.jcc_rel32_placeholder(cc::AE);
+    if (direct && is_backward(t.target)) { // calls can close cycles too (recursion)
+        c.cmp(dword[rbp + ctx_offset::exit_request], 0);
+        u8* requested = c.jcc_rel32_placeholder(cc::NE);
+        m_deferred_binds[m_deferred_bind_count++] = { requested, too_deep };
+    }
+    c.inc(dword[rbp + ctx_offset::call_depth]);
+    i64 ret = static_cast<i64>(t.return_pc);
+    if (ret == static_cast<i32>(ret)) {
+        c.push(static_cast<int>(ret));
+    } else {
+        c.mov(rax, t.return_pc);
+        c.push(rax);
+    }
+    if (direct) {
+        c.db(0xE8);
+        c.dd(0);
+        direct_exit(c.cursor() - 4, t.target); // a call site chained like a jump
+    } else {
+        c.call(m_thunks.lookup);
+    }
+    // Landing pad: the callee's predicted return arrives here.
+    exit_jump(t.return_pc);
+    // Not predicted: an ordinary jump.
+    u8* plain = c.cursor();
+    CodeBuffer::bind(too_deep, plain);
+    for (u32 i = 0; i < m_deferred_bind_count; ++i) {
+        if (m_deferred_binds[i].alias == too_deep)
+            CodeBuffer::bind(m_deferred_binds[i].site, plain);
+    }
+    m_deferred_bind_count = 0;
+    if (direct) {
+        exit_jump(t.target);
+    } else {
+        c.jmp(m_thunks.lookup);
+    }
+    (void)ctx;
+}
+
+void BlockEmitter::emit_predicted_return(const ir::Terminal& t)
+{
+    auto& c = m_code;
+    u8 target = m_ra.use(t.value);
+    c.mov(qword[rbp + ctx_offset::pc], r64(target));
+    c.cmp(dword[rbp + ctx_offset::call_depth], 0);
+    u8* no_frame = c.jcc_rel32_placeholder(cc::E);
+    c.cmp(qword[rsp + 8], r64(target)); // the guest return address its call pushed
+    u8* mismatch = c.jcc_rel32_placeholder(cc::NE);
+    c.dec(dword[rbp + ctx_offset::call_depth]);
+    c.ret(8);
+    CodeBuffer::bind(no_frame, c.cursor());
+    CodeBuffer::bind(mismatch, c.cursor());
+    c.jmp(m_thunks.lookup);
+}
+
 void BlockEmitter::emit_terminal(EmitContext& ctx)
 {
     auto& c = m_code;
     const ir::Terminal& t = m_block.terminal;
     switch (t.kind) {
     case ir::TerminalKind::Jump:
-        exit_jump(t.target);
+        if (m_options.chain && t.hint == ir::ControlHint::Call)
+            emit_predicted_call(ctx, t);
+        else
+            exit_jump(t.target);
         break;
     case ir::TerminalKind::Branch: {
         u8 condition;
@@ -330,6 +473,14 @@ void BlockEmitter::emit_terminal(EmitContext& ctx)
         break;
     }
     case ir::TerminalKind::JumpIndirect: {
+        if (m_options.chain && t.hint == ir::ControlHint::Call) {
+            emit_predicted_call(ctx, t);
+            break;
+        }
+        if (m_options.chain && t.hint == ir::ControlHint::Return && !t.value.is_imm()) {
+            emit_predicted_return(t);
+            break;
+        }
         if (t.value.is_imm())
             ctx.store_guest_pc(t.value.imm_value());
         else
@@ -368,8 +519,11 @@ void BlockEmitter::emit(u32 mmu_index)
         ctx.index = i;
         m_ra.begin_inst(i);
         ctx.flags_after = preserves_host_flags(inst) ? ctx.host_flags : -1;
+        u32 cold_before = static_cast<u32>(m_cold.size());
         emit_table[static_cast<unsigned>(inst.op)](ctx);
         ctx.host_flags = ctx.flags_after;
+        if (m_cold.size() > cold_before)
+            attach_fault_stores(i, m_cold.last());
         m_ra.end_inst();
     }
     ctx.index = static_cast<u32>(m_block.insts.size());

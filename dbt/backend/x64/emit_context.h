@@ -17,8 +17,21 @@ struct Thunks {
     const u8* interrupted;      // pc is set: exit RunExit::Interrupted
 };
 
+// A state write the cold path performs before calling out (ir::FaultStore), with where
+// its value was when the hot path jumped there.
+struct ColdWrite {
+    i32 offset;      // from RBP
+    u8 width;        // bytes
+    enum class From : u8 { Register, Spill, Immediate } from;
+    u8 reg;
+    i32 spill_offset;
+    u64 imm;
+};
+
 // An out-of-line path, emitted after the block's terminal.
 struct ColdPath {
+    ColdWrite writes[ir::max_fault_stores_per_inst];
+    u8 write_count;
     enum class Kind : u8 { Load, Store, Divide };
     Kind kind;
     u8 size;              // access size in bytes (Load/Store), operand size (Divide)

@@ -39,6 +39,7 @@ public:
     bool dies_here(ir::Value v) const { return v.is_inst() && m_last_use[v.index()] <= m_current; }
     // Where a value currently is (for emitters that can read memory operands).
     i32 reg_of(ir::Value v) const { return v.is_inst() ? m_loc[v.index()].reg : -1; }
+    i32 spill_offset_of(ir::Value v) const { return v.is_inst() && m_loc[v.index()].slot >= 0 ? spill_offset(m_loc[v.index()].slot) : 0; }
 
     // Before a call: live values in caller-saved registers move to spill slots.
     void spill_caller_saved();

@@ -14,7 +14,7 @@ Result<void> Backend::emit_thunks()
 
     // u32 entry(CpuContext* ctx, const void* code): save the SysV callee-saved registers
     // generated code uses, align RSP to 16, point RBP at the state base, jump in.
-    c.align(16);
+    c.align_to(16);
     m_thunks.entry = c.cursor();
     c.push(rbx);
     c.push(rbp);
@@ -25,10 +25,11 @@ Result<void> Backend::emit_thunks()
     c.sub(rsp, 8);
     c.lea(rbp, ptr[rdi + ctx_offset::base]);
     c.mov(qword[rbp + ctx_offset::host_rsp], rsp);
+    c.mov(dword[rbp + ctx_offset::call_depth], 0); // no predicted-call frames yet
     c.jmp(rsi);
 
     // exit: EAX holds the RunExit. Any stack the block left behind is dropped.
-    c.align(16);
+    c.align_to(16);
     m_thunks.exit = c.cursor();
     c.mov(rsp, qword[rbp + ctx_offset::host_rsp]);
     c.add(rsp, 8);
@@ -43,7 +44,7 @@ Result<void> Backend::emit_thunks()
     // lookup: pc is set; find the block through the lookup cache by linear pc. Indirect
     // jumps are where chained execution can loop without a backward direct exit, so the
     // exit_request check happens here (see BlockEmitter::exit_jump).
-    c.align(16);
+    c.align_to(16);
     m_thunks.lookup = c.cursor();
     c.cmp(dword[rbp + ctx_offset::exit_request], 0);
     u8* requested = c.jcc_rel32_placeholder(cc::NE);
@@ -63,18 +64,18 @@ Result<void> Backend::emit_thunks()
     c.jmp(m_thunks.exit);
 
     // helper_exit / interrupted: leave with that reason (pc already set).
-    c.align(16);
+    c.align_to(16);
     m_thunks.helper_exit = c.cursor();
     c.mov(eax, static_cast<u32>(RunExit::HelperExit));
     c.jmp(m_thunks.exit);
-    c.align(16);
+    c.align_to(16);
     m_thunks.interrupted = c.cursor();
     c.mov(eax, static_cast<u32>(RunExit::Interrupted));
     c.jmp(m_thunks.exit);
     CodeBuffer::bind(requested, m_thunks.interrupted);
 
     // chain: the return address points at the ExitSlot* of the exit being taken.
-    c.align(16);
+    c.align_to(16);
     m_thunks.chain = c.cursor();
     c.mov(rax, qword[rsp]);
     c.mov(rax, qword[rax]);
@@ -87,7 +88,7 @@ Result<void> Backend::emit_thunks()
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
     // indexed by register number, let cold_access() work on it, restore, and return to
     // the hot path's resume point (descriptor + resume_delta).
-    c.align(16);
+    c.align_to(16);
     m_thunks.cold = c.cursor();
     for (int r = 15; r >= 0; --r)
         c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
@@ -112,7 +113,7 @@ Result<void> Backend::emit_thunks()
     c.ret();
     CodeBuffer::bind(leave, m_thunks.helper_exit);
 
-    c.align(64);
+    c.align_to(64);
     m_thunks_end = c.used();
     if (Xbyak::GetError())
         return Error::formatted("emitting the backend thunks failed: %s", Xbyak::ConvertErrorToString(Xbyak::GetError()));

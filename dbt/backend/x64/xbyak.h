@@ -10,5 +10,13 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
 #pragma GCC diagnostic ignored "-Wextra"
+#if defined(KEEL_FREESTANDING)
+// xbyak keeps its error code in a thread_local; the kernel has one thread per CPU and no
+// TLS, so in the freestanding build it is an ordinary static.
+#define thread_local
+#endif
 #include <xbyak/xbyak.h>
+#if defined(KEEL_FREESTANDING)
+#undef thread_local
+#endif
 #pragma GCC diagnostic pop

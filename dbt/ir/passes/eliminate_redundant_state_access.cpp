@@ -124,56 +124,67 @@ void forward_loads(Block& block)
     }
 }
 
-class ByteSet {
-public:
-    void clear()
-    {
-        for (u64& w : m_words)
-            w = 0;
-    }
-    bool covers(u32 offset, u32 size) const
-    {
-        for (u32 b = offset; b < offset + size; ++b) {
-            if (!(m_words[b / 64] & (1ull << (b % 64))))
+// Dead and fault-only stores, walking backwards. For each state byte, the store that
+// next overwrites it with nothing reading it in between (or none). A store all of whose
+// bytes are overwritten by the same later store is dead if no may-fault instruction lies
+// in between; if some do, its value matters only when one of them faults, so it becomes a
+// FaultStore of each of them (performed in their cold paths) and leaves the hot path.
+constexpr u32 deferrable_bytes = 256; // GPRs, RFLAGS, segment bases: where stores are frequent
+constexpr u16 no_store = 0xFFFF;
+
+// A deferred store is copied into every fault point's cold path up to its overwrite:
+// beyond a few copies, keeping it on the hot path is the better trade.
+constexpr u32 max_fault_points_per_store = 3;
+
+bool fault_stores_fit(const Block& block, const Vector<u32>& faults, u32 from, u32 to)
+{
+    u32 count = 0;
+    for (u32 f : faults) {
+        if (f > from && f < to) {
+            if (block.fault_store_count(f) >= max_fault_stores_per_inst || ++count > max_fault_points_per_store)
                 return false;
         }
-        return true;
     }
-    void set(u32 offset, u32 size, bool value)
-    {
-        for (u32 b = offset; b < offset + size; ++b) {
-            if (value)
-                m_words[b / 64] |= 1ull << (b % 64);
-            else
-                m_words[b / 64] &= ~(1ull << (b % 64));
-        }
-    }
-
-private:
-    u64 m_words[tracked_bytes / 64] = {};
-};
+    return true;
+}
 
 void remove_dead_stores(Block& block)
 {
-    ByteSet overwritten; // bytes stored later in the block before anything observes them
+    u16 overwriter[deferrable_bytes];
+    for (u16& o : overwriter)
+        o = no_store;
+    Vector<u32> faults; // may-fault instructions seen so far (after the current one)
     for (u32 n = block.insts.size(); n-- > 0;) {
         Inst& inst = block.insts[n];
         if (inst.op == Opcode::StoreState) {
             u32 offset = static_cast<u32>(inst.args[0].imm_value());
-            u32 size = byte_width(block.resolve(inst.args[1]).type());
-            if (offset + size > tracked_bytes)
-                continue;
-            if (overwritten.covers(offset, size))
+            Value value = block.resolve(inst.args[1]);
+            u32 size = byte_width(value.type());
+            if (offset + size > deferrable_bytes) {
+                continue; // not tracked: always kept
+            }
+            u16 w = overwriter[offset];
+            bool same = w != no_store;
+            for (u32 b = offset; b < offset + size && same; ++b)
+                same = overwriter[b] == w;
+            if (same && fault_stores_fit(block, faults, n, w)) {
+                for (u32 f : faults) {
+                    if (f > n && f < w)
+                        block.fault_stores.append({ f, offset, value, false });
+                }
                 block.kill(n);
-            else
-                overwritten.set(offset, size, true);
+            }
+            for (u32 b = offset; b < offset + size; ++b)
+                overwriter[b] = static_cast<u16>(n);
         } else if (inst.op == Opcode::LoadState) {
             u32 offset = static_cast<u32>(inst.args[0].imm_value());
-            u32 size = byte_width(inst.type);
-            if (offset + size <= tracked_bytes)
-                overwritten.set(offset, size, false);
-        } else if (is_barrier(inst)) {
-            overwritten.clear();
+            for (u32 b = offset; b < offset + byte_width(inst.type) && b < deferrable_bytes; ++b)
+                overwriter[b] = no_store;
+        } else if (inst.has(attr::Call)) {
+            for (u16& o : overwriter)
+                o = no_store; // helpers read any state
+        } else if (inst.has(attr::MayFault)) {
+            faults.append(n);
         }
     }
 }

@@ -2,6 +2,7 @@
 // (it is followed by FlagsOf or SecondOf) is left alone: the flags come from the host
 // instruction. A branch on a constant condition becomes a jump.
 #include "dbt/ir/evaluate.h"
+#include "dbt/ir/flags.h"
 #include "dbt/ir/passes/passes.h"
 
 namespace keel::ir {
@@ -66,11 +67,32 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
 
 } // namespace
 
+// x86's zeroing idioms: XOR x,x and SUB x,x give 0 with fixed flags (ZF and PF set, CF OF
+// SF AF clear; Intel SDM vol. 1 §3.4.3.1). Their FlagsOf becomes a constant.
+bool fold_zeroing_idiom(Block& block, u32 index)
+{
+    Inst& inst = block.insts[index];
+    if ((inst.op != Opcode::Xor && inst.op != Opcode::Sub) || !(block.resolve(inst.args[0]) == block.resolve(inst.args[1])))
+        return false;
+    for (u32 j = index + 1; j < block.insts.size(); ++j) {
+        Inst& next = block.insts[j];
+        if (next.op == Opcode::Identity)
+            continue;
+        if (next.op == Opcode::FlagsOf && block.resolve(next.args[0]) == Value::of_inst(inst.type, index))
+            block.replace_with(j, Value::imm(Type::Flags, flag::ZF | flag::PF | flag::Fixed1));
+        break;
+    }
+    block.replace_with(index, Value::imm(inst.type, 0));
+    return true;
+}
+
 void fold_constants(Block& block)
 {
     for (u32 i = 0; i < block.insts.size(); ++i) {
         Inst& inst = block.insts[i];
         if (inst.op == Opcode::Identity || inst.has(attr::SideEffect) || inst.has(attr::Pseudo))
+            continue;
+        if (fold_zeroing_idiom(block, i))
             continue;
         if (inst.has(attr::SetsFlags) || inst.has(attr::HasSecond)) {
             if (has_pseudo_user(block, i))

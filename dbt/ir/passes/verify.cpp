@@ -175,6 +175,16 @@ Result<void> check(const Block& block)
         }
     }
 
+    for (const FaultStore& f : block.fault_stores) {
+        if (f.fault_inst >= block.insts.size() || !block.insts[f.fault_inst].has(attr::MayFault) || block.insts[f.fault_inst].has(attr::Call))
+            return Error::formatted("IR fault store: %%%u is not a may-fault instruction", f.fault_inst);
+        Value v = block.resolve(f.value);
+        if (v.is_none() || (v.is_inst() && v.index() >= f.fault_inst))
+            return Error::formatted("IR fault store at %%%u: value not defined before it", f.fault_inst);
+        if (f.flags != (v.type() == Type::Flags))
+            return Error::formatted("IR fault store at %%%u: flags and value type disagree", f.fault_inst);
+    }
+
     const Terminal& t = block.terminal;
     Value tv = block.resolve(t.value);
     if (tv.is_inst() && tv.index() >= block.insts.size())

@@ -52,11 +52,14 @@ Lowered lower_call(Lowerer& lw)
     u64 return_address = lw.d().next_pc();
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         lw.push(lw.imm(Type::U64, return_address));
-        return lw.jump(relative_target(lw));
+        lw.jump(relative_target(lw));
+    } else {
+        ir::Value target = lw.ir.zext(Type::U64, lw.read(0)); // read before RSP moves (CALL [rsp])
+        lw.push(lw.imm(lw.operand_type(), return_address));
+        lw.jump_indirect(target);
     }
-    ir::Value target = lw.ir.zext(Type::U64, lw.read(0)); // read before RSP moves (CALL [rsp])
-    lw.push(lw.imm(lw.operand_type(), return_address));
-    return lw.jump_indirect(target);
+    lw.ir.mark_call(return_address);
+    return Lowered::EndBlock;
 }
 
 Lowered lower_ret(Lowerer& lw)
@@ -72,7 +75,9 @@ Lowered lower_ret(Lowerer& lw)
     ir::Value rsp = lw.read_gpr(RSP);
     ir::Value target = lw.ir.zext(Type::U64, lw.load(t, rsp, true));
     lw.write_gpr(RSP, lw.ir.add(rsp, lw.imm(Type::U64, ir::byte_width(t) + release)));
-    return lw.jump_indirect(target);
+    lw.jump_indirect(target);
+    lw.ir.mark_return();
+    return Lowered::EndBlock;
 }
 
 // Jcc: the condition nibble is in the opcode's low 4 bits (0F 8x or 7x).
