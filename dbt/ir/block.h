@@ -58,6 +58,7 @@ public:
     Vector<Inst> insts;
     Vector<GuestInsn> guest_insns;
     Vector<FaultStore> fault_stores; // in program order of their original stores
+    Vector<u8> host_code;            // bytes of HostInsn instructions
     Terminal terminal;
 
     void clear()
@@ -65,6 +66,7 @@ public:
         insts.clear();
         guest_insns.clear();
         fault_stores.clear();
+        host_code.clear();
         terminal = Terminal {};
     }
     u32 fault_store_count(u32 fault_inst) const

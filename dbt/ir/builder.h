@@ -65,6 +65,19 @@ public:
     Value flags_to_int(Value f) { return emit(Opcode::FlagsToInt, Type::U16, f); }
     Value int_to_flags(Value v) { return emit(Opcode::IntToFlags, Type::Flags, v); }
 
+    // A host instruction (see HostInsn in opcodes.inc). Returns it, for FlagsOf.
+    Value host_insn(const u8* bytes, u32 length)
+    {
+        u32 offset = static_cast<u32>(m_block.host_code.size());
+        for (u32 i = 0; i < length; ++i)
+            m_block.host_code.append(bytes[i]);
+        return emit(Opcode::HostInsn, Type::U64, imm64((u64(offset) << 8) | length));
+    }
+    void trap_if(Value cond, u8 vector, bool has_error = false, u32 error = 0)
+    {
+        emit(Opcode::TrapIf, Type::Void, cond, imm64(vector | (u64(error) << 8) | (u64(has_error) << 40)));
+    }
+
     Value call(const Helper& helper, Value a = {}, Value b = {}, Value c = {})
     {
         return emit(Opcode::CallHelper, Type::U64, imm64(reinterpret_cast<uptr>(&helper)), a, b, c);

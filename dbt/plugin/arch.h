@@ -49,6 +49,8 @@ public:
     virtual DeliveryResult deliver_pending_event(CpuContext& ctx) = 0;
     virtual bool can_wake_from_halt(const CpuContext& ctx) const = 0;
     virtual void raise_divide_error(CpuContext& ctx) = 0;
+    // Records exception `vector` at the current pc (IR TrapIf).
+    virtual void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) = 0;
 
     // Diagnostics.
     virtual void dump_state(const CpuContext& ctx, StringBuilder& out) const = 0;

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Fails if a guest image contains an instruction outside the set keel implements, or
 # any SSE/x87/MMX register use. For C guests this catches what the compiler chose.
-# Usage: check_isa.sh OBJDUMP GUEST.elf
+# Usage: check_isa.sh OBJDUMP GUEST.elf [integer|sse]
+# With "sse", the guest may also use the legacy SSE/SSE2 instructions and XMM registers
+# keel runs as host instructions (docs/sse.md); x87 and MMX stay forbidden.
 set -eu
-objdump=$1 elf=$2
+objdump=$1 elf=$2 isa=${3:-integer}
 
 cc='(o|no|b|c|nae|ae|nb|nc|e|z|ne|nz|be|na|a|nbe|s|ns|p|pe|np|po|l|nge|ge|nl|le|ng|g|nle)'
 allowed="mov|movzx|movsx|movsxd|movabs|lea|xchg|cmpxchg|cmpxchg16b|xadd"
@@ -18,7 +20,7 @@ allowed="$allowed|rdmsr|wrmsr|swapgs"
 # invlpg: paging.c needs it to change a live mapping (SDM Vol 3A 4.10.4.1).
 allowed="$allowed|invlpg"
 
-"$objdump" -d -M intel --no-show-raw-insn "$elf" | awk -v allowed="^($allowed)\$" -v elf="$elf" '
+"$objdump" -d -M intel --no-show-raw-insn "$elf" | awk -v allowed="^($allowed)\$" -v elf="$elf" -v isa="$isa" '
 /^ *[0-9a-f]+:\t/ {
     line = $0
     sub(/^ *[0-9a-f]+:\t/, "", line)
@@ -27,7 +29,11 @@ allowed="$allowed|invlpg"
     while (i < n && w[i] ~ /^(rep|repz|repe|repnz|repne|lock|data16|addr32|cs|ds|es|ss|fs|gs|rex(\.[WRXB]+)?)$/)
         i++
     m = w[i]
-    if (m !~ allowed || line ~ /[xyz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/) {
+    if (isa == "sse")
+        bad_insn = (m !~ allowed && line !~ /xmm[0-9]/) || line ~ /[yz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
+    else
+        bad_insn = m !~ allowed || line ~ /[xyz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
+    if (bad_insn) {
         print elf ": instruction keel does not implement: " line > "/dev/stderr"
         bad = 1
     }

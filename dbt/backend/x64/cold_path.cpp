@@ -4,6 +4,7 @@
 #include "dbt/base/string.h"
 #include "dbt/cache/translated_block.h"
 #include "dbt/mmu/mmu.h"
+#include "dbt/plugin/arch.h"
 
 namespace keel::x64 {
 
@@ -29,6 +30,12 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
         else
             value = frame[d.b];
         return Mmu::store_slow(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
+    }
+    case ColdDescriptor::Raise: {
+        u64 packed;
+        copy_memory(&packed, data + cold_descriptor_size, 8);
+        ctx->arch_plugin->raise_exception(*ctx, static_cast<u8>(packed), (packed >> 40) & 1, static_cast<u32>(packed >> 8));
+        return 1;
     }
     case ColdDescriptor::Divide:
         r = divide_helper(d.size & 0x7F, d.size & 0x80)(ctx, frame[d.a], frame[d.b], frame[d.c]);

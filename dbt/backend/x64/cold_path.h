@@ -11,7 +11,7 @@
 namespace keel::x64 {
 
 struct __attribute__((packed)) ColdDescriptor {
-    enum Kind : u8 { Load, Store, Divide };
+    enum Kind : u8 { Load, Store, Divide, Raise };
     u32 pc_offset;    // guest pc of the instruction - block pc
     i32 resume_delta; // hot-path resume address - address of this descriptor
     u64 block;        // TranslatedBlock* (pc base; self-modifying-code checks)
@@ -22,7 +22,7 @@ struct __attribute__((packed)) ColdDescriptor {
     u8 d;             // Divide: quotient (the remainder goes to RDX)
     u8 size;          // access or operand size in bytes; Divide: | 0x80 when signed
     u16 flags;        // Load/Store: mmu access flags
-    u64 imm;          // Store with an immediate value (only then present)
+    u64 imm;          // Store with an immediate value, Raise: vector | error << 8 | has_error << 40 (only then present)
 };
 constexpr u8 no_register = 0xFF;
 constexpr usize cold_descriptor_size = sizeof(ColdDescriptor) - sizeof(u64);

@@ -273,6 +273,11 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
             size = cold_descriptor_size_with_imm;
         }
         break;
+    case ColdPath::Kind::Raise:
+        d.kind = ColdDescriptor::Raise;
+        d.imm = cold.value_imm;
+        size = cold_descriptor_size_with_imm;
+        break;
     case ColdPath::Kind::Divide:
         d.kind = ColdDescriptor::Divide;
         d.a = cold.hi_reg;

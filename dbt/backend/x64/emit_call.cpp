@@ -55,4 +55,36 @@ void emit<ir::Opcode::CallHelper>(EmitContext& ctx)
     }
 }
 
+template<>
+void emit<ir::Opcode::HostInsn>(EmitContext& ctx)
+{
+    // Ready-made bytes from the frontend, addressing guest state through RBP.
+    u64 where = ctx.inst().args[0].imm_value();
+    u32 offset = static_cast<u32>(where >> 8), length = static_cast<u32>(where & 0xFF);
+    for (u32 i = 0; i < length; ++i)
+        ctx.code.db(ctx.block.host_code[offset + i]);
+}
+
+template<>
+void emit<ir::Opcode::TrapIf>(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value cond = inst.args[0];
+    if (cond.is_imm() && !cond.imm_value())
+        return;
+    ColdPath cold {};
+    cold.kind = ColdPath::Kind::Raise;
+    cold.value_imm = inst.args[1].imm_value();
+    cold.guest_pc = ctx.guest_pc();
+    if (cond.is_imm()) {
+        cold.entry_site = ctx.code.jmp_rel32_placeholder();
+    } else {
+        u8 c = ctx.ra.use(cond);
+        ctx.code.test(r8(c), r8(c));
+        cold.entry_site = ctx.code.jcc_rel32_placeholder(cc::NE);
+    }
+    cold.resume = ctx.code.cursor();
+    ctx.cold.append(cold);
+}
+
 } // namespace keel::x64

@@ -32,7 +32,7 @@ struct ColdWrite {
 struct ColdPath {
     ColdWrite writes[ir::max_fault_stores_per_inst];
     u8 write_count;
-    enum class Kind : u8 { Load, Store, Divide };
+    enum class Kind : u8 { Load, Store, Divide, Raise };
     Kind kind;
     u8 size;              // access size in bytes (Load/Store), operand size (Divide)
     bool is_signed;       // Divide

@@ -117,8 +117,8 @@ void forward_loads(Block& block)
             known.set_flags(inst.args[1].imm_value() == flag::All ? block.resolve(inst.args[0]) : Value());
             break;
         default:
-            if (inst.has(attr::Call))
-                known.clear(); // helpers may write any state
+            if (observes_all_state(inst))
+                known.clear(); // helpers and host instructions may write any state
             break;
         }
     }
@@ -180,9 +180,9 @@ void remove_dead_stores(Block& block)
             u32 offset = static_cast<u32>(inst.args[0].imm_value());
             for (u32 b = offset; b < offset + byte_width(inst.type) && b < deferrable_bytes; ++b)
                 overwriter[b] = no_store;
-        } else if (inst.has(attr::Call)) {
+        } else if (observes_all_state(inst)) {
             for (u16& o : overwriter)
-                o = no_store; // helpers read any state
+                o = no_store; // helpers and host instructions read any state
         } else if (inst.has(attr::MayFault)) {
             faults.append(n);
         }

@@ -5,6 +5,23 @@
 
 namespace keel::ir {
 
+// True for instructions that may read or write any guest state (helper calls, host
+// instructions working on the state): state forwarding and store elimination stop there.
+inline bool observes_all_state(const Inst& inst)
+{
+    if (inst.has(attr::Call))
+        return true;
+    switch (inst.op) {
+    case Opcode::LoadState:
+    case Opcode::StoreState:
+    case Opcode::LoadFlags:
+    case Opcode::StoreFlags:
+        return false;
+    default:
+        return inst.has(attr::ReadsState) || inst.has(attr::WritesState);
+    }
+}
+
 // Checks every structural and typing rule of the IR; the error names the instruction.
 Result<void> check(const Block& block);
 // Panics, printing the block, if check() fails. Runs after every pass in debug builds.

@@ -72,6 +72,9 @@ struct CpuState {
     u64 star, lstar, cstar, sfmask;
     u64 interrupt_shadow_rip; // no interrupt before this RIP executes (STI, MOV SS); ~0 none
     PendingEvent event;
+    u32 mxcsr;                // SSE control/status (see docs/sse.md for what is modelled)
+    alignas(16) u8 xmm[16][16];
+    alignas(16) u8 vector_temp[16]; // an SSE instruction's guest-memory operand, in transit
 };
 
 inline CpuState& state(CpuContext& ctx) { return ctx.arch_state<CpuState>(); }
@@ -94,6 +97,9 @@ constexpr u32 cr3 = offsetof(CpuState, cr3);
 constexpr u32 cr4 = offsetof(CpuState, cr4);
 constexpr u32 cr8 = offsetof(CpuState, cr8);
 constexpr u32 efer = offsetof(CpuState, efer);
+constexpr u32 mxcsr = offsetof(CpuState, mxcsr);
+constexpr u32 xmm(unsigned i) { return static_cast<u32>(offsetof(CpuState, xmm) + 16 * i); }
+constexpr u32 vector_temp = offsetof(CpuState, vector_temp);
 } // namespace offset
 
 static_assert(sizeof(CpuState) <= arch_state_capacity);

@@ -21,6 +21,7 @@ void X86Arch::reset(CpuContext& ctx)
     s.cr0 = cr0::ET | cr0::NW | cr0::CD;
     s.gpr[RDX] = 0x600;
     s.interrupt_shadow_rip = ~0ull;
+    s.mxcsr = 0x1F80; // all SSE exceptions masked, round to nearest (§10.2.3.1)
     write_rflags(ctx, rflags::Fixed1);
     ctx.hot.pc = 0xFFF0;
     ctx.hot.mode = ~0u; // force refresh_mode to report a change
@@ -46,6 +47,14 @@ bool X86Arch::can_wake_from_halt(const CpuContext&) const
 }
 
 void X86Arch::raise_divide_error(CpuContext& ctx) { raise_fault(ctx, vector::DE); }
+
+void X86Arch::raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error)
+{
+    if (has_error)
+        raise_fault(ctx, vector, error);
+    else
+        raise_fault(ctx, vector);
+}
 
 const char* X86Arch::unsupported_reason(u32 mode) const
 {

@@ -16,6 +16,7 @@ public:
     DeliveryResult deliver_pending_event(CpuContext& ctx) override;
     bool can_wake_from_halt(const CpuContext& ctx) const override;
     void raise_divide_error(CpuContext& ctx) override;
+    void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) override;
     void dump_state(const CpuContext& ctx, StringBuilder& out) const override;
     ir::StateNamer state_namer() const override;
     void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const override;

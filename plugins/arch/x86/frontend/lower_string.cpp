@@ -50,9 +50,9 @@ void advance(Lowerer& lw, Gpr g, ir::Value step)
 template<Kind K>
 Lowered lower_string(Lowerer& lw)
 {
-    // SSE's MOVSD/CMPSD share the mnemonic: they have register operands.
+    // SSE2's MOVSD/CMPSD share the mnemonic (0F-map opcodes with XMM operands).
     if ((K == Kind::Movs || K == Kind::Cmps) && lw.insn().opcode_map != ZYDIS_OPCODE_MAP_DEFAULT)
-        return Lowered::Unimplemented;
+        return lower_sse(lw);
     unsigned size = element_size(lw.insn().mnemonic);
     Type t = Lowerer::type_of_bits(size * 8);
     bool rep = lw.has_prefix(ZYDIS_ATTRIB_HAS_REP) || lw.has_prefix(ZYDIS_ATTRIB_HAS_REPE) || lw.has_prefix(ZYDIS_ATTRIB_HAS_REPNE);

@@ -27,4 +27,8 @@ const LowerTable& lower_table();
 // MOV to or from CR0/CR2/CR3/CR4/CR8 (lower_system.cpp; MOV shares the mnemonic).
 Lowered lower_mov_control_register(Lowerer& lw);
 
+// SSE/SSE2 (lower_sse.cpp): every such instruction without a lowering of its own.
+bool is_sse_instruction(const ZydisDecodedInstruction& insn);
+Lowered lower_sse(Lowerer& lw);
+
 } // namespace keel::x86

@@ -91,6 +91,8 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
 
         lw.begin(d);
         LowerFunction lower = table.functions[d.insn.mnemonic];
+        if (!lower && is_sse_instruction(d.insn))
+            lower = lower_sse;
         Lowered result = lower ? lower(lw) : Lowered::Unimplemented;
         if (result == Lowered::Unimplemented) {
             u64& bits = m_unimplemented_logged[d.insn.mnemonic / 64];

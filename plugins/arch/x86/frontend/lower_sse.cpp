@@ -1,0 +1,234 @@
+// SSE and SSE2 (legacy encoding), run as the same host instruction: guest and host are
+// both x86-64, so the frontend re-encodes each instruction with Zydis' encoder to work on
+// the guest's XMM registers in the CPU context (docs/sse.md):
+//
+//   movdqu xmm0, [rbp + guest xmm N]      for each XMM operand, in order
+//   <the instruction on xmm0/xmm1/xmm2, [rbp + ...] or rax>
+//   movdqu [rbp + guest xmm N], xmm0      for each XMM operand it writes
+//   mov [rbp + guest gpr], rax            for a general-register destination
+//
+// A guest-memory operand goes through the softMMU into CpuState::vector_temp (loads
+// before, stores after the instruction), with the 16-byte alignment rule of legacy SSE.
+#include "dbt/base/log.h"
+#include "plugins/arch/x86/frontend/lower_table.h"
+
+namespace keel::x86 {
+namespace {
+
+using ir::Type;
+
+// Byte sequences built with Zydis' encoder.
+class HostBytes {
+public:
+    bool add(const ZydisEncoderRequest& request)
+    {
+        ZyanUSize length = sizeof(m_bytes) - m_length;
+        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&request, m_bytes + m_length, &length)))
+            return false;
+        m_length += static_cast<u32>(length);
+        return true;
+    }
+    // MOVDQU between a host XMM register and [rbp + offset].
+    bool move_xmm(unsigned host_xmm, u32 offset, bool to_state)
+    {
+        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOVDQU, 2);
+        ZydisEncoderOperand& reg = r.operands[to_state ? 1 : 0];
+        ZydisEncoderOperand& mem = r.operands[to_state ? 0 : 1];
+        set_register(reg, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host_xmm));
+        set_state(mem, offset, 16);
+        return add(r);
+    }
+    // MOV between RAX and [rbp + offset].
+    bool move_rax(u32 offset, bool to_state)
+    {
+        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOV, 2);
+        set_state(r.operands[to_state ? 0 : 1], offset, 8);
+        set_register(r.operands[to_state ? 1 : 0], ZYDIS_REGISTER_RAX);
+        return add(r);
+    }
+    const u8* data() const { return m_bytes; }
+    u32 length() const { return m_length; }
+
+    static void set_register(ZydisEncoderOperand& o, ZydisRegister reg)
+    {
+        o = ZydisEncoderOperand {};
+        o.type = ZYDIS_OPERAND_TYPE_REGISTER;
+        o.reg.value = reg;
+    }
+    static void set_state(ZydisEncoderOperand& o, u32 offset, u16 size)
+    {
+        o = ZydisEncoderOperand {};
+        o.type = ZYDIS_OPERAND_TYPE_MEMORY;
+        o.mem.base = ZYDIS_REGISTER_RBP; // the backend's state base
+        o.mem.displacement = offset;
+        o.mem.size = size;
+    }
+
+private:
+    static ZydisEncoderRequest request(ZydisMnemonic m, u8 operands)
+    {
+        ZydisEncoderRequest r {};
+        r.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+        r.mnemonic = m;
+        r.operand_count = operands;
+        return r;
+    }
+    u8 m_bytes[128];
+    u32 m_length = 0;
+};
+
+bool is_xmm(const ZydisDecodedOperand& o) { return o.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(o.reg.value) == ZYDIS_REGCLASS_XMM; }
+
+bool is_gpr(const ZydisDecodedOperand& o)
+{
+    if (o.type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return false;
+    ZydisRegisterClass c = ZydisRegisterGetClass(o.reg.value);
+    return c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64;
+}
+
+// Legacy SSE instructions fault on a misaligned 16-byte memory operand, except these
+// (Intel SDM vol. 1 §10.4.1.1, and each instruction's page).
+bool needs_alignment(ZydisMnemonic m)
+{
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOVUPS:
+    case ZYDIS_MNEMONIC_MOVUPD:
+    case ZYDIS_MNEMONIC_MOVDQU:
+        return false;
+    default:
+        return true;
+    }
+}
+
+bool writes_flags(ZydisMnemonic m)
+{
+    return m == ZYDIS_MNEMONIC_COMISS || m == ZYDIS_MNEMONIC_COMISD || m == ZYDIS_MNEMONIC_UCOMISS || m == ZYDIS_MNEMONIC_UCOMISD;
+}
+
+// LDMXCSR/STMXCSR: the control word lives in the state (docs/sse.md: what is modelled).
+Lowered lower_mxcsr(Lowerer& lw)
+{
+    ir::Value address = lw.address(0);
+    if (lw.insn().mnemonic == ZYDIS_MNEMONIC_STMXCSR) {
+        lw.store(address, lw.ir.load_state(Type::U32, offset::mxcsr), lw.is_stack_operand(0));
+        return Lowered::Continue;
+    }
+    ir::Value value = lw.load(Type::U32, address, lw.is_stack_operand(0));
+    // Reserved bits set: #GP(0) (MXCSR_MASK is 0xFFFF).
+    ir::Value reserved = lw.ir.and_(value, lw.imm(Type::U32, 0xFFFF0000u));
+    lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(reserved, lw.imm(Type::U32, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
+    lw.ir.store_state(offset::mxcsr, value);
+    return Lowered::Continue;
+}
+
+} // namespace
+
+bool is_sse_instruction(const ZydisDecodedInstruction& insn)
+{
+    return insn.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY
+        && (insn.meta.isa_set == ZYDIS_ISA_SET_SSE || insn.meta.isa_set == ZYDIS_ISA_SET_SSE2);
+}
+
+Lowered lower_sse(Lowerer& lw)
+{
+    const ZydisDecodedInstruction& insn = lw.insn();
+    if (!is_sse_instruction(insn))
+        return Lowered::Unimplemented;
+    if (insn.mnemonic == ZYDIS_MNEMONIC_LDMXCSR || insn.mnemonic == ZYDIS_MNEMONIC_STMXCSR)
+        return lower_mxcsr(lw);
+    if (insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU)
+        return Lowered::Unimplemented; // implicit [RDI] store
+
+    ZydisEncoderRequest request;
+    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&insn, lw.d().ops, insn.operand_count_visible, &request)))
+        return Lowered::Unimplemented;
+    request.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
+    request.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+
+    HostBytes prologue, body, epilogue;
+    unsigned next_xmm = 0;
+    i32 memory_operand = -1;
+    u32 memory_size = 0;
+    bool memory_written = false;
+    for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
+        const ZydisDecodedOperand& o = lw.op(i);
+        ZydisEncoderOperand& e = request.operands[i];
+        bool writes = o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+        if (is_xmm(o)) {
+            unsigned guest = static_cast<unsigned>(o.reg.value - ZYDIS_REGISTER_XMM0);
+            unsigned host = next_xmm++;
+            HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
+            // Loaded even when only written: many write only part of the register.
+            if (!prologue.move_xmm(host, offset::xmm(guest), false) || (writes && !epilogue.move_xmm(host, offset::xmm(guest), true)))
+                return Lowered::Unimplemented;
+        } else if (is_gpr(o)) {
+            // Through RAX (SSE/SSE2 instructions have at most one general register): loaded
+            // from the state before, stored after (a 32-bit write zero-extends RAX, as the
+            // guest's register would be).
+            Gpr g;
+            ir::Type t;
+            bool high;
+            gpr_of(o.reg.value, g, t, high);
+            HostBytes::set_register(e, t == Type::U64 ? ZYDIS_REGISTER_RAX : ZYDIS_REGISTER_EAX);
+            if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_READ) && !prologue.move_rax(offset::gpr(g), false))
+                return Lowered::Unimplemented;
+            if (writes && !epilogue.move_rax(offset::gpr(g), true))
+                return Lowered::Unimplemented;
+        } else if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            memory_operand = static_cast<i32>(i);
+            memory_size = o.size / 8;
+            memory_written = writes;
+            HostBytes::set_state(e, offset::vector_temp, static_cast<u16>(memory_size));
+        } else if (o.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+            return Lowered::Unimplemented; // MMX registers: no MMX state in keel
+        }
+    }
+    if (!body.add(request) || memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
+        return Lowered::Unimplemented;
+
+    // Guest memory in: alignment (#GP), then the softMMU (may fault), into vector_temp.
+    ir::Value address;
+    bool stack = false;
+    if (memory_operand >= 0) {
+        address = lw.address(static_cast<unsigned>(memory_operand));
+        stack = lw.is_stack_operand(static_cast<unsigned>(memory_operand));
+        if (memory_size == 16 && needs_alignment(insn.mnemonic)) {
+            ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
+            lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(low_bits, lw.imm(Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
+        }
+        bool reads = lw.op(static_cast<unsigned>(memory_operand)).actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+        if (reads) {
+            for (u32 at = 0; at < memory_size; at += 8) {
+                u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
+                ir::Type t = Lowerer::type_of_bits(chunk * 8);
+                ir::Value part = lw.load(t, at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, stack);
+                lw.ir.store_state(offset::vector_temp + at, part);
+            }
+        }
+    }
+
+    lw.commit();
+    u8 bytes[3 * 128];
+    u32 length = 0;
+    for (const HostBytes* part : { &prologue, &body, &epilogue }) {
+        __builtin_memcpy(bytes + length, part->data(), part->length());
+        length += part->length();
+    }
+    ir::Value host = lw.ir.host_insn(bytes, length);
+    if (writes_flags(insn.mnemonic))
+        lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
+
+    // Guest memory out.
+    if (memory_operand >= 0 && memory_written) {
+        for (u32 at = 0; at < memory_size; at += 8) {
+            u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
+            ir::Type t = Lowerer::type_of_bits(chunk * 8);
+            ir::Value part = lw.ir.load_state(t, offset::vector_temp + at);
+            lw.store(at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, part, stack);
+        }
+    }
+    return Lowered::Continue;
+}
+
+} // namespace keel::x86
