@@ -39,7 +39,22 @@ struct OpcodeInfo {
     u8 arg_count; // number of leading non-None argument specs
 };
 
-const OpcodeInfo& info(Opcode op);
+namespace detail {
+constexpr u8 count_args(Spec a, Spec b, Spec c, Spec d)
+{
+    return a == Spec::None ? 0 : b == Spec::None ? 1 : c == Spec::None ? 2 : d == Spec::None ? 3 : 4;
+}
+using namespace attr;
+inline constexpr OpcodeInfo opcode_table[] = {
+#define OPCODE(name, result, a0, a1, a2, a3, attributes) \
+    { #name, Spec::result, { Spec::a0, Spec::a1, Spec::a2, Spec::a3 }, static_cast<u16>(attributes), count_args(Spec::a0, Spec::a1, Spec::a2, Spec::a3) },
+#include "dbt/ir/opcodes.inc"
+#undef OPCODE
+};
+static_assert(sizeof(opcode_table) / sizeof(opcode_table[0]) == opcode_count);
+} // namespace detail
+
+inline const OpcodeInfo& info(Opcode op) { return detail::opcode_table[static_cast<unsigned>(op)]; }
 inline const char* name(Opcode op) { return info(op).name; }
 inline bool has_attr(Opcode op, u16 a) { return (info(op).attributes & a) != 0; }
 

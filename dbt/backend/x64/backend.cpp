@@ -1,11 +1,12 @@
 #include "dbt/backend/x64/backend.h"
+#include "dbt/backend/x64/emit_scratch.h"
 #include "dbt/backend/x64/reg_alloc.h"
 #include <Zydis/Zydis.h>
 
 namespace keel::x64 {
 
 CompileStatus compile_block(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks, const ir::Block& block, TranslatedBlock& tb,
-    const CompileOptions& options, u32 mmu_index);
+    const CompileOptions& options, u32 mmu_index, EmitScratch& scratch);
 
 Result<Backend*> Backend::create(CodeRegion region)
 {
@@ -22,6 +23,7 @@ Result<Backend*> Backend::create(CodeRegion region)
     Xbyak::ClearError();
     backend->m_code = new CodeBuffer(region, *backend->m_allocator);
     backend->m_regalloc = new RegAlloc(*backend->m_code);
+    backend->m_scratch = new EmitScratch();
     auto result = backend->emit_thunks();
     if (result.is_error()) {
         delete backend;
@@ -32,6 +34,7 @@ Result<Backend*> Backend::create(CodeRegion region)
 
 Backend::~Backend()
 {
+    delete m_scratch;
     delete m_regalloc;
     delete m_code;
     delete m_allocator;
@@ -39,7 +42,7 @@ Backend::~Backend()
 
 CompileStatus Backend::compile(const ir::Block& block, TranslatedBlock& tb, const CompileOptions& options)
 {
-    return compile_block(*m_code, *m_regalloc, m_thunks, block, tb, options, block.mmu_index);
+    return compile_block(*m_code, *m_regalloc, m_thunks, block, tb, options, block.mmu_index, *m_scratch);
 }
 
 RunExit Backend::run(CpuContext& ctx, const u8* code)

@@ -16,6 +16,7 @@ struct CompileOptions {
 enum class CompileStatus { Ok, CacheFull };
 
 class RegAlloc;
+struct EmitScratch;
 
 class Backend {
 public:
@@ -41,6 +42,7 @@ private:
     TranslationCacheAllocator* m_allocator = nullptr;
     CodeBuffer* m_code = nullptr;
     RegAlloc* m_regalloc = nullptr;
+    EmitScratch* m_scratch = nullptr;
     Thunks m_thunks {};
     const u8* m_lookup_miss = nullptr;
     usize m_thunks_end = 0;

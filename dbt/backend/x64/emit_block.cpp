@@ -2,6 +2,7 @@
 // terminal with its patchable exits, then the cold paths (docs/backend.md#block-layout).
 #include "dbt/backend/x64/backend.h"
 #include "dbt/backend/x64/cold_path.h"
+#include "dbt/backend/x64/emit_scratch.h"
 #include "dbt/backend/x64/emitters.h"
 
 namespace keel::x64 {
@@ -45,9 +46,16 @@ bool preserves_host_flags(const ir::Inst& inst)
 
 class BlockEmitter {
 public:
-    BlockEmitter(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks, const ir::Block& block, TranslatedBlock& tb, const CompileOptions& options)
-        : m_code(code), m_ra(ra), m_thunks(thunks), m_block(block), m_tb(tb), m_options(options)
+    BlockEmitter(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks, const ir::Block& block, TranslatedBlock& tb, const CompileOptions& options,
+        EmitScratch& scratch)
+        : m_code(code), m_ra(ra), m_thunks(thunks), m_block(block), m_tb(tb), m_options(options), m_cold(scratch.cold),
+          m_helper_exit_sites(scratch.helper_exit_sites), m_lazy_cond(scratch.lazy_cond), m_value_used(scratch.value_used),
+          m_upper_garbage(scratch.upper_garbage), m_flags_direct(scratch.flags_direct), m_unfusable(scratch.unfusable),
+          m_other_user(scratch.other_user), m_last_consumer(scratch.last_consumer), m_store_user(scratch.store_user),
+          m_flags_last(scratch.flags_last)
     {
+        m_cold.clear();
+        m_helper_exit_sites.clear();
     }
 
     void emit(u32 mmu_index);
@@ -78,12 +86,18 @@ private:
     const ir::Block& m_block;
     TranslatedBlock& m_tb;
     const CompileOptions& m_options;
-    Vector<ColdPath> m_cold;
-    Vector<u8*> m_helper_exit_sites;
-    Vector<u8> m_lazy_cond;
-    Vector<u8> m_value_used;
-    Vector<u8> m_upper_garbage;
-    Vector<u8> m_flags_direct; // FlagsOf stored straight from AX, and the StoreFlags it replaces
+    // Per-block working state, kept by the backend so blocks do not allocate.
+    Vector<ColdPath>& m_cold;
+    Vector<u8*>& m_helper_exit_sites;
+    Vector<u8>& m_lazy_cond;
+    Vector<u8>& m_value_used;
+    Vector<u8>& m_upper_garbage;
+    Vector<u8>& m_flags_direct; // FlagsOf stored straight from AX, and the StoreFlags it replaces
+    Vector<u8>& m_unfusable;
+    Vector<u8>& m_other_user;
+    Vector<u32>& m_last_consumer;
+    Vector<u32>& m_store_user;
+    Vector<u32>& m_flags_last;
     PendingExit m_exits[3];
     u32 m_exit_count = 0;
     // exit_request checks of in-place exits: they leave through the interrupted thunk.
@@ -101,30 +115,44 @@ private:
     u32 m_deferred_bind_count = 0;
 };
 
+// One pass over the uses of every value, then the decisions that depend on them: which
+// TestConds are fused into their users, which FlagsOf go straight to the context.
 void BlockEmitter::analyze()
 {
     u32 n = static_cast<u32>(m_block.insts.size());
-    m_lazy_cond.clear();
-    m_lazy_cond.resize(n);
-    m_value_used.clear();
-    m_value_used.resize(n);
-    m_upper_garbage.clear();
-    m_upper_garbage.resize(n);
-    Vector<u8> unfusable;
-    unfusable.resize(n);
-    Vector<u32> last_consumer;
-    last_consumer.resize(n);
-    auto note_use = [&](ir::Value v, u32 user, bool pseudo_link, bool fusable_slot) {
+    auto reset = [n](auto& v) {
+        v.clear();
+        v.resize(n);
+    };
+    reset(m_lazy_cond);
+    reset(m_value_used);
+    reset(m_upper_garbage);
+    reset(m_flags_direct);
+    reset(m_unfusable);
+    reset(m_last_consumer);
+    reset(m_store_user);
+    reset(m_other_user);
+    reset(m_flags_last);
+
+    auto note_use = [&](ir::Value v, u32 user, unsigned arg) {
         if (!v.is_inst())
             return;
         u32 d = v.index();
-        if (!pseudo_link)
+        const ir::Inst* u = user < n ? &m_block.insts[user] : nullptr;
+        if (!(u && u->has(ir::attr::Pseudo) && arg == 0))
             m_value_used[d] = 1;
-        if (m_block.insts[d].op == ir::Opcode::TestCond) {
-            if (fusable_slot)
-                last_consumer[d] = user;
+        ir::Opcode def = m_block.insts[d].op;
+        if (def == ir::Opcode::TestCond) {
+            bool fusable = u ? (u->op == ir::Opcode::Select && arg == 0) : m_block.terminal.kind == ir::TerminalKind::Branch;
+            if (fusable)
+                m_last_consumer[d] = user;
             else
-                unfusable[d] = 1;
+                m_unfusable[d] = 1;
+        } else if (def == ir::Opcode::FlagsOf) {
+            if (u && u->op == ir::Opcode::StoreFlags && arg == 0 && u->args[1].imm_value() == ir::flag::All && !m_store_user[d])
+                m_store_user[d] = user + 1; // 1-based: 0 means none
+            else if (!(u && u->op == ir::Opcode::TestCond))
+                m_other_user[d] = 1;
         }
     };
     for (u32 i = 0; i < n; ++i) {
@@ -132,59 +160,46 @@ void BlockEmitter::analyze()
         if (inst.op == ir::Opcode::Identity)
             continue;
         for (unsigned k = 0; k < 4; ++k)
-            note_use(inst.args[k], i, inst.has(ir::attr::Pseudo) && k == 0, inst.op == ir::Opcode::Select && k == 0);
+            note_use(inst.args[k], i, k);
     }
-    const ir::Terminal& t = m_block.terminal;
-    note_use(t.value, n, false, t.kind == ir::TerminalKind::Branch);
-    for (u32 i = 0; i < n; ++i) {
-        const ir::Inst& inst = m_block.insts[i];
-        if (inst.op != ir::Opcode::TestCond || !m_value_used[i] || unfusable[i] || !inst.args[1].is_inst())
-            continue;
-        // Fused: evaluated by its user, which then needs the flags value alive.
-        m_lazy_cond[i] = 1;
-        m_ra.extend_last_use(inst.args[1].index(), last_consumer[i]);
-    }
-
+    note_use(m_block.terminal.value, n, 0);
     // Values of fault stores must survive until their fault point.
     for (const ir::FaultStore& f : m_block.fault_stores) {
-        if (f.value.is_inst())
-            m_ra.extend_last_use(f.value.index(), f.fault_inst);
+        if (!f.value.is_inst())
+            continue;
+        m_ra.extend_last_use(f.value.index(), f.fault_inst);
+        m_other_user[f.value.index()] = 1;
+    }
+
+    // Fused conditions: evaluated by their user, which then needs the flags value alive.
+    for (u32 i = 0; i < n; ++i) {
+        const ir::Inst& inst = m_block.insts[i];
+        if (inst.op != ir::Opcode::TestCond || !inst.args[1].is_inst())
+            continue;
+        u32 f = inst.args[1].index();
+        if (!m_value_used[i] || m_unfusable[i]) {
+            m_other_user[f] = 1; // evaluated here: needs the flags in a register
+            continue;
+        }
+        m_lazy_cond[i] = 1;
+        m_ra.extend_last_use(f, m_last_consumer[i]);
+        if (m_last_consumer[i] > m_flags_last[f])
+            m_flags_last[f] = m_last_consumer[i];
     }
 
     // Captured flags that are only stored (and read by fused conditions while the host
     // flags still hold them) go straight from AX to the context: no register, no MOVZX.
-    m_flags_direct.clear();
-    m_flags_direct.resize(n);
     for (u32 i = 0; i < n; ++i) {
-        if (m_block.insts[i].op != ir::Opcode::FlagsOf)
+        if (m_block.insts[i].op != ir::Opcode::FlagsOf || !m_store_user[i] || m_other_user[i])
             continue;
-        i32 store = -1;
-        u32 last = i;
-        bool ok = true;
-        for (u32 j = i + 1; j < n && ok; ++j) {
-            const ir::Inst& user = m_block.insts[j];
-            if (user.op == ir::Opcode::Identity)
-                continue;
-            for (unsigned k = 0; k < 4; ++k) {
-                if (!user.args[k].is_inst() || user.args[k].index() != i)
-                    continue;
-                if (user.op == ir::Opcode::StoreFlags && k == 0 && user.args[1].imm_value() == ir::flag::All && store < 0) {
-                    store = static_cast<i32>(j);
-                    last = j > last ? j : last;
-                } else if (user.op == ir::Opcode::TestCond && m_lazy_cond[j]) {
-                    last = last_consumer[j] > last ? last_consumer[j] : last;
-                } else {
-                    ok = false;
-                }
-            }
-        }
-        if (!ok || store < 0)
-            continue;
+        u32 store = m_store_user[i] - 1;
+        u32 last = store > m_flags_last[i] ? store : m_flags_last[i];
         // Nothing in between may change the host flags, read the stored flags, or observe
         // the state before the store (the store moves up to the capture).
+        bool ok = true;
         for (u32 k = i + 1; k < last && k < n && ok; ++k) {
             const ir::Inst& between = m_block.insts[k];
-            if (static_cast<i32>(k) == store)
+            if (k == store)
                 continue;
             ok = preserves_host_flags(between) && between.op != ir::Opcode::LoadFlags && between.op != ir::Opcode::StoreFlags;
         }
@@ -548,14 +563,14 @@ void BlockEmitter::emit(u32 mmu_index)
 
 // Implemented here so the per-block scratch state stays private to this file.
 CompileStatus compile_block(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks, const ir::Block& block, TranslatedBlock& tb,
-    const CompileOptions& options, u32 mmu_index)
+    const CompileOptions& options, u32 mmu_index, EmitScratch& scratch)
 {
     if (code.remaining() < max_block_code_bytes)
         return CompileStatus::CacheFull;
     tb.mmu_index = mmu_index;
     usize start = code.used();
     Xbyak::ClearError();
-    BlockEmitter emitter(code, ra, thunks, block, tb, options);
+    BlockEmitter emitter(code, ra, thunks, block, tb, options, scratch);
     emitter.emit(mmu_index);
     if (int error = Xbyak::GetError()) {
         code.rewind_to(start);
