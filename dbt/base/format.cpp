@@ -158,9 +158,15 @@ usize vformat(char* buffer, usize size, const char* fmt, va_list args)
         case 'p':
             emit_number(out, (u64)(uptr)va_arg(args, void*), false, 16, false, spec, "0x");
             break;
-        case 'c':
-            out.put((char)va_arg(args, int));
+        case 'c': {
+            char c = (char)va_arg(args, int);
+            if (!spec.left)
+                pad(out, spec.width - 1, ' ');
+            out.put(c);
+            if (spec.left)
+                pad(out, spec.width - 1, ' ');
             break;
+        }
         case 's':
             emit_string(out, va_arg(args, const char*), spec);
             break;

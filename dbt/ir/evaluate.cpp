@@ -68,7 +68,7 @@ bool evaluate(Opcode op, Type type, const u64 a[4], const Type arg_types[4], u64
     case Opcode::Equal: r = (a[0] & type_mask(arg_types[0])) == (a[1] & type_mask(arg_types[1])); break;
     case Opcode::TestCond: r = evaluate_cond(static_cast<Cond>(a[0] & 15), static_cast<u16>(a[1])); break;
     case Opcode::FlagsToInt:
-    case Opcode::IntToFlags: r = a[0]; break;
+    case Opcode::IntToFlags: r = a[0] & flag::All; break; // only the six status flags, as generated code
     default:
         return false;
     }

@@ -141,7 +141,8 @@ bool Mmu::read(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& va
         TlbEntry* a = entry_for(ctx, vaddr, Access::Read, mmu_index, flags);
         if (!a)
             return false;
-        TlbEntry* b = entry_for(ctx, last, Access::Read, mmu_index, flags);
+        // A fault on the second page reports its first byte in CR2, as the CPU does.
+        TlbEntry* b = entry_for(ctx, last & guest_page_mask, Access::Read, mmu_index, flags);
         if (!b)
             return false;
         a = entry_for(ctx, vaddr, Access::Read, mmu_index, flags); // b may have evicted a
@@ -178,10 +179,11 @@ bool Mmu::write_impl(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 m
     // Crosses a page: both pages must be writable before any byte is written (no partial
     // stores when the second half faults), and code on either must be invalidated first.
     unsigned first_size = static_cast<unsigned>(guest_page_size - (vaddr & ~guest_page_mask));
-    if (!entry_for(ctx, vaddr, Access::Write, mmu_index, flags) || !entry_for(ctx, last, Access::Write, mmu_index, flags))
+    u64 second = last & guest_page_mask; // a fault there reports the page's first byte
+    if (!entry_for(ctx, vaddr, Access::Write, mmu_index, flags) || !entry_for(ctx, second, Access::Write, mmu_index, flags))
         return false;
     TlbEntry* a = entry_for(ctx, vaddr, Access::Write, mmu_index, flags);
-    TlbEntry* b = entry_for(ctx, last, Access::Write, mmu_index, flags);
+    TlbEntry* b = entry_for(ctx, second, Access::Write, mmu_index, flags);
     if (!a || !b)
         return false;
     if (prepare_write(ctx, a, mmu_index, vaddr, first_size, allow_restart) == WriteStatus::Restart

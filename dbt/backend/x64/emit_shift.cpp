@@ -27,13 +27,17 @@ void emit_shift(EmitContext& ctx, ShiftImm op_imm, ShiftCl op_cl, unsigned flags
     const ir::Inst& inst = ctx.inst();
     ir::Value flags_in = inst.args[flags_arg];
     // With a count that may be 0, the flags the guest sees are the old ones: load them
-    // into the host flags first. RCL/RCR always read CF.
-    bool restore = !flags_in.is_none() && (needs_carry || (ctx.flags_wanted() && !count_is_nonzero_constant(inst)));
+    // into the host flags first. RCL/RCR always read CF. Flags passed in are always
+    // restored when wanted: ROL/ROR keep SF ZF AF PF even for a non-zero count (which may
+    // be a constant only after folding).
+    bool restore = !flags_in.is_none() && (needs_carry || ctx.flags_wanted());
     if (inst.args[1].is_imm()) {
         u8 dst = ctx.ra.use_scratch(inst.args[0]);
         if (restore)
             ctx.restore_host_flags(flags_in);
         (ctx.code.*op_imm)(sized(dst, inst.type), static_cast<int>(inst.args[1].imm_value() & 0xFF));
+        if (!count_is_nonzero_constant(inst))
+            ctx.upper_garbage[ctx.index] = 1; // a count of 0 may leave bits 63..32 as they were
         ctx.ra.define(ctx.index, dst);
         return;
     }

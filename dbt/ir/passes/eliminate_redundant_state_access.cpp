@@ -13,12 +13,6 @@
 namespace keel::ir {
 namespace {
 
-constexpr u32 tracked_bytes = 4096; // state offsets beyond this are never optimized
-
-bool is_barrier(const Inst& inst)
-{
-    return inst.has(attr::MayFault) || inst.has(attr::Call);
-}
 
 struct KnownSlot {
     u32 offset;

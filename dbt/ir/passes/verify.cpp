@@ -131,6 +131,52 @@ Result<void> check(const Block& block)
             }
         }
 
+        // Booleans come only from comparisons and boolean logic: arithmetic on u1 would
+        // leave values other than 0 and 1 in the backend's 8-bit registers.
+        if (inst.type == Type::U1) {
+            switch (inst.op) {
+            case Opcode::LoadState: // a boolean kept in the state
+            case Opcode::TestCond:
+            case Opcode::Equal:
+            case Opcode::Bt:
+            case Opcode::Truncate:
+            case Opcode::And:
+            case Opcode::Or:
+            case Opcode::Xor:
+            case Opcode::Select:
+                break;
+            default:
+                return at(index, inst, "u1 is only produced by comparisons, boolean logic, selection, truncation and state loads");
+            }
+        }
+        // Operations that exist on x86 only for 16, 32 and 64 bits (32 and 64 for BMI1).
+        switch (inst.op) {
+        case Opcode::Mul:
+        case Opcode::Bts:
+        case Opcode::Btr:
+        case Opcode::Btc:
+        case Opcode::Bsf:
+        case Opcode::Bsr:
+        case Opcode::Tzcnt:
+        case Opcode::Lzcnt:
+        case Opcode::Popcnt:
+        case Opcode::Shld:
+        case Opcode::Shrd:
+            if (inst.type == Type::U8 || inst.type == Type::U1)
+                return at(index, inst, "has no 8-bit form");
+            break;
+        case Opcode::Andn:
+        case Opcode::Bextr:
+        case Opcode::Blsi:
+        case Opcode::Blsmsk:
+        case Opcode::Blsr:
+            if (inst.type != Type::U32 && inst.type != Type::U64)
+                return at(index, inst, "exists for 32 and 64 bits only");
+            break;
+        default:
+            break;
+        }
+
         // Rules beyond the table.
         Value a0 = block.resolve(inst.args[0]);
         Value a1 = block.resolve(inst.args[1]);
@@ -154,9 +200,14 @@ Result<void> check(const Block& block)
                 return at(index, inst, "truncation must narrow");
             break;
         case Opcode::Equal:
+            if (a0.type() != a1.type())
+                return at(index, inst, "operands must have the same type");
+            break;
         case Opcode::Bt:
             if (a0.type() != a1.type())
                 return at(index, inst, "operands must have the same type");
+            if (a0.type() == Type::U8 || a0.type() == Type::U1)
+                return at(index, inst, "has no 8-bit form");
             break;
         case Opcode::StoreFlags:
             if ((a1.imm_value() & ~u64(flag::All)) != 0)
@@ -186,9 +237,16 @@ Result<void> check(const Block& block)
     }
 
     const Terminal& t = block.terminal;
-    Value tv = block.resolve(t.value);
-    if (tv.is_inst() && tv.index() >= block.insts.size())
+    if (t.value.is_inst() && t.value.index() >= block.insts.size())
         return Error::formatted("IR terminal: value out of range");
+    Value tv = block.resolve(t.value);
+    if (tv.is_inst()) {
+        const Inst& def = block.insts[tv.index()];
+        if (def.op == Opcode::Identity || def.type == Type::Void)
+            return Error::formatted("IR terminal: value refers to an instruction without a value");
+        if (def.type != tv.type())
+            return Error::formatted("IR terminal: value type disagrees with its definition");
+    }
     switch (t.kind) {
     case TerminalKind::None:
         return Error::formatted("IR block has no terminal");

@@ -16,7 +16,13 @@ u32 Uart16550::io_read(u16 port, unsigned)
     case LCR: return m_lcr;
     case MCR: return m_mcr;
     case LSR: return lsr_thre | lsr_temt;
-    case MSR: return (m_mcr & 0x10) ? ((m_mcr & 0x0F) << 4) : 0xB0; // loopback, else CTS DSR DCD
+    case MSR:
+        if (m_mcr & 0x10) {
+            // Loopback: RTS -> CTS, DTR -> DSR, OUT1 -> RI, OUT2 -> DCD (PC16550D data sheet, MCR bit 4).
+            u8 m = m_mcr;
+            return ((m & 2) << 3) | ((m & 1) << 5) | ((m & 4) << 4) | ((m & 8) << 4);
+        }
+        return 0xB0; // CTS, DSR, DCD
     default: return m_scr;
     }
 }
@@ -28,7 +34,7 @@ void Uart16550::io_write(u16 port, u32 value, unsigned)
     case RBR_THR_DLL:
         if (dlab()) {
             m_divisor = (m_divisor & 0xFF00) | v;
-        } else if (!(m_mcr & 0x10)) { // not in loopback
+        } else if (!(m_mcr & 0x10) && m_output) { // not in loopback; no console: dropped
             char c = static_cast<char>(v);
             m_output(m_output_context, &c, 1);
         }

@@ -1,0 +1,97 @@
+// Backend paths that only whole guest programs reach: guest CALL/RET through the host's
+// call/ret (predicted returns, docs/backend.md) with deep recursion, edited return
+// addresses, code rewritten behind a call, returns that skip frames; and precise state
+// at a #DE raised from a division's cold path. Part of ctest unit.backend.
+#include <catch2/catch.hpp>
+#include "guest_machine.h"
+#include "plugins/arch/x86/mode.h"
+
+using namespace keel;
+using keel::unit::GuestMachine;
+
+TEST_CASE("backend: guest calls and returns, predicted or not", "[backend][calls]")
+{
+    GuestMachine m;
+    // 0x10000: mov edi, 3000 / call sum / mov rbx, rax      ; 3000 nested calls (> the 1024 predicted)
+    //          call skip / mov ecx, 0x77 / mov edx, 0x99    ; skip: add qword [rsp], 5 / ret
+    //          call patch                                    ; patch: mov byte [after+1], 8 / ret
+    // after:   mov esi, 1                                    ; runs as mov esi, 8
+    //          call manual                                   ; manual: pop r8 / add r9, 1 / jmp r8
+    //          call outer / hlt                              ; outer: mov r10, rsp / call inner / ret
+    //                                                        ; inner: mov rsp, r10 / add r11, 1 / ret
+    // sum: test rdi, rdi / jz .zero / push rdi / dec rdi / call sum / pop rdi / add rax, rdi / ret
+    // .zero: xor eax, eax / ret
+    m.load(0x10000, { 0xBF, 0xB8, 0x0B, 0x00, 0x00, 0xE8, 0x27, 0x00, 0x00, 0x00, 0x48, 0x89, 0xC3, 0xE8, 0x35, 0x00, 0x00,
+                         0x00, 0xB9, 0x77, 0x00, 0x00, 0x00, 0xBA, 0x99, 0x00, 0x00, 0x00, 0xE8, 0x2C, 0x00, 0x00, 0x00, 0xBE,
+                         0x01, 0x00, 0x00, 0x00, 0xE8, 0x2B, 0x00, 0x00, 0x00, 0xE8, 0x2F, 0x00, 0x00, 0x00, 0xF4, 0x48, 0x85,
+                         0xFF, 0x74, 0x0E, 0x57, 0x48, 0xFF, 0xCF, 0xE8, 0xF2, 0xFF, 0xFF, 0xFF, 0x5F, 0x48, 0x01, 0xF8, 0xC3,
+                         0x31, 0xC0, 0xC3, 0x48, 0x83, 0x04, 0x24, 0x05, 0xC3, 0xC6, 0x04, 0x25, 0x22, 0x00, 0x01, 0x00, 0x08,
+                         0xC3, 0x41, 0x58, 0x49, 0x83, 0xC1, 0x01, 0x41, 0xFF, 0xE0, 0x49, 0x89, 0xE2, 0xE8, 0x01, 0x00, 0x00,
+                         0x00, 0xC3, 0x4C, 0x89, 0xD4, 0x49, 0x83, 0xC3, 0x01, 0xC3 });
+    u64 rsp = m.gpr(x86::RSP);
+    m.require_halted(m.run_to_halt());
+    CHECK(m.ctx().hot.pc == 0x10031);          // after the HLT
+    CHECK(m.gpr(x86::RBX) == 3000ull * 3001 / 2); // every recursive return landed right
+    CHECK(m.gpr(x86::RCX) == 0);                  // skipped by the edited return address
+    CHECK(m.gpr(x86::RDX) == 0x99);
+    CHECK(m.gpr(x86::RSI) == 8);                  // the rewritten instruction after the call
+    CHECK(m.gpr(x86::R9) == 1);
+    CHECK(m.gpr(x86::R11) == 1);
+    CHECK(m.gpr(x86::RSP) == rsp);
+}
+
+TEST_CASE("backend: predicted-call frames do not leak between runs or across a cache flush", "[backend][calls]")
+{
+    // A recursive sum run three times, the last two after flushing every translation:
+    // host frames of earlier runs must not be returned into.
+    GuestMachine m;
+    // mov edi, 100 / call sum / hlt / sum: (as above)
+    m.load(0x10000, { 0xBF, 0x64, 0x00, 0x00, 0x00, 0xE8, 0x01, 0x00, 0x00, 0x00, 0xF4, 0x48, 0x85, 0xFF, 0x74, 0x0E, 0x57, 0x48,
+                         0xFF, 0xCF, 0xE8, 0xF2, 0xFF, 0xFF, 0xFF, 0x5F, 0x48, 0x01, 0xF8, 0xC3, 0x31, 0xC0, 0xC3 });
+    for (int round = 0; round < 3; ++round) {
+        m.ctx().hot.pc = 0x10000;
+        m.gpr(x86::RSP) = x86::test_entry_area(m.engine().ram_size());
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RAX) == 5050);
+        m.engine().flush_translations(); // and once more from an empty cache
+    }
+}
+
+TEST_CASE("backend: a #DE from a division leaves the state of the instruction before it", "[backend]")
+{
+    // mov ecx, 0x1111 / xor eax, eax / xor ebx, ebx / div ebx (#DE) / mov ecx, 0x2222 /
+    // add eax, 1 / hlt. Intel SDM vol. 3 §6.5: faults are precise; RCX and the flags of
+    // the XOR are what the handler sees, though the block overwrites both later.
+    GuestMachine m;
+    m.load(0x10000, { 0xB9, 0x11, 0x11, 0x00, 0x00, 0x31, 0xC0, 0x31, 0xDB, 0xF7, 0xF3, 0xB9, 0x22, 0x22, 0x00, 0x00, 0x83, 0xC0,
+                         0x01, 0xF4 });
+    m.gpr(x86::RAX) = 0x5555;
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    const x86::PendingEvent& e = m.cpu().event;
+    CHECK(e.kind == x86::PendingEvent::Kind::Fault);
+    CHECK(e.vector == x86::vector::DE);
+    CHECK_FALSE(e.has_error_code);
+    CHECK(e.return_rip == 0x10009);
+    CHECK(m.gpr(x86::RCX) == 0x1111);
+    CHECK(m.gpr(x86::RAX) == 0);
+    CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0x44); // ZF PF
+}
+
+TEST_CASE("backend: a 32-bit shift or rotate by a masked count of 0 still zero-extends and keeps the flags", "[backend]")
+{
+    // mov rax, -1 / xor ecx, ecx / shl eax, cl / mov rbx, -1 / rol ebx, cl / mov rdx, -1 /
+    // mov cl, 32 / shr edx, cl / hlt. A 32-bit destination is written (bits 63..32
+    // cleared, Intel SDM vol. 1 §3.4.1.1) even when the count masks to 0, which leaves the
+    // flags (ZF PF from the XOR) alone. The host CPU gives the same: RAX = RBX = RDX =
+    // 0xFFFFFFFF, RFLAGS & 0x8D5 = 0x44. Folding turns CL into a constant 0 here, which
+    // takes the backend's immediate-count path.
+    GuestMachine m;
+    m.load(0x10000, { 0x48, 0xC7, 0xC0, 0xFF, 0xFF, 0xFF, 0xFF, 0x31, 0xC9, 0xD3, 0xE0, 0x48, 0xC7, 0xC3, 0xFF, 0xFF, 0xFF, 0xFF,
+                         0xD3, 0xC3, 0x48, 0xC7, 0xC2, 0xFF, 0xFF, 0xFF, 0xFF, 0xB1, 0x20, 0xD3, 0xEA, 0xF4 });
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RAX) == 0xFFFFFFFFull);
+    CHECK(m.gpr(x86::RBX) == 0xFFFFFFFFull);
+    CHECK(m.gpr(x86::RDX) == 0xFFFFFFFFull);
+    CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0x44);
+}

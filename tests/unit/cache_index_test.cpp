@@ -1,0 +1,217 @@
+// BlockCache and PageIndex on their own, with block descriptors made by hand (no code is
+// run): lookup keys, the 64-byte chunk maps, exact invalidation on writes (including a
+// block straddling two non-contiguous physical pages), the running-block report for
+// self-modifying code, the lookup cache, and flush. Part of ctest unit.cache.
+#include <catch2/catch.hpp>
+#include <memory>
+#include <new>
+#include "dbt/cache/block_cache.h"
+
+using namespace keel;
+
+namespace {
+
+struct ContextDeleter {
+    void operator()(CpuContext* c) const
+    {
+        c->~CpuContext();
+        ::operator delete(c, std::align_val_t(64));
+    }
+};
+std::unique_ptr<CpuContext, ContextDeleter> make_context()
+{
+    return std::unique_ptr<CpuContext, ContextDeleter>(new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext());
+}
+
+// A cached block of `size` guest bytes at physical `ppc` (second page `page2` if it
+// crosses into one), with a fake host-code address so lookup-cache entries can name it.
+TranslatedBlock* add_block(BlockCache& cache, u64 pc, u64 ppc, u32 size, u32 mode = 0, u64 page2 = 0)
+{
+    static u8 fake_code[256];
+    static unsigned next = 0;
+    TranslatedBlock* b = cache.allocate();
+    b->pc = pc;
+    b->linear_pc = pc;
+    b->physical_pc = ppc;
+    b->mode = mode;
+    b->guest_size = size;
+    b->physical_pages[0] = ppc & guest_page_mask;
+    b->page_count = 1;
+    if (page2) {
+        b->physical_pages[1] = page2;
+        b->page_count = 2;
+    }
+    b->cached = true;
+    b->code = fake_code + (next++ % 256);
+    cache.insert(b);
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("chunk_mask: which 64-byte chunks of a page a range touches", "[cache]")
+{
+    CHECK(chunk_mask(0, 1) == 0x1);
+    CHECK(chunk_mask(63, 1) == 0x1);
+    CHECK(chunk_mask(63, 2) == 0x3);    // crosses into chunk 1
+    CHECK(chunk_mask(64, 64) == 0x2);
+    CHECK(chunk_mask(0x100, 0x20) == 0x10);
+    CHECK(chunk_mask(0, 4096) == ~0ull);
+    CHECK(chunk_mask(4095, 1) == 1ull << 63);
+    CHECK(chunk_mask(4000, 500) == (3ull << 62)); // clipped at the page end
+    CHECK(chunk_mask(128, 8 * 64) == 0xFFull << 2);
+}
+
+TEST_CASE("PageIndex: find, create, grow, clear and reuse", "[cache]")
+{
+    PageIndex index;
+    CHECK(index.find(0x1000) == nullptr);
+    PageInfo* a = index.find_or_create(0x1000);
+    REQUIRE(a != nullptr);
+    CHECK(a->physical_page == 0x1000);
+    CHECK(a->code_chunks == 0);
+    CHECK(a->blocks.is_empty());
+    CHECK(index.find_or_create(0x1000) == a);
+    CHECK(index.find(0x1000) == a);
+    CHECK(index.page_count() == 1);
+
+    // Far more pages than the initial table holds: it grows and keeps every entry.
+    for (u64 p = 0; p < 5000; ++p)
+        index.find_or_create(0x100000000ull + p * guest_page_size)->code_chunks = p;
+    CHECK(index.page_count() == 5001);
+    bool all_found = true;
+    for (u64 p = 0; p < 5000; ++p) {
+        PageInfo* info = index.find(0x100000000ull + p * guest_page_size);
+        all_found &= info != nullptr && info->code_chunks == p;
+    }
+    CHECK(all_found);
+    CHECK(index.find(0x1000) == a);
+    CHECK(index.find(0x2000) == nullptr);
+
+    a->code_chunks = 0xFF;
+    index.clear();
+    CHECK(index.page_count() == 0);
+    CHECK(index.find(0x1000) == nullptr);
+    PageInfo* again = index.find_or_create(0x1000);
+    CHECK(again->code_chunks == 0); // a recycled entry starts empty
+    CHECK(again->blocks.is_empty());
+}
+
+TEST_CASE("BlockCache: blocks are found by physical pc, virtual pc and mode", "[cache]")
+{
+    auto ctx = make_context();
+    BlockCache cache(*ctx);
+    TranslatedBlock* b = add_block(cache, 0x401000, 0x5000, 16, 0x1c);
+    CHECK(cache.lookup(0x5000, 0x401000, 0x1c) == b);
+    CHECK(cache.lookup(0x5000, 0x401000, 0x1d) == nullptr); // other mode
+    CHECK(cache.lookup(0x5000, 0x801000, 0x1c) == nullptr); // an alias at another virtual pc
+    CHECK(cache.lookup(0x5001, 0x401000, 0x1c) == nullptr);
+    CHECK(b->valid);
+    CHECK(cache.stats().live_blocks == 1);
+    CHECK(cache.code_page_count() == 1);
+    CHECK(cache.page_has_code(0x5000));
+    CHECK(cache.page_has_code(0x5FFF)); // any address in the page
+    CHECK_FALSE(cache.page_has_code(0x6000));
+
+    // A one-off block (SMC restart) is valid but nothing can find it.
+    TranslatedBlock* once = cache.allocate();
+    once->pc = 0x401100;
+    once->physical_pc = 0x5100;
+    once->page_count = 1;
+    once->physical_pages[0] = 0x5000;
+    once->cached = false;
+    cache.insert(once);
+    CHECK(once->valid);
+    CHECK(cache.lookup(0x5100, 0x401100, 0) == nullptr);
+    CHECK(cache.stats().live_blocks == 1);
+}
+
+TEST_CASE("BlockCache: a write invalidates exactly the blocks whose bytes it touches", "[cache]")
+{
+    auto ctx = make_context();
+    BlockCache cache(*ctx);
+    TranslatedBlock* a = add_block(cache, 0x1100, 0x1100, 0x20); // [0x1100, 0x1120)
+    TranslatedBlock* b = add_block(cache, 0x1800, 0x1800, 0x10); // [0x1800, 0x1810)
+    TranslatedBlock* c = add_block(cache, 0x1118, 0x1118, 0x10); // overlaps a's tail
+
+    CHECK_FALSE(cache.code_written(*ctx, 0x1400, 8)); // no code in that chunk
+    CHECK(cache.stats().invalidated == 0);
+    // The chunk a and c share, but past both blocks' bytes: nothing is invalidated.
+    CHECK_FALSE(cache.code_written(*ctx, 0x1130, 4));
+    CHECK(a->valid);
+    CHECK(c->valid);
+    CHECK(cache.stats().invalidated == 0);
+
+    CHECK_FALSE(cache.code_written(*ctx, 0x111C, 2)); // a and c both hold 0x111C
+    CHECK_FALSE(a->valid);
+    CHECK_FALSE(c->valid);
+    CHECK(b->valid);
+    CHECK(cache.stats().invalidated == 2);
+    CHECK(cache.lookup(0x1100, 0x1100, 0) == nullptr);
+    CHECK(cache.lookup(0x1800, 0x1800, 0) == b);
+    CHECK(cache.page_has_code(0x1000)); // b remains
+
+    // The block running when the write happens is reported (the store restarts alone).
+    ctx->hot.current_block = reinterpret_cast<u64>(b);
+    ctx->smc_hit = 0;
+    CHECK(cache.code_written(*ctx, 0x180F, 1));
+    CHECK(ctx->smc_hit == 1);
+    CHECK_FALSE(b->valid);
+    CHECK_FALSE(cache.page_has_code(0x1000));
+    CHECK(cache.stats().live_blocks == 0);
+}
+
+TEST_CASE("BlockCache: a block straddling two physical pages", "[cache]")
+{
+    auto ctx = make_context();
+    BlockCache cache(*ctx);
+    // 0x10 bytes at the end of page 0x7000 and 0x10 at the start of page 0x3000 (the
+    // virtual pages are contiguous, the physical ones are not).
+    TranslatedBlock* s = add_block(cache, 0x400FF0, 0x7FF0, 0x20, 0, 0x3000);
+    CHECK(cache.page_has_code(0x7000));
+    CHECK(cache.page_has_code(0x3000));
+    CHECK_FALSE(cache.code_written(*ctx, 0x3010, 4)); // just past its bytes on the second page
+    CHECK(s->valid);
+    CHECK_FALSE(cache.code_written(*ctx, 0x7FE0, 0x10)); // just before them on the first
+    CHECK(s->valid);
+    cache.code_written(*ctx, 0x300F, 1);
+    CHECK_FALSE(s->valid);
+    CHECK_FALSE(cache.page_has_code(0x3000));
+    CHECK_FALSE(cache.page_has_code(0x7000));
+}
+
+TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forgets everything", "[cache]")
+{
+    auto ctx = make_context();
+    BlockCache cache(*ctx);
+    static const u8 miss_stub = 0;
+    cache.set_empty_jump_target(&miss_stub);
+    TranslatedBlock* a = add_block(cache, 0x2000, 0x2000, 8);
+    TranslatedBlock* b = add_block(cache, 0x3000, 0x3000, 8);
+    cache.remember_jump_target(a);
+    cache.remember_jump_target(b);
+    JumpCacheEntry& ea = ctx->jump_cache[jump_cache_index(0x2000)];
+    JumpCacheEntry& eb = ctx->jump_cache[jump_cache_index(0x3000)];
+    CHECK(ea.linear_pc == 0x2000);
+    CHECK(ea.code == a->code);
+
+    cache.invalidate(a);
+    CHECK(ea.linear_pc == ~0ull);
+    CHECK(ea.code == &miss_stub);
+    CHECK(eb.code == b->code);
+    cache.invalidate(a); // twice: no effect
+    CHECK(cache.stats().invalidated == 1);
+
+    cache.flush();
+    CHECK(cache.lookup(0x3000, 0x3000, 0) == nullptr);
+    CHECK(eb.linear_pc == ~0ull);
+    CHECK(cache.stats().live_blocks == 0);
+    CHECK(cache.stats().flushes == 1);
+    CHECK(cache.code_page_count() == 0);
+    CHECK_FALSE(cache.code_written(*ctx, 0x3000, 8));
+    // Descriptors are handed out again from the start.
+    TranslatedBlock* fresh = cache.allocate();
+    CHECK(fresh == a);
+    CHECK_FALSE(fresh->valid);
+    CHECK(fresh->pc == 0);
+}
