@@ -82,7 +82,7 @@ void BlockCache::insert(TranslatedBlock* block)
 
 void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
 {
-    if (exit->linked == target || !exit->chainable || !target->valid || !exit->owner->valid)
+    if (exit->linked == target || !target->valid || !exit->owner->valid)
         return;
     if (exit->linked)
         return; // already chained elsewhere; keep the first link

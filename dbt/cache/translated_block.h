@@ -15,7 +15,6 @@ struct ExitSlot {
     u8* stub;                 // unchained destination
     TranslatedBlock* linked;  // block it is chained to, or null
     ExitSlot* next_incoming;  // next exit chained to the same block
-    bool chainable;           // same guest page as the block start (see docs/translation-cache.md)
     // The exit is itself `call <chain thunk>; .quad slot` while unchained, and becomes
     // `jmp <target>` when chained (the opcode byte before patch_site changes too).
     bool in_place;

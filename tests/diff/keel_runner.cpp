@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 #include "hosted/test_pc.h"
+#include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
 #include "tests/diff/diff_case.h"
@@ -73,10 +74,7 @@ KeelRunner::KeelRunner()
     MUST(m_pc->engine().memory().write_bytes(gdt, descriptors, sizeof(descriptors)));
 
     CpuState& s = state(m_pc->engine().context());
-    s.cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
-    s.cr3 = pml4;
-    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
-    s.efer = efer::LME | efer::LMA | efer::NXE;
+    set_long_mode_control_registers(m_pc->engine().context(), pml4);
     s.gdtr = { gdt, sizeof(descriptors) - 1 };
     s.idtr = { 0, 0 };
     signal(SIGALRM, on_alarm);

@@ -332,7 +332,7 @@ void BlockEmitter::exit_jump(u64 target)
     // In place: `call chain thunk; .quad slot`, patched to `jmp target` when chained.
     ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
     c.call(m_thunks.chain);
-    slot = ExitSlot { &m_tb, target, c.cursor() - 4, const_cast<u8*>(m_thunks.chain), nullptr, nullptr, true, true };
+    slot = ExitSlot { &m_tb, target, c.cursor() - 4, const_cast<u8*>(m_thunks.chain), nullptr, nullptr, true };
     c.dq(reinterpret_cast<u64>(&slot));
     if (check)
         m_check_stubs[m_check_stub_count++] = { check, target };
@@ -365,7 +365,7 @@ void BlockEmitter::emit_exit_stubs()
         if (chainable) {
             // The chain thunk takes the target pc from the exit slot.
             ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
-            slot = ExitSlot { &m_tb, e.target, e.site, stub, nullptr, nullptr, true, false };
+            slot = ExitSlot { &m_tb, e.target, e.site, stub, nullptr, nullptr, false };
             c.call(m_thunks.chain);
             c.dq(reinterpret_cast<u64>(&slot));
             continue;

@@ -20,6 +20,15 @@ Segment flat(u16 selector, u64 descriptor)
 
 } // namespace
 
+void set_long_mode_control_registers(CpuContext& ctx, u64 pml4)
+{
+    CpuState& s = state(ctx);
+    s.cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
+    s.cr3 = pml4;
+    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    s.efer = efer::LME | efer::LMA | efer::NXE;
+}
+
 Result<void> setup_test_entry_state(Engine& engine, u64 entry)
 {
     u64 ram = engine.ram_size();
@@ -47,10 +56,7 @@ Result<void> setup_test_entry_state(Engine& engine, u64 entry)
     for (u64& r : s.gpr)
         r = 0;
     s.gpr[RSP] = area;
-    s.cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
-    s.cr3 = pml4;
-    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
-    s.efer = efer::LME | efer::LMA | efer::NXE;
+    set_long_mode_control_registers(ctx, pml4);
     s.gdtr = { gdt, sizeof(gdt_entries) - 1 };
     s.idtr = { 0, 0 };
     s.segment[CS] = flat(code_selector, code64_descriptor);
