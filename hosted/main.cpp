@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include "dbt/base/log.h"
 #include "hosted/options.h"
-#include "hosted/test_pc.h"
+#include "hosted/hosted_pc.h"
 
 using namespace keel;
 
@@ -62,17 +62,17 @@ int main(int argc, char** argv)
     }
     log::set_mask(options.log_mask);
 
-    hosted::TestPcConfig config;
-    config.ram_size = options.ram_size;
+    hosted::HostedPcConfig config;
+    config.machine.ram_size = options.ram_size;
+    config.machine.console = console_output;
     config.code_cache_size = options.code_cache_size;
-    config.console = console_output;
     config.perf_map = options.perf_map;
-    auto created = hosted::TestPc::create(config);
+    auto created = hosted::HostedPc::create(config);
     if (created.is_error()) {
         fprintf(stderr, "keel: %s\n", created.error().message());
         return exit_error;
     }
-    hosted::TestPc* pc = created.release_value();
+    hosted::HostedPc* pc = created.release_value();
     auto loaded = pc->load_elf_file(options.kernel);
     if (loaded.is_error()) {
         fprintf(stderr, "keel: %s\n", loaded.error().message());

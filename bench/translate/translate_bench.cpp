@@ -19,7 +19,7 @@
 #include <vector>
 #include "dbt/backend/x64/backend.h"
 #include "dbt/loader/elf.h"
-#include "hosted/test_pc.h"
+#include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 
 using namespace keel;
@@ -181,15 +181,15 @@ int main(int argc, char** argv)
     if (!parse_image(binary, image))
         return 1;
 
-    hosted::TestPcConfig config;
-    config.ram_size = std::max<u64>(64 * MiB, ((load_base + image.span + x86::test_entry_reserved_bytes) + MiB) & ~(MiB - 1));
+    hosted::HostedPcConfig config;
+    config.machine.ram_size = std::max<u64>(64 * MiB, ((load_base + image.span + x86::test_entry_reserved_bytes) + MiB) & ~(MiB - 1));
     config.code_cache_size = 2 * GiB; // no flush in the middle of a round
-    auto created = hosted::TestPc::create(config);
+    auto created = hosted::HostedPc::create(config);
     if (created.is_error()) {
         fprintf(stderr, "translate-bench: %s\n", created.error().message());
         return 1;
     }
-    hosted::TestPc* pc = created.release_value();
+    hosted::HostedPc* pc = created.release_value();
     Engine& engine = pc->engine();
     if (!load_image(engine, image) || x86::setup_test_entry_state(engine, load_base).is_error()) {
         fprintf(stderr, "translate-bench: cannot load %s into the guest\n", binary);

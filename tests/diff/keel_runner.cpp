@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/time.h>
-#include "hosted/test_pc.h"
+#include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
@@ -30,10 +30,10 @@ public:
 
 private:
     void write64(u64 address, u64 value) { MUST(m_pc->engine().memory().write_bytes(address, &value, 8)); }
-    hosted::TestPc* m_pc = nullptr;
+    hosted::HostedPc* m_pc = nullptr;
 };
 
-hosted::TestPc* g_running = nullptr;
+hosted::HostedPc* g_running = nullptr;
 
 void on_alarm(int)
 {
@@ -51,10 +51,10 @@ constexpr u64 user_code_descriptor = 0x00AFFB000000FFFFull; // DPL 3, 64-bit, ex
 
 KeelRunner::KeelRunner()
 {
-    hosted::TestPcConfig config;
-    config.ram_size = 64 * MiB;
+    hosted::HostedPcConfig config;
+    config.machine.ram_size = 64 * MiB;
     config.code_cache_size = 64 * MiB;
-    auto created = hosted::TestPc::create(config);
+    auto created = hosted::HostedPc::create(config);
     if (created.is_error()) {
         fprintf(stderr, "keel runner: %s\n", created.error().message());
         abort();

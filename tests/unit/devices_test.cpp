@@ -189,7 +189,7 @@ TEST_CASE("IoBus: unclaimed ports read all ones; ranges may not overlap", "[devi
     CHECK(bus.read(0x3FD, 1) == 0x60);
 }
 
-// TestPcConfig::console defaults to null ("where COM1 output goes"), and the UART calls
+// machine::TestPcConfig::console defaults to null ("where COM1 output goes"), and the UART calls
 // it without a check (uart16550.cpp, io_write: `m_output(m_output_context, &c, 1)`), so a
 // guest that prints on a machine made without a console crashes the host process (the
 // differential tester's KeelRunner builds one so). Run in a child process: a crash there
@@ -202,13 +202,13 @@ TEST_CASE("Uart16550: a machine without a console drops COM1 output", "[devices]
         // Not Catch's handlers: a crash here must simply end the child.
         for (int sig : { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT })
             signal(sig, SIG_DFL);
-        hosted::TestPcConfig config;
-        config.ram_size = 16 * MiB;
+        hosted::HostedPcConfig config;
+        config.machine.ram_size = 16 * MiB;
         config.code_cache_size = 16 * MiB;
-        auto created = hosted::TestPc::create(config);
+        auto created = hosted::HostedPc::create(config);
         if (created.is_error())
             _exit(2);
-        hosted::TestPc* pc = created.release_value();
+        hosted::HostedPc* pc = created.release_value();
         const u8 code[] = { 0x66, 0xBA, 0xF8, 0x03, 0xB0, 'x', 0xEE, 0xF4 }; // mov dx, 0x3f8 / mov al, 'x' / out dx, al / hlt
         if (pc->engine().memory().write_bytes(0x10000, code, sizeof(code)).is_error()
             || x86::setup_test_entry_state(pc->engine(), 0x10000).is_error())

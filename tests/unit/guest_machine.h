@@ -1,5 +1,5 @@
 #pragma once
-// A small test machine for the unit tests: hosted::TestPc with little RAM, raw x86-64
+// A small test machine for the unit tests: hosted::HostedPc with little RAM, raw x86-64
 // machine code placed in guest memory, the test-guest entry state
 // (docs/test-guest-entry-state.md: long mode, identity map, CPL 0, RFLAGS.IF = 0), and
 // runs that stop at HLT. COM1 output is collected in `console`.
@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <vector>
-#include "hosted/test_pc.h"
+#include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 
@@ -17,23 +17,23 @@ class GuestMachine {
 public:
     explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB)
     {
-        hosted::TestPcConfig config;
-        config.ram_size = ram_size;
+        hosted::HostedPcConfig config;
+        config.machine.ram_size = ram_size;
         config.code_cache_size = code_cache_size;
-        config.console = [](void* self, const char* bytes, usize length) {
+        config.machine.console = [](void* self, const char* bytes, usize length) {
             static_cast<GuestMachine*>(self)->console.append(bytes, length);
         };
-        config.console_context = this;
-        auto created = hosted::TestPc::create(config);
+        config.machine.console_context = this;
+        auto created = hosted::HostedPc::create(config);
         if (created.is_error())
-            FAIL("TestPc::create: " << created.error().message());
+            FAIL("HostedPc::create: " << created.error().message());
         m_pc = created.release_value();
     }
     ~GuestMachine() { delete m_pc; }
     GuestMachine(const GuestMachine&) = delete;
     GuestMachine& operator=(const GuestMachine&) = delete;
 
-    hosted::TestPc& pc() { return *m_pc; }
+    hosted::HostedPc& pc() { return *m_pc; }
     Engine& engine() { return m_pc->engine(); }
     CpuContext& ctx() { return engine().context(); }
     x86::CpuState& cpu() { return x86::state(ctx()); }
@@ -71,7 +71,7 @@ public:
     std::string console;
 
 private:
-    hosted::TestPc* m_pc = nullptr;
+    hosted::HostedPc* m_pc = nullptr;
 };
 
 // Little-endian bytes of an immediate, for hand-assembled code.

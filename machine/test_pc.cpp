@@ -1,34 +1,46 @@
-#include "hosted/test_pc.h"
-#include <cpuid.h>
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
+#include "machine/test_pc.h"
 #include "dbt/loader/elf_loader.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 
-namespace keel::hosted {
+namespace keel::machine {
+namespace {
+void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
+{
+    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
+}
+} // namespace
 
 Result<void> check_host_cpu()
 {
-    unsigned a, b, c, d;
-    bool popcnt = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 23));
-    bool lzcnt = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 5));
-    bool bmi1 = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3));
+    u32 a, b, c, d;
+    host_cpuid(0, 0, a, b, c, d);
+    u32 max_leaf = a;
+    host_cpuid(0x80000000, 0, a, b, c, d);
+    u32 max_extended = a;
+    host_cpuid(1, 0, a, b, c, d);
+    bool popcnt = c & (1u << 23);
+    bool lzcnt = false, bmi1 = false;
+    if (max_extended >= 0x80000001) {
+        host_cpuid(0x80000001, 0, a, b, c, d);
+        lzcnt = c & (1u << 5);
+    }
+    if (max_leaf >= 7) {
+        host_cpuid(7, 0, a, b, c, d);
+        bmi1 = b & (1u << 3);
+    }
     if (!popcnt || !lzcnt || !bmi1)
         return Error::formatted("this host CPU lacks%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
             lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1");
     return {};
 }
 
-Result<TestPc*> TestPc::create(const TestPcConfig& config)
+Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
 {
     TRY(check_host_cpu());
     auto* pc = new TestPc(config);
-    if (config.perf_map)
-        pc->m_host.enable_perf_map();
     EngineConfig engine_config;
     engine_config.ram_size = config.ram_size;
-    auto engine = Engine::create(pc->m_host, pc->m_arch, engine_config);
+    auto engine = Engine::create(host, pc->m_arch, engine_config);
     if (engine.is_error()) {
         delete pc;
         return engine.release_error();
@@ -58,25 +70,4 @@ Result<void> TestPc::load_elf(const u8* data, u64 size, const char* name)
     return x86::setup_test_entry_state(*m_engine, image.entry);
 }
 
-Result<void> TestPc::load_elf_file(const char* path)
-{
-    FILE* f = fopen(path, "rb");
-    if (!f)
-        return Error::formatted("%s: %s", path, strerror(errno));
-    Vector<u8> bytes;
-    u8 chunk[65536];
-    for (;;) {
-        usize n = fread(chunk, 1, sizeof(chunk), f);
-        for (usize i = 0; i < n; ++i)
-            bytes.append(chunk[i]);
-        if (n < sizeof(chunk))
-            break;
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return Error::formatted("%s: read error", path);
-    return load_elf(bytes.data(), bytes.size(), path);
-}
-
-} // namespace keel::hosted
+} // namespace keel::machine

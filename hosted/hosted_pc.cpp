@@ -1,0 +1,45 @@
+#include "hosted/hosted_pc.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+namespace keel::hosted {
+
+Result<HostedPc*> HostedPc::create(const HostedPcConfig& config)
+{
+    auto* hosted = new HostedPc(config.code_cache_size);
+    if (config.perf_map)
+        hosted->m_host.enable_perf_map();
+    auto created = machine::TestPc::create(hosted->m_host, config.machine);
+    if (created.is_error()) {
+        delete hosted;
+        return created.release_error();
+    }
+    hosted->m_pc = created.release_value();
+    return hosted;
+}
+
+HostedPc::~HostedPc() { delete m_pc; }
+
+Result<void> HostedPc::load_elf_file(const char* path)
+{
+    FILE* f = fopen(path, "rb");
+    if (!f)
+        return Error::formatted("%s: %s", path, strerror(errno));
+    Vector<u8> bytes;
+    u8 chunk[65536];
+    for (;;) {
+        usize n = fread(chunk, 1, sizeof(chunk), f);
+        for (usize i = 0; i < n; ++i)
+            bytes.append(chunk[i]);
+        if (n < sizeof(chunk))
+            break;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return Error::formatted("%s: read error", path);
+    return m_pc->load_elf(bytes.data(), bytes.size(), path);
+}
+
+} // namespace keel::hosted

@@ -1,0 +1,43 @@
+#pragma once
+// The machine keel runs for now: guest RAM, an x86-64 CPU in the test-guest entry state
+// (docs/test-guest-entry-state.md), COM1 and the debug-exit port. Both hosts build it (the
+// keel command and the UEFI kernel), as do the tests and benchmarks; the host supplies
+// its HostServices and where COM1's output goes.
+#include "dbt/engine/engine.h"
+#include "plugins/arch/x86/x86_arch.h"
+#include "plugins/devices/debug_exit/debug_exit.h"
+#include "plugins/devices/uart16550/uart16550.h"
+
+namespace keel::machine {
+
+struct TestPcConfig {
+    u64 ram_size = 256 * MiB;
+    devices::Uart16550::Output console = nullptr; // where COM1 output goes (null: dropped)
+    void* console_context = nullptr;
+};
+
+class TestPc {
+public:
+    static Result<TestPc*> create(HostServices& host, const TestPcConfig& config);
+    ~TestPc();
+
+    Engine& engine() { return *m_engine; }
+    x86::X86Arch& arch() { return m_arch; }
+
+    // Loads an ELF64 executable from memory and sets up the test-guest entry state at
+    // its entry point. `name` is used in error messages.
+    Result<void> load_elf(const u8* data, u64 size, const char* name);
+
+private:
+    explicit TestPc(const TestPcConfig& config) : m_uart(config.console, config.console_context) {}
+
+    x86::X86Arch m_arch;
+    Engine* m_engine = nullptr;
+    devices::Uart16550 m_uart;
+    devices::DebugExit* m_debug_exit = nullptr;
+};
+
+// Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.
+Result<void> check_host_cpu();
+
+} // namespace keel::machine
