@@ -11,7 +11,7 @@ all: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
-	@scripts/setup-deps.sh build
+	@scripts/setup-deps.sh build kernel
 
 configure: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=$(BUILDTYPE)
@@ -23,12 +23,13 @@ bench: all
 	@scripts/setup-deps.sh bench
 	cmake --build $(BUILD) --target bench-run
 
-# For now the demo runs in the hosted keel; the UEFI boot replaces it (issue 3).
-# The demo ends by writing 0 to the debug-exit port, which is exit status (0 << 1) | 1 = 1:
-# that is success here.
+# Boots the UEFI kernel in QEMU/OVMF with a guest: the demo, or GUEST=file [MEM=256M]
+# [APPEND="..."]. uefi-image/run.sh builds the ESP image and maps QEMU's status.
+GUEST  ?=
+MEM    ?= 256M
+APPEND ?=
 run: all
-	@$(BUILD)/bin/keel -kernel $(BUILD)/guests/demo.elf; status=$$?; \
-	  if [ $$status -ne 1 ]; then echo "keel exited with status $$status"; exit $$status; fi
+	@uefi-image/run.sh $(BUILD) "$(GUEST)" "$(MEM)" "$(APPEND)"
 
 clean:
 	rm -rf $(BUILD)

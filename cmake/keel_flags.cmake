@@ -10,7 +10,7 @@ set(KEEL_ENGINE_FLAGS -fno-exceptions -fno-rtti ${KEEL_WARNINGS})
 set(KEEL_FREESTANDING_FLAGS
   -ffreestanding -fno-exceptions -fno-rtti -mno-red-zone -fno-stack-protector
   -fno-threadsafe-statics -fno-asynchronous-unwind-tables -fno-use-cxa-atexit
-  -fPIC -DKEEL_FREESTANDING=1)
+  -fno-omit-frame-pointer -fno-gnu-unique -fPIC -DKEEL_FREESTANDING=1)
 
 # keel_add_dual_library(NAME SOURCES ... [LINK libs...] [INCLUDES dirs...])
 # Creates NAME (hosted, for tests, benchmarks and the keel CLI) and NAME_freestanding

@@ -1,5 +1,6 @@
 #pragma once
 // The keel command line, in QEMU's spelling where QEMU has one.
+#include "dbt/base/parse_size.h"
 #include "dbt/base/result.h"
 
 namespace keel::hosted {
@@ -19,6 +20,5 @@ Result<Options> parse_options(int argc, char** argv);
 const char* usage();
 
 // "256M", "1G", "512" (MiB), "64K".
-Result<u64> parse_size(const char* text);
 
 } // namespace keel::hosted

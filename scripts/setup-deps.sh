@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs, from Debian's package archive, whatever the build needs and this machine lacks.
 # Called by every Makefile target before building, so a fresh Debian 12 needs nothing by hand.
-# Usage: scripts/setup-deps.sh [group...]   groups: build (default), bench
+# Usage: scripts/setup-deps.sh [group...]   groups: build (default), kernel, bench
 set -euo pipefail
 
 declare -A GROUP
 GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2"
+# The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests).
+GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools"
 # qemu-user gives bench/ its qemu-x86_64 column (QEMU's TCG on the same guest code).
 GROUP[bench]="qemu-user"
 

@@ -18,4 +18,5 @@ using uptr = uintptr_t;
 constexpr u64 KiB = 1024;
 constexpr u64 MiB = 1024 * KiB;
 constexpr u64 GiB = 1024 * MiB;
+constexpr u64 TiB = 1024 * GiB;
 } // namespace keel

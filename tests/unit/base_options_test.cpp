@@ -29,7 +29,7 @@ std::string error_of(std::initializer_list<const char*> args)
 
 std::string size_error(const char* text)
 {
-    auto r = hosted::parse_size(text);
+    auto r = parse_size(text);
     return r.is_error() ? std::string(r.error().message()) : std::string("(accepted)");
 }
 
@@ -37,15 +37,15 @@ std::string size_error(const char* text)
 
 TEST_CASE("parse_size: units, and what is refused", "[base]")
 {
-    CHECK(hosted::parse_size("256M").value() == 256 * MiB);
-    CHECK(hosted::parse_size("512").value() == 512 * MiB); // a plain number is MiB, as QEMU's -m
-    CHECK(hosted::parse_size("1G").value() == GiB);
-    CHECK(hosted::parse_size("2g").value() == 2 * GiB);
-    CHECK(hosted::parse_size("64K").value() == 64 * KiB);
-    CHECK(hosted::parse_size("64k").value() == 64 * KiB);
-    CHECK(hosted::parse_size("3MB").value() == 3 * MiB);
-    CHECK(hosted::parse_size("1024G").value() == 1024 * GiB); // the limit: 1 TiB
-    CHECK(hosted::parse_size("0").value() == 0);
+    CHECK(parse_size("256M").value() == 256 * MiB);
+    CHECK(parse_size("512").value() == 512 * MiB); // a plain number is MiB, as QEMU's -m
+    CHECK(parse_size("1G").value() == GiB);
+    CHECK(parse_size("2g").value() == 2 * GiB);
+    CHECK(parse_size("64K").value() == 64 * KiB);
+    CHECK(parse_size("64k").value() == 64 * KiB);
+    CHECK(parse_size("3MB").value() == 3 * MiB);
+    CHECK(parse_size("1024G").value() == 1024 * GiB); // the limit: 1 TiB
+    CHECK(parse_size("0").value() == 0);
     CHECK(size_error("") == "invalid size ''");
     CHECK(size_error("M") == "invalid size 'M'");
     CHECK(size_error("-1") == "invalid size '-1'");

@@ -1,0 +1,111 @@
+#include "kernel/boot/boot_config.h"
+#include "dbt/base/log.h"
+#include "dbt/base/parse_size.h"
+#include "dbt/base/string.h"
+
+namespace keel::kernel {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// [begin, end) with surrounding blanks removed.
+void trim(const char*& begin, const char*& end)
+{
+    while (begin < end && is_space(*begin))
+        ++begin;
+    while (end > begin && is_space(end[-1]))
+        --end;
+}
+
+bool copy_bounded(char* dst, usize capacity, const char* begin, const char* end)
+{
+    usize n = static_cast<usize>(end - begin);
+    if (n >= capacity)
+        return false;
+    copy_memory(dst, begin, n);
+    dst[n] = '\0';
+    return true;
+}
+
+bool key_is(const char* begin, const char* end, const char* key)
+{
+    usize n = static_cast<usize>(end - begin);
+    return n == string_length(key) && memory_equal(begin, key, n);
+}
+
+} // namespace
+
+Result<void> parse_boot_config(const char* text, usize length, const char* name, BootConfig& config)
+{
+    const char* p = text;
+    const char* limit = text + length;
+    for (u32 line = 1; p < limit; ++line) {
+        const char* line_end = p;
+        while (line_end < limit && *line_end != '\n')
+            ++line_end;
+        const char* next = line_end < limit ? line_end + 1 : line_end;
+
+        // A '#' starts a comment, except inside an append value, where the guest's command
+        // line may need one: there only " #" (a blank before it) starts a comment.
+        const char* content_end = line_end;
+        for (const char* c = p; c < line_end; ++c) {
+            if (*c == '#' && (c == p || is_space(c[-1]))) {
+                content_end = c;
+                break;
+            }
+        }
+        const char* key_begin = p;
+        const char* content = content_end;
+        trim(key_begin, content);
+        if (key_begin == content) {
+            p = next;
+            continue;
+        }
+        const char* equals = key_begin;
+        while (equals < content && *equals != '=')
+            ++equals;
+        if (equals == content)
+            return Error::formatted("%s:%u: expected 'key = value'", name, line);
+        const char* key_end = equals;
+        const char* value_begin = equals + 1;
+        const char* value_end = content;
+        trim(key_begin, key_end);
+        trim(value_begin, value_end);
+        char value[BootConfig::max_append];
+        if (!copy_bounded(value, sizeof(value), value_begin, value_end))
+            return Error::formatted("%s:%u: value too long", name, line);
+
+        if (key_is(key_begin, key_end, "guest")) {
+            if (value[0] == '\0')
+                return Error::formatted("%s:%u: guest needs a file name", name, line);
+            if (config.guest_count == BootConfig::max_guests)
+                return Error::formatted("%s:%u: more than %u guests", name, line, BootConfig::max_guests);
+            if (!copy_bounded(config.guests[config.guest_count], BootConfig::max_path, value_begin, value_end))
+                return Error::formatted("%s:%u: guest file name longer than %zu characters", name, line, BootConfig::max_path - 1);
+            ++config.guest_count;
+        } else if (key_is(key_begin, key_end, "memory")) {
+            auto size = parse_size(value);
+            if (size.is_error())
+                return Error::formatted("%s:%u: memory: %s", name, line, size.error().message());
+            if (size.value() < 2 * MiB)
+                return Error::formatted("%s:%u: memory: at least 2M is needed", name, line);
+            config.memory = size.value();
+        } else if (key_is(key_begin, key_end, "append")) {
+            copy_memory(config.append, value, string_length(value) + 1);
+        } else if (key_is(key_begin, key_end, "log")) {
+            auto mask = log::parse_categories(value);
+            if (mask.is_error())
+                return Error::formatted("%s:%u: log: %s", name, line, mask.error().message());
+            config.log_mask = mask.value();
+        } else {
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log)", name, line,
+                static_cast<int>(key_end - key_begin), key_begin);
+        }
+        p = next;
+    }
+    if (config.guest_count == 0)
+        return Error::formatted("%s: no 'guest =' line: nothing to run", name);
+    return {};
+}
+
+} // namespace keel::kernel

@@ -1,0 +1,31 @@
+#pragma once
+// keel.cfg, the kernel's configuration on the ESP: which guests to run, with how much RAM
+// and which command line. Parsed before ExitBootServices, so it never allocates.
+//
+//   # comment
+//   guest  = guests/demo.elf   # repeatable: the guests run one after another, each in a fresh VM
+//   memory = 256M              # guest RAM, QEMU -m syntax (default 256M)
+//   append = console=ttyS0     # the guest's command line
+//   log    = int,unimp         # keel's log items, as the keel command's -d
+//
+// docs/kernel.md describes the file; kernel/boot/boot_config.cpp the exact rules.
+#include "dbt/base/result.h"
+
+namespace keel::kernel {
+
+struct BootConfig {
+    static constexpr u32 max_guests = 32;
+    static constexpr usize max_path = 128;
+    static constexpr usize max_append = 1024;
+
+    char guests[max_guests][max_path] {};
+    u32 guest_count = 0;
+    u64 memory = 256 * MiB;
+    char append[max_append] {};
+    u32 log_mask = 0;
+};
+
+// `name` names the file in error messages, which also give the line number.
+Result<void> parse_boot_config(const char* text, usize length, const char* name, BootConfig& config);
+
+} // namespace keel::kernel

@@ -1,0 +1,16 @@
+#pragma once
+// HostServices on bare metal: guest RAM in the VM space, the translation cache at its
+// fixed address (kernel/mm/layout.h), time from the calibrated TSC.
+#include "dbt/engine/host_services.h"
+
+namespace keel::kernel {
+
+class KernelHostServices final : public HostServices {
+public:
+    u8* allocate_guest_memory(u64 size) override;
+    void free_guest_memory(u8* memory, u64 size) override;
+    CodeRegion code_region() override;
+    u64 monotonic_ns() override;
+};
+
+} // namespace keel::kernel

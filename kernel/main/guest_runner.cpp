@@ -1,0 +1,103 @@
+#include "kernel/main/guest_runner.h"
+#include "dbt/base/string.h"
+#include "dbt/base/string_builder.h"
+#include "kernel/console/serial.h"
+#include "kernel/host/kernel_host_services.h"
+#include "kernel/main/exit_codes.h"
+#include "kernel/time/clock.h"
+#include "machine/test_pc.h"
+
+namespace keel::kernel {
+namespace {
+
+KernelHostServices g_host;
+char g_last_output = '\n';
+
+// The guest's COM1 goes straight to the host's serial port.
+void guest_console(void*, const char* bytes, usize length)
+{
+    serial::write(bytes, length);
+    if (length)
+        g_last_output = bytes[length - 1];
+}
+
+// keel's status lines start on a line of their own even if the guest's output did not end
+// with a newline.
+void end_guest_line()
+{
+    if (g_last_output != '\n')
+        serial::write("\n");
+    g_last_output = '\n';
+}
+
+GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started)
+{
+    end_guest_line();
+    serial::print("keel: guest %s: %s\n", name, what);
+    return { static_cast<u8>(code), clock::monotonic_ns() - started, 0, 0 };
+}
+
+} // namespace
+
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config)
+{
+    u64 started = clock::monotonic_ns();
+    if (file.error[0])
+        return fail(name, ExitCode::GuestFileProblem, file.error, started);
+
+    machine::TestPcConfig machine_config;
+    machine_config.ram_size = config.memory;
+    machine_config.console = guest_console;
+    auto created = machine::TestPc::create(g_host, machine_config);
+    if (created.is_error())
+        return fail(name, ExitCode::GuestUnsupported, created.error().message(), started);
+    machine::TestPc* pc = created.release_value();
+
+    auto loaded = pc->load_elf(file.data, file.size, name);
+    if (loaded.is_error()) {
+        delete pc;
+        // The loader's messages start with the file name, which fail() prints already.
+        const char* message = loaded.error().message();
+        usize name_length = string_length(name);
+        if (memory_equal(message, name, name_length) && message[name_length] == ':')
+            message += name_length + 2;
+        return fail(name, ExitCode::GuestFileProblem, message, started);
+    }
+
+    RunResult result = pc->engine().run();
+    end_guest_line();
+    GuestOutcome outcome {};
+    switch (result.kind) {
+    case RunResult::Kind::Shutdown:
+        // The debug-exit device reports QEMU's status, (v << 1) | 1; keel passes v on.
+        outcome.exit_value = static_cast<u8>(static_cast<u32>(result.exit_code) >> 1);
+        serial::print("keel: guest %s: debug exit 0x%x\n", name, outcome.exit_value);
+        break;
+    case RunResult::Kind::TripleFault: {
+        StringBuilder dump;
+        pc->arch().dump_state(pc->engine().context(), dump);
+        serial::print("keel: guest %s: triple fault; CPU state:\n", name);
+        serial::write(dump.c_str());
+        outcome.exit_value = static_cast<u8>(ExitCode::GuestTripleFault);
+        break;
+    }
+    case RunResult::Kind::HaltedForever:
+    case RunResult::Kind::Stopped:
+    case RunResult::Kind::GuestException:
+        serial::print("keel: guest %s: %s\n", name, result.message);
+        outcome.exit_value = static_cast<u8>(ExitCode::GuestHaltedForever);
+        break;
+    case RunResult::Kind::Unsupported:
+        serial::print("keel: guest %s: cannot continue: %s\n", name, result.message);
+        outcome.exit_value = static_cast<u8>(ExitCode::GuestUnsupported);
+        break;
+    }
+    const EngineStats& stats = pc->engine().stats();
+    outcome.guest_instructions_translated = stats.guest_instructions_translated;
+    outcome.translations = stats.translations;
+    delete pc;
+    outcome.host_ns = clock::monotonic_ns() - started;
+    return outcome;
+}
+
+} // namespace keel::kernel

@@ -1,0 +1,17 @@
+#pragma once
+// Runs one guest from the ESP in a fresh VM (machine::TestPc on KernelHostServices), its
+// COM1 on the host's serial console, and says how it ended.
+#include "kernel/boot/boot_info.h"
+
+namespace keel::kernel {
+
+struct GuestOutcome {
+    u8 exit_value; // what keel passes to QEMU's debug exit for this guest (exit_codes.h)
+    u64 host_ns;   // from VM creation to the end of the run
+    u64 guest_instructions_translated;
+    u64 translations;
+};
+
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config);
+
+} // namespace keel::kernel

@@ -1,0 +1,75 @@
+// keel.cfg, the UEFI kernel's configuration (kernel/boot/boot_config.cpp): what it accepts
+// and the messages a user sees for what it refuses. ctest unit.kernel_config.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+#include "dbt/base/log.h"
+#include "kernel/boot/boot_config.h"
+
+using namespace keel;
+using keel::kernel::BootConfig;
+
+namespace {
+
+Result<void> parse(const std::string& text, BootConfig& config)
+{
+    return kernel::parse_boot_config(text.data(), text.size(), "keel.cfg", config);
+}
+
+std::string error_of(const std::string& text)
+{
+    BootConfig config;
+    auto r = parse(text, config);
+    REQUIRE(r.is_error());
+    return r.error().message();
+}
+
+} // namespace
+
+TEST_CASE("keel.cfg: guests, memory, append and log", "[kernel]")
+{
+    BootConfig config;
+    auto r = parse("# keel.cfg\n"
+                   "guest = guests/demo.elf\n"
+                   "  guest=guests/alu.elf   # the second one\r\n"
+                   "memory = 512M\n"
+                   "\n"
+                   "append = console=ttyS0 root=/dev/ram0 init=/bin/sh#x\n"
+                   "log = int,unimp\n",
+        config);
+    REQUIRE_FALSE(r.is_error());
+    REQUIRE(config.guest_count == 2);
+    CHECK(std::string(config.guests[0]) == "guests/demo.elf");
+    CHECK(std::string(config.guests[1]) == "guests/alu.elf");
+    CHECK(config.memory == 512 * MiB);
+    // '#' inside a value (not after a blank) belongs to the value.
+    CHECK(std::string(config.append) == "console=ttyS0 root=/dev/ram0 init=/bin/sh#x");
+    CHECK(config.log_mask == (log::Int | log::Unimp));
+}
+
+TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
+{
+    BootConfig config;
+    REQUIRE_FALSE(parse("guest = a.elf", config).is_error());
+    CHECK(config.guest_count == 1);
+    CHECK(config.memory == 256 * MiB);
+    CHECK(config.append[0] == '\0');
+    CHECK(config.log_mask == 0);
+}
+
+TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
+{
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log)");
+    CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
+    CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");
+    CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' line: nothing to run");
+    CHECK(error_of("guest = a\nmemory = lots\n") == "keel.cfg:2: memory: invalid size 'lots'");
+    CHECK(error_of("guest = a\nmemory = 1M\n") == "keel.cfg:2: memory: at least 2M is needed");
+    CHECK(error_of("guest = a\nlog = everything\n").rfind("keel.cfg:2: log: unknown log item 'everything'", 0) == 0);
+    CHECK(error_of("guest = " + std::string(200, 'x') + "\n") == "keel.cfg:1: guest file name longer than 127 characters");
+
+    std::string many;
+    for (u32 i = 0; i <= BootConfig::max_guests; ++i)
+        many += "guest = g" + std::to_string(i) + "\n";
+    CHECK(error_of(many) == "keel.cfg:33: more than 32 guests");
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# `make run`: puts a guest on a fresh ESP image with keel, boots it in QEMU, and shows
+# keel's boot log followed by the guest's own output.
+# Usage: run.sh BUILD_DIR [GUEST_FILE] [MEM] [APPEND]
+#   GUEST_FILE  any guest file on the host (default: the project's demo)
+#   MEM         guest RAM, QEMU -m syntax (default 256M)
+#   APPEND      the guest's command line
+set -eu
+build=$1
+guest=${2:-$build/guests/demo.elf}
+mem=${3:-256M}
+append=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+
+[ -f "$guest" ] || { echo "make run: guest file $guest: no such file" >&2; exit 1; }
+work=$build/uefi-image/run
+mkdir -p "$work"
+name=$(basename "$guest" | tr -c 'A-Za-z0-9._\n-' '_')
+{
+    echo "# written by uefi-image/run.sh for make run"
+    echo "guest = guests/$name"
+    echo "memory = $mem"
+    [ -n "$append" ] && echo "append = $append"
+} >"$work/keel.cfg"
+"$here/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$work/keel.cfg" \
+    "guests/$name=$guest"
+
+# QEMU's RAM: the guest's plus room for keel (heap, translation cache, page tables).
+mem_mib=$(echo "$mem" | awk '{ n = $0 + 0; u = substr($0, length(n "") + 1, 1);
+    if (u == "G" || u == "g") n *= 1024; else if (u == "K" || u == "k") n = int(n / 1024); print n }')
+export KEEL_QEMU_MEM="$((mem_mib + 768))M"
+
+set +e
+"$here/qemu.sh" "$work/keel.img"
+status=$?
+set -e
+# isa-debug-exit: status (v << 1) | 1. The guest's debug-exit value 0 (status 1) is success.
+if [ "$status" -eq 1 ]; then
+    exit 0
+fi
+if [ $((status & 1)) -eq 1 ]; then
+    echo "make run: keel ended with debug-exit value 0x$(printf %x $((status >> 1))) (QEMU status $status; docs/kernel.md)" >&2
+else
+    echo "make run: QEMU exited with status $status" >&2
+fi
+exit "$status"
