@@ -97,8 +97,15 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             if (mask.is_error())
                 return Error::formatted("%s:%u: log: %s", name, line, mask.error().message());
             config.log_mask = mask.value();
+        } else if (key_is(key_begin, key_end, "crash_test")) {
+            if (string_equal(value, "page-fault"))
+                config.crash_test = BootConfig::CrashTest::PageFault;
+            else if (string_equal(value, "verify"))
+                config.crash_test = BootConfig::CrashTest::Verify;
+            else
+                return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

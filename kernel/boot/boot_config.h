@@ -7,6 +7,7 @@
 //   memory = 256M              # guest RAM, QEMU -m syntax (default 256M)
 //   append = console=ttyS0     # the guest's command line
 //   log    = int,unimp         # keel's log items, as the keel command's -d
+//   crash_test = page-fault    # fail on purpose after boot (page-fault or verify), for tests
 //
 // docs/kernel.md describes the file; kernel/boot/boot_config.cpp the exact rules.
 #include "dbt/base/result.h"
@@ -23,6 +24,9 @@ struct BootConfig {
     u64 memory = 256 * MiB;
     char append[max_append] {};
     u32 log_mask = 0;
+    // Makes the kernel fail on purpose after booting, so the tests can check what a host
+    // fault prints (tests/boot): a page fault outside every mapped range, or a VERIFY.
+    enum class CrashTest : u8 { None, PageFault, Verify } crash_test = CrashTest::None;
 };
 
 // `name` names the file in error messages, which also give the line number.

@@ -58,6 +58,18 @@ void print_layout(const BootInfo& info, u64 reclaimed)
         ull(clock::lapic_timer_hz() / 1000), tick_hz);
 }
 
+// keel.cfg's crash_test: the faults the boot tests use to check the panic output.
+[[gnu::noinline]] void crash_on_purpose(BootConfig::CrashTest test)
+{
+    serial::print("keel: crash_test: failing on purpose\n");
+    if (test == BootConfig::CrashTest::PageFault) {
+        // 64 TiB: above the identity map, below the stacks: nothing is mapped there.
+        volatile u64* unmapped = reinterpret_cast<volatile u64*>(0x4000'0000'0000ull);
+        *unmapped = 0x6b65656c;
+    }
+    VERIFY(test == BootConfig::CrashTest::None);
+}
+
 } // namespace
 
 void kernel_main(BootInfo* boot_info)
@@ -72,6 +84,8 @@ void kernel_main(BootInfo* boot_info)
     cpu::sti();
     print_layout(info, reclaimed);
     log::set_mask(info.config.log_mask);
+    if (info.config.crash_test != BootConfig::CrashTest::None)
+        crash_on_purpose(info.config.crash_test);
 
     u64 boot_ms = (cpu::rdtsc() - info.boot_started_tsc) * 1000 / clock::tsc_hz();
     serial::print("keel: ready %llu ms after efi_main; running %u guest%s\n", ull(boot_ms), info.config.guest_count,

@@ -55,12 +55,16 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
     CHECK(config.memory == 256 * MiB);
     CHECK(config.append[0] == '\0');
     CHECK(config.log_mask == 0);
+    CHECK(config.crash_test == BootConfig::CrashTest::None);
+    REQUIRE_FALSE(parse("guest = a.elf\ncrash_test = verify\n", config).is_error());
+    CHECK(config.crash_test == BootConfig::CrashTest::Verify);
 }
 
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log)");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, crash_test)");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
+    CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
     CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");
     CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' line: nothing to run");
     CHECK(error_of("guest = a\nmemory = lots\n") == "keel.cfg:2: memory: invalid size 'lots'");
