@@ -1,0 +1,78 @@
+#pragma once
+// The plugin ABI (docs/plugins.md). A plugin is an ELF64 shared object (-fPIC, -nostdlib)
+// that exports one C symbol, `keel_plugin_descriptor`. keel loads the file with its own
+// loader (dbt/loader/shared_object.h) in both hosts, resolves the plugin's imports against
+// the symbols keel exports, checks abi_version BEFORE running any plugin code, then runs
+// the plugin's constructors and calls initialize(), which registers what the plugin
+// provides (devices, an architecture) in the registry.
+//
+// The version changes whenever anything a plugin can see changes incompatibly: this
+// header, the registry, the Device/Arch interfaces, or the layout of a type they pass.
+#include "dbt/base/result.h"
+
+#define KEEL_PLUGIN_ABI_VERSION 1u
+#define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
+
+namespace keel {
+
+class Arch;
+class Device;
+class HostServices;
+class PluginRegistry;
+class VirtualClock;
+struct InterruptLine;
+
+// What keel gives every plugin at initialize().
+struct PluginHost {
+    u32 abi_version;        // KEEL_PLUGIN_ABI_VERSION of the keel that loaded the plugin
+    HostServices* services; // memory, time (dbt/engine/host_services.h)
+};
+
+// What a device factory gets to build one instance, from the machine description.
+struct DeviceCreateArgs {
+    const char* instance_name; // "com1"
+    VirtualClock* clock;
+    InterruptLine* irq_lines;  // the lines the machine wired to this instance
+    u32 irq_count;
+    const char* options;       // the rest of its machine-description line, "" if none
+};
+
+struct DeviceType {
+    const char* name;        // what machine descriptions call it: "uart16550"
+    const char* description; // one line, for `keel -device help`
+    // Null with a message in `error` when `args` are unusable.
+    Device* (*create)(const DeviceCreateArgs& args, Error* error);
+};
+
+struct ArchType {
+    const char* name; // "x86_64"
+    Arch* (*create)();
+};
+
+class PluginRegistry {
+public:
+    virtual ~PluginRegistry() = default;
+    virtual Result<void> add_device_type(const DeviceType& type) = 0;
+    virtual Result<void> add_arch(const ArchType& type) = 0;
+};
+
+} // namespace keel
+
+extern "C" {
+
+struct KeelPluginDescriptor {
+    keel::u32 abi_version; // KEEL_PLUGIN_ABI_VERSION as the plugin was built
+    keel::u32 descriptor_size;
+    const char* name;
+    const char* description;
+    // Registers what the plugin provides. Returns false and writes a message (NUL-terminated,
+    // at most error_size bytes) when the plugin cannot work with this host.
+    bool (*initialize)(const keel::PluginHost* host, keel::PluginRegistry* registry, char* error, keel::usize error_size);
+};
+}
+
+// In exactly one file of a plugin: KEEL_PLUGIN("name", "what it provides", initialize_function)
+#define KEEL_PLUGIN(name, description, initialize)                                                                      \
+    extern "C" __attribute__((visibility("default"), used)) const KeelPluginDescriptor keel_plugin_descriptor = {      \
+        KEEL_PLUGIN_ABI_VERSION, sizeof(KeelPluginDescriptor), name, description, initialize                            \
+    }
