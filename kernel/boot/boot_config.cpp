@@ -97,6 +97,9 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             if (mask.is_error())
                 return Error::formatted("%s:%u: log: %s", name, line, mask.error().message());
             config.log_mask = mask.value();
+        } else if (key_is(key_begin, key_end, "plugins")) {
+            if (!copy_bounded(config.plugin_dir, BootConfig::max_path, value_begin, value_end))
+                return Error::formatted("%s:%u: plugins folder name longer than %zu characters", name, line, BootConfig::max_path - 1);
         } else if (key_is(key_begin, key_end, "crash_test")) {
             if (string_equal(value, "page-fault"))
                 config.crash_test = BootConfig::CrashTest::PageFault;
@@ -105,7 +108,7 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

@@ -26,6 +26,11 @@ struct BootInfo {
     LoadedFile guests[BootConfig::max_guests];
     LoadedFile symbols; // keel.sym, optional
 
+    static constexpr u32 max_plugins = 32;
+    char plugin_names[max_plugins][BootConfig::max_path] {};
+    LoadedFile plugins[max_plugins];
+    u32 plugin_count = 0;
+
     u64 image_base = 0; // where UEFI loaded keel (the ELF's address 0), for gdb and symbols
     u64 image_size = 0;
     const char* firmware_vendor = "";

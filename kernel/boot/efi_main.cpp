@@ -143,6 +143,18 @@ extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table)
     }
     volume.value().read(symbols_path, info.symbols);
 
+    // Plugins: every *.so in the configured folder, loaded later in name order.
+    volume.value().list(info.config.plugin_dir, ".so", [](void* context, const char* path) {
+        auto& boot = *static_cast<BootInfo*>(context);
+        if (boot.plugin_count < BootInfo::max_plugins)
+            format(boot.plugin_names[boot.plugin_count++], BootConfig::max_path, "%s", path);
+    }, &info);
+    for (u32 i = 0; i < info.plugin_count; ++i) {
+        volume.value().read(info.plugin_names[i], info.plugins[i]);
+        if (info.plugins[i].error[0])
+            serial::print("keel: loading %s: %s\n", info.plugin_names[i], info.plugins[i].error);
+    }
+
     exit_boot_services(image, bs, info);
     enter_kernel(info);
 }

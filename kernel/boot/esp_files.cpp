@@ -89,4 +89,48 @@ void EspVolume::read(const char* path, LoadedFile& file)
     file.size = size;
 }
 
+void EspVolume::list(const char* directory, const char* suffix, void (*found)(void* context, const char* path), void* context)
+{
+    CHAR16 name[BootConfig::max_path + 1];
+    usize n = 0;
+    for (const char* p = directory; *p && n < BootConfig::max_path; ++p)
+        name[n++] = *p == '/' ? u'\\' : static_cast<CHAR16>(static_cast<u8>(*p));
+    name[n] = 0;
+    EFI_FILE_HANDLE handle = nullptr;
+    if (EFI_ERROR(m_root->Open(m_root, &handle, name, EFI_FILE_MODE_READ, 0)))
+        return;
+    usize suffix_length = __builtin_strlen(suffix);
+    for (;;) {
+        // Reading a directory yields one EFI_FILE_INFO per entry, then size 0 (UEFI §13.5).
+        alignas(8) u8 buffer[sizeof(EFI_FILE_INFO) + 512];
+        UINTN size = sizeof(buffer);
+        if (EFI_ERROR(handle->Read(handle, &size, buffer)) || size == 0)
+            break;
+        auto* info = reinterpret_cast<EFI_FILE_INFO*>(buffer);
+        if (info->Attribute & EFI_FILE_DIRECTORY)
+            continue;
+        char path[BootConfig::max_path];
+        usize length = format(path, sizeof(path), "%s/", directory);
+        bool fits = true;
+        for (CHAR16* c = info->FileName; *c; ++c) {
+            if (length + 1 >= sizeof(path)) {
+                fits = false;
+                break;
+            }
+            path[length++] = *c < 0x80 ? static_cast<char>(*c) : '?';
+        }
+        path[length] = '\0';
+        if (!fits || length < suffix_length)
+            continue;
+        bool matches = true;
+        for (usize i = 0; i < suffix_length; ++i) {
+            char a = path[length - suffix_length + i], b = suffix[i];
+            matches &= (a | 0x20) == (b | 0x20); // FAT names are case-insensitive
+        }
+        if (matches)
+            found(context, path);
+    }
+    handle->Close(handle);
+}
+
 } // namespace keel::kernel

@@ -15,6 +15,10 @@ public:
     // memory that survives ExitBootServices. Failures are recorded in file.error.
     void read(const char* path, LoadedFile& file);
 
+    // Calls `found` with the path ("dir/name") of every regular file in `directory` whose
+    // name ends with `suffix`. A missing folder lists nothing.
+    void list(const char* directory, const char* suffix, void (*found)(void* context, const char* path), void* context);
+
 private:
     EFI_BOOT_SERVICES* m_boot_services = nullptr;
     EFI_FILE_HANDLE m_root = nullptr;

@@ -12,6 +12,7 @@ enum class ExitCode : u8 {
     GuestTripleFault = 0x71,
     GuestHaltedForever = 0x72, // HLT with interrupts disabled: nothing can wake it
     GuestUnsupported = 0x73,   // the guest needs something keel does not implement
+    PluginRefused = 0x74,      // a plugin on the ESP is not one keel can load; no VM starts
     KernelPanic = 0x7f,
 };
 

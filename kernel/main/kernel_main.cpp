@@ -5,7 +5,9 @@
 #include "kernel/debug/symbols.h"
 #include "kernel/main/exit_codes.h"
 #include "kernel/main/guest_runner.h"
+#include "kernel/host/kernel_host_services.h"
 #include "kernel/mm/demand_paging.h"
+#include "kernel/plugins/kernel_plugins.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/layout.h"
@@ -16,6 +18,9 @@ namespace keel::kernel {
 namespace {
 
 constexpr u32 tick_hz = 1000;
+
+TypeRegistry g_types;
+KernelHostServices g_plugin_services;
 constexpr u8 tick_vector = 0x20;
 
 unsigned long long ull(u64 v) { return v; }
@@ -86,6 +91,12 @@ void kernel_main(BootInfo* boot_info)
     log::set_mask(info.config.log_mask);
     if (info.config.crash_test != BootConfig::CrashTest::None)
         crash_on_purpose(info.config.crash_test);
+
+    // Plugins first: if one is refused, no VM starts (issue 4).
+    if (!load_plugins(info, g_types, g_plugin_services)) {
+        serial::print("keel: a plugin was refused: the VM does not start\n");
+        exit_qemu(static_cast<u8>(ExitCode::PluginRefused));
+    }
 
     u64 boot_ms = (cpu::rdtsc() - info.boot_started_tsc) * 1000 / clock::tsc_hz();
     serial::print("keel: ready %llu ms after efi_main; running %u guest%s\n", ull(boot_ms), info.config.guest_count,

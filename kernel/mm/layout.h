@@ -4,6 +4,7 @@
 //
 //   0x0000_0000_0000 ...        physical memory, identity-mapped: the kernel image where
 //                               UEFI loaded it, firmware tables, MMIO (LAPIC, ...)
+//   0x7ff0_0000_0000 + 16 GiB   plugins (architecture, devices), mapped W^X page by page
 //   0x7ffb_0000_0000 ...        kernel and interrupt stacks, with unmapped guard space
 //   0x7ffc_0000_0000 + 8 GiB    kernel heap, reserved virtually, backed on demand
 //   0x7ffe_0000_0000 + 8 GiB    translation cache (generated host code), backed on demand
@@ -25,6 +26,9 @@ constexpr u64 identity_map_minimum = 4 * GiB;
 // Upper bound for the identity map: a 4-level table's lower half is 128 TiB, and the
 // heap begins just below its end.
 constexpr u64 identity_map_limit = 0x7ff0'0000'0000;
+
+constexpr u64 plugins_base = 0x7ff0'0000'0000;
+constexpr u64 plugins_size = 16 * GiB;
 
 constexpr u64 heap_base = 0x7ffc'0000'0000;
 constexpr u64 heap_size = 8 * GiB;
@@ -51,7 +55,7 @@ constexpr u64 stack_size(StackSlot slot) { return slot == StackSlot::Kernel ? ke
 static_assert(stacks_base + static_cast<u64>(StackSlot::Count) * stack_slot_size <= heap_base);
 static_assert(heap_base + heap_size <= translation_cache_base);
 static_assert(translation_cache_base + translation_cache_size <= 0x8000'0000'0000, "lower half ends at 128 TiB");
-static_assert(identity_map_limit <= stacks_base);
+static_assert(identity_map_limit <= plugins_base && plugins_base + plugins_size <= stacks_base);
 
 constexpr bool in_range(u64 address, u64 base, u64 size) { return address >= base && address - base < size; }
 constexpr bool in_heap(u64 address) { return in_range(address, heap_base, heap_size); }

@@ -93,6 +93,16 @@ u64 unmap_page(u64 virtual_address)
     return frame;
 }
 
+bool protect_page(u64 virtual_address, u64 flags)
+{
+    u64* entry = walk(virtual_address, 0, false);
+    if (!entry || !(*entry & present))
+        return false;
+    *entry = (*entry & address_mask) | flags | present;
+    cpu::invlpg(virtual_address);
+    return true;
+}
+
 u64 lookup_page(u64 virtual_address)
 {
     u64* entry = walk(virtual_address, 0, false);

@@ -18,6 +18,8 @@ bool initialize(u64 identity_end);
 bool map_page(u64 virtual_address, u64 physical_address, u64 flags);
 // Removes a 4 KiB mapping and invalidates it; returns the frame it mapped, or 0.
 u64 unmap_page(u64 virtual_address);
+// Changes the flags of a 4 KiB mapping (keeping its frame) and invalidates it.
+bool protect_page(u64 virtual_address, u64 flags);
 // The frame a 4 KiB mapping points at, or 0 when not mapped at 4 KiB granularity.
 u64 lookup_page(u64 virtual_address);
 
