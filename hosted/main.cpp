@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "dbt/base/log.h"
+#include "hosted/linux_host_services.h"
 #include "hosted/options.h"
+#include "hosted/plugin_directory.h"
 #include "hosted/hosted_pc.h"
 
 using namespace keel;
@@ -61,6 +63,16 @@ int main(int argc, char** argv)
         }
     }
     log::set_mask(options.log_mask);
+
+    // Plugins before the VM: a refused one means no VM starts.
+    static hosted::LinuxHostServices plugin_services(0);
+    static TypeRegistry plugin_types;
+    const char* plugin_dir = options.plugin_dir ? options.plugin_dir : hosted::default_plugin_dir();
+    auto plugins = hosted::load_plugin_directory(plugin_dir, options.plugin_dir != nullptr, plugin_services, plugin_types);
+    if (plugins.is_error()) {
+        fprintf(stderr, "keel: %s; the VM does not start\n", plugins.error().message());
+        return exit_error;
+    }
 
     hosted::HostedPcConfig config;
     config.machine.ram_size = options.ram_size;

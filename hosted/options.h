@@ -12,13 +12,12 @@ struct Options {
     const char* log_file = nullptr; // -D FILE
     u64 code_cache_size = 1 * GiB;  // -accel tcg,tb-size=MiB
     bool perf_map = false;          // -perfmap
+    const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
     bool help = false;
     bool version = false;
 };
 
 Result<Options> parse_options(int argc, char** argv);
 const char* usage();
-
-// "256M", "1G", "512" (MiB), "64K".
 
 } // namespace keel::hosted

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The keel command's -plugin-dir: a folder with a good plugin runs the guest; a folder with
+# a wrong-ABI, unresolved-import or truncated plugin is refused with the plugin's name and
+# the reason, and no VM starts.
+# Usage: cli_plugin_test.sh KEEL TEST_PLUGIN_DIR GUEST.elf
+set -u
+keel=$1 plugins=$2 guest=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+
+mkdir "$work/good"
+cp "$plugins/test_device_plugin.so" "$work/good/"
+"$keel" -plugin-dir "$work/good" -kernel "$guest" >"$work/out" 2>"$work/err"
+status=$?
+[ "$status" -eq 1 ] || { echo "good plugin: keel exited $status, expected 1 (guest success)"; cat "$work/err"; fail=1; }
+
+check_refused() { # name expected-message
+    mkdir "$work/$1"
+    cp "$plugins/test_device_plugin.so" "$plugins/$1_plugin.so" "$work/$1/"
+    "$keel" -plugin-dir "$work/$1" -kernel "$guest" >"$work/out" 2>"$work/err"
+    status=$?
+    want="keel: plugin refused: $work/$1/$1_plugin.so: $2; the VM does not start"
+    [ "$status" -eq 1 ] || { echo "$1: keel exited $status, expected 1"; fail=1; }
+    [ -s "$work/out" ] && { echo "$1: the guest ran although a plugin was refused"; fail=1; }
+    grep -qxF "$want" "$work/err" || { echo "$1: expected on stderr: $want"; echo "got:"; cat "$work/err"; fail=1; }
+}
+check_refused wrong_abi "plugin ABI version 999, but this keel has version 1: rebuild the plugin"
+check_refused unresolved "unresolved import keel_symbol_that_keel_does_not_export"
+check_refused truncated "program headers are missing or truncated"
+
+"$keel" -plugin-dir "$work/nonexistent" -kernel "$guest" 2>"$work/err"
+grep -q "^keel: -plugin-dir $work/nonexistent: No such file or directory" "$work/err" || { echo "missing folder not reported"; cat "$work/err"; fail=1; }
+exit $fail
