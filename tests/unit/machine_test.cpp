@@ -1,0 +1,109 @@
+// Machine descriptions (machine/machine_description.cpp): machines/pc.cfg itself, and the
+// mistakes a user can make, with the messages they get. ctest unit.machine.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include "machine/machine_description.h"
+
+using namespace keel;
+using namespace keel::machine;
+
+namespace {
+
+Result<MachineDescription> parse(const std::string& text) { return parse_machine_description(text.data(), text.size(), "m.cfg"); }
+
+std::string error_of(const std::string& text)
+{
+    auto r = parse(text);
+    REQUIRE(r.is_error());
+    return r.error().message();
+}
+
+} // namespace
+
+TEST_CASE("machine: machines/pc.cfg describes the PC", "[machine]")
+{
+    std::ifstream in(KEEL_SOURCE_DIR "/machines/pc.cfg");
+    REQUIRE(in.good());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto parsed = parse_machine_description(text.data(), text.size(), "pc.cfg");
+    INFO((parsed.is_error() ? parsed.error().message() : ""));
+    REQUIRE_FALSE(parsed.is_error());
+    const MachineDescription& pc = parsed.value();
+    CHECK(std::string(pc.arch) == "x86_64");
+
+    const DeviceSpec* pic = pc.find("pic");
+    REQUIRE(pic);
+    CHECK(std::string(pic->type) == "pic8259");
+    REQUIRE(pic->ports.size() == 3);
+    CHECK(pic->ports[1].first == 0xA0);
+    CHECK(std::string(pic->irqs[0].controller) == "cpu");
+
+    const DeviceSpec* com1 = pc.find("com1");
+    REQUIRE(com1);
+    CHECK(com1->ports[0].first == 0x3F8);
+    CHECK(com1->ports[0].count == 8);
+    REQUIRE(com1->irqs.size() == 2);
+    CHECK(std::string(com1->irqs[0].controller) == "pic");
+    CHECK(com1->irqs[0].line == 4);
+    CHECK(std::string(com1->options) == "console=stdio");
+
+    const DeviceSpec* lapic = pc.find("lapic");
+    REQUIRE(lapic);
+    CHECK(lapic->mmio[0].base == 0xFEE00000);
+    CHECK(lapic->mmio[0].size == 0x1000);
+
+    for (const char* name : { "ioapic", "pit", "rtc", "com2", "kbd", "port92", "post", "pci", "vga", "debug-exit" })
+        CHECK(pc.find(name));
+}
+
+TEST_CASE("machine: mistakes are refused with file, line and reason", "[machine]")
+{
+    CHECK(error_of("device a b\n") == "m.cfg: no 'arch' line");
+    CHECK(error_of("arch x86_64\nmachine pc\n") == "m.cfg:2: unknown statement 'machine' (known: arch, device)");
+    CHECK(error_of("arch x86_64\ndevice uart16550\n") == "m.cfg:2: expected 'device TYPE NAME [port=..] [mmio=..] [irq=..]'");
+    CHECK(error_of("arch x\ndevice t a port=0x3f8\n") == "m.cfg:2: bad port range 'port=0x3f8' (FIRST+COUNT within 0-0xffff)");
+    CHECK(error_of("arch x\ndevice t a port=0xffff+2\n") == "m.cfg:2: bad port range 'port=0xffff+2' (FIRST+COUNT within 0-0xffff)");
+    CHECK(error_of("arch x\ndevice t a mmio=0xzz+1\n") == "m.cfg:2: bad MMIO range 'mmio=0xzz+1' (BASE+SIZE)");
+    CHECK(error_of("arch x\ndevice t a irq=pic\n") == "m.cfg:2: bad interrupt wiring 'irq=pic' (irq=CONTROLLER:LINE)");
+    CHECK(error_of("arch x\ndevice t a\ndevice u a\n") == "m.cfg:3: a device named 'a' already exists");
+    CHECK(error_of("arch x\ndevice t a port=0x3f8+8\ndevice t b port=0x3ff+1\n")
+        == "m.cfg:3: ports 0x3ff+1 of b overlap a's (line 2)");
+    CHECK(error_of("arch x\ndevice t a mmio=0x1000+0x1000\ndevice t b mmio=0x1800+0x10\n")
+        == "m.cfg:3: MMIO 0x1800+0x10 of b overlaps a's (line 2)");
+    CHECK(error_of("arch x\ndevice t a irq=nowhere:3\n") == "m.cfg:2: a's interrupt goes to 'nowhere', which is not a device of this machine");
+    CHECK(error_of("arch x\ndevice t a speed\n") == "m.cfg:2: expected key=value, got 'speed'");
+}
+
+TEST_CASE("machine: comments, blank lines, options, forward interrupt references", "[machine]")
+{
+    auto r = parse("# a machine\n\narch x86_64   # the CPU\n"
+                   "device t dev irq=ctl:9 a=1 b=two   # wired to a controller declared later\n"
+                   "device c ctl port=0x10+2\n");
+    REQUIRE_FALSE(r.is_error());
+    const DeviceSpec* dev = r.value().find("dev");
+    REQUIRE(dev);
+    CHECK(std::string(dev->options) == "a=1 b=two");
+    CHECK(dev->irqs[0].line == 9);
+    CHECK(r.value().devices.size() == 2);
+}
+
+#include "dbt/engine/memory_tree.h"
+#include "guest_machine.h"
+
+TEST_CASE("machine: info mtree lists every region and port range with its owner", "[machine]")
+{
+    unit::GuestMachine m(32 * MiB);
+    StringBuilder tree;
+    describe_memory_tree(m.pc().engine().memory(), m.pc().engine().io(), tree);
+    CHECK(std::string(tree.c_str())
+        == "address-space: memory\n"
+           "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+           "    0000000000000000-0000000001ffffff (prio 0, ram): ram\n"
+           "\n"
+           "address-space: I/O\n"
+           "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
+           "    00000000000000f4-00000000000000f4 (prio 0, i/o): debug-exit\n"
+           "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n");
+}
