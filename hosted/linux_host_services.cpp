@@ -1,13 +1,26 @@
 #include "hosted/linux_host_services.h"
 #include <stdio.h>
+#include <atomic>
+#include <thread>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 namespace keel::hosted {
 
+struct LinuxHostServices::Ticker {
+    std::atomic<volatile u32*> flag { nullptr };
+    std::atomic<bool> quit { false };
+    std::thread thread;
+};
+
 LinuxHostServices::~LinuxHostServices()
 {
+    if (m_ticker) {
+        m_ticker->quit = true;
+        m_ticker->thread.join();
+        delete m_ticker;
+    }
     if (m_perf_map)
         fclose(static_cast<FILE*>(m_perf_map));
     if (m_code.base)
@@ -39,6 +52,37 @@ u64 LinuxHostServices::monotonic_ns()
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
+}
+
+void LinuxHostServices::set_tick_flag(volatile u32* flag)
+{
+    if (!m_ticker) {
+        if (!flag)
+            return;
+        m_ticker = new Ticker;
+        m_ticker->thread = std::thread([ticker = m_ticker] {
+            timespec period { 0, 1000000 };
+            while (!ticker->quit) {
+                nanosleep(&period, nullptr);
+                if (volatile u32* f = ticker->flag.load())
+                    *f = 1; // generated code polls it at backward branches and lookups
+            }
+        });
+    }
+    m_ticker->flag = flag;
+}
+
+void LinuxHostServices::idle_until(u64 deadline_ns, const volatile u32* wake)
+{
+    // Sleep in steps of at most a millisecond so a wake-up (a device, the monitor) is seen.
+    while (!*wake) {
+        u64 now = monotonic_ns();
+        if (now >= deadline_ns)
+            return;
+        u64 step = deadline_ns - now < 1000000 ? deadline_ns - now : 1000000;
+        timespec ts { 0, static_cast<long>(step) };
+        nanosleep(&ts, nullptr);
+    }
 }
 
 } // namespace keel::hosted

@@ -14,6 +14,9 @@ public:
     CodeRegion code_region() override;
     u64 monotonic_ns() override;
     void block_translated(u64 guest_pc, const u8* host_code, usize host_size) override;
+    void idle_until(u64 deadline_ns, const volatile u32* wake) override;
+    // A thread that sets the flag every millisecond while one is set.
+    void set_tick_flag(volatile u32* flag) override;
     // Writes /tmp/perf-PID.map so `perf report` names generated code by guest pc.
     void enable_perf_map();
 
@@ -21,6 +24,8 @@ private:
     usize m_code_cache_bytes;
     CodeRegion m_code {};
     void* m_perf_map = nullptr; // FILE*
+    struct Ticker;
+    Ticker* m_ticker = nullptr;
 };
 
 } // namespace keel::hosted

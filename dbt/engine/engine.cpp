@@ -41,6 +41,7 @@ Result<void> Engine::initialize()
         return Error::formatted("guest RAM size 0x%llx is not a whole number of pages", (unsigned long long)m_config.ram_size);
     m_ctx = new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext();
     m_ctx->engine = this;
+    m_clock_origin_ns = m_host.monotonic_ns();
     m_ctx->arch_plugin = &m_arch;
 
     m_ram = m_host.allocate_guest_memory(m_config.ram_size);
@@ -217,7 +218,37 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
     return translate(pc, linear, physical, single_step);
 }
 
+void Engine::advance_clock() { m_clock.advance_to(m_host.monotonic_ns() - m_clock_origin_ns); }
+
+bool Engine::take_interrupt()
+{
+    if (m_interrupt_controllers.is_empty() || !m_arch.can_take_interrupt(*m_ctx))
+        return false;
+    for (InterruptController* controller : m_interrupt_controllers) {
+        if (controller->has_interrupt()) {
+            u8 vector = controller->acknowledge();
+            KEEL_LOG(Int, "int: external interrupt, vector 0x%02x, at pc 0x%llx\n", vector, (unsigned long long)m_ctx->hot.pc);
+            m_arch.raise_external_interrupt(*m_ctx, vector);
+            return true;
+        }
+    }
+    return false;
+}
+
 RunResult Engine::run(const RunOptions& options)
+{
+    // With timers or interrupt controllers, the host tick brings running code back to the
+    // dispatcher about every millisecond.
+    bool ticking = !m_interrupt_controllers.is_empty() || m_clock.armed_count() != 0;
+    if (ticking)
+        m_host.set_tick_flag(&m_ctx->hot.exit_request);
+    RunResult result = run_loop(options);
+    if (ticking)
+        m_host.set_tick_flag(nullptr);
+    return result;
+}
+
+RunResult Engine::run_loop(const RunOptions& options)
 {
     RunResult result {};
     ExitSlot* pending_link = nullptr;
@@ -242,6 +273,9 @@ RunResult Engine::run(const RunOptions& options)
             format(result.message, sizeof(result.message), "guest exception at pc 0x%llx", (unsigned long long)m_ctx->hot.pc);
             return result;
         }
+        advance_clock();
+        if (!m_arch.has_pending_event(*m_ctx) && take_interrupt())
+            halted = false;
         if (m_arch.has_pending_event(*m_ctx)) {
             pending_link = nullptr;
             if (m_arch.deliver_pending_event(*m_ctx) == DeliveryResult::Shutdown) {
@@ -252,13 +286,17 @@ RunResult Engine::run(const RunOptions& options)
             halted = false;
         }
         if (halted) {
-            if (!m_arch.can_wake_from_halt(*m_ctx)) {
+            // Only an interrupt wakes a halted CPU: it needs IF set, a controller, and a
+            // timer armed that could make the controller ask (later: host input too).
+            bool can_wake = m_arch.can_wake_from_halt(*m_ctx) && !m_interrupt_controllers.is_empty() && m_clock.armed_count() != 0;
+            if (options.stop_on_halt || !can_wake) {
                 result.kind = options.stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
                 format(result.message, sizeof(result.message), "the guest halted with nothing that could wake it (pc 0x%llx)",
                     (unsigned long long)m_ctx->hot.pc);
                 return result;
             }
-            halted = false;
+            m_ctx->hot.exit_request = 0;
+            m_host.idle_until(m_clock_origin_ns + m_clock.next_deadline(), &m_ctx->hot.exit_request);
             continue;
         }
 

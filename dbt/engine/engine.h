@@ -5,10 +5,12 @@
 #include "dbt/cache/block_cache.h"
 #include "dbt/engine/host_services.h"
 #include "dbt/engine/io_bus.h"
+#include "dbt/engine/timer_queue.h"
 #include "dbt/ir/block.h"
 #include "dbt/ir/passes/passes.h"
 #include "dbt/mmu/mmu.h"
 #include "dbt/plugin/arch.h"
+#include "dbt/plugin/device.h"
 
 namespace keel {
 
@@ -68,6 +70,16 @@ public:
     const EngineStats& stats() const { return m_stats; }
     x64::Backend& backend() { return *m_backend; }
 
+    // The virtual clock devices arm timers on. It follows the host's monotonic time from
+    // the engine's creation (real-time mode); timers fire in the dispatcher, which the host
+    // tick (HostServices::set_tick_flag) brings running code back to about every ms.
+    TimerQueue& clock() { return m_clock; }
+    // Interrupt controllers the CPU acknowledges (PIC, LAPIC), polled in this order.
+    void add_interrupt_controller(InterruptController* controller) { m_interrupt_controllers.append(controller); }
+    // The CPU's interrupt input (machine descriptions' irq=cpu:0): a rising level makes
+    // running code return to the dispatcher, which then asks the controllers.
+    InterruptSink& cpu_interrupt_pin() { return m_cpu_pin; }
+
     struct RunOptions {
         bool stop_on_halt = false;      // HLT ends the run (Kind::Stopped)
         bool stop_on_exception = false; // a raised exception ends the run undelivered (tests)
@@ -109,6 +121,23 @@ private:
     TranslatedBlock* translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step);
     bool block_mapping_holds(const TranslatedBlock* block, u64 linear_pc);
     void log_block(const ir::Block& block, const char* stage);
+    RunResult run_loop(const RunOptions& options);
+    void advance_clock();
+    // Raises an external interrupt if the guest can take one and a controller has one.
+    bool take_interrupt();
+
+    class CpuPin final : public InterruptSink {
+    public:
+        explicit CpuPin(Engine& engine) : m_engine(engine) {}
+        void set_irq_level(u32, bool level) override
+        {
+            if (level)
+                m_engine.request_exit();
+        }
+
+    private:
+        Engine& m_engine;
+    };
 
     HostServices& m_host;
     Arch& m_arch;
@@ -125,6 +154,10 @@ private:
     bool m_shutdown = false;
     volatile bool m_stop_requested = false;
     int m_exit_code = 0;
+    TimerQueue m_clock;
+    u64 m_clock_origin_ns = 0;
+    Vector<InterruptController*> m_interrupt_controllers;
+    CpuPin m_cpu_pin { *this };
 };
 
 } // namespace keel

@@ -19,6 +19,16 @@ public:
     // life (no per-block protection changes).
     virtual CodeRegion code_region() = 0;
     virtual u64 monotonic_ns() = 0;
+    // Waits until monotonic_ns() reaches `deadline_ns` or `*wake` becomes non-zero (the
+    // guest halted with a timer armed). The default spins.
+    virtual void idle_until(u64 deadline_ns, const volatile u32* wake)
+    {
+        while (!*wake && monotonic_ns() < deadline_ns)
+            __builtin_ia32_pause();
+    }
+    // While set, the host sets *flag = 1 about every millisecond, so running guest code
+    // comes back to the dispatcher and device timers fire on time; null stops it.
+    virtual void set_tick_flag(volatile u32* flag) { (void)flag; }
     // A block was translated (profilers' JIT symbol maps); optional.
     virtual void block_translated(u64 guest_pc, const u8* host_code, usize host_size) { (void)guest_pc, (void)host_code, (void)host_size; }
 };

@@ -48,6 +48,10 @@ public:
     virtual bool has_pending_event(const CpuContext& ctx) const = 0;
     virtual DeliveryResult deliver_pending_event(CpuContext& ctx) = 0;
     virtual bool can_wake_from_halt(const CpuContext& ctx) const = 0;
+    // Whether a maskable external interrupt may be delivered now (x86: IF set and not in an
+    // STI/MOV SS shadow), and delivering one (it becomes the pending event).
+    virtual bool can_take_interrupt(const CpuContext& ctx) const = 0;
+    virtual void raise_external_interrupt(CpuContext& ctx, u8 vector) = 0;
     virtual void raise_divide_error(CpuContext& ctx) = 0;
     // Records exception `vector` at the current pc (IR TrapIf).
     virtual void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) = 0;

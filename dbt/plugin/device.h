@@ -34,6 +34,17 @@ struct InterruptLine {
     void pulse() const { set(true), set(false); }
 };
 
+// What the CPU asks at an interrupt-acknowledge cycle: a PIC, a local APIC. The engine
+// polls the machine's controllers (in the order the machine added them) whenever the
+// guest can take an interrupt.
+class InterruptController {
+public:
+    virtual ~InterruptController() = default;
+    virtual bool has_interrupt() const = 0;
+    // The vector to deliver; called only after has_interrupt() said yes.
+    virtual u8 acknowledge() = 0;
+};
+
 // A device. Port and MMIO accesses not claimed by a subclass read as all ones and ignore
 // writes, as on an ISA bus with nothing there.
 class Device : public PortHandler, public MmioHandler {

@@ -19,4 +19,13 @@ CodeRegion KernelHostServices::code_region()
 
 u64 KernelHostServices::monotonic_ns() { return clock::monotonic_ns(); }
 
+// HLT until the next host tick (1 kHz) or any interrupt, until the deadline passes.
+void KernelHostServices::idle_until(u64 deadline_ns, const volatile u32* wake)
+{
+    while (!*wake && clock::monotonic_ns() < deadline_ns)
+        asm volatile("sti; hlt" ::: "memory");
+}
+
+void KernelHostServices::set_tick_flag(volatile u32* flag) { clock::set_tick_flag(flag); }
+
 } // namespace keel::kernel

@@ -22,6 +22,7 @@ u64 g_tsc_hz = 0;
 u64 g_lapic_hz = 0;
 volatile u64 g_ticks = 0;
 volatile u64 g_ticks_in_cache = 0;
+volatile u32* volatile g_tick_flag = nullptr;
 
 volatile u32& lapic(u32 offset) { return *reinterpret_cast<volatile u32*>(g_lapic_base + offset); }
 
@@ -30,6 +31,8 @@ bool on_tick(InterruptFrame& frame, void*)
     g_ticks = g_ticks + 1;
     if (layout::in_translation_cache(frame.rip))
         g_ticks_in_cache = g_ticks_in_cache + 1;
+    if (volatile u32* flag = g_tick_flag)
+        *flag = 1;
     lapic(lapic_eoi) = 0;
     return true;
 }
@@ -99,6 +102,7 @@ void stop_tick()
     lapic(lapic_initial_count) = 0;
 }
 
+void set_tick_flag(volatile u32* flag) { g_tick_flag = flag; }
 u64 ticks() { return g_ticks; }
 u64 ticks_in_translation_cache() { return g_ticks_in_cache; }
 

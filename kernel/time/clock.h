@@ -20,6 +20,8 @@ void stop_tick();
 
 // Ticks so far, and how many of them interrupted code in the translation cache: the
 // sampled evidence that generated code runs from there.
+// The LAPIC tick sets *flag = 1 while one is set (the engine's exit request).
+void set_tick_flag(volatile u32* flag);
 u64 ticks();
 u64 ticks_in_translation_cache();
 

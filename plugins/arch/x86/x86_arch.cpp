@@ -41,9 +41,24 @@ bool X86Arch::has_pending_event(const CpuContext& ctx) const { return state(ctx)
 
 DeliveryResult X86Arch::deliver_pending_event(CpuContext& ctx) { return x86::deliver_pending_event(ctx); }
 
-bool X86Arch::can_wake_from_halt(const CpuContext&) const
+// HLT ends with an interrupt, NMI or reset (Intel SDM vol. 2, HLT); keel has only maskable
+// interrupts, so IF decides.
+bool X86Arch::can_wake_from_halt(const CpuContext& ctx) const { return state(ctx).rflags & rflags::IF; }
+
+// §6.8.1 (IF), §6.8.3 (the STI and MOV SS shadows: no interrupt before the next
+// instruction has executed).
+bool X86Arch::can_take_interrupt(const CpuContext& ctx) const
 {
-    return false; // no interrupt controller yet: nothing can wake a halted CPU
+    const CpuState& s = state(ctx);
+    return (s.rflags & rflags::IF) && s.interrupt_shadow_rip != ctx.hot.pc;
+}
+
+void X86Arch::raise_external_interrupt(CpuContext& ctx, u8 vector)
+{
+    // Delivered like INT n through an interrupt gate, but as an external event: no
+    // privilege check on the gate, EXT set in error codes of faults during delivery, and
+    // the interrupted instruction's RIP is pushed (§6.12).
+    state(ctx).event = PendingEvent { PendingEvent::Kind::External, vector, false, 0, ctx.hot.pc };
 }
 
 void X86Arch::raise_divide_error(CpuContext& ctx) { raise_fault(ctx, vector::DE); }

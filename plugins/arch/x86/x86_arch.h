@@ -15,6 +15,8 @@ public:
     bool has_pending_event(const CpuContext& ctx) const override;
     DeliveryResult deliver_pending_event(CpuContext& ctx) override;
     bool can_wake_from_halt(const CpuContext& ctx) const override;
+    bool can_take_interrupt(const CpuContext& ctx) const override;
+    void raise_external_interrupt(CpuContext& ctx, u8 vector) override;
     void raise_divide_error(CpuContext& ctx) override;
     void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) override;
     void dump_state(const CpuContext& ctx, StringBuilder& out) const override;
