@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "dbt/base/log.h"
 #include "hosted/linux_host_services.h"
+#include "hosted/monitor_console.h"
 #include "hosted/options.h"
 #include "hosted/plugin_directory.h"
 #include "hosted/hosted_pc.h"
@@ -92,7 +93,13 @@ int main(int argc, char** argv)
         return exit_error;
     }
 
+    hosted::MonitorConsole* monitor = nullptr;
+    if (options.monitor_stdio) {
+        monitor = new hosted::MonitorConsole(pc->engine());
+        monitor->start();
+    }
     RunResult result = pc->engine().run();
+    delete monitor;
     fflush(stdout);
     int status = exit_error;
     switch (result.kind) {

@@ -15,6 +15,7 @@ const char* usage()
            "  -D FILE               write the log to FILE instead of stderr\n"
            "  -accel tcg,tb-size=N  translation cache size in MiB (default 1024)\n"
            "  -perfmap              write /tmp/perf-PID.map naming generated code for perf\n"
+           "  -monitor stdio        monitor commands on standard input (info registers, info mtree, x/, quit; see help)\n"
            "  -plugin-dir DIR       load every *.so in DIR as a plugin (default: ../plugins next to keel)\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
@@ -58,6 +59,11 @@ Result<Options> parse_options(int argc, char** argv)
             const char* tb = __builtin_strstr(v, "tb-size=");
             if (tb)
                 o.code_cache_size = TRY(parse_size(tb + 8));
+        } else if (string_equal(a, "-monitor")) {
+            const char* v = TRY(value("-monitor"));
+            if (!string_equal(v, "stdio"))
+                return Error::formatted("-monitor %s: keel's monitor is on stdio for now (-monitor stdio)", v);
+            o.monitor_stdio = true;
         } else if (string_equal(a, "-plugin-dir")) {
             o.plugin_dir = TRY(value("-plugin-dir"));
         } else if (string_equal(a, "-perfmap")) {

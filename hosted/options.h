@@ -12,6 +12,7 @@ struct Options {
     const char* log_file = nullptr; // -D FILE
     u64 code_cache_size = 1 * GiB;  // -accel tcg,tb-size=MiB
     bool perf_map = false;          // -perfmap
+    bool monitor_stdio = false;      // -monitor stdio
     const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
     bool help = false;
     bool version = false;

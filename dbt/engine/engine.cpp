@@ -218,6 +218,27 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
     return translate(pc, linear, physical, single_step);
 }
 
+bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)
+{
+    u64 paddr = address;
+    if (!physical) {
+        // A probing walk: no guest exception (access_flag::probe). It may set accessed bits,
+        // as a hardware walk for the same access would.
+        Translation t;
+        if (!m_arch.translate(*m_ctx, address, Access::Read, m_arch.fetch_mmu_index(m_ctx->hot.mode), access_flag::probe, t))
+            return false;
+        paddr = t.physical_page | (address & (guest_page_size - 1));
+        if ((address & (guest_page_size - 1)) + size > guest_page_size)
+            return false; // one unit never straddles pages in the monitor's use
+    }
+    const u8* p = m_memory.host_pointer(paddr, size, false);
+    if (!p)
+        return false;
+    value = 0;
+    copy_memory(&value, p, size);
+    return true;
+}
+
 void Engine::advance_clock() { m_clock.advance_to(m_host.monotonic_ns() - m_clock_origin_ns); }
 
 bool Engine::take_interrupt()
@@ -262,6 +283,12 @@ RunResult Engine::run_loop(const RunOptions& options)
             return result;
         }
         m_ctx->hot.exit_request = 0;
+        if (m_service_requested) {
+            m_service_requested = false;
+            if (m_service_hook)
+                m_service_hook(m_service_context);
+            continue; // the hook may have ended the run or changed the state
+        }
         if (m_stop_requested) {
             m_stop_requested = false;
             result.kind = RunResult::Kind::Stopped;

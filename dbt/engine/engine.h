@@ -80,6 +80,25 @@ public:
     // running code return to the dispatcher, which then asks the controllers.
     InterruptSink& cpu_interrupt_pin() { return m_cpu_pin; }
 
+    // Reads guest memory for the monitor and debuggers: RAM and ROM only (never MMIO, whose
+    // reads have effects), through the guest's page tables unless `physical`, raising no
+    // guest exception. False when the address is not readable that way.
+    bool debug_read(u64 address, unsigned size, bool physical, u64& value);
+
+    // The host's way in while the guest runs (the monitor): request_service() may be
+    // called from another thread or an interrupt handler; the hook then runs in the
+    // dispatcher, between blocks, with the guest stopped.
+    void set_service_hook(void (*hook)(void* context), void* context)
+    {
+        m_service_hook = hook;
+        m_service_context = context;
+    }
+    void request_service()
+    {
+        m_service_requested = true;
+        m_ctx->hot.exit_request = 1;
+    }
+
     struct RunOptions {
         bool stop_on_halt = false;      // HLT ends the run (Kind::Stopped)
         bool stop_on_exception = false; // a raised exception ends the run undelivered (tests)
@@ -154,6 +173,9 @@ private:
     bool m_shutdown = false;
     volatile bool m_stop_requested = false;
     int m_exit_code = 0;
+    void (*m_service_hook)(void*) = nullptr;
+    void* m_service_context = nullptr;
+    volatile bool m_service_requested = false;
     TimerQueue m_clock;
     u64 m_clock_origin_ns = 0;
     Vector<InterruptController*> m_interrupt_controllers;

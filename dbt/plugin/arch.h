@@ -58,6 +58,12 @@ public:
 
     // Diagnostics.
     virtual void dump_state(const CpuContext& ctx, StringBuilder& out) const = 0;
+    // The guest's virtual mappings as its page tables define them (the monitor's info mem).
+    virtual void describe_mappings(const CpuContext& ctx, StringBuilder& out) const
+    {
+        (void)ctx;
+        out.append("info mem: not available for this architecture\n");
+    }
     virtual ir::StateNamer state_namer() const = 0;
     virtual void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const = 0;
     // Why the guest cannot run, when translate_block() returned false.

@@ -5,6 +5,7 @@
 // buffer and nothing else of keel, so they are testable on their own and load as plugins.
 #include "dbt/base/result.h"
 #include "dbt/base/state_buffer.h"
+#include "dbt/base/string_builder.h"
 #include "dbt/engine/io_bus.h"
 #include "dbt/mmu/physical_memory.h"
 #include "dbt/plugin/virtual_clock.h"
@@ -58,6 +59,8 @@ public:
     // write (wrong size or version) with a message and leaves the device unchanged.
     virtual void save(StateWriter& out) const = 0;
     virtual Result<void> restore(StateReader& in) = 0;
+    // What the monitor's `info` shows for this device (`info pic`); empty by default.
+    virtual void describe(StringBuilder& out) const { (void)out; }
 
     u32 io_read(u16, unsigned size) override { return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
     void io_write(u16, u32, unsigned) override {}

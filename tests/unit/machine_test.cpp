@@ -107,3 +107,38 @@ TEST_CASE("machine: info mtree lists every region and port range with its owner"
            "    00000000000000f4-00000000000000f4 (prio 0, i/o): debug-exit\n"
            "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n");
 }
+
+#include "dbt/engine/monitor.h"
+
+TEST_CASE("machine: the monitor answers info and x/ about a stopped guest", "[machine]")
+{
+    unit::GuestMachine m(32 * MiB);
+    // mov rax, 0x1122334455667788; mov [0x200000], rax; hlt
+    std::vector<u8> code = { 0x48, 0xB8 };
+    unit::append_le(code, 0x1122334455667788ull, 8);
+    code.insert(code.end(), { 0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00, 0xF4 });
+    m.load(0x100000, code);
+    m.require_halted(m.run_to_halt());
+
+    Monitor monitor(m.engine());
+    auto run = [&](const char* line) {
+        StringBuilder out;
+        CHECK(monitor.execute(line, out));
+        return std::string(out.c_str());
+    };
+    CHECK(run("x/2xg 0x200000") == "0000000000200000: 0x1122334455667788 0x0000000000000000\n");
+    CHECK(run("xp/4xb 0x200000") == "0000000000200000: 0x88 0x77 0x66 0x55\n");
+    CHECK(run("x/2dw 0x200004") == "0000000000200004: 287454020 0\n");
+    CHECK(run("x/1xg 0x7fffffff0000") == "00007fffffff0000: <cannot read virtual address 0x7fffffff0000>\n");
+    CHECK(run("info registers").find("RAX=1122334455667788") != std::string::npos);
+    // The test-guest entry state maps the low 4 GiB, supervisor, writable.
+    CHECK(run("info mem") == "0000000000000000-0000000100000000 0000000100000000 -rw\n");
+    CHECK(run("info blocks").rfind("translated blocks   1 (1 live", 0) == 0);
+    CHECK(run("info mtree").find("(prio 0, i/o): com1\n") != std::string::npos);
+    CHECK(run("info nothing") == "info: unknown item 'nothing' (registers, mtree, mem, blocks, devices, or a device name)\n");
+    CHECK(run("frobnicate") == "unknown command: 'frobnicate' (try help)\n");
+    CHECK(run("x/2q 0x0") == "x: unknown format 'q' (use x or d, and b h w g)\n");
+    CHECK(run("help").find("info mtree") != std::string::npos);
+    StringBuilder out;
+    CHECK_FALSE(monitor.execute("quit", out));
+}

@@ -20,6 +20,7 @@ public:
     void raise_divide_error(CpuContext& ctx) override;
     void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) override;
     void dump_state(const CpuContext& ctx, StringBuilder& out) const override;
+    void describe_mappings(const CpuContext& ctx, StringBuilder& out) const override;
     ir::StateNamer state_namer() const override;
     void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const override;
     const char* unsupported_reason(u32 mode) const override;

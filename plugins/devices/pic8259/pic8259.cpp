@@ -359,4 +359,13 @@ Result<void> Pic8259Pair::restore(StateReader& in)
     return {};
 }
 
+void Pic8259Pair::describe(StringBuilder& out) const
+{
+    for (unsigned i = 0; i < 2; ++i) {
+        const Pic8259Chip& c = m_chip[i];
+        out.append("pic%u: irr=%02x imr=%02x isr=%02x hprio=%u irq_base=%02x rr_sel=%u elcr=%02x fnm=%u\n", i, c.irr, c.imr, c.isr,
+            c.highest, c.vector_base, c.read_isr ? 1u : 0u, c.elcr, c.sfnm ? 1u : 0u);
+    }
+}
+
 } // namespace keel::devices

@@ -73,6 +73,8 @@ public:
     void set_irq_level(u32 line, bool level) override;
 
     // The CPU side: INTR's level, and the INTA cycle returning the vector.
+    // The monitor's `info pic`, in QEMU's format.
+    void describe(StringBuilder& out) const override;
     bool has_interrupt() const override { return m_chip[0].pending() >= 0; }
     u8 acknowledge() override;
 
