@@ -46,10 +46,27 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
         return engine.release_error();
     }
     pc->m_engine = engine.release_value();
-    pc->m_debug_exit = new devices::DebugExit(*pc->m_engine);
-    auto added = pc->m_engine->io().add(devices::Uart16550::com1_base, devices::Uart16550::port_count, &pc->m_uart, "com1");
+    Engine& vm = *pc->m_engine;
+    pc->m_debug_exit = new devices::DebugExit(vm);
+    // The 8259 pair drives the CPU's INTR; the PIT's OUT0 is IRQ0 (PC/AT wiring).
+    pc->m_pic = new devices::Pic8259Pair(InterruptLine { &vm.cpu_interrupt_pin(), 0 });
+    pc->m_pit = new devices::Pit8254(vm.clock(), InterruptLine { pc->m_pic, 0 });
+    vm.add_interrupt_controller(pc->m_pic);
+    using Pic = devices::Pic8259Pair;
+    using Pit = devices::Pit8254;
+    auto added = vm.io().add(devices::Uart16550::com1_base, devices::Uart16550::port_count, &pc->m_uart, "com1");
     if (!added.is_error())
-        added = pc->m_engine->io().add(devices::DebugExit::default_port, 1, pc->m_debug_exit, "debug-exit");
+        added = vm.io().add(devices::DebugExit::default_port, 1, pc->m_debug_exit, "debug-exit");
+    if (!added.is_error())
+        added = vm.io().add(Pic::master_base, Pic::port_count, pc->m_pic, "pic-master");
+    if (!added.is_error())
+        added = vm.io().add(Pic::slave_base, Pic::port_count, pc->m_pic, "pic-slave");
+    if (!added.is_error())
+        added = vm.io().add(Pic::elcr_base, Pic::port_count, pc->m_pic, "pic-elcr");
+    if (!added.is_error())
+        added = vm.io().add(Pit::base, Pit::port_count, pc->m_pit, "pit");
+    if (!added.is_error())
+        added = vm.io().add(Pit::port_b, 1, pc->m_pit, "port61");
     if (added.is_error()) {
         delete pc;
         return added.release_error();
@@ -59,6 +76,9 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
 
 TestPc::~TestPc()
 {
+    // Devices first: they hold the engine's clock and interrupt pin.
+    delete m_pit;
+    delete m_pic;
     delete m_engine;
     delete m_debug_exit;
 }

@@ -1,11 +1,15 @@
 #pragma once
 // The machine keel runs for now: guest RAM, an x86-64 CPU in the test-guest entry state
-// (docs/test-guest-entry-state.md), COM1 and the debug-exit port. Both hosts build it (the
+// (docs/test-guest-entry-state.md), COM1, the 8259 pair and the 8254 PIT (IRQ0) wired as
+// on a PC, and the debug-exit port. (Issue 4 replaces this with machines/pc.cfg and
+// device plugins.) Both hosts build it (the
 // keel command and the UEFI kernel), as do the tests and benchmarks; the host supplies
 // its HostServices and where COM1's output goes.
 #include "dbt/engine/engine.h"
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/devices/debug_exit/debug_exit.h"
+#include "plugins/devices/pic8259/pic8259.h"
+#include "plugins/devices/pit8254/pit8254.h"
 #include "plugins/devices/uart16550/uart16550.h"
 
 namespace keel::machine {
@@ -35,6 +39,12 @@ private:
     Engine* m_engine = nullptr;
     devices::Uart16550 m_uart;
     devices::DebugExit* m_debug_exit = nullptr;
+    devices::Pic8259Pair* m_pic = nullptr;
+    devices::Pit8254* m_pit = nullptr;
+
+public:
+    devices::Pic8259Pair& pic() { return *m_pic; }
+    devices::Pit8254& pit() { return *m_pit; }
 };
 
 // Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.

@@ -104,8 +104,13 @@ TEST_CASE("machine: info mtree lists every region and port range with its owner"
            "\n"
            "address-space: I/O\n"
            "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
+           "    0000000000000020-0000000000000021 (prio 0, i/o): pic-master\n"
+           "    0000000000000040-0000000000000043 (prio 0, i/o): pit\n"
+           "    0000000000000061-0000000000000061 (prio 0, i/o): port61\n"
+           "    00000000000000a0-00000000000000a1 (prio 0, i/o): pic-slave\n"
            "    00000000000000f4-00000000000000f4 (prio 0, i/o): debug-exit\n"
-           "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n");
+           "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n"
+           "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic-elcr\n");
 }
 
 #include "dbt/engine/monitor.h"
