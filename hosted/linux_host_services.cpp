@@ -54,6 +54,8 @@ u64 LinuxHostServices::monotonic_ns()
     return u64(ts.tv_sec) * 1000000000ull + u64(ts.tv_nsec);
 }
 
+u64 LinuxHostServices::wall_clock_seconds() { return static_cast<u64>(time(nullptr)); }
+
 void LinuxHostServices::set_tick_flag(volatile u32* flag)
 {
     if (!m_ticker) {

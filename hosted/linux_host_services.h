@@ -13,6 +13,7 @@ public:
     void free_guest_memory(u8* memory, u64 size) override;
     CodeRegion code_region() override;
     u64 monotonic_ns() override;
+    u64 wall_clock_seconds() override;
     void block_translated(u64 guest_pc, const u8* host_code, usize host_size) override;
     void idle_until(u64 deadline_ns, const volatile u32* wake) override;
     // A thread that sets the flag every millisecond while one is set.

@@ -99,6 +99,7 @@ int main(int argc, char** argv)
         monitor->start();
     }
     RunResult result = pc->engine().run();
+    pc->pc().flush_console();
     delete monitor;
     fflush(stdout);
     int status = exit_error;

@@ -4,6 +4,10 @@
 
 namespace keel::machine {
 namespace {
+// The TSC rate the local APIC converts TSC-deadline values with. keel's guests read the
+// host's TSC; this nominal figure only matters once IA32_TSC_DEADLINE is wired to the
+// APIC (not yet).
+constexpr u64 nominal_tsc_hz = 1'000'000'000;
 void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
 {
     asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
@@ -40,6 +44,9 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
     auto* pc = new TestPc(config);
     EngineConfig engine_config;
     engine_config.ram_size = config.ram_size;
+    // The PC's legacy window: VGA memory and the BIOS area are not RAM.
+    engine_config.ram_hole_start = 0xA0000;
+    engine_config.ram_hole_end = 0x100000;
     auto engine = Engine::create(host, pc->m_arch, engine_config);
     if (engine.is_error()) {
         delete pc;
@@ -51,7 +58,15 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
     // The 8259 pair drives the CPU's INTR; the PIT's OUT0 is IRQ0 (PC/AT wiring).
     pc->m_pic = new devices::Pic8259Pair(InterruptLine { &vm.cpu_interrupt_pin(), 0 });
     pc->m_pit = new devices::Pit8254(vm.clock(), InterruptLine { pc->m_pic, 0 });
+    // The CPU asks the local APIC first, then the 8259s (their INTR as ExtINT).
+    pc->m_lapic = new devices::LocalApic(vm.clock(), 0, nominal_tsc_hz);
+    vm.add_interrupt_controller(pc->m_lapic);
     vm.add_interrupt_controller(pc->m_pic);
+    devices::CmosConfig cmos;
+    cmos.ram_bytes = config.ram_size;
+    pc->m_rtc = new devices::CmosRtc(vm.clock(), InterruptLine { pc->m_pic, 8 }, host.wall_clock_seconds(), cmos);
+    pc->m_vga = new devices::VgaText(config.console, config.console_context);
+    pc->m_uart.set_irq_line(InterruptLine { pc->m_pic, 4 });
     using Pic = devices::Pic8259Pair;
     using Pit = devices::Pit8254;
     auto added = vm.io().add(devices::Uart16550::com1_base, devices::Uart16550::port_count, &pc->m_uart, "com1");
@@ -67,6 +82,16 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
         added = vm.io().add(Pit::base, Pit::port_count, pc->m_pit, "pit");
     if (!added.is_error())
         added = vm.io().add(Pit::port_b, 1, pc->m_pit, "port61");
+    if (!added.is_error())
+        added = vm.io().add(devices::CmosRtc::base, devices::CmosRtc::port_count, pc->m_rtc, "rtc");
+    if (!added.is_error())
+        added = vm.io().add(devices::VgaText::crtc_index_port, 2, pc->m_vga, "vga-crtc");
+    if (!added.is_error())
+        added = vm.io().add(devices::VgaText::input_status_port, 1, pc->m_vga, "vga-status");
+    if (!added.is_error())
+        added = vm.memory().add_mmio(devices::VgaText::mmio_base, devices::VgaText::mmio_size, pc->m_vga, "vga-text");
+    if (!added.is_error())
+        added = vm.memory().add_mmio(devices::LocalApic::mmio_base, devices::LocalApic::mmio_size, pc->m_lapic, "lapic");
     if (added.is_error()) {
         delete pc;
         return added.release_error();
@@ -79,6 +104,9 @@ TestPc::~TestPc()
     // Devices first: they hold the engine's clock and interrupt pin.
     delete m_pit;
     delete m_pic;
+    delete m_lapic;
+    delete m_rtc;
+    delete m_vga;
     delete m_engine;
     delete m_debug_exit;
 }

@@ -1,16 +1,20 @@
 #pragma once
 // The machine keel runs for now: guest RAM, an x86-64 CPU in the test-guest entry state
-// (docs/test-guest-entry-state.md), COM1, the 8259 pair and the 8254 PIT (IRQ0) wired as
-// on a PC, and the debug-exit port. (Issue 4 replaces this with machines/pc.cfg and
+// (docs/test-guest-entry-state.md), COM1, the 8259 pair, the 8254 PIT (IRQ0), the CMOS RTC
+// (IRQ8), the local APIC with its timer, the VGA text buffer (mirrored to the console) and
+// the debug-exit port, wired as on a PC. (Issue 4 replaces this with machines/pc.cfg and
 // device plugins.) Both hosts build it (the
 // keel command and the UEFI kernel), as do the tests and benchmarks; the host supplies
 // its HostServices and where COM1's output goes.
 #include "dbt/engine/engine.h"
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/devices/debug_exit/debug_exit.h"
+#include "plugins/devices/cmos_rtc/cmos_rtc.h"
+#include "plugins/devices/lapic/lapic.h"
 #include "plugins/devices/pic8259/pic8259.h"
 #include "plugins/devices/pit8254/pit8254.h"
 #include "plugins/devices/uart16550/uart16550.h"
+#include "plugins/devices/vga_text/vga_text.h"
 
 namespace keel::machine {
 
@@ -32,6 +36,9 @@ public:
     // its entry point. `name` is used in error messages.
     Result<void> load_elf(const u8* data, u64 size, const char* name);
 
+    // Shows what the guest left on the VGA text screen (call when a run ends).
+    void flush_console() { m_vga->flush(); }
+
 private:
     explicit TestPc(const TestPcConfig& config) : m_uart(config.console, config.console_context) {}
 
@@ -41,10 +48,14 @@ private:
     devices::DebugExit* m_debug_exit = nullptr;
     devices::Pic8259Pair* m_pic = nullptr;
     devices::Pit8254* m_pit = nullptr;
+    devices::LocalApic* m_lapic = nullptr;
+    devices::CmosRtc* m_rtc = nullptr;
+    devices::VgaText* m_vga = nullptr;
 
 public:
     devices::Pic8259Pair& pic() { return *m_pic; }
     devices::Pit8254& pit() { return *m_pit; }
+    devices::LocalApic& lapic() { return *m_lapic; }
 };
 
 // Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.

@@ -47,7 +47,12 @@ Result<void> Engine::initialize()
     m_ram = m_host.allocate_guest_memory(m_config.ram_size);
     if (!m_ram)
         return Error::formatted("cannot allocate %llu MiB of guest RAM", (unsigned long long)(m_config.ram_size / MiB));
-    TRY(m_memory.add_ram(0, m_config.ram_size, m_ram, "ram"));
+    if (m_config.ram_hole_end > m_config.ram_hole_start && m_config.ram_hole_end < m_config.ram_size) {
+        TRY(m_memory.add_ram(0, m_config.ram_hole_start, m_ram, "ram-low"));
+        TRY(m_memory.add_ram(m_config.ram_hole_end, m_config.ram_size - m_config.ram_hole_end, m_ram + m_config.ram_hole_end, "ram"));
+    } else {
+        TRY(m_memory.add_ram(0, m_config.ram_size, m_ram, "ram"));
+    }
 
     m_blocks = new BlockCache(*m_ctx);
     m_mmu = new Mmu(m_memory, m_arch, *m_blocks);

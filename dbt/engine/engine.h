@@ -20,6 +20,9 @@ class Backend;
 
 struct EngineConfig {
     u64 ram_size = 256 * MiB;
+    // A range of guest-physical addresses inside RAM that is not RAM, left for devices
+    // (a PC's VGA window and BIOS area, 0xA0000-0xFFFFF); empty by default.
+    u64 ram_hole_start = 0, ram_hole_end = 0;
     u32 max_block_instructions = 64;
     bool verify_ir = false;  // run the IR verifier after every pass
     bool optimize = true;

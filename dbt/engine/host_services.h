@@ -19,6 +19,8 @@ public:
     // life (no per-block protection changes).
     virtual CodeRegion code_region() = 0;
     virtual u64 monotonic_ns() = 0;
+    // Seconds since 1970-01-01 UTC, for guest clocks (the CMOS RTC); 0 when unknown.
+    virtual u64 wall_clock_seconds() { return 0; }
     // Waits until monotonic_ns() reaches `deadline_ns` or `*wake` becomes non-zero (the
     // guest halted with a timer armed). The default spins.
     virtual void idle_until(u64 deadline_ns, const volatile u32* wake)

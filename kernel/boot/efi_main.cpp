@@ -9,6 +9,7 @@
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
 #include "kernel/main/exit_codes.h"
+#include "kernel/time/wall_clock.h"
 
 namespace keel::kernel {
 namespace {
@@ -106,6 +107,10 @@ extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table)
     info.firmware_vendor = g_vendor;
     info.firmware_revision = system_table->FirmwareRevision;
     serial::print("keel: UEFI boot (firmware: %s, revision 0x%x)\n", info.firmware_vendor, info.firmware_revision);
+
+    EFI_TIME now;
+    if (!EFI_ERROR(system_table->RuntimeServices->GetTime(&now, nullptr)))
+        wall_clock::set_boot_time(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, cpu::rdtsc());
 
     EFI_BOOT_SERVICES* bs = system_table->BootServices;
     bs->SetWatchdogTimer(0, 0, 0, nullptr); // the firmware would reset us after 5 minutes

@@ -2,6 +2,7 @@
 #include "kernel/mm/layout.h"
 #include "kernel/mm/vm_space.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/wall_clock.h"
 
 namespace keel::kernel {
 
@@ -18,6 +19,8 @@ CodeRegion KernelHostServices::code_region()
 }
 
 u64 KernelHostServices::monotonic_ns() { return clock::monotonic_ns(); }
+
+u64 KernelHostServices::wall_clock_seconds() { return wall_clock::now_seconds(); }
 
 // HLT until the next host tick (1 kHz) or any interrupt, until the deadline passes.
 void KernelHostServices::idle_until(u64 deadline_ns, const volatile u32* wake)

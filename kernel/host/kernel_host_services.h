@@ -11,6 +11,7 @@ public:
     void free_guest_memory(u8* memory, u64 size) override;
     CodeRegion code_region() override;
     u64 monotonic_ns() override;
+    u64 wall_clock_seconds() override;
     void idle_until(u64 deadline_ns, const volatile u32* wake) override;
     void set_tick_flag(volatile u32* flag) override;
 };

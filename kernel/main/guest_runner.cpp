@@ -65,6 +65,7 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     }
 
     RunResult result = pc->engine().run();
+    pc->flush_console();
     end_guest_line();
     GuestOutcome outcome {};
     switch (result.kind) {

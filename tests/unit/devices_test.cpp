@@ -78,6 +78,8 @@ TEST_CASE("Uart16550: MCR, SCR, FCR/IIR and MSR", "[devices]")
     CHECK(uart.io_read(MCR, 1) == 0x1F); // bits 7..5 are always 0
     uart.io_write(MCR, 0x03, 1);
     CHECK(uart.io_read(MCR, 1) == 0x03);
+    // Leaving loopback (where OUT1 drove RI) turns RI off: TERI, cleared by the read.
+    CHECK(uart.io_read(MSR, 1) == 0xB4);
     CHECK(uart.io_read(MSR, 1) == 0xB0); // not in loopback: CTS, DSR and DCD asserted
     CHECK(uart.io_read(IIR_FCR, 1) == 0x01); // no interrupt pending, FIFOs off
     uart.io_write(IIR_FCR, 0x01, 1);
