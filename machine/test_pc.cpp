@@ -67,6 +67,9 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
     pc->m_rtc = new devices::CmosRtc(vm.clock(), InterruptLine { pc->m_pic, 8 }, host.wall_clock_seconds(), cmos);
     pc->m_vga = new devices::VgaText(config.console, config.console_context);
     pc->m_uart.set_irq_line(InterruptLine { pc->m_pic, 4 });
+    pc->m_pci = new devices::PciBus();
+    pc->m_host_bridge = new devices::I440fxHostBridge();
+    pc->m_isa_bridge = new devices::Piix3IsaBridge();
     using Pic = devices::Pic8259Pair;
     using Pit = devices::Pit8254;
     auto added = vm.io().add(devices::Uart16550::com1_base, devices::Uart16550::port_count, &pc->m_uart, "com1");
@@ -82,6 +85,12 @@ Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
         added = vm.io().add(Pit::base, Pit::port_count, pc->m_pit, "pit");
     if (!added.is_error())
         added = vm.io().add(Pit::port_b, 1, pc->m_pit, "port61");
+    if (!added.is_error())
+        added = pc->m_pci->add_function(0, 0, pc->m_host_bridge);
+    if (!added.is_error())
+        added = pc->m_pci->add_function(1, 0, pc->m_isa_bridge);
+    if (!added.is_error())
+        added = vm.io().add(devices::PciBus::config_address_port, devices::PciBus::port_count, pc->m_pci, "pci-conf");
     if (!added.is_error())
         added = vm.io().add(devices::CmosRtc::base, devices::CmosRtc::port_count, pc->m_rtc, "rtc");
     if (!added.is_error())
@@ -107,6 +116,9 @@ TestPc::~TestPc()
     delete m_lapic;
     delete m_rtc;
     delete m_vga;
+    delete m_pci;
+    delete m_host_bridge;
+    delete m_isa_bridge;
     delete m_engine;
     delete m_debug_exit;
 }

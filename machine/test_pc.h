@@ -1,7 +1,8 @@
 #pragma once
 // The machine keel runs for now: guest RAM, an x86-64 CPU in the test-guest entry state
 // (docs/test-guest-entry-state.md), COM1, the 8259 pair, the 8254 PIT (IRQ0), the CMOS RTC
-// (IRQ8), the local APIC with its timer, the VGA text buffer (mirrored to the console) and
+// (IRQ8), the local APIC with its timer, PCI configuration space with an i440FX host
+// bridge and a PIIX3 ISA bridge, the VGA text buffer (mirrored to the console) and
 // the debug-exit port, wired as on a PC. (Issue 4 replaces this with machines/pc.cfg and
 // device plugins.) Both hosts build it (the
 // keel command and the UEFI kernel), as do the tests and benchmarks; the host supplies
@@ -11,6 +12,7 @@
 #include "plugins/devices/debug_exit/debug_exit.h"
 #include "plugins/devices/cmos_rtc/cmos_rtc.h"
 #include "plugins/devices/lapic/lapic.h"
+#include "plugins/devices/pci/pci.h"
 #include "plugins/devices/pic8259/pic8259.h"
 #include "plugins/devices/pit8254/pit8254.h"
 #include "plugins/devices/uart16550/uart16550.h"
@@ -51,6 +53,9 @@ private:
     devices::LocalApic* m_lapic = nullptr;
     devices::CmosRtc* m_rtc = nullptr;
     devices::VgaText* m_vga = nullptr;
+    devices::PciBus* m_pci = nullptr;
+    devices::I440fxHostBridge* m_host_bridge = nullptr;
+    devices::Piix3IsaBridge* m_isa_bridge = nullptr;
 
 public:
     devices::Pic8259Pair& pic() { return *m_pic; }

@@ -116,7 +116,8 @@ TEST_CASE("machine: info mtree lists every region and port range with its owner"
            "    00000000000003d4-00000000000003d5 (prio 0, i/o): vga-crtc\n"
            "    00000000000003da-00000000000003da (prio 0, i/o): vga-status\n"
            "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n"
-           "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic-elcr\n");
+           "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic-elcr\n"
+           "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci-conf\n");
 }
 
 #include "dbt/engine/monitor.h"
