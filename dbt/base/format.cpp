@@ -18,6 +18,7 @@ struct Sink {
 struct Spec {
     bool left = false;
     bool zero = false;
+    bool alternate = false; // '#': 0x/0X before a non-zero hex number, as C's printf
     int width = 0;
     int precision = -1;
 };
@@ -87,6 +88,8 @@ usize vformat(char* buffer, usize size, const char* fmt, va_list args)
                 spec.left = true;
             else if (*p == '0')
                 spec.zero = true;
+            else if (*p == '#')
+                spec.alternate = true;
             else
                 break;
         }
@@ -149,9 +152,11 @@ usize vformat(char* buffer, usize size, const char* fmt, va_list args)
             emit_number(out, fetch_unsigned(), false, 10, false, spec, "");
             break;
         case 'x':
-        case 'X':
-            emit_number(out, fetch_unsigned(), false, 16, *p == 'X', spec, "");
+        case 'X': {
+            u64 v = fetch_unsigned();
+            emit_number(out, v, false, 16, *p == 'X', spec, spec.alternate && v ? (*p == 'X' ? "0X" : "0x") : "");
             break;
+        }
         case 'o':
             emit_number(out, fetch_unsigned(), false, 8, false, spec, "");
             break;

@@ -1,6 +1,6 @@
 #pragma once
 // A freestanding printf-style formatter (the kernel has no libc). Supports the conversions
-// keel uses: %d %i %u %x %X %o %c %s %p %% with flags '-', '0', width, precision for
+// keel uses: %d %i %u %x %X %o %c %s %p %% with flags '-', '0', '#', width, precision for
 // strings, and length modifiers hh h l ll z.
 #include <stdarg.h>
 #include "dbt/base/types.h"

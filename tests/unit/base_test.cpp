@@ -66,6 +66,7 @@ TEST_CASE("format: conversions and flags behave as printf's", "[base]")
     CHECK_LIKE_PRINTF("[%10s] [%-10s]", "right", "left");
     CHECK_LIKE_PRINTF("[%*d] [%-*d] [%.*s]", 6, 7, 6, 7, 2, "xyz");
     CHECK_LIKE_PRINTF("%-4u|%4u|", 7u, 7u);
+    CHECK_LIKE_PRINTF("[%#x] [%#X] [%#x] [%#llx] [%#10x] [%#-10x]", 0xbeefu, 0xbeefu, 0u, 0x1234ull, 0xabu, 0xabu);
     CHECK(fmt("%s", static_cast<const char*>(nullptr)) == "(null)");
     CHECK(fmt("%-4s|%4s", "ab", "cd") == "ab  |  cd");
 }
