@@ -20,7 +20,7 @@ public:
 
     machine::TestPc& pc() { return *m_pc; }
     Engine& engine() { return m_pc->engine(); }
-    x86::X86Arch& arch() { return m_pc->arch(); }
+    Arch& arch() { return m_pc->arch(); }
 
     Result<void> load_elf(const u8* data, u64 size, const char* name) { return m_pc->load_elf(data, size, name); }
     Result<void> load_elf_file(const char* path);

@@ -75,7 +75,17 @@ int main(int argc, char** argv)
         return exit_error;
     }
 
+    // The guest CPU comes from an architecture plugin (plugins/arch/x86 builds x86_64.so).
+    const ArchType* arch_type = plugin_types.find_arch("x86_64");
+    if (!arch_type) {
+        fprintf(stderr, "keel: no plugin in %s provides the x86_64 architecture (x86_64.so); the VM does not start\n",
+            plugin_dir);
+        return exit_error;
+    }
+    static Arch* arch = arch_type->create();
+
     hosted::HostedPcConfig config;
+    config.machine.arch = arch;
     config.machine.ram_size = options.ram_size;
     config.machine.console = console_output;
     config.code_cache_size = options.code_cache_size;

@@ -1,6 +1,5 @@
 #include "machine/test_pc.h"
 #include "dbt/loader/elf_loader.h"
-#include "plugins/arch/x86/boot/test_entry_state.h"
 
 namespace keel::machine {
 namespace {
@@ -41,13 +40,15 @@ Result<void> check_host_cpu()
 Result<TestPc*> TestPc::create(HostServices& host, const TestPcConfig& config)
 {
     TRY(check_host_cpu());
+    if (!config.arch)
+        return Error::formatted("no guest architecture (the x86_64 plugin was not loaded)");
     auto* pc = new TestPc(config);
     EngineConfig engine_config;
     engine_config.ram_size = config.ram_size;
     // The PC's legacy window: VGA memory and the BIOS area are not RAM.
     engine_config.ram_hole_start = 0xA0000;
     engine_config.ram_hole_end = 0x100000;
-    auto engine = Engine::create(host, pc->m_arch, engine_config);
+    auto engine = Engine::create(host, *pc->m_arch, engine_config);
     if (engine.is_error()) {
         delete pc;
         return engine.release_error();
@@ -125,9 +126,9 @@ TestPc::~TestPc()
 
 Result<void> TestPc::load_elf(const u8* data, u64 size, const char* name)
 {
-    u64 limit = x86::test_entry_area(m_engine->ram_size());
+    u64 limit = m_arch->test_image_limit(m_engine->ram_size());
     LoadedImage image = TRY(load_elf_executable(data, size, name, m_engine->memory(), limit));
-    return x86::setup_test_entry_state(*m_engine, image.entry);
+    return m_arch->enter_test_state(*m_engine, image.entry);
 }
 
 } // namespace keel::machine

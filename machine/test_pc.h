@@ -8,7 +8,6 @@
 // keel command and the UEFI kernel), as do the tests and benchmarks; the host supplies
 // its HostServices and where COM1's output goes.
 #include "dbt/engine/engine.h"
-#include "plugins/arch/x86/x86_arch.h"
 #include "plugins/devices/debug_exit/debug_exit.h"
 #include "plugins/devices/cmos_rtc/cmos_rtc.h"
 #include "plugins/devices/lapic/lapic.h"
@@ -21,6 +20,8 @@
 namespace keel::machine {
 
 struct TestPcConfig {
+    // The CPU: from an architecture plugin, or the built-in x86 (tests). Not owned.
+    Arch* arch = nullptr;
     u64 ram_size = 256 * MiB;
     devices::Uart16550::Output console = nullptr; // where COM1 output goes (null: dropped)
     void* console_context = nullptr;
@@ -32,7 +33,7 @@ public:
     ~TestPc();
 
     Engine& engine() { return *m_engine; }
-    x86::X86Arch& arch() { return m_arch; }
+    Arch& arch() { return *m_arch; }
 
     // Loads an ELF64 executable from memory and sets up the test-guest entry state at
     // its entry point. `name` is used in error messages.
@@ -42,9 +43,9 @@ public:
     void flush_console() { m_vga->flush(); }
 
 private:
-    explicit TestPc(const TestPcConfig& config) : m_uart(config.console, config.console_context) {}
+    explicit TestPc(const TestPcConfig& config) : m_arch(config.arch), m_uart(config.console, config.console_context) {}
 
-    x86::X86Arch m_arch;
+    Arch* m_arch;
     Engine* m_engine = nullptr;
     devices::Uart16550 m_uart;
     devices::DebugExit* m_debug_exit = nullptr;

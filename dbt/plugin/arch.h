@@ -1,6 +1,7 @@
 #pragma once
 // What the engine needs from a guest architecture. The x86 implementation lives in
 // plugins/arch/x86; the engine never includes it (ARCHITECTURE.md: includes point one way).
+#include "dbt/base/result.h"
 #include "dbt/base/string_builder.h"
 #include "dbt/engine/cpu_context.h"
 #include "dbt/ir/builder.h"
@@ -8,6 +9,8 @@
 #include "dbt/mmu/page_translator.h"
 
 namespace keel {
+
+class Engine;
 
 // Reads guest code for the frontend. It stops at the first byte that cannot be fetched
 // (unmapped or non-executable page) and remembers which physical pages it read.
@@ -68,6 +71,11 @@ public:
     virtual void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const = 0;
     // Why the guest cannot run, when translate_block() returned false.
     virtual const char* unsupported_reason(u32 mode) const = 0;
+
+    // The test-guest entry state (docs/test-guest-entry-state.md): where a loaded image must
+    // end (the architecture keeps boot structures above), and entering it at `entry`.
+    virtual u64 test_image_limit(u64 ram_size) const { return ram_size; }
+    virtual Result<void> enter_test_state(Engine& engine, u64 entry) = 0;
 };
 
 } // namespace keel

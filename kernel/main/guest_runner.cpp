@@ -39,13 +39,14 @@ GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started
 
 } // namespace
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config)
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch)
 {
     u64 started = clock::monotonic_ns();
     if (file.error[0])
         return fail(name, ExitCode::GuestFileProblem, file.error, started);
 
     machine::TestPcConfig machine_config;
+    machine_config.arch = &arch;
     machine_config.ram_size = config.memory;
     machine_config.console = guest_console;
     auto created = machine::TestPc::create(g_host, machine_config);

@@ -1,6 +1,7 @@
 #pragma once
 // Runs one guest from the ESP in a fresh VM (machine::TestPc on KernelHostServices), its
 // COM1 on the host's serial console, and says how it ended.
+#include "dbt/plugin/arch.h"
 #include "kernel/boot/boot_info.h"
 
 namespace keel::kernel {
@@ -12,6 +13,6 @@ struct GuestOutcome {
     u64 translations;
 };
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config);
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch);
 
 } // namespace keel::kernel

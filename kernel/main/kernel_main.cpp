@@ -98,6 +98,15 @@ void kernel_main(BootInfo* boot_info)
         exit_qemu(static_cast<u8>(ExitCode::PluginRefused));
     }
 
+    // The guest CPU is a plugin too (plugins/arch/x86 builds x86_64.so).
+    const ArchType* arch_type = g_types.find_arch("x86_64");
+    if (!arch_type) {
+        serial::print("keel: no plugin provides the x86_64 architecture (x86_64.so in the ESP's %s/ folder): the VM "
+                      "does not start\n", info.config.plugin_dir);
+        exit_qemu(static_cast<u8>(ExitCode::PluginRefused));
+    }
+    Arch* arch = arch_type->create();
+
     u64 boot_ms = (cpu::rdtsc() - info.boot_started_tsc) * 1000 / clock::tsc_hz();
     serial::print("keel: ready %llu ms after efi_main; running %u guest%s\n", ull(boot_ms), info.config.guest_count,
         info.config.guest_count == 1 ? "" : "s");
@@ -107,7 +116,7 @@ void kernel_main(BootInfo* boot_info)
         const char* name = info.config.guests[i];
         serial::print("keel: === guest %u/%u: %s (memory %llu MiB) ===\n", i + 1, info.config.guest_count, name,
             ull(info.config.memory / MiB));
-        GuestOutcome outcome = run_guest(name, info.guests[i], info.config);
+        GuestOutcome outcome = run_guest(name, info.guests[i], info.config, *arch);
         serial::print("keel: === guest %s ended: exit value 0x%x after %llu ms (%llu blocks, %llu guest instructions "
                       "translated) ===\n",
             name, outcome.exit_value, ull(outcome.host_ns / 1000000), ull(outcome.translations),

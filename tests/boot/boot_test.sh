@@ -18,7 +18,10 @@ image_dir=$(cd "$(dirname "$0")/../../uefi-image" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 log=$work/serial.log
-"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" "$@" || exit 1
+# Every image carries the x86 architecture plugin unless the test says otherwise.
+arch_plugin="plugins/x86_64.so=$build/plugins/x86_64.so"
+[ -n "${KEEL_BOOT_NO_ARCH:-}" ] && arch_plugin=""
+"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" $arch_plugin "$@" || exit 1
 
 started=$(date +%s%N)
 KEEL_QEMU_MEM=1G timeout "${KEEL_BOOT_TIMEOUT:-600}" "$image_dir/qemu.sh" "$work/keel.img" </dev/null 2>"$work/qemu.stderr" |

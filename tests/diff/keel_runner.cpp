@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 #include "hosted/hosted_pc.h"
+#include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
@@ -52,6 +53,8 @@ constexpr u64 user_code_descriptor = 0x00AFFB000000FFFFull; // DPL 3, 64-bit, ex
 KeelRunner::KeelRunner()
 {
     hosted::HostedPcConfig config;
+    static x86::X86Arch arch;
+    config.machine.arch = &arch;
     config.machine.ram_size = 64 * MiB;
     config.code_cache_size = 64 * MiB;
     auto created = hosted::HostedPc::create(config);

@@ -2,22 +2,30 @@
 # The keel command's -plugin-dir: a folder with a good plugin runs the guest; a folder with
 # a wrong-ABI, unresolved-import or truncated plugin is refused with the plugin's name and
 # the reason, and no VM starts.
-# Usage: cli_plugin_test.sh KEEL TEST_PLUGIN_DIR GUEST.elf
+# Usage: cli_plugin_test.sh KEEL TEST_PLUGIN_DIR ARCH_PLUGIN(x86_64.so) GUEST.elf(hello)
 set -u
-keel=$1 plugins=$2 guest=$3
+keel=$1 plugins=$2 arch=$3 guest=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
 
 mkdir "$work/good"
-cp "$plugins/test_device_plugin.so" "$work/good/"
+cp "$plugins/test_device_plugin.so" "$arch" "$work/good/"
 "$keel" -plugin-dir "$work/good" -kernel "$guest" >"$work/out" 2>"$work/err"
 status=$?
-[ "$status" -eq 1 ] || { echo "good plugin: keel exited $status, expected 1 (guest success)"; cat "$work/err"; fail=1; }
+[ "$status" -eq 1 ] || { echo "good plugins: keel exited $status, expected 1 (guest success)"; cat "$work/err"; fail=1; }
+grep -qx "Hello from a keel guest" "$work/out" || { echo "good plugins: the guest did not run on the x86_64 plugin"; cat "$work/out" "$work/err"; fail=1; }
+
+# Without the architecture plugin there is no CPU: refused before any VM.
+mkdir "$work/noarch"
+cp "$plugins/test_device_plugin.so" "$work/noarch/"
+"$keel" -plugin-dir "$work/noarch" -kernel "$guest" >"$work/out" 2>"$work/err"
+grep -qxF "keel: no plugin in $work/noarch provides the x86_64 architecture (x86_64.so); the VM does not start" "$work/err" ||
+    { echo "no arch plugin: expected refusal, got:"; cat "$work/err"; fail=1; }
 
 check_refused() { # name expected-message
     mkdir "$work/$1"
-    cp "$plugins/test_device_plugin.so" "$plugins/$1_plugin.so" "$work/$1/"
+    cp "$plugins/test_device_plugin.so" "$arch" "$plugins/$1_plugin.so" "$work/$1/"
     "$keel" -plugin-dir "$work/$1" -kernel "$guest" >"$work/out" 2>"$work/err"
     status=$?
     want="keel: plugin refused: $work/$1/$1_plugin.so: $2; the VM does not start"

@@ -205,6 +205,8 @@ TEST_CASE("Uart16550: a machine without a console drops COM1 output", "[devices]
         for (int sig : { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT })
             signal(sig, SIG_DFL);
         hosted::HostedPcConfig config;
+        static x86::X86Arch arch;
+        config.machine.arch = &arch;
         config.machine.ram_size = 16 * MiB;
         config.code_cache_size = 16 * MiB;
         auto created = hosted::HostedPc::create(config);

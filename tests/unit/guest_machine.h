@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 #include "hosted/hosted_pc.h"
+#include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 
@@ -18,6 +19,7 @@ public:
     explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB)
     {
         hosted::HostedPcConfig config;
+        config.machine.arch = &m_arch;
         config.machine.ram_size = ram_size;
         config.code_cache_size = code_cache_size;
         config.machine.console = [](void* self, const char* bytes, usize length) {
@@ -71,6 +73,7 @@ public:
     std::string console;
 
 private:
+    x86::X86Arch m_arch; // before m_pc: the machine uses it until it is destroyed
     hosted::HostedPc* m_pc = nullptr;
 };
 

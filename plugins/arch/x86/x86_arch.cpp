@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/x86_arch.h"
+#include "plugins/arch/x86/boot/test_entry_state.h"
 #include "dbt/base/string.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
@@ -79,5 +80,9 @@ const char* X86Arch::unsupported_reason(u32 mode) const
         return "the guest is in 32-bit protected mode, which keel does not translate yet (only 64-bit code)";
     return "the guest is in compatibility mode, which keel does not translate yet (only 64-bit code)";
 }
+
+u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_size); }
+
+Result<void> X86Arch::enter_test_state(Engine& engine, u64 entry) { return setup_test_entry_state(engine, entry); }
 
 } // namespace keel::x86
