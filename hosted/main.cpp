@@ -106,6 +106,9 @@ int main(int argc, char** argv)
     hosted::MonitorConsole* monitor = nullptr;
     if (options.monitor_stdio) {
         monitor = new hosted::MonitorConsole(pc->engine());
+        monitor->monitor().add_device(&pc->pc().pic(), "pic");
+        monitor->monitor().add_device(&pc->pc().pit(), "pit");
+        monitor->monitor().add_device(&pc->pc().lapic(), "lapic");
         monitor->start();
     }
     RunResult result = pc->engine().run();

@@ -531,4 +531,33 @@ Result<void> LocalApic::validate(const State& s)
     return {};
 }
 
+void LocalApic::describe(StringBuilder& out) const
+{
+    static constexpr const char* lvt_names[lvt_count] = { "LVTT", "LVTTHMR", "LVTPC", "LVT0", "LVT1", "LVTERR", "LVTCMCI" };
+    static constexpr const char* modes[] = { "one-shot", "periodic", "tsc-deadline" };
+    out.append("dumping local APIC state for CPU %u (%s)\n\n", id() >> 24,
+        !hardware_enabled() ? "hardware-disabled" : software_enabled() ? "enabled" : "software-disabled");
+    for (unsigned i = 0; i < lvt_count; ++i)
+        out.append("%-8s 0x%08x vector %u%s\n", lvt_names[i], lvt(static_cast<Lvt>(i)), lvt(static_cast<Lvt>(i)) & 0xFF,
+            (lvt(static_cast<Lvt>(i)) & (1u << 16)) ? " (masked)" : "");
+    TimerState t = timer_state();
+    out.append("Timer    %s, initial count %u, current count %u, divide by %u%s\n", modes[static_cast<u32>(t.mode) < 3 ? static_cast<u32>(t.mode) : 0u],
+        t.initial_count, t.current_count, t.divisor, t.armed ? ", armed" : "");
+    out.append("SPIV     0x%08x  ESR 0x%08x  ICR 0x%016llx\n", svr(), esr(), static_cast<unsigned long long>(icr()));
+    out.append("TPR 0x%02x APR 0x%02x PPR 0x%02x\n", tpr(), apr(), ppr());
+    const char* names[3] = { "ISR", "TMR", "IRR" };
+    for (unsigned r = 0; r < 3; ++r) {
+        out.append("%s     ", names[r]);
+        bool any = false;
+        for (unsigned v = 0; v < 256; ++v) {
+            u32 word = r == 0 ? isr(v / 32) : r == 1 ? tmr(v / 32) : irr(v / 32);
+            if (word & (1u << (v % 32))) {
+                out.append(" %u", v);
+                any = true;
+            }
+        }
+        out.append(any ? "\n" : " (none)\n");
+    }
+}
+
 } // namespace keel::devices

@@ -87,6 +87,8 @@ public:
     bool hardware_enabled() const { return m_s.hw_enabled; }
     bool software_enabled() const { return m_s.svr & 0x100; }
     TimerState timer_state() const;
+    // `info lapic`, close to QEMU's layout.
+    void describe(StringBuilder& out) const override;
 
 private:
     u32 read_register(u32 reg);
