@@ -62,6 +62,7 @@ public:
     devices::Pic8259Pair& pic() { return *m_pic; }
     devices::Pit8254& pit() { return *m_pit; }
     devices::LocalApic& lapic() { return *m_lapic; }
+    devices::Uart16550& com1() { return m_uart; }
 };
 
 // Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.

@@ -39,6 +39,14 @@ void initialize()
     g_present = cpu::inb(com1 + line_status) != 0xFF;
 }
 
+bool read_byte(u8& byte)
+{
+    if (!g_present || !(cpu::inb(com1 + line_status) & 0x01)) // LSR bit 0: data ready
+        return false;
+    byte = cpu::inb(com1 + data);
+    return true;
+}
+
 void write(const char* text, usize length)
 {
     if (!g_present)

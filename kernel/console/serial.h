@@ -8,6 +8,8 @@ namespace keel::kernel::serial {
 
 void initialize();
 void write(const char* text, usize length);
+// A received byte, if the UART has one (polled; no interrupts).
+bool read_byte(u8& byte);
 void write(const char* text); // NUL-terminated
 // printf-like (dbt/base/format.h's formatter); at most 1 KiB per call.
 void print(const char* format, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,7 @@
 #include "kernel/console/serial.h"
 #include "kernel/host/kernel_host_services.h"
 #include "kernel/main/exit_codes.h"
+#include "kernel/main/serial_console.h"
 #include "kernel/time/clock.h"
 #include "machine/test_pc.h"
 
@@ -65,7 +66,14 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
         return fail(name, ExitCode::GuestFileProblem, message, started);
     }
 
+    Monitor monitor(pc->engine());
+    monitor.add_device(&pc->pic(), "pic");
+    monitor.add_device(&pc->pit(), "pit");
+    monitor.add_device(&pc->lapic(), "lapic");
+    monitor.add_device(&pc->com1(), "com1");
+    serial_console::attach(*pc, monitor);
     RunResult result = pc->engine().run();
+    serial_console::detach();
     pc->flush_console();
     end_guest_line();
     GuestOutcome outcome {};

@@ -23,6 +23,7 @@ u64 g_lapic_hz = 0;
 volatile u64 g_ticks = 0;
 volatile u64 g_ticks_in_cache = 0;
 volatile u32* volatile g_tick_flag = nullptr;
+void (*volatile g_tick_hook)() = nullptr;
 
 volatile u32& lapic(u32 offset) { return *reinterpret_cast<volatile u32*>(g_lapic_base + offset); }
 
@@ -33,6 +34,8 @@ bool on_tick(InterruptFrame& frame, void*)
         g_ticks_in_cache = g_ticks_in_cache + 1;
     if (volatile u32* flag = g_tick_flag)
         *flag = 1;
+    if (auto hook = g_tick_hook)
+        hook();
     lapic(lapic_eoi) = 0;
     return true;
 }
@@ -103,6 +106,7 @@ void stop_tick()
 }
 
 void set_tick_flag(volatile u32* flag) { g_tick_flag = flag; }
+void set_tick_hook(void (*hook)()) { g_tick_hook = hook; }
 u64 ticks() { return g_ticks; }
 u64 ticks_in_translation_cache() { return g_ticks_in_cache; }
 

@@ -22,6 +22,8 @@ void stop_tick();
 // sampled evidence that generated code runs from there.
 // The LAPIC tick sets *flag = 1 while one is set (the engine's exit request).
 void set_tick_flag(volatile u32* flag);
+// Called from the tick interrupt (interrupts off, no SSE, no allocation): console polling.
+void set_tick_hook(void (*hook)());
 u64 ticks();
 u64 ticks_in_translation_cache();
 

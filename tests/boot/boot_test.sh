@@ -23,10 +23,33 @@ arch_plugin="plugins/x86_64.so=$build/plugins/x86_64.so"
 [ -n "${KEEL_BOOT_NO_ARCH:-}" ] && arch_plugin=""
 "$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" $arch_plugin "$@" || exit 1
 
+# KEEL_BOOT_INPUT: a script typed at the serial console as the boot goes: "wait REGEX"
+# waits until the log has a matching line, "send TEXT" types TEXT (printf %b escapes).
+input=/dev/null driver=""
+raw=$work/serial.raw
+: >"$raw"
+if [ -n "${KEEL_BOOT_INPUT:-}" ]; then
+    input=$work/input
+    mkfifo "$input"
+    (
+        exec 3>"$input"
+        while IFS= read -r step; do
+            case "$step" in
+            "wait "*)
+                for _ in $(seq 1500); do grep -aEq -- "${step#wait }" "$raw" && break; sleep 0.2; done ;;
+            "send "*) printf '%b' "${step#send }" >&3 ;;
+            esac
+        done <"$KEEL_BOOT_INPUT"
+        sleep 600
+    ) &
+    driver=$!
+fi
+
 started=$(date +%s%N)
-KEEL_QEMU_MEM=1G timeout "${KEEL_BOOT_TIMEOUT:-600}" "$image_dir/qemu.sh" "$work/keel.img" </dev/null 2>"$work/qemu.stderr" |
-    tr -d '\r' >"$log"
-status=${PIPESTATUS[0]}
+KEEL_QEMU_MEM=1G timeout "${KEEL_BOOT_TIMEOUT:-600}" "$image_dir/qemu.sh" "$work/keel.img" <"$input" >"$raw" 2>"$work/qemu.stderr"
+status=$?
+[ -n "$driver" ] && kill "$driver" 2>/dev/null
+tr -d '\r' <"$raw" >"$log"
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 
 fail=0

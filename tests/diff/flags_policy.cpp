@@ -143,6 +143,18 @@ Ignored ignored_for(const Case& c, const Outcome& reference) {
         }
         ignored.flags |= undefined_flags(m, insn.operand_width, count);
 
+        // A repeated string instruction with 32-bit addressing and ECX = 0: "If the ECX
+        // register is 0, the instruction is not executed" (SDM Vol. 2B, REP/REPE/REPZ), so
+        // the registers keep their values, as keel and AMD CPUs do; some Intel CPUs still
+        // zero-extend RCX, RSI and RDI into 64 bits then. Only those upper halves are
+        // ignored. (Only the first instruction of a case sees the input registers.)
+        if (offset == insn.length && insn.address_width == 32 &&
+            (insn.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) &&
+            (c.in.gpr[1] & 0xFFFFFFFF) == 0) {
+            for (int id : {1, 6, 7})  // RCX, RSI, RDI (Zydis register ids)
+                ignored.gpr_bits[id] |= ~0xFFFFFFFFull;
+        }
+
         // BSF/BSR with a zero source: "the content of the destination operand is
         // undefined" (SDM Vol. 2A, BSF/BSR). AMD documents it as unchanged and Intel
         // CPUs leave it unchanged too, except that a 32-bit destination gets its upper
