@@ -1,14 +1,14 @@
 #pragma once
-// machine::TestPc in a Linux process: owns the LinuxHostServices it runs on (mmap'd guest
+// machine::Machine in a Linux process: owns the LinuxHostServices it runs on (mmap'd guest
 // RAM and translation cache) and loads guests from files. The keel command, the tests,
 // the differential tester and the benchmarks all start machines through this.
 #include "hosted/linux_host_services.h"
-#include "machine/test_pc.h"
+#include "machine/machine.h"
 
 namespace keel::hosted {
 
 struct HostedPcConfig {
-    machine::TestPcConfig machine;
+    machine::MachineConfig machine;
     u64 code_cache_size = 256 * MiB;
     bool perf_map = false;
 };
@@ -18,18 +18,21 @@ public:
     static Result<HostedPc*> create(const HostedPcConfig& config);
     ~HostedPc();
 
-    machine::TestPc& pc() { return *m_pc; }
-    Engine& engine() { return m_pc->engine(); }
-    Arch& arch() { return m_pc->arch(); }
+    machine::Machine& machine() { return *m_machine; }
+    Engine& engine() { return m_machine->engine(); }
+    Arch& arch() { return m_machine->arch(); }
 
-    Result<void> load_elf(const u8* data, u64 size, const char* name) { return m_pc->load_elf(data, size, name); }
+    Result<void> load_elf(const u8* data, u64 size, const char* name) { return m_machine->load_elf(data, size, name); }
     Result<void> load_elf_file(const char* path);
 
 private:
     explicit HostedPc(u64 code_cache_size) : m_host(code_cache_size) {}
 
     LinuxHostServices m_host;
-    machine::TestPc* m_pc = nullptr;
+    machine::Machine* m_machine = nullptr;
 };
+
+// Reads a whole file (for guests and machine descriptions given on the command line).
+Result<void> read_file(const char* path, Vector<u8>& bytes);
 
 } // namespace keel::hosted

@@ -9,6 +9,7 @@
 #include "hosted/options.h"
 #include "hosted/plugin_directory.h"
 #include "hosted/hosted_pc.h"
+#include "machine/builtin_machines.h"
 
 using namespace keel;
 
@@ -65,6 +66,35 @@ int main(int argc, char** argv)
     }
     log::set_mask(options.log_mask);
 
+    // -M: a built-in machine by name, else a description file.
+    usize builtin_count = 0;
+    const machine::BuiltinMachine* builtins = machine::builtin_machines(builtin_count);
+    if (strcmp(options.machine, "help") == 0) {
+        puts("Built-in machines (keel -M NAME; or -M FILE for a description, docs/machines.md):");
+        for (usize i = 0; i < builtin_count; ++i)
+            printf("  %s%s\n", builtins[i].name, i == 0 ? " (default)" : "");
+        return 0;
+    }
+    Vector<u8> description_file;
+    const char* description = nullptr;
+    usize description_length = 0;
+    const char* description_name = options.machine;
+    if (const machine::BuiltinMachine* builtin = machine::find_builtin_machine(options.machine)) {
+        description = builtin->text;
+        description_length = strlen(builtin->text);
+    } else {
+        auto read = hosted::read_file(options.machine, description_file);
+        if (read.is_error()) {
+            fprintf(stderr, "keel: -M %s: not a built-in machine (-M help lists them) and %s\n", options.machine,
+                read.error().message());
+            return exit_error;
+        }
+        description = reinterpret_cast<const char*>(description_file.data());
+        description_length = description_file.size();
+        const char* slash = strrchr(options.machine, '/');
+        description_name = slash ? slash + 1 : options.machine;
+    }
+
     // Plugins before the VM: a refused one means no VM starts.
     static hosted::LinuxHostServices plugin_services(0);
     static TypeRegistry plugin_types;
@@ -85,7 +115,11 @@ int main(int argc, char** argv)
     static Arch* arch = arch_type->create();
 
     hosted::HostedPcConfig config;
+    config.machine.types = &plugin_types;
     config.machine.arch = arch;
+    config.machine.description = description;
+    config.machine.description_length = description_length;
+    config.machine.description_name = description_name;
     config.machine.ram_size = options.ram_size;
     config.machine.console = console_output;
     config.code_cache_size = options.code_cache_size;
@@ -106,13 +140,12 @@ int main(int argc, char** argv)
     hosted::MonitorConsole* monitor = nullptr;
     if (options.monitor_stdio) {
         monitor = new hosted::MonitorConsole(pc->engine());
-        monitor->monitor().add_device(&pc->pc().pic(), "pic");
-        monitor->monitor().add_device(&pc->pc().pit(), "pit");
-        monitor->monitor().add_device(&pc->pc().lapic(), "lapic");
+        for (usize i = 0; i < pc->machine().device_count(); ++i)
+            monitor->monitor().add_device(&pc->machine().device(i), pc->machine().device_name(i));
         monitor->start();
     }
     RunResult result = pc->engine().run();
-    pc->pc().flush_console();
+    pc->machine().run_ended();
     delete monitor;
     fflush(stdout);
     int status = exit_error;

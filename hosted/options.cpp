@@ -17,6 +17,8 @@ const char* usage()
            "  -perfmap              write /tmp/perf-PID.map naming generated code for perf\n"
            "  -monitor stdio        monitor commands on standard input (info registers, info mtree, x/, quit; see help)\n"
            "  -plugin-dir DIR       load every *.so in DIR as a plugin (default: ../plugins next to keel)\n"
+           "  -M NAME|FILE          the machine: a built-in one (default pc; -M help lists them) or a\n"
+           "                        machine description file (docs/machines.md)\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
            "\n"
@@ -64,6 +66,8 @@ Result<Options> parse_options(int argc, char** argv)
             if (!string_equal(v, "stdio"))
                 return Error::formatted("-monitor %s: keel's monitor is on stdio for now (-monitor stdio)", v);
             o.monitor_stdio = true;
+        } else if (string_equal(a, "-M") || string_equal(a, "-machine")) {
+            o.machine = TRY(value(a));
         } else if (string_equal(a, "-plugin-dir")) {
             o.plugin_dir = TRY(value("-plugin-dir"));
         } else if (string_equal(a, "-perfmap")) {
@@ -76,7 +80,7 @@ Result<Options> parse_options(int argc, char** argv)
             return Error::formatted("unknown option '%s' (see keel -help)", argv[i]);
         }
     }
-    if (!o.help && !o.version && !o.kernel)
+    if (!o.help && !o.version && !o.kernel && !string_equal(o.machine, "help"))
         return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
     return o;
 }

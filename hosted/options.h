@@ -14,6 +14,7 @@ struct Options {
     bool perf_map = false;          // -perfmap
     bool monitor_stdio = false;      // -monitor stdio
     const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
+    const char* machine = "pc";     // -M NAME|FILE: a built-in machine or a description file
     bool help = false;
     bool version = false;
 };

@@ -3,6 +3,8 @@
 #   EFI/BOOT/BOOTX64.EFI  the kernel          keel.cfg  what to run (docs/kernel.md)
 #   keel.sym              kernel symbols      guests/…  the guest files
 # Usage: make-image.sh OUT.img KEEL.efi KEEL.sym KEEL.cfg [ESP_PATH=HOST_FILE ...]
+#   ESP_DIR/=HOST_DIR/ copies every *.so of HOST_DIR into ESP_DIR (all of keel's plugins:
+#   plugins/=build/plugins/)
 set -eu
 if [ $# -lt 4 ]; then
     echo "usage: $0 out.img keel.efi keel.sym keel.cfg [esp/path=host/file ...]" >&2
@@ -10,6 +12,25 @@ if [ $# -lt 4 ]; then
 fi
 out=$1 efi=$2 sym=$3 cfg=$4
 shift 4
+# Expand the folder specs into one spec per plugin file.
+specs=""
+for spec in "$@"; do
+    case "$spec" in
+    */=*/)
+        dest=${spec%%=*} src=${spec#*=}
+        found=""
+        for f in "$src"*.so; do
+            [ -f "$f" ] || continue
+            specs="$specs $dest$(basename "$f")=$f" found=1
+        done
+        [ -n "$found" ] || { echo "make-image: $src: no plugin files (*.so)" >&2; exit 1; }
+        ;;
+    *) specs="$specs $spec" ;;
+    esac
+done
+# (ESP and host paths of keel's build have no spaces.)
+# shellcheck disable=SC2086
+set -- $specs
 for f in "$efi" "$sym" "$cfg"; do
     [ -f "$f" ] || { echo "make-image: $f: no such file" >&2; exit 1; }
 done

@@ -23,7 +23,7 @@ name=$(basename "$guest" | tr -c 'A-Za-z0-9._\n-' '_')
     [ -n "$append" ] && echo "append = $append"
 } >"$work/keel.cfg"
 "$here/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$work/keel.cfg" \
-    "guests/$name=$guest" "plugins/x86_64.so=$build/plugins/x86_64.so"
+    "guests/$name=$guest" "plugins/=$build/plugins/"
 
 # QEMU's RAM: the guest's plus room for keel (heap, translation cache, page tables).
 mem_mib=$(echo "$mem" | awk '{ n = $0 + 0; u = substr($0, length(n "") + 1, 1);

@@ -19,6 +19,7 @@
 #include <vector>
 #include "dbt/backend/x64/backend.h"
 #include "dbt/loader/elf.h"
+#include "hosted/builtin_types.h"
 #include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
@@ -184,6 +185,7 @@ int main(int argc, char** argv)
 
     hosted::HostedPcConfig config;
     static x86::X86Arch arch;
+    config.machine.types = &hosted::builtin_types();
     config.machine.arch = &arch;
     config.machine.ram_size = std::max<u64>(64 * MiB, ((load_base + image.span + x86::test_entry_reserved_bytes) + MiB) & ~(MiB - 1));
     config.code_cache_size = 2 * GiB; // no flush in the middle of a round

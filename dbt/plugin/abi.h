@@ -10,7 +10,7 @@
 // header, the registry, the Device/Arch interfaces, or the layout of a type they pass.
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 1u
+#define KEEL_PLUGIN_ABI_VERSION 2u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {
@@ -18,6 +18,7 @@ namespace keel {
 class Arch;
 class Device;
 class HostServices;
+class MachineServices;
 class PluginRegistry;
 class VirtualClock;
 struct InterruptLine;
@@ -31,9 +32,13 @@ struct PluginHost {
 // What a device factory gets to build one instance, from the machine description.
 struct DeviceCreateArgs {
     const char* instance_name; // "com1"
-    VirtualClock* clock;
-    InterruptLine* irq_lines;  // the lines the machine wired to this instance
-    u32 irq_count;
+    MachineServices* machine;  // clock, console, other devices, shutdown/reset
+    // The device's interrupt output, wired to every input its irq= words name (a fan-out
+    // when several: ISA interrupts reach both the 8259 and the IOAPIC). Unconnected
+    // when the line has no irq=.
+    const InterruptLine* irq;
+    u16 first_port;            // of its first port= range (0 if none)
+    u64 first_mmio;            // of its first mmio= range (0 if none)
     const char* options;       // the rest of its machine-description line, "" if none
 };
 

@@ -46,11 +46,70 @@ public:
     virtual u8 acknowledge() = 0;
 };
 
+// Where an IOAPIC's (or any MSI source's) interrupt messages go: the APIC bus / system bus
+// (82093AA data sheet §2.3). `delivery_mode` is a redirection entry's bits 10:8 (0 fixed,
+// 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT), `destination` its bits 63:56,
+// `logical` its destination mode and `level` its trigger mode. A level-triggered message is
+// answered, eventually, by an EOI with the same vector, which the bus reports to the
+// listener the source registered.
+class ApicBus {
+public:
+    using EoiListener = void (*)(void* context, u8 vector);
+    virtual ~ApicBus() = default;
+    virtual void deliver(u8 vector, u8 delivery_mode, u8 destination, bool logical, bool level) = 0;
+    virtual void set_eoi_listener(EoiListener listener, void* context) = 0;
+};
+
+// A device that takes the host terminal's input (a UART with console=stdio).
+class ConsoleInput {
+public:
+    virtual ~ConsoleInput() = default;
+    // Whether the device can take another byte now (a UART's receiver has room).
+    virtual bool wants_input() const = 0;
+    virtual void receive(const u8* bytes, usize n) = 0;
+};
+
+class Device;
+
+// What a device sees of the machine it is part of (docs/plugins.md). The machine (machine/)
+// implements it; plugins call it through this table only.
+class MachineServices {
+public:
+    virtual ~MachineServices() = default;
+    virtual VirtualClock& clock() = 0;
+    virtual u64 ram_size() const = 0;
+    // The host's wall-clock time now, in seconds since the Unix epoch (the RTC's start).
+    virtual u64 wall_clock_seconds() = 0;
+    // The host console: the terminal for the keel command, the serial port in the kernel.
+    virtual void console_write(const char* bytes, usize length) = 0;
+    // keel's log (the keel command's -d/-D, the kernel's serial log), for diagnostics.
+    virtual void log(const char* text, usize length) = 0;
+    // Ends the run as QEMU's isa-debug-exit does: the host exits with `status`.
+    virtual void request_shutdown(int status) = 0;
+    // A system reset (i8042 pulse, port 0x92, triple fault on real boards). keel behaves as
+    // QEMU with -no-reboot: the run ends, with status 0.
+    virtual void request_reset() = 0;
+    // Another device of this machine by instance name (machine description order: only
+    // devices declared earlier exist yet), or null.
+    virtual Device* find_device(const char* name) = 0;
+    // An interrupt controller the CPU acknowledges; polled in the order added.
+    virtual void add_interrupt_controller(InterruptController* controller) = 0;
+    // The device the host terminal's input goes to (at most one per machine).
+    virtual void set_console_input(ConsoleInput* input) = 0;
+};
+
 // A device. Port and MMIO accesses not claimed by a subclass read as all ones and ignore
 // writes, as on an ISA bus with nothing there.
 class Device : public PortHandler, public MmioHandler {
 public:
     ~Device() override = default;
+
+    // What other devices can connect to (no RTTI in keel): the inputs machine descriptions
+    // wire with irq=NAME:LINE, and the APIC bus a local APIC offers to IOAPICs.
+    virtual InterruptSink* interrupt_sink() { return nullptr; }
+    virtual ApicBus* apic_bus() { return nullptr; }
+    // The run ended: show what the device holds for the host (the VGA screen).
+    virtual void run_ended() {}
 
     virtual const char* name() const = 0;
     // The state after a hardware reset (also the state after construction).

@@ -6,7 +6,7 @@
 #include "kernel/main/exit_codes.h"
 #include "kernel/main/serial_console.h"
 #include "kernel/time/clock.h"
-#include "machine/test_pc.h"
+#include "machine/machine.h"
 
 namespace keel::kernel {
 namespace {
@@ -40,20 +40,21 @@ GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started
 
 } // namespace
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch)
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch, const TypeRegistry& types)
 {
     u64 started = clock::monotonic_ns();
     if (file.error[0])
         return fail(name, ExitCode::GuestFileProblem, file.error, started);
 
-    machine::TestPcConfig machine_config;
-    machine_config.arch = &arch;
+    machine::MachineConfig machine_config;
+    machine_config.types = &types;
+    machine_config.arch = &arch; // the machine is the built-in pc (machines/pc.cfg)
     machine_config.ram_size = config.memory;
     machine_config.console = guest_console;
-    auto created = machine::TestPc::create(g_host, machine_config);
+    auto created = machine::Machine::create(g_host, machine_config);
     if (created.is_error())
         return fail(name, ExitCode::GuestUnsupported, created.error().message(), started);
-    machine::TestPc* pc = created.release_value();
+    machine::Machine* pc = created.release_value();
 
     auto loaded = pc->load_elf(file.data, file.size, name);
     if (loaded.is_error()) {
@@ -67,14 +68,12 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     }
 
     Monitor monitor(pc->engine());
-    monitor.add_device(&pc->pic(), "pic");
-    monitor.add_device(&pc->pit(), "pit");
-    monitor.add_device(&pc->lapic(), "lapic");
-    monitor.add_device(&pc->com1(), "com1");
+    for (usize i = 0; i < pc->device_count(); ++i)
+        monitor.add_device(&pc->device(i), pc->device_name(i));
     serial_console::attach(*pc, monitor);
     RunResult result = pc->engine().run();
     serial_console::detach();
-    pc->flush_console();
+    pc->run_ended();
     end_guest_line();
     GuestOutcome outcome {};
     switch (result.kind) {

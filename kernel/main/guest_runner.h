@@ -1,7 +1,8 @@
 #pragma once
-// Runs one guest from the ESP in a fresh VM (machine::TestPc on KernelHostServices), its
+// Runs one guest from the ESP in a fresh VM (machine::Machine, the built-in pc, on KernelHostServices), its
 // COM1 on the host's serial console, and says how it ended.
 #include "dbt/plugin/arch.h"
+#include "dbt/plugin/type_registry.h"
 #include "kernel/boot/boot_info.h"
 
 namespace keel::kernel {
@@ -13,6 +14,6 @@ struct GuestOutcome {
     u64 translations;
 };
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch);
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch, const TypeRegistry& types);
 
 } // namespace keel::kernel

@@ -15,7 +15,7 @@ constexpr u32 ring_size = 256;
 u8 g_ring[ring_size];
 volatile u32 g_head = 0, g_tail = 0;
 
-machine::TestPc* volatile g_pc = nullptr;
+machine::Machine* volatile g_pc = nullptr;
 Monitor* g_monitor = nullptr;
 bool g_escape_pending = false;
 
@@ -31,7 +31,7 @@ void poll()
     // a 16550 with its FIFO off holds one byte), so the service runs again once the guest
     // has read the last one.
     if (g_head != g_tail)
-        if (machine::TestPc* pc = g_pc)
+        if (machine::Machine* pc = g_pc)
             pc->engine().request_service();
 }
 
@@ -53,7 +53,7 @@ u8 wait_byte()
 }
 
 // Monitor mode until Ctrl-A c or quit. Returns false after quit.
-bool run_monitor(machine::TestPc& pc)
+bool run_monitor(machine::Machine& pc)
 {
     serial::write("\nkeel monitor: the guest is stopped; Ctrl-A c returns to it, 'help' lists commands\n(keel) ");
     char line[160];
@@ -91,11 +91,12 @@ bool run_monitor(machine::TestPc& pc)
 // Between guest blocks: typed bytes go to the guest's COM1 unless they are the escape.
 void service(void*)
 {
-    machine::TestPc* pc = g_pc;
+    machine::Machine* pc = g_pc;
     if (!pc)
         return;
+    ConsoleInput* input = pc->console_input(); // the console=stdio UART, if any
     u8 byte;
-    while (pc->com1().wants_input() || g_escape_pending) {
+    while ((input && input->wants_input()) || g_escape_pending) {
         if (!next_byte(byte))
             return;
         if (g_escape_pending) {
@@ -109,20 +110,22 @@ void service(void*)
             }
             if (byte != escape) { // Ctrl-A Ctrl-A sends one Ctrl-A
                 u8 pair[2] = { escape, byte };
-                pc->com1().receive(pair, 2);
+                if (input)
+                    input->receive(pair, 2);
                 continue;
             }
         } else if (byte == escape) {
             g_escape_pending = true;
             continue;
         }
-        pc->com1().receive(&byte, 1);
+        if (input)
+            input->receive(&byte, 1);
     }
 }
 
 } // namespace
 
-void attach(machine::TestPc& pc, Monitor& monitor)
+void attach(machine::Machine& pc, Monitor& monitor)
 {
     g_monitor = &monitor;
     g_head = g_tail = 0;
@@ -135,7 +138,7 @@ void attach(machine::TestPc& pc, Monitor& monitor)
 void detach()
 {
     clock::set_tick_hook(nullptr);
-    if (machine::TestPc* pc = g_pc)
+    if (machine::Machine* pc = g_pc)
         pc->engine().set_service_hook(nullptr, nullptr);
     g_pc = nullptr;
     g_monitor = nullptr;

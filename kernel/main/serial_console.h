@@ -4,11 +4,11 @@
 // stopped meanwhile) and back. The LAPIC tick polls the UART; the engine's service hook
 // does the work between guest blocks.
 #include "dbt/engine/monitor.h"
-#include "machine/test_pc.h"
+#include "machine/machine.h"
 
 namespace keel::kernel::serial_console {
 
-void attach(machine::TestPc& pc, Monitor& monitor);
+void attach(machine::Machine& pc, Monitor& monitor);
 void detach();
 
 } // namespace keel::kernel::serial_console

@@ -18,10 +18,15 @@ image_dir=$(cd "$(dirname "$0")/../../uefi-image" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 log=$work/serial.log
-# Every image carries the x86 architecture plugin unless the test says otherwise.
-arch_plugin="plugins/x86_64.so=$build/plugins/x86_64.so"
-[ -n "${KEEL_BOOT_NO_ARCH:-}" ] && arch_plugin=""
-"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" $arch_plugin "$@" || exit 1
+# Every image carries keel's plugins (the x86 architecture and the devices), the
+# architecture unless the test says otherwise.
+plugins=""
+for f in "$build"/plugins/*.so; do
+    [ -n "${KEEL_BOOT_NO_ARCH:-}" ] && [ "$(basename "$f")" = x86_64.so ] && continue
+    plugins="$plugins plugins/$(basename "$f")=$f"
+done
+# shellcheck disable=SC2086
+"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" $plugins "$@" || exit 1
 
 # KEEL_BOOT_INPUT: a script typed at the serial console as the boot goes: "wait REGEX"
 # waits until the log has a matching line, "send TEXT" types TEXT (printf %b escapes).

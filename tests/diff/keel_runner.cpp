@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/time.h>
+#include "hosted/builtin_types.h"
 #include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
@@ -54,6 +55,7 @@ KeelRunner::KeelRunner()
 {
     hosted::HostedPcConfig config;
     static x86::X86Arch arch;
+    config.machine.types = &hosted::builtin_types();
     config.machine.arch = &arch;
     config.machine.ram_size = 64 * MiB;
     config.code_cache_size = 64 * MiB;

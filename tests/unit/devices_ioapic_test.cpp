@@ -7,7 +7,7 @@
 #include "plugins/devices/ioapic/ioapic.h"
 
 using namespace keel;
-using keel::devices::ApicBus;
+using keel::ApicBus;
 using keel::devices::IoApic;
 
 namespace {
@@ -25,6 +25,7 @@ struct Bus : ApicBus {
     {
         sent.push_back({ vector, mode, destination, logical, level });
     }
+    void set_eoi_listener(EoiListener, void*) override {}
 };
 
 struct Machine {

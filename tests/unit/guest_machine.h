@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <vector>
+#include "hosted/builtin_types.h"
 #include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
@@ -19,6 +20,7 @@ public:
     explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB)
     {
         hosted::HostedPcConfig config;
+        config.machine.types = &hosted::builtin_types();
         config.machine.arch = &m_arch;
         config.machine.ram_size = ram_size;
         config.code_cache_size = code_cache_size;

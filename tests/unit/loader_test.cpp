@@ -1,7 +1,7 @@
 // load_elf_executable() on ELF64 images built in memory: a valid two-segment executable
 // (file bytes copied to p_paddr, .bss zeroed), and every rejection with the message that
 // names the file and the problem (docs/test-guest-entry-state.md: "a one-line error
-// naming the file and the problem"). Then one image run end to end through TestPc.
+// naming the file and the problem"). Then one image run end to end through machine::Machine.
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -221,7 +221,7 @@ TEST_CASE("loader: each malformed image is rejected with a message naming the fi
     }
 }
 
-TEST_CASE("loader: TestPc::load_elf sets up the test-guest entry state and the image runs", "[loader]")
+TEST_CASE("loader: Machine::load_elf sets up the test-guest entry state and the image runs", "[loader]")
 {
     unit::GuestMachine m;
     ElfImage img;

@@ -92,7 +92,7 @@ TEST_CASE("machine: comments, blank lines, options, forward interrupt references
 #include "dbt/engine/memory_tree.h"
 #include "guest_machine.h"
 
-TEST_CASE("machine: info mtree lists every region and port range with its owner", "[machine]")
+TEST_CASE("machine: info mtree lists every region and port range of machines/pc.cfg with its owner", "[machine]")
 {
     unit::GuestMachine m(32 * MiB);
     StringBuilder tree;
@@ -101,23 +101,29 @@ TEST_CASE("machine: info mtree lists every region and port range with its owner"
         == "address-space: memory\n"
            "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
            "    0000000000000000-000000000009ffff (prio 0, ram): ram-low\n"
-           "    00000000000b8000-00000000000bffff (prio 0, i/o): vga-text\n"
+           "    00000000000b8000-00000000000bffff (prio 0, i/o): vga\n"
            "    0000000000100000-0000000001ffffff (prio 0, ram): ram\n"
+           "    00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic\n"
            "    00000000fee00000-00000000fee00fff (prio 0, i/o): lapic\n"
            "\n"
            "address-space: I/O\n"
            "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
-           "    0000000000000020-0000000000000021 (prio 0, i/o): pic-master\n"
+           "    0000000000000020-0000000000000021 (prio 0, i/o): pic\n"
            "    0000000000000040-0000000000000043 (prio 0, i/o): pit\n"
-           "    0000000000000061-0000000000000061 (prio 0, i/o): port61\n"
+           "    0000000000000060-0000000000000060 (prio 0, i/o): kbd\n"
+           "    0000000000000061-0000000000000061 (prio 0, i/o): pit\n"
+           "    0000000000000064-0000000000000064 (prio 0, i/o): kbd\n"
            "    0000000000000070-0000000000000071 (prio 0, i/o): rtc\n"
-           "    00000000000000a0-00000000000000a1 (prio 0, i/o): pic-slave\n"
+           "    0000000000000080-0000000000000080 (prio 0, i/o): post\n"
+           "    0000000000000092-0000000000000092 (prio 0, i/o): port92\n"
+           "    00000000000000a0-00000000000000a1 (prio 0, i/o): pic\n"
            "    00000000000000f4-00000000000000f4 (prio 0, i/o): debug-exit\n"
-           "    00000000000003d4-00000000000003d5 (prio 0, i/o): vga-crtc\n"
-           "    00000000000003da-00000000000003da (prio 0, i/o): vga-status\n"
+           "    00000000000002f8-00000000000002ff (prio 0, i/o): com2\n"
+           "    00000000000003d4-00000000000003d5 (prio 0, i/o): vga\n"
+           "    00000000000003da-00000000000003da (prio 0, i/o): vga\n"
            "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n"
-           "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic-elcr\n"
-           "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci-conf\n");
+           "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic\n"
+           "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci\n");
 }
 
 #include "dbt/engine/monitor.h"
@@ -153,4 +159,51 @@ TEST_CASE("machine: the monitor answers info and x/ about a stopped guest", "[ma
     CHECK(run("help").find("info mtree") != std::string::npos);
     StringBuilder out;
     CHECK_FALSE(monitor.execute("quit", out));
+}
+
+namespace {
+
+// Builds a machine from `text` with the built-in device types; the error, or "" if it built.
+std::string build_error(const std::string& text)
+{
+    x86::X86Arch arch;
+    hosted::HostedPcConfig config;
+    config.machine.types = &hosted::builtin_types();
+    config.machine.arch = &arch;
+    config.machine.ram_size = 16 * MiB;
+    config.code_cache_size = 16 * MiB;
+    config.machine.description = text.data();
+    config.machine.description_length = text.size();
+    config.machine.description_name = "m.cfg";
+    auto created = hosted::HostedPc::create(config);
+    if (!created.is_error()) {
+        delete created.release_value();
+        return "";
+    }
+    return created.error().message();
+}
+
+} // namespace
+
+TEST_CASE("machine: building refuses what the registry and the devices cannot make", "[machine]")
+{
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8\n") == "");
+    CHECK(build_error("arch arm64\n") == "m.cfg: the machine is for the arm64 architecture, the CPU keel has is x86_64");
+    CHECK(build_error("arch x86_64\ndevice floppy fd0 port=0x3f0+6\n")
+        == "m.cfg:2: no device type 'floppy' (its plugin, floppy.so, is not loaded)");
+    // The IRQ must name an interrupt controller declared earlier in the file.
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 irq=pic:4\ndevice pic8259 pic port=0x20+2 port=0xa0+2\n")
+        == "m.cfg:2: com1: 'pic' is not declared before it");
+    CHECK(build_error("arch x86_64\ndevice post_code post port=0x80+1\ndevice uart16550 com1 port=0x3f8+8 irq=post:4\n")
+        == "m.cfg:3: com1: 'post' takes no interrupt inputs");
+    CHECK(build_error("arch x86_64\ndevice pic8259 pic port=0x20+2 port=0xa0+2 irq=cpu:1\n")
+        == "m.cfg:2: pic: the CPU has one interrupt input (cpu:0)");
+    // Options are checked by the device types: unknown keys and bad values are errors.
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 speed=9600\n").find("com1") != std::string::npos);
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 speed=9600\n").find("speed") != std::string::npos);
+    CHECK(build_error("arch x86_64\ndevice lapic lapic mmio=0xfee00000+0x1000 id=0x100\n").find("id") != std::string::npos);
+    // Two devices may be wired to one input (as ISA cards configured alike would be).
+    CHECK(build_error("arch x86_64\ndevice pic8259 pic port=0x20+2 port=0xa0+2 irq=cpu:0\n"
+                      "device uart16550 com1 port=0x3f8+8 irq=pic:4\ndevice uart16550 com3 port=0x3e8+8 irq=pic:4\n")
+        == "");
 }

@@ -97,7 +97,7 @@ TEST_CASE("plugin: a device plugin loads, runs its constructors and registers it
     // keel::format, imported from the host, wrote the description; the constructor ran first.
     CHECK(std::string(type.description) == "answers 0x42 on every port");
 
-    DeviceCreateArgs args { "test0", nullptr, nullptr, 0, "" };
+    DeviceCreateArgs args { "test0", nullptr, nullptr, 0, 0, "" };
     Device* device = type.create(args, nullptr);
     REQUIRE(device);
     CHECK(std::string(device->name()) == "test-device");
@@ -124,7 +124,7 @@ TEST_CASE("plugin: broken plugins are refused with the plugin's name and the rea
 {
     Fixture f;
     CHECK(f.refusal("wrong_abi_plugin.so")
-        == "wrong_abi_plugin.so: plugin ABI version 999, but this keel has version 1: rebuild the plugin");
+        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 2: rebuild the plugin");
     CHECK(f.refusal("unresolved_plugin.so") == "unresolved_plugin.so: unresolved import keel_symbol_that_keel_does_not_export");
     CHECK(f.refusal("no_descriptor_plugin.so") == "no_descriptor_plugin.so: not a keel plugin (it exports no keel_plugin_descriptor)");
     CHECK(f.refusal("truncated_plugin.so") == "truncated_plugin.so: program headers are missing or truncated");

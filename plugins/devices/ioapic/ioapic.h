@@ -9,17 +9,6 @@
 
 namespace keel::devices {
 
-// Where the IOAPIC's interrupt messages go (the APIC bus / system bus of data sheet §2.3).
-// `delivery_mode` is the entry's bits 10:8 (0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT,
-// 7 ExtINT), `destination` its bits 63:56, `logical` its destination mode (bit 11) and
-// `level` its trigger mode (bit 15). A level-triggered message is answered, eventually, by
-// IoApic::end_of_interrupt() with the same vector.
-class ApicBus {
-public:
-    virtual ~ApicBus() = default;
-    virtual void deliver(u8 vector, u8 delivery_mode, u8 destination, bool logical, bool level) = 0;
-};
-
 class IoApic final : public Device, public InterruptSink {
 public:
     static constexpr u64 mmio_base = 0xFEC00000;
@@ -57,6 +46,7 @@ public:
 
     // Input pin `line` (0-23) as the device drives it (before the polarity inversion).
     void set_irq_level(u32 line, bool level) override;
+    InterruptSink* interrupt_sink() override { return this; }
 
     // The local APIC's EOI for a level-triggered vector: clears remote IRR in the entries
     // with that vector and delivers again those whose input is still asserted.

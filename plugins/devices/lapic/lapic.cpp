@@ -150,6 +150,20 @@ void LocalApic::signal_error(u32 bit)
         accept(static_cast<u8>(e), false);
 }
 
+// 10.6.2: whether a message for `dest` in physical or logical destination mode reaches
+// this APIC (0xFF is a broadcast in both).
+bool LocalApic::addressed(u32 dest, bool logical) const
+{
+    if (dest == 0xFF)
+        return true; // 10.6.2.1, 10.6.2.2
+    if (!logical)
+        return dest == m_s.id >> 24;
+    if ((m_s.dfr >> 28) == 0xF)
+        return (dest & (m_s.ldr >> 24)) != 0; // flat model
+    u32 ldr = m_s.ldr >> 24;                  // cluster model
+    return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xF) != 0;
+}
+
 // 10.6.1: only fixed and lowest-priority IPIs to this CPU are delivered (a single-CPU
 // machine); INIT, SIPI, NMI, SMI and IPIs to other APICs stay in the ICR for the monitor.
 void LocalApic::send_ipi()
@@ -160,17 +174,7 @@ void LocalApic::send_ipi()
     case 1: to_self = true; break;                                  // self
     case 2: to_self = true; break;                                  // all including self
     case 3: to_self = false; break;                                 // all excluding self
-    default:
-        if (dest == 0xFF) {
-            to_self = true; // broadcast, physical or logical (10.6.2.1, 10.6.2.2)
-        } else if (!(lo & (1u << 11))) {
-            to_self = dest == m_s.id >> 24; // physical
-        } else if ((m_s.dfr >> 28) == 0xF) {
-            to_self = (dest & (m_s.ldr >> 24)) != 0; // logical, flat model
-        } else {
-            u32 ldr = m_s.ldr >> 24; // logical, cluster model
-            to_self = (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xF) != 0;
-        }
+    default: to_self = addressed(dest, lo & (1u << 11)); break;
     }
     if (mode > 1) {
         KEEL_LOG(GuestErrors, "lapic: IPI delivery mode %u not modelled (ICR %#x)\n", mode, lo);
@@ -181,6 +185,20 @@ void LocalApic::send_ipi()
         signal_error(esr_send_illegal_vector);
     if (to_self)
         accept(vector, false); // 10.6.1: IPIs are edge (trigger mode is for INIT de-assert)
+}
+
+// A message from the IOAPIC (10.11 message format; on one CPU, lowest priority is this
+// CPU). accept() applies the enable bits and the illegal-vector rule; modes other than
+// fixed and lowest priority are not modelled and are logged.
+void LocalApic::deliver(u8 vector, u8 delivery_mode, u8 destination, bool logical, bool level)
+{
+    if (!addressed(destination, logical))
+        return;
+    if (delivery_mode > 1) {
+        KEEL_LOG(GuestErrors, "lapic: IOAPIC delivery mode %u not modelled (vector %#x)\n", delivery_mode, vector);
+        return;
+    }
+    accept(vector, level);
 }
 
 // ---- Registers -------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 
 namespace keel::devices {
 
-class LocalApic final : public Device, public TimerClient, public InterruptController {
+class LocalApic final : public Device, public TimerClient, public InterruptController, public ApicBus {
 public:
     static constexpr u64 mmio_base = 0xFEE00000;
     static constexpr u64 mmio_size = 0x1000;
@@ -22,8 +22,6 @@ public:
     enum Lvt : unsigned { LvtTimer, LvtThermal, LvtPerf, LvtLint0, LvtLint1, LvtError, LvtCmci, lvt_count };
     enum TimerMode : u32 { OneShot = 0, Periodic = 1, TscDeadline = 2 };
 
-    // Called on an EOI for a level-triggered vector (TMR bit set), for the IOAPIC's remote IRR.
-    using EoiListener = void (*)(void* context, u8 vector);
 
     LocalApic(VirtualClock& clock, u32 apic_id, u64 tsc_hz);
     ~LocalApic() override;
@@ -46,7 +44,11 @@ public:
     bool has_interrupt() const override;
     u8 acknowledge() override;
 
-    void set_eoi_listener(EoiListener listener, void* context) { m_eoi_listener = listener, m_eoi_context = context; }
+    // The APIC bus side: the IOAPIC's messages, and the EOI of a level-triggered vector
+    // (TMR bit set) reported back for its remote IRR.
+    void deliver(u8 vector, u8 delivery_mode, u8 destination, bool logical, bool level) override;
+    void set_eoi_listener(EoiListener listener, void* context) override { m_eoi_listener = listener, m_eoi_context = context; }
+    ApicBus* apic_bus() override { return this; }
 
     // IA32_APIC_BASE (SDM 10.4.4): base 0xFEE00000 (not relocatable here), BSP (bit 8),
     // global enable (bit 11). The write returns false when the CPU must raise #GP
@@ -97,6 +99,7 @@ private:
     void write_svr(u32 value);
     void eoi();
     void send_ipi();
+    bool addressed(u32 dest, bool logical) const;
     void signal_error(u32 bit);
     void deliver_local(Lvt which);
 

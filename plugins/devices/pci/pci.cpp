@@ -199,6 +199,24 @@ Result<void> PciBus::add_function(u8 device, u8 function, PciFunction* pci_funct
     return {};
 }
 
+Result<void> PciBus::adopt_function(u8 device, u8 function, PciFunction* pci_function)
+{
+    auto added = add_function(device, function, pci_function);
+    if (added.is_error()) {
+        delete pci_function;
+        return added;
+    }
+    m_owned[device * function_count + function] = true;
+    return {};
+}
+
+PciBus::~PciBus()
+{
+    for (unsigned i = 0; i < device_count * function_count; ++i)
+        if (m_owned[i])
+            delete m_functions[i];
+}
+
 PciFunction* PciBus::function(u8 device, u8 function) const
 {
     if (device >= device_count || function >= function_count)

@@ -123,6 +123,10 @@ public:
     // Plugs `function` (not owned) in at 00:device.function. Refuses an occupied slot or
     // numbers out of range. Call before the guest runs; it does not reset the function.
     Result<void> add_function(u8 device, u8 function, PciFunction* pci_function);
+    // The same, and the bus deletes the function when it is deleted (machine descriptions'
+    // `device pci`). On a refusal the function is deleted at once.
+    Result<void> adopt_function(u8 device, u8 function, PciFunction* pci_function);
+    ~PciBus() override;
     // The function at 00:device.function, or null (for the monitor and the machine).
     PciFunction* function(u8 device, u8 function) const;
     u32 config_address() const { return m_config_address; }
@@ -131,6 +135,7 @@ private:
     PciFunction* addressed() const; // the function CONFIG_ADDRESS selects, or null
 
     PciFunction* m_functions[device_count * function_count] = {};
+    bool m_owned[device_count * function_count] = {};
     u32 m_config_address = 0;
 };
 

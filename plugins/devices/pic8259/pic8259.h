@@ -71,6 +71,7 @@ public:
     // IRQ 0-7 are the master's IR0-7, IRQ 8-15 the slave's. IRQ 2 is the cascade and
     // ignored here (ISA's IRQ2 pin is routed to IRQ 9 on the PC).
     void set_irq_level(u32 line, bool level) override;
+    InterruptSink* interrupt_sink() override { return this; }
 
     // The CPU side: INTR's level, and the INTA cycle returning the vector.
     // The monitor's `info pic`, in QEMU's format.

@@ -9,7 +9,7 @@
 
 namespace keel::devices {
 
-class Uart16550 final : public Device {
+class Uart16550 final : public Device, public ConsoleInput {
 public:
     using Output = void (*)(void* context, const char* bytes, usize length);
 
@@ -29,11 +29,11 @@ public:
 
     // Bytes from the host terminal arriving on the serial input (dropped in loopback,
     // where the input is disconnected). More than wants_input() allows overruns.
-    void receive(const u8* bytes, usize n);
+    void receive(const u8* bytes, usize n) override;
     // A break condition on the serial input: one zero character with BI (data sheet, LSR bit 4).
     void send_break();
     // Whether the receiver has room for another character (and is not in loopback).
-    bool wants_input() const { return !loopback() && m_rx_count < rx_capacity(); }
+    bool wants_input() const override { return !loopback() && m_rx_count < rx_capacity(); }
     // The modem input lines as MSR bits 7-4 (DCD, RI, DSR, CTS); 0xB0 after reset (CTS,
     // DSR, DCD asserted, as a connected terminal). Changes set the MSR delta bits.
     void set_modem_inputs(u8 msr_lines);

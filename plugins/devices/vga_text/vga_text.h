@@ -42,6 +42,7 @@ public:
     // "vga: <text, trailing spaces trimmed>\n", top to bottom. Called by the host
     // periodically and at exit; cheap when nothing was written.
     void flush();
+    void run_ended() override { flush(); }
 
     // Row `row` (0-24) of the screen as displayed (from the start address), as 80 plain
     // characters, not NUL-terminated.

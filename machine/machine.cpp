@@ -1,0 +1,186 @@
+#include "machine/machine.h"
+#include "dbt/base/log.h"
+#include "dbt/base/string.h"
+#include "dbt/loader/elf_loader.h"
+#include "machine/builtin_machines.h"
+
+namespace keel::machine {
+namespace {
+void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
+{
+    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
+}
+} // namespace
+
+Result<void> check_host_cpu()
+{
+    u32 a, b, c, d;
+    host_cpuid(0, 0, a, b, c, d);
+    u32 max_leaf = a;
+    host_cpuid(0x80000000, 0, a, b, c, d);
+    u32 max_extended = a;
+    host_cpuid(1, 0, a, b, c, d);
+    bool popcnt = c & (1u << 23);
+    bool lzcnt = false, bmi1 = false;
+    if (max_extended >= 0x80000001) {
+        host_cpuid(0x80000001, 0, a, b, c, d);
+        lzcnt = c & (1u << 5);
+    }
+    if (max_leaf >= 7) {
+        host_cpuid(7, 0, a, b, c, d);
+        bmi1 = b & (1u << 3);
+    }
+    if (!popcnt || !lzcnt || !bmi1)
+        return Error::formatted("this host CPU lacks%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
+            lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1");
+    return {};
+}
+
+Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config)
+{
+    TRY(check_host_cpu());
+    if (!config.types)
+        return Error::formatted("no device types to build the machine from");
+    if (!config.arch)
+        return Error::formatted("no guest architecture (the x86_64 plugin was not loaded)");
+    const char* text = config.description;
+    usize length = config.description_length;
+    const char* name = config.description_name;
+    if (!text) {
+        const BuiltinMachine* pc = find_builtin_machine("pc");
+        text = pc->text, length = string_length(pc->text), name = "pc.cfg";
+    }
+    MachineDescription description = TRY(parse_machine_description(text, length, name));
+    if (!string_equal(description.arch, config.arch->name()))
+        return Error::formatted("%s: the machine is for the %s architecture, the CPU keel has is %s", name,
+            description.arch[0] ? description.arch : "(no arch line)", config.arch->name());
+
+    auto* machine = new Machine(host, config);
+    machine->m_description = static_cast<MachineDescription&&>(description);
+    EngineConfig engine_config;
+    engine_config.ram_size = config.ram_size;
+    // The PC's legacy window: VGA memory and the BIOS area are not RAM.
+    engine_config.ram_hole_start = 0xA0000;
+    engine_config.ram_hole_end = 0x100000;
+    auto engine = Engine::create(host, *machine->m_arch, engine_config);
+    if (engine.is_error()) {
+        delete machine;
+        return engine.release_error();
+    }
+    machine->m_engine = engine.release_value();
+    for (const DeviceSpec& spec : machine->m_description.devices) {
+        auto added = machine->add_device(spec);
+        if (added.is_error()) {
+            Error error = Error::formatted("%s:%u: %s", name, spec.line, added.error().message());
+            delete machine;
+            return error;
+        }
+    }
+    return machine;
+}
+
+Result<void> Machine::add_device(const DeviceSpec& spec)
+{
+    const DeviceType* type = m_config.types->find_device_type(spec.type);
+    if (!type)
+        return Error::formatted("no device type '%s' (its plugin, %s.so, is not loaded)", spec.type, spec.type);
+
+    // The interrupt output: unconnected, one input, or a fan-out to several.
+    Instance instance { &spec, nullptr, nullptr };
+    InterruptLine irq;
+    for (const IrqSpec& wire : spec.irqs) {
+        InterruptLine input;
+        if (string_equal(wire.controller, "cpu")) {
+            if (wire.line != 0)
+                return Error::formatted("%s: the CPU has one interrupt input (cpu:0)", spec.name);
+            input = { &m_engine->cpu_interrupt_pin(), 0 };
+        } else {
+            Device* controller = find_device(wire.controller);
+            InterruptSink* sink = controller ? controller->interrupt_sink() : nullptr;
+            if (!sink)
+                return Error::formatted("%s: '%s' %s", spec.name, wire.controller,
+                    controller ? "takes no interrupt inputs" : "is not declared before it");
+            input = { sink, wire.line };
+        }
+        if (spec.irqs.size() == 1) {
+            irq = input;
+        } else {
+            if (!instance.fanout)
+                instance.fanout = new Fanout;
+            instance.fanout->targets.append(input);
+            irq = { instance.fanout, 0 };
+        }
+    }
+
+    DeviceCreateArgs args {};
+    args.instance_name = spec.name;
+    args.machine = this;
+    args.irq = &irq;
+    args.first_port = spec.ports.is_empty() ? 0 : spec.ports[0].first;
+    args.first_mmio = spec.mmio.is_empty() ? 0 : spec.mmio[0].base;
+    args.options = spec.options;
+    Error error = Error::formatted("%s: the %s factory gave no device", spec.name, spec.type);
+    instance.device = type->create(args, &error);
+    if (!instance.device) {
+        delete instance.fanout;
+        return error;
+    }
+    m_devices.append(instance);
+    for (const PortSpec& ports : spec.ports) {
+        if (ports.count == 0 || ports.first + ports.count > 0x10000)
+            return Error::formatted("%s: ports 0x%x+%u leave the 64 KiB I/O space", spec.name, ports.first, ports.count);
+        TRY(m_engine->io().add(ports.first, static_cast<u16>(ports.count), instance.device, spec.name));
+    }
+    for (const MmioSpec& range : spec.mmio)
+        TRY(m_engine->memory().add_mmio(range.base, range.size, instance.device, spec.name));
+    return {};
+}
+
+Machine::~Machine()
+{
+    // Devices first, newest first (later ones may hold earlier ones: the IOAPIC its local
+    // APIC), then the engine, whose clock and interrupt pin they use.
+    for (usize i = m_devices.size(); i-- > 0;) {
+        delete m_devices[i].device;
+        delete m_devices[i].fanout;
+    }
+    delete m_engine;
+}
+
+Device* Machine::find_device(const char* name)
+{
+    for (Instance& instance : m_devices)
+        if (string_equal(instance.spec->name, name))
+            return instance.device;
+    return nullptr;
+}
+
+void Machine::run_ended()
+{
+    for (Instance& instance : m_devices)
+        instance.device->run_ended();
+}
+
+void Machine::console_write(const char* bytes, usize length)
+{
+    if (m_config.console)
+        m_config.console(m_config.console_context, bytes, length);
+}
+
+void Machine::log(const char* text, usize length) { ::keel::log::write(text, length); }
+
+void Machine::request_reset()
+{
+    // As QEMU with -no-reboot: a reset ends the run (status 0), and says so.
+    ::keel::log::printf("keel: the guest reset the machine; keel does not reboot (as QEMU -no-reboot)\n");
+    m_engine->request_shutdown(0);
+}
+
+Result<void> Machine::load_elf(const u8* data, u64 size, const char* name)
+{
+    u64 limit = m_arch->test_image_limit(m_engine->ram_size());
+    LoadedImage image = TRY(load_elf_executable(data, size, name, m_engine->memory(), limit));
+    return m_arch->enter_test_state(*m_engine, image.entry);
+}
+
+} // namespace keel::machine

@@ -1,0 +1,99 @@
+#pragma once
+// A machine as its description says (machines/pc.cfg, docs/machines.md): guest RAM, the
+// CPU from an architecture, and every device created through the type registry (device
+// plugins in the keel command and the kernel, the same types linked in for the tests),
+// placed at its ports and MMIO ranges with its interrupt output wired to the inputs its
+// irq= words name. Both hosts build machines through this; they supply the HostServices,
+// the registry, the architecture and where the console's output goes. The machine is
+// the MachineServices its devices see.
+#include "dbt/engine/engine.h"
+#include "dbt/plugin/device.h"
+#include "dbt/plugin/type_registry.h"
+#include "machine/machine_description.h"
+
+namespace keel::machine {
+
+struct MachineConfig {
+    const TypeRegistry* types = nullptr; // device types (not owned)
+    Arch* arch = nullptr;                // the CPU, of the description's architecture (not owned)
+    // The description's text and its name for messages; null text: the built-in "pc".
+    const char* description = nullptr;
+    usize description_length = 0;
+    const char* description_name = "pc.cfg";
+    u64 ram_size = 256 * MiB;
+    using Output = void (*)(void* context, const char* bytes, usize length);
+    Output console = nullptr; // the host console (null: output is dropped)
+    void* console_context = nullptr;
+};
+
+class Machine final : public MachineServices {
+public:
+    // Refuses, with a message naming the file, line and device: a description that does
+    // not parse, an unknown device type (the plugins that were loaded are what exists), a
+    // device whose factory refuses its options, ports or MMIO that overlap.
+    static Result<Machine*> create(HostServices& host, const MachineConfig& config);
+    ~Machine() override;
+
+    Engine& engine() { return *m_engine; }
+    Arch& arch() { return *m_arch; }
+    const MachineDescription& description() const { return m_description; }
+
+    // Loads an ELF64 executable from memory and sets up the test-guest entry state at
+    // its entry point. `name` is used in error messages.
+    Result<void> load_elf(const u8* data, u64 size, const char* name);
+
+    // The devices in description order, by instance name.
+    usize device_count() const { return m_devices.size(); }
+    Device& device(usize i) { return *m_devices[i].device; }
+    const char* device_name(usize i) const { return m_devices[i].spec->name; }
+    Device* find_device(const char* name) override;
+
+    // The device the host terminal's bytes go to (console=stdio), or null.
+    ConsoleInput* console_input() { return m_console_input; }
+    // The run ended: devices show what they hold (the VGA screen).
+    void run_ended();
+
+    // MachineServices, for the devices.
+    VirtualClock& clock() override { return m_engine->clock(); }
+    u64 ram_size() const override { return m_engine->ram_size(); }
+    u64 wall_clock_seconds() override { return m_host.wall_clock_seconds(); }
+    void console_write(const char* bytes, usize length) override;
+    void log(const char* text, usize length) override;
+    void request_shutdown(int status) override { m_engine->request_shutdown(status); }
+    void request_reset() override;
+    void add_interrupt_controller(InterruptController* controller) override { m_engine->add_interrupt_controller(controller); }
+    void set_console_input(ConsoleInput* input) override { m_console_input = input; }
+
+private:
+    Machine(HostServices& host, const MachineConfig& config) : m_host(host), m_config(config), m_arch(config.arch) {}
+    Result<void> add_device(const DeviceSpec& spec);
+
+    // One device output wired to several inputs.
+    class Fanout final : public InterruptSink {
+    public:
+        Vector<InterruptLine> targets;
+        void set_irq_level(u32, bool level) override
+        {
+            for (const InterruptLine& line : targets)
+                line.set(level);
+        }
+    };
+    struct Instance {
+        const DeviceSpec* spec;
+        Device* device;
+        Fanout* fanout; // null unless wired to more than one input
+    };
+
+    HostServices& m_host;
+    MachineConfig m_config;
+    Arch* m_arch;
+    Engine* m_engine = nullptr;
+    MachineDescription m_description;
+    Vector<Instance> m_devices;
+    ConsoleInput* m_console_input = nullptr;
+};
+
+// Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.
+Result<void> check_host_cpu();
+
+} // namespace keel::machine

@@ -1,0 +1,47 @@
+#pragma once
+// The device types of plugins/devices: each folder defines one (<name>_type.cpp: the
+// factory a machine description's `device <name> ...` line calls) and builds one plugin
+// file with it (plugin.cpp, build/plugins/<name>.so). The keel command and the kernel get
+// them from those files; the unit tests, the differential tester and the benchmarks, which
+// link the devices directly, register them with register_builtin_devices().
+#include "dbt/plugin/abi.h"
+#include "dbt/plugin/device.h"
+#include "dbt/plugin/device_options.h"
+
+namespace keel::devices {
+
+extern const DeviceType cmos_rtc_type;
+extern const DeviceType debug_exit_type;
+extern const DeviceType i8042_type;
+extern const DeviceType ioapic_type;
+extern const DeviceType lapic_type;
+extern const DeviceType pci_type;
+extern const DeviceType pic8259_type;
+extern const DeviceType pit8254_type;
+extern const DeviceType port92_type;
+extern const DeviceType post_code_type;
+extern const DeviceType uart16550_type;
+extern const DeviceType vga_text_type;
+
+Result<void> register_builtin_devices(PluginRegistry& registry);
+
+// Factory helpers.
+// An Output callback (UART, VGA) whose context is the MachineServices: the host console.
+inline void write_to_machine_console(void* machine, const char* bytes, usize length)
+{
+    static_cast<MachineServices*>(machine)->console_write(bytes, length);
+}
+inline void reset_machine(void* machine) { static_cast<MachineServices*>(machine)->request_reset(); }
+
+// Refuses unknown options into *error; true when the options are fine.
+inline bool options_ok(const DeviceCreateArgs& args, const char* const* known, Error* error)
+{
+    auto checked = check_device_options(args.instance_name, args.options, known);
+    if (checked.is_error()) {
+        *error = checked.release_error();
+        return false;
+    }
+    return true;
+}
+
+} // namespace keel::devices
