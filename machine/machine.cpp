@@ -1,4 +1,5 @@
 #include "machine/machine.h"
+#include "dbt/plugin/device_options.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
 #include "dbt/loader/elf_loader.h"
@@ -84,6 +85,7 @@ Result<void> Machine::add_device(const DeviceSpec& spec)
     const DeviceType* type = m_config.types->find_device_type(spec.type);
     if (!type)
         return Error::formatted("no device type '%s' (its plugin, %s.so, is not loaded)", spec.type, spec.type);
+    TRY(check_device_options(spec.name, spec.type, spec.options, type->options));
 
     // The interrupt output: unconnected, one input, or a fan-out to several.
     Instance instance { &spec, nullptr, nullptr };

@@ -45,7 +45,10 @@ struct DeviceCreateArgs {
 struct DeviceType {
     const char* name;        // what machine descriptions call it: "uart16550"
     const char* description; // one line, for `keel -device help`
-    // Null with a message in `error` when `args` are unusable.
+    // The option keys its description lines may carry, space-separated ("" for none).
+    // The machine refuses any other key before calling `create`.
+    const char* options;
+    // Null with a message in `error` when `args` are unusable (a bad option value).
     Device* (*create)(const DeviceCreateArgs& args, Error* error);
 };
 

@@ -82,20 +82,26 @@ Result<u64> device_option_number(const char* device, const char* options, const 
     return value;
 }
 
-Result<void> check_device_options(const char* device, const char* options, const char* const* known)
+Result<void> check_device_options(const char* device, const char* type, const char* options, const char* known)
 {
     char unknown[32] = {};
-    each_option(options, [&](const char* k, usize kl, const char*, usize) {
-        for (const char* const* name = known; *name; ++name)
-            if (key_is(k, kl, *name))
-                return true;
-        usize n = kl < sizeof(unknown) - 1 ? kl : sizeof(unknown) - 1;
-        __builtin_memcpy(unknown, k, n);
+    each_option(options, [&](const char* key, usize key_length, const char*, usize) {
+        bool listed = false;
+        each_option(known, [&](const char* k, usize kl, const char*, usize) {
+            listed = kl == key_length && __builtin_memcmp(k, key, kl) == 0;
+            return !listed;
+        });
+        if (listed)
+            return true;
+        usize n = key_length < sizeof(unknown) - 1 ? key_length : sizeof(unknown) - 1;
+        __builtin_memcpy(unknown, key, n);
         return false;
     });
-    if (unknown[0])
-        return Error::formatted("%s: unknown option '%s'", device, unknown);
-    return {};
+    if (!unknown[0])
+        return {};
+    if (!known || !known[0])
+        return Error::formatted("%s: unknown option '%s' (%s takes no options)", device, unknown, type);
+    return Error::formatted("%s: unknown option '%s' (%s takes: %s)", device, unknown, type, known);
 }
 
 } // namespace keel

@@ -13,8 +13,9 @@ bool find_device_option(const char* options, const char* key, char* value, usize
 // the key and the text when the value is not a number or is above `max`.
 Result<u64> device_option_number(const char* device, const char* options, const char* key, u64 fallback, u64 max);
 
-// Refuses options other than those in `known` (a null-terminated list), naming the device
-// and the first unknown key, so a misspelt option is an error, not silently ignored.
-Result<void> check_device_options(const char* device, const char* options, const char* const* known);
+// Refuses options other than those in `known` (space-separated keys, DeviceType::options),
+// naming the device, the first unknown key and what `type` takes, so a misspelt option is
+// an error, not silently ignored.
+Result<void> check_device_options(const char* device, const char* type, const char* options, const char* known);
 
 } // namespace keel

@@ -128,7 +128,8 @@ void service(void*)
 void attach(machine::Machine& pc, Monitor& monitor)
 {
     g_monitor = &monitor;
-    g_head = g_tail = 0;
+    g_head = 0;
+    g_tail = 0;
     g_escape_pending = false;
     pc.engine().set_service_hook(service, nullptr);
     g_pc = &pc;

@@ -33,15 +33,4 @@ inline void write_to_machine_console(void* machine, const char* bytes, usize len
 }
 inline void reset_machine(void* machine) { static_cast<MachineServices*>(machine)->request_reset(); }
 
-// Refuses unknown options into *error; true when the options are fine.
-inline bool options_ok(const DeviceCreateArgs& args, const char* const* known, Error* error)
-{
-    auto checked = check_device_options(args.instance_name, args.options, known);
-    if (checked.is_error()) {
-        *error = checked.release_error();
-        return false;
-    }
-    return true;
-}
-
 } // namespace keel::devices

@@ -32,7 +32,8 @@ expect_refused() { # file-content expected-stderr-line
     [ "$status" -eq 1 ] && [ ! -s "$work/out" ] || { echo "bad.cfg ($1): status $status, output:"; cat "$work/out"; fail=1; }
     grep -qxF "$2" "$work/err" || { echo "bad.cfg ($1): expected: $2"; echo "got:"; cat "$work/err"; fail=1; }
 }
-expect_refused 'arch x86_64\ndevice uart16550 com1 port=0x3f8+8 baud=3\n' "keel: bad.cfg:2: com1: unknown option 'baud'"
+expect_refused 'arch x86_64\ndevice uart16550 com1 port=0x3f8+8 baud=3\n' "keel: bad.cfg:2: com1: unknown option 'baud' (uart16550 takes: console)"
+expect_refused 'arch x86_64\ndevice pci pci port=0xcf8+8 slots=4\n' "keel: bad.cfg:2: pci: unknown option 'slots' (pci takes no options)"
 expect_refused 'arch x86_64\ndevice floppy fd0 port=0x3f0+6\n' "keel: bad.cfg:2: no device type 'floppy' (its plugin, floppy.so, is not loaded)"
 expect_refused 'device uart16550 com1\n' "keel: bad.cfg: no 'arch' line"
 

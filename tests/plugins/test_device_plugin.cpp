@@ -40,7 +40,7 @@ extern "C" void keel_symbol_that_keel_does_not_export();
     // An import from keel (dbt/base/format.cpp), resolved by the loader.
     static char description[64];
     keel::format(description, sizeof(description), "answers 0x%x on every port", g_constructed_value);
-    auto added = registry->add_device_type({ "test-device", description, create });
+    auto added = registry->add_device_type({ "test-device", description, "", create });
     if (added.is_error()) {
         keel::format(error, error_size, "%s", added.error().message());
         return false;

@@ -199,9 +199,14 @@ TEST_CASE("machine: building refuses what the registry and the devices cannot ma
     CHECK(build_error("arch x86_64\ndevice pic8259 pic port=0x20+2 port=0xa0+2 irq=cpu:1\n")
         == "m.cfg:2: pic: the CPU has one interrupt input (cpu:0)");
     // Options are checked by the device types: unknown keys and bad values are errors.
-    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 speed=9600\n").find("com1") != std::string::npos);
-    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 speed=9600\n").find("speed") != std::string::npos);
-    CHECK(build_error("arch x86_64\ndevice lapic lapic mmio=0xfee00000+0x1000 id=0x100\n").find("id") != std::string::npos);
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 speed=9600\n")
+        == "m.cfg:2: com1: unknown option 'speed' (uart16550 takes: console)");
+    CHECK(build_error("arch x86_64\ndevice uart16550 com1 port=0x3f8+8 console=tty\n")
+        == "m.cfg:2: com1: console=tty: only 'stdio' or 'none'");
+    CHECK(build_error("arch x86_64\ndevice lapic lapic mmio=0xfee00000+0x1000 id=0x100\n")
+        == "m.cfg:2: lapic: option id=0x100 is above 255");
+    CHECK(build_error("arch x86_64\ndevice lapic lapic mmio=0xfee00000+0x1000 id=one\n")
+        == "m.cfg:2: lapic: option id=one is not a number");
     // Two devices may be wired to one input (as ISA cards configured alike would be).
     CHECK(build_error("arch x86_64\ndevice pic8259 pic port=0x20+2 port=0xa0+2 irq=cpu:0\n"
                       "device uart16550 com1 port=0x3f8+8 irq=pic:4\ndevice uart16550 com3 port=0x3e8+8 irq=pic:4\n")

@@ -6,11 +6,8 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     CmosConfig cmos;
     cmos.ram_bytes = args.machine->ram_size();
     // The wall-clock time at virtual time 0, so that the RTC reads the host's time now.
@@ -21,6 +18,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType cmos_rtc_type = { "cmos_rtc", "MC146818 RTC and CMOS RAM (periodic, alarm, update interrupts)", create };
+const DeviceType cmos_rtc_type = { "cmos_rtc", "MC146818 RTC and CMOS RAM (periodic, alarm, update interrupts)", "", create };
 
 } // namespace keel::devices

@@ -5,16 +5,13 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     return new DebugExit(*args.machine);
 }
 
 } // namespace
 
-const DeviceType debug_exit_type = { "debug_exit", "QEMU's isa-debug-exit: a write of v ends the run with (v << 1) | 1", create };
+const DeviceType debug_exit_type = { "debug_exit", "QEMU's isa-debug-exit: a write of v ends the run with (v << 1) | 1", "", create };
 
 } // namespace keel::devices

@@ -6,11 +6,8 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     I8042::System system;
     system.context = args.machine;
     system.reset_system = reset_machine;
@@ -20,6 +17,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType i8042_type = { "i8042", "8042 keyboard controller with keyboard (reset line, A20 gate)", create };
+const DeviceType i8042_type = { "i8042", "8042 keyboard controller with keyboard (reset line, A20 gate)", "", create };
 
 } // namespace keel::devices

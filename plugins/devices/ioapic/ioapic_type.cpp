@@ -11,9 +11,6 @@ void end_of_interrupt(void* ioapic, u8 vector) { static_cast<IoApic*>(ioapic)->e
 
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
-    static const char* const known[] = { "apic", "id", nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     char apic_name[32] = "lapic";
     find_device_option(args.options, "apic", apic_name, sizeof(apic_name));
     auto id = device_option_number(args.instance_name, args.options, "id", 0, 0x0F);
@@ -34,6 +31,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType ioapic_type = { "ioapic", "82093AA I/O APIC (24 pins, edge/level, remote IRR)", create };
+const DeviceType ioapic_type = { "ioapic", "82093AA I/O APIC (24 pins, edge/level, remote IRR)", "apic id", create };
 
 } // namespace keel::devices

@@ -9,9 +9,6 @@ namespace {
 
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
-    static const char* const known[] = { "id", "tsc_mhz", nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     auto id = device_option_number(args.instance_name, args.options, "id", 0, 0xFF);
     // The TSC rate TSC-deadline values convert with (keel's guests read the host's TSC).
     auto tsc_mhz = device_option_number(args.instance_name, args.options, "tsc_mhz", 1000, 100000);
@@ -31,6 +28,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType lapic_type = { "lapic", "xAPIC local APIC (timer, LVT, self-IPI, TPR/PPR)", create };
+const DeviceType lapic_type = { "lapic", "xAPIC local APIC (timer, LVT, self-IPI, TPR/PPR)", "id tsc_mhz", create };
 
 } // namespace keel::devices

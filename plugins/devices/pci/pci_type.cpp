@@ -8,9 +8,6 @@ namespace {
 
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     auto* bus = new PciBus;
     auto added = bus->adopt_function(0, 0, new I440fxHostBridge);
     if (!added.is_error())
@@ -25,6 +22,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType pci_type = { "pci", "PCI configuration mechanism #1 with i440FX host and PIIX3 ISA bridges", create };
+const DeviceType pci_type = { "pci", "PCI configuration mechanism #1 with i440FX host and PIIX3 ISA bridges", "", create };
 
 } // namespace keel::devices

@@ -7,11 +7,8 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     auto* pic = new Pic8259Pair(*args.irq);
     args.machine->add_interrupt_controller(pic);
     return pic;
@@ -19,6 +16,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType pic8259_type = { "pic8259", "8259A PIC pair (master, cascaded slave, ELCR)", create };
+const DeviceType pic8259_type = { "pic8259", "8259A PIC pair (master, cascaded slave, ELCR)", "", create };
 
 } // namespace keel::devices

@@ -6,16 +6,13 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     return new Pit8254(args.machine->clock(), *args.irq);
 }
 
 } // namespace
 
-const DeviceType pit8254_type = { "pit8254", "8254 PIT (modes 0-5) and port 0x61 (speaker gate, OUT2)", create };
+const DeviceType pit8254_type = { "pit8254", "8254 PIT (modes 0-5) and port 0x61 (speaker gate, OUT2)", "", create };
 
 } // namespace keel::devices

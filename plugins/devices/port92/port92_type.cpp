@@ -5,11 +5,8 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     Port92::System system;
     system.context = args.machine;
     system.reset_system = reset_machine;
@@ -18,6 +15,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType port92_type = { "port92", "system control port A (fast A20, fast reset)", create };
+const DeviceType port92_type = { "port92", "system control port A (fast A20, fast reset)", "", create };
 
 } // namespace keel::devices

@@ -11,9 +11,6 @@ void log_to_machine(void* machine, const char* text, usize length) { static_cast
 
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
-    static const char* const known[] = { "log", nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     char log[8] = "off";
     find_device_option(args.options, "log", log, sizeof(log));
     if (!string_equal(log, "on") && !string_equal(log, "off")) {
@@ -27,6 +24,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType post_code_type = { "post_code", "POST code port 0x80 (remembered; logged with log=on)", create };
+const DeviceType post_code_type = { "post_code", "POST code port 0x80 (remembered; logged with log=on)", "log", create };
 
 } // namespace keel::devices

@@ -10,9 +10,6 @@ namespace {
 
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
-    static const char* const known[] = { "console", nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     char console[16] = "none";
     find_device_option(args.options, "console", console, sizeof(console));
     bool on_console = string_equal(console, "stdio");
@@ -34,6 +31,6 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 
 } // namespace
 
-const DeviceType uart16550_type = { "uart16550", "16550A UART (FIFOs, interrupts, modem lines; console=stdio)", create };
+const DeviceType uart16550_type = { "uart16550", "16550A UART (FIFOs, interrupts, modem lines; console=stdio)", "console", create };
 
 } // namespace keel::devices

@@ -6,16 +6,13 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error* error)
+Device* create(const DeviceCreateArgs& args, Error*)
 {
-    static const char* const known[] = { nullptr };
-    if (!options_ok(args, known, error))
-        return nullptr;
     return new VgaText(write_to_machine_console, args.machine);
 }
 
 } // namespace
 
-const DeviceType vga_text_type = { "vga_text", "VGA text mode (0xB8000 buffer, CRTC cursor) shown on the console", create };
+const DeviceType vga_text_type = { "vga_text", "VGA text mode (0xB8000 buffer, CRTC cursor) shown on the console", "", create };
 
 } // namespace keel::devices
