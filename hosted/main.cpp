@@ -91,8 +91,6 @@ int main(int argc, char** argv)
         }
         description = reinterpret_cast<const char*>(description_file.data());
         description_length = description_file.size();
-        const char* slash = strrchr(options.machine, '/');
-        description_name = slash ? slash + 1 : options.machine;
     }
 
     // Plugins before the VM: a refused one means no VM starts.
@@ -103,6 +101,13 @@ int main(int argc, char** argv)
     if (plugins.is_error()) {
         fprintf(stderr, "keel: %s; the VM does not start\n", plugins.error().message());
         return exit_error;
+    }
+
+    if (options.list_devices) {
+        printf("Device types in %s (machine descriptions use them: docs/machines.md):\n", plugin_dir);
+        for (const DeviceType& type : plugin_types.device_types())
+            printf("  %-12s %s; options: %s\n", type.name, type.description, type.options[0] ? type.options : "none");
+        return 0;
     }
 
     // The guest CPU comes from an architecture plugin (plugins/arch/x86 builds x86_64.so).

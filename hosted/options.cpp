@@ -19,6 +19,7 @@ const char* usage()
            "  -plugin-dir DIR       load every *.so in DIR as a plugin (default: ../plugins next to keel)\n"
            "  -M NAME|FILE          the machine: a built-in one (default pc; -M help lists them) or a\n"
            "                        machine description file (docs/machines.md)\n"
+           "  -device help          list the device types the loaded plugins provide, with their options\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
            "\n"
@@ -68,6 +69,11 @@ Result<Options> parse_options(int argc, char** argv)
             o.monitor_stdio = true;
         } else if (string_equal(a, "-M") || string_equal(a, "-machine")) {
             o.machine = TRY(value(a));
+        } else if (string_equal(a, "-device")) {
+            const char* v = TRY(value("-device"));
+            if (!string_equal(v, "help"))
+                return Error::formatted("-device %s: devices come from the machine description (-M FILE, docs/machines.md); -device help lists the types", v);
+            o.list_devices = true;
         } else if (string_equal(a, "-plugin-dir")) {
             o.plugin_dir = TRY(value("-plugin-dir"));
         } else if (string_equal(a, "-perfmap")) {
@@ -80,7 +86,7 @@ Result<Options> parse_options(int argc, char** argv)
             return Error::formatted("unknown option '%s' (see keel -help)", argv[i]);
         }
     }
-    if (!o.help && !o.version && !o.kernel && !string_equal(o.machine, "help"))
+    if (!o.help && !o.version && !o.list_devices && !o.kernel && !string_equal(o.machine, "help"))
         return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
     return o;
 }

@@ -15,6 +15,7 @@ struct Options {
     bool monitor_stdio = false;      // -monitor stdio
     const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
     const char* machine = "pc";     // -M NAME|FILE: a built-in machine or a description file
+    bool list_devices = false;      // -device help: the device types the plugins provide
     bool help = false;
     bool version = false;
 };

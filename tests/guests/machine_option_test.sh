@@ -12,6 +12,10 @@ fail=0
 "$keel" -M help >"$work/out" 2>&1
 grep -q "^  pc (default)$" "$work/out" || { echo "-M help does not list pc:"; cat "$work/out"; fail=1; }
 
+"$keel" -device help >"$work/out" 2>&1
+grep -q "^  uart16550 .*; options: console$" "$work/out" && grep -q "^  pci .*; options: none$" "$work/out" ||
+    { echo "-device help does not list the device types:"; cat "$work/out"; fail=1; }
+
 # The smallest machine the hello guest needs: COM1 and the debug-exit port.
 printf 'arch x86_64\ndevice uart16550 com1 port=0x3f8+8 console=stdio\ndevice debug_exit exit port=0xf4+1\n' >"$work/tiny.cfg"
 "$keel" -M "$work/tiny.cfg" -kernel "$guest" >"$work/out" 2>"$work/err"
@@ -32,10 +36,10 @@ expect_refused() { # file-content expected-stderr-line
     [ "$status" -eq 1 ] && [ ! -s "$work/out" ] || { echo "bad.cfg ($1): status $status, output:"; cat "$work/out"; fail=1; }
     grep -qxF "$2" "$work/err" || { echo "bad.cfg ($1): expected: $2"; echo "got:"; cat "$work/err"; fail=1; }
 }
-expect_refused 'arch x86_64\ndevice uart16550 com1 port=0x3f8+8 baud=3\n' "keel: bad.cfg:2: com1: unknown option 'baud' (uart16550 takes: console)"
-expect_refused 'arch x86_64\ndevice pci pci port=0xcf8+8 slots=4\n' "keel: bad.cfg:2: pci: unknown option 'slots' (pci takes no options)"
-expect_refused 'arch x86_64\ndevice floppy fd0 port=0x3f0+6\n' "keel: bad.cfg:2: no device type 'floppy' (its plugin, floppy.so, is not loaded)"
-expect_refused 'device uart16550 com1\n' "keel: bad.cfg: no 'arch' line"
+expect_refused 'arch x86_64\ndevice uart16550 com1 port=0x3f8+8 baud=3\n' "keel: $work/bad.cfg:2: com1: unknown option 'baud' (uart16550 takes: console)"
+expect_refused 'arch x86_64\ndevice pci pci port=0xcf8+8 slots=4\n' "keel: $work/bad.cfg:2: pci: unknown option 'slots' (pci takes no options)"
+expect_refused 'arch x86_64\ndevice floppy fd0 port=0x3f0+6\n' "keel: $work/bad.cfg:2: no device type 'floppy' (its plugin, floppy.so, is not loaded)"
+expect_refused 'device uart16550 com1\n' "keel: $work/bad.cfg: no 'arch' line"
 
 "$keel" -M nosuch -kernel "$guest" >"$work/out" 2>"$work/err"
 grep -qxF "keel: -M nosuch: not a built-in machine (-M help lists them) and nosuch: No such file or directory" "$work/err" ||
