@@ -6,6 +6,7 @@
 #include "dbt/base/log.h"
 #include "hosted/linux_host_services.h"
 #include "hosted/monitor_console.h"
+#include "hosted/terminal_console.h"
 #include "hosted/options.h"
 #include "hosted/plugin_directory.h"
 #include "hosted/hosted_pc.h"
@@ -26,10 +27,13 @@ void panic_handler(const char* file, int line, const char* message)
     abort();
 }
 
+bool g_stdout_is_terminal = false;
+
 void console_output(void*, const char* bytes, usize length)
 {
     fwrite(bytes, 1, length, stdout);
-    if (memchr(bytes, '\n', length))
+    // Whole lines for pipes; on a terminal every byte at once (a guest echoing keys).
+    if (g_stdout_is_terminal || memchr(bytes, '\n', length))
         fflush(stdout);
 }
 
@@ -49,6 +53,13 @@ int main(int argc, char** argv)
         return exit_error;
     }
     hosted::Options options = parsed.release_value();
+    g_stdout_is_terminal = isatty(STDOUT_FILENO);
+    if (options.monitor_stdio && (options.serial_input == hosted::Options::SerialInput::MonStdio ||
+                                     options.serial_input == hosted::Options::SerialInput::Stdio)) {
+        fprintf(stderr, "keel: -monitor stdio and -serial %sstdio both want standard input; choose one\n",
+            options.serial_input == hosted::Options::SerialInput::MonStdio ? "mon:" : "");
+        return exit_error;
+    }
     if (options.help) {
         fputs(hosted::usage(), stdout);
         return 0;
@@ -142,16 +153,28 @@ int main(int argc, char** argv)
         return exit_error;
     }
 
-    hosted::MonitorConsole* monitor = nullptr;
+    // Standard input: the monitor alone (-monitor stdio), or the guest's console with the
+    // monitor behind Ctrl-A c (-serial mon:stdio), or nothing.
+    Monitor monitor(pc->engine());
+    for (usize i = 0; i < pc->machine().device_count(); ++i)
+        monitor.add_device(&pc->machine().device(i), pc->machine().device_name(i));
+    using SerialInput = hosted::Options::SerialInput;
+    SerialInput serial = options.serial_input;
+    if (serial == SerialInput::Auto)
+        serial = !options.monitor_stdio && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? SerialInput::MonStdio : SerialInput::None;
+    hosted::MonitorConsole* monitor_console = nullptr;
+    hosted::TerminalConsole* terminal_console = nullptr;
     if (options.monitor_stdio) {
-        monitor = new hosted::MonitorConsole(pc->engine());
-        for (usize i = 0; i < pc->machine().device_count(); ++i)
-            monitor->monitor().add_device(&pc->machine().device(i), pc->machine().device_name(i));
-        monitor->start();
+        monitor_console = new hosted::MonitorConsole(pc->engine(), monitor);
+        monitor_console->start();
+    } else if (serial != SerialInput::None) {
+        terminal_console = new hosted::TerminalConsole(pc->machine(), monitor, serial == SerialInput::MonStdio);
+        terminal_console->start();
     }
     RunResult result = pc->engine().run();
     pc->machine().run_ended();
-    delete monitor;
+    delete monitor_console;
+    delete terminal_console;
     fflush(stdout);
     int status = exit_error;
     switch (result.kind) {

@@ -13,7 +13,7 @@ struct MonitorConsole::Reader {
     std::thread thread;
 };
 
-MonitorConsole::MonitorConsole(Engine& engine) : m_engine(engine), m_monitor(engine) {}
+MonitorConsole::MonitorConsole(Engine& engine, Monitor& monitor) : m_engine(engine), m_monitor(monitor) {}
 
 MonitorConsole::~MonitorConsole()
 {

@@ -9,9 +9,8 @@ namespace keel::hosted {
 
 class MonitorConsole {
 public:
-    explicit MonitorConsole(Engine& engine);
+    MonitorConsole(Engine& engine, Monitor& monitor);
     ~MonitorConsole();
-    Monitor& monitor() { return m_monitor; }
     // Starts reading standard input on a thread of its own.
     void start();
 
@@ -19,7 +18,7 @@ private:
     static void service(void* self);
     struct Reader;
     Engine& m_engine;
-    Monitor m_monitor;
+    Monitor& m_monitor;
     Reader* m_reader = nullptr;
 };
 

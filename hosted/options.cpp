@@ -15,7 +15,11 @@ const char* usage()
            "  -D FILE               write the log to FILE instead of stderr\n"
            "  -accel tcg,tb-size=N  translation cache size in MiB (default 1024)\n"
            "  -perfmap              write /tmp/perf-PID.map naming generated code for perf\n"
-           "  -monitor stdio        monitor commands on standard input (info registers, info mtree, x/, quit; see help)\n"
+           "  -serial mon:stdio     standard input feeds the console UART (COM1); Ctrl-A c switches to\n"
+           "                        the monitor and back (default when stdin and stdout are terminals)\n"
+           "  -serial stdio|none    standard input feeds COM1 with no escape | is not read\n"
+           "  -monitor stdio        standard input is the monitor only, a command a line (info registers,\n"
+           "                        info mtree, x/, quit; see help)\n"
            "  -plugin-dir DIR       load every *.so in DIR as a plugin (default: ../plugins next to keel)\n"
            "  -M NAME|FILE          the machine: a built-in one (default pc; -M help lists them) or a\n"
            "                        machine description file (docs/machines.md)\n"
@@ -69,6 +73,16 @@ Result<Options> parse_options(int argc, char** argv)
             o.monitor_stdio = true;
         } else if (string_equal(a, "-M") || string_equal(a, "-machine")) {
             o.machine = TRY(value(a));
+        } else if (string_equal(a, "-serial")) {
+            const char* v = TRY(value("-serial"));
+            if (string_equal(v, "mon:stdio"))
+                o.serial_input = Options::SerialInput::MonStdio;
+            else if (string_equal(v, "stdio"))
+                o.serial_input = Options::SerialInput::Stdio;
+            else if (string_equal(v, "none") || string_equal(v, "null"))
+                o.serial_input = Options::SerialInput::None;
+            else
+                return Error::formatted("-serial %s: keel's console is standard input and output (mon:stdio, stdio or none)", v);
         } else if (string_equal(a, "-device")) {
             const char* v = TRY(value("-device"));
             if (!string_equal(v, "help"))

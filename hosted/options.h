@@ -15,6 +15,10 @@ struct Options {
     bool monitor_stdio = false;      // -monitor stdio
     const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
     const char* machine = "pc";     // -M NAME|FILE: a built-in machine or a description file
+    // -serial: where the console UART's input comes from. Auto: mon:stdio when standard
+    // input and output are both terminals, else none (the output is always stdout).
+    enum class SerialInput { Auto, MonStdio, Stdio, None };
+    SerialInput serial_input = SerialInput::Auto;
     bool list_devices = false;      // -device help: the device types the plugins provide
     bool help = false;
     bool version = false;

@@ -319,8 +319,9 @@ RunResult Engine::run_loop(const RunOptions& options)
         }
         if (halted) {
             // Only an interrupt wakes a halted CPU: it needs IF set, a controller, and a
-            // timer armed that could make the controller ask (later: host input too).
-            bool can_wake = m_arch.can_wake_from_halt(*m_ctx) && !m_interrupt_controllers.is_empty() && m_clock.armed_count() != 0;
+            // timer armed or host input that could make the controller ask.
+            bool can_wake = m_arch.can_wake_from_halt(*m_ctx) && !m_interrupt_controllers.is_empty()
+                && (m_clock.armed_count() != 0 || m_host_input);
             if (options.stop_on_halt || !can_wake) {
                 result.kind = options.stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
                 format(result.message, sizeof(result.message), "the guest halted with nothing that could wake it (pc 0x%llx)",
@@ -328,7 +329,8 @@ RunResult Engine::run_loop(const RunOptions& options)
                 return result;
             }
             m_ctx->hot.exit_request = 0;
-            m_host.idle_until(m_clock_origin_ns + m_clock.next_deadline(), &m_ctx->hot.exit_request);
+            u64 deadline = m_clock.next_deadline();
+            m_host.idle_until(deadline == ~0ull ? ~0ull : m_clock_origin_ns + deadline, &m_ctx->hot.exit_request);
             continue;
         }
 

@@ -96,6 +96,9 @@ public:
         m_service_hook = hook;
         m_service_context = context;
     }
+    // The host has input that may arrive at any time (a terminal feeding the guest's UART):
+    // a guest halted with interrupts enabled then waits for it even with no timer armed.
+    void set_host_input(bool live) { m_host_input = live; }
     void request_service()
     {
         m_service_requested = true;
@@ -179,6 +182,7 @@ private:
     void (*m_service_hook)(void*) = nullptr;
     void* m_service_context = nullptr;
     volatile bool m_service_requested = false;
+    bool m_host_input = false;
     TimerQueue m_clock;
     u64 m_clock_origin_ns = 0;
     Vector<InterruptController*> m_interrupt_controllers;

@@ -1,7 +1,7 @@
 /* Serial input: reads a line from COM1 (polling LSR.DR, as a BIOS would) and echoes it.
- * Used by the boot test of the kernel's serial console (tests/boot), which types the
- * line, and visits keel's monitor (Ctrl-A c) before it. Not a hosted guest test: the keel
- * command does not feed its terminal to COM1 yet. */
+ * Used by the console tests of both hosts (boot.console over the kernel's serial port,
+ * cli.console over the keel command's standard input), which type the line and visit
+ * keel's monitor (Ctrl-A c) before it. */
 #include "cpu.h"
 #include "rt.h"
 
