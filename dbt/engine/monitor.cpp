@@ -48,6 +48,7 @@ bool parse_number(const char* text, u64& value)
 constexpr const char* help_text = "info registers    the CPU state\n"
                                   "info mtree        memory regions and port ranges, with their owners\n"
                                   "info mem          the guest's virtual mappings, as its page tables say\n"
+                                  "info tlb          every page-table leaf: virtual, physical, flags (XGPDACTUW)\n"
                                   "info blocks       translation cache statistics\n"
                                   "info devices      the devices and their names\n"
                                   "info NAME         one device's state (info pic, info lapic, info com1, ...)\n"
@@ -92,7 +93,9 @@ void Monitor::info(const char* what, StringBuilder& out)
     } else if (string_equal(what, "mtree")) {
         describe_memory_tree(m_engine.memory(), m_engine.io(), out);
     } else if (string_equal(what, "mem")) {
-        m_engine.arch().describe_mappings(m_engine.context(), out);
+        m_engine.arch().describe_mappings(m_engine.context(), Arch::MappingView::Ranges, out);
+    } else if (string_equal(what, "tlb")) {
+        m_engine.arch().describe_mappings(m_engine.context(), Arch::MappingView::Entries, out);
     } else if (string_equal(what, "blocks")) {
         const EngineStats& s = m_engine.stats();
         const BlockCacheStats& c = m_engine.blocks().stats();

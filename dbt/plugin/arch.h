@@ -61,11 +61,14 @@ public:
 
     // Diagnostics.
     virtual void dump_state(const CpuContext& ctx, StringBuilder& out) const = 0;
-    // The guest's virtual mappings as its page tables define them (the monitor's info mem).
-    virtual void describe_mappings(const CpuContext& ctx, StringBuilder& out) const
+    // The guest's virtual mappings as its page tables define them: merged into ranges of
+    // equal permissions (the monitor's info mem), or one line per page-table leaf with its
+    // flags (info tlb), in QEMU's formats.
+    enum class MappingView { Ranges, Entries };
+    virtual void describe_mappings(const CpuContext& ctx, MappingView view, StringBuilder& out) const
     {
-        (void)ctx;
-        out.append("info mem: not available for this architecture\n");
+        (void)ctx, (void)view;
+        out.append("not available for this architecture\n");
     }
     virtual ir::StateNamer state_namer() const = 0;
     virtual void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const = 0;

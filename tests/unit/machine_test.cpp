@@ -1,6 +1,7 @@
 // Machine descriptions (machine/machine_description.cpp): machines/pc.cfg itself, and the
 // mistakes a user can make, with the messages they get. ctest unit.machine.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -151,6 +152,15 @@ TEST_CASE("machine: the monitor answers info and x/ about a stopped guest", "[ma
     CHECK(run("info registers").find("RAX=1122334455667788") != std::string::npos);
     // The test-guest entry state maps the low 4 GiB, supervisor, writable.
     CHECK(run("info mem") == "0000000000000000-0000000100000000 0000000100000000 -rw\n");
+    // info tlb: the same map as 2048 2 MiB leaves; the guest's store set the accessed and
+    // dirty bits of the one it wrote (Intel SDM vol. 3 §4.8), its fetch the accessed bit of
+    // the code's (0-2 MiB); pages it never touched have neither.
+    std::string tlb = run("info tlb");
+    CHECK(std::count(tlb.begin(), tlb.end(), '\n') == 2048);
+    CHECK(tlb.rfind("0000000000000000: 0000000000000000 --P-A---W\n", 0) == 0);
+    CHECK(tlb.find("0000000000200000: 0000000000200000 --PDA---W\n") != std::string::npos);
+    CHECK(tlb.find("0000000000400000: 0000000000400000 --P-----W\n") != std::string::npos);
+    CHECK(tlb.find("00000000ffe00000: 00000000ffe00000 --P-----W\n") != std::string::npos);
     CHECK(run("info blocks").rfind("translated blocks   1 (1 live", 0) == 0);
     CHECK(run("info mtree").find("(prio 0, i/o): com1\n") != std::string::npos);
     CHECK(run("info nothing") == "info: unknown item 'nothing' (registers, mtree, mem, blocks, devices, or a device name)\n");

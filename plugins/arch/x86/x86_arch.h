@@ -20,7 +20,7 @@ public:
     void raise_divide_error(CpuContext& ctx) override;
     void raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 error) override;
     void dump_state(const CpuContext& ctx, StringBuilder& out) const override;
-    void describe_mappings(const CpuContext& ctx, StringBuilder& out) const override;
+    void describe_mappings(const CpuContext& ctx, MappingView view, StringBuilder& out) const override;
     u64 test_image_limit(u64 ram_size) const override;
     Result<void> enter_test_state(Engine& engine, u64 entry) override;
     ir::StateNamer state_namer() const override;
