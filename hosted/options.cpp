@@ -23,6 +23,8 @@ const char* usage()
            "  -plugin-dir DIR       load every *.so in DIR as a plugin (default: ../plugins next to keel)\n"
            "  -M NAME|FILE          the machine: a built-in one (default pc; -M help lists them) or a\n"
            "                        machine description file (docs/machines.md)\n"
+           "  -icount shift=N       deterministic time: 2^N ns of guest time per guest instruction, halts\n"
+           "                        skip to the next timer, so runs repeat exactly (docs/virtual-time.md)\n"
            "  -device help          list the device types the loaded plugins provide, with their options\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
@@ -83,6 +85,18 @@ Result<Options> parse_options(int argc, char** argv)
                 o.serial_input = Options::SerialInput::None;
             else
                 return Error::formatted("-serial %s: keel's console is standard input and output (mon:stdio, stdio or none)", v);
+        } else if (string_equal(a, "-icount")) {
+            // QEMU's spelling: -icount shift=N (or just N); shift=auto and sleep= are not kept.
+            const char* v = TRY(value("-icount"));
+            if (starts_with(v, "shift="))
+                v += 6;
+            u64 shift = 0;
+            const char* p = v;
+            for (; *p >= '0' && *p <= '9' && shift <= 10; ++p)
+                shift = shift * 10 + static_cast<u64>(*p - '0');
+            if (p == v || *p || shift > 10)
+                return Error::formatted("-icount %s: expected shift=N with N from 0 to 10 (2^N ns per guest instruction)", v);
+            o.icount_shift = static_cast<int>(shift);
         } else if (string_equal(a, "-device")) {
             const char* v = TRY(value("-device"));
             if (!string_equal(v, "help"))

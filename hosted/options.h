@@ -19,6 +19,7 @@ struct Options {
     // input and output are both terminals, else none (the output is always stdout).
     enum class SerialInput { Auto, MonStdio, Stdio, None };
     SerialInput serial_input = SerialInput::Auto;
+    int icount_shift = -1;          // -icount shift=N: deterministic time (docs/virtual-time.md)
     bool list_devices = false;      // -device help: the device types the plugins provide
     bool help = false;
     bool version = false;

@@ -20,7 +20,7 @@ void ConsoleMux::service()
             m_escape_pending = false;
             if (byte == 'c') {
                 if (!run_monitor()) {
-                    m_machine.request_shutdown(1); // as a debug-exit value of 0
+                    m_machine.request_shutdown(0); // keel exits with 0, as after QEMU's quit
                     return;
                 }
                 continue;

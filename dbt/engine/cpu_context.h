@@ -44,8 +44,13 @@ struct alignas(64) EngineHot {
     u32 flags;           // guest status flags, packed as ir/flags.h describes
     u32 call_depth;      // host call frames of predicted guest calls (docs/backend.md#calls)
     u64 pc;              // guest program counter (x86: RIP)
+    // Deterministic time (-icount): guest instructions the code may still run before the
+    // dispatcher must see the clock. Blocks start only while it is positive, then subtract
+    // their instruction count (docs/virtual-time.md); unused otherwise.
+    i64 icount_budget;
+    u64 reserved[7];
 };
-static_assert(sizeof(EngineHot) == 64);
+static_assert(sizeof(EngineHot) == 128);
 
 struct alignas(64) CpuContext {
     EngineHot hot;
@@ -78,10 +83,11 @@ constexpr i32 mode = of(offsetof(CpuContext, hot) + offsetof(EngineHot, mode));
 constexpr i32 code_base = of(offsetof(CpuContext, hot) + offsetof(EngineHot, code_base));
 constexpr i32 host_rsp = of(offsetof(CpuContext, hot) + offsetof(EngineHot, host_rsp));
 constexpr i32 exit_slot = of(offsetof(CpuContext, hot) + offsetof(EngineHot, exit_slot));
+constexpr i32 icount_budget = of(offsetof(CpuContext, hot) + offsetof(EngineHot, icount_budget));
 constexpr i32 tlb = of(offsetof(CpuContext, tlb));
 constexpr i32 jump_cache = of(offsetof(CpuContext, jump_cache));
 constexpr i32 spill = of(offsetof(CpuContext, spill));
-static_assert(pc >= -128 && exit_request >= -128, "hot engine fields must be disp8-reachable");
+static_assert(pc >= -128 && exit_request >= -128 && icount_budget >= -128, "hot engine fields must be disp8-reachable");
 } // namespace ctx_offset
 
 } // namespace keel

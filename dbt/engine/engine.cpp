@@ -26,6 +26,8 @@ Engine::~Engine()
 
 Result<Engine*> Engine::create(HostServices& host, Arch& arch, const EngineConfig& config)
 {
+    if (config.icount_shift > 10)
+        return Error::formatted("icount shift %d: at most 10 (1024 ns per instruction)", config.icount_shift);
     auto* engine = new Engine(host, arch, config);
     auto result = engine->initialize();
     if (result.is_error()) {
@@ -169,7 +171,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
             tb->physical_pages[0] = physical_pc & guest_page_mask;
         }
         tb->cached = !single_step;
-        x64::CompileOptions options { !log::enabled(log::NoChain) };
+        x64::CompileOptions options { !log::enabled(log::NoChain), deterministic_time() };
         u64 t3 = ticks();
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
             u64 t4 = ticks();
@@ -244,7 +246,30 @@ bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)
     return true;
 }
 
-void Engine::advance_clock() { m_clock.advance_to(m_host.monotonic_ns() - m_clock_origin_ns); }
+void Engine::advance_clock()
+{
+    m_clock.advance_to(deterministic_time() ? m_virtual_ns : m_host.monotonic_ns() - m_clock_origin_ns);
+}
+
+namespace {
+
+// Deterministic time: at most this many guest instructions between two looks at the clock,
+// so devices polled without a timer (a PIT count, the TSC) see time move.
+constexpr i64 max_icount_budget = 1 << 14;
+
+} // namespace
+
+i64 Engine::icount_budget() const
+{
+    u64 deadline = m_clock.next_deadline();
+    if (deadline == ~0ull)
+        return max_icount_budget;
+    if (deadline <= m_virtual_ns)
+        return 1;
+    u64 shift = static_cast<u64>(m_config.icount_shift);
+    u64 instructions = (deadline - m_virtual_ns + (1ull << shift) - 1) >> shift;
+    return instructions < static_cast<u64>(max_icount_budget) ? static_cast<i64>(instructions) : max_icount_budget;
+}
 
 bool Engine::take_interrupt()
 {
@@ -265,7 +290,8 @@ RunResult Engine::run(const RunOptions& options)
 {
     // With timers or interrupt controllers, the host tick brings running code back to the
     // dispatcher about every millisecond.
-    bool ticking = !m_interrupt_controllers.is_empty() || m_clock.armed_count() != 0;
+    // With deterministic time the clock moves with the instruction count instead.
+    bool ticking = (!m_interrupt_controllers.is_empty() || m_clock.armed_count() != 0) && !deterministic_time();
     if (ticking)
         m_host.set_tick_flag(&m_ctx->hot.exit_request);
     RunResult result = run_loop(options);
@@ -330,7 +356,13 @@ RunResult Engine::run_loop(const RunOptions& options)
             }
             m_ctx->hot.exit_request = 0;
             u64 deadline = m_clock.next_deadline();
-            m_host.idle_until(deadline == ~0ull ? ~0ull : m_clock_origin_ns + deadline, &m_ctx->hot.exit_request);
+            if (deterministic_time() && deadline != ~0ull) {
+                // No host time passes for the guest: skip straight to its next timer.
+                m_virtual_ns = deadline > m_virtual_ns ? deadline : m_virtual_ns;
+                continue;
+            }
+            m_host.idle_until(deadline == ~0ull || deterministic_time() ? ~0ull : m_clock_origin_ns + deadline,
+                &m_ctx->hot.exit_request);
             continue;
         }
 
@@ -360,7 +392,14 @@ RunResult Engine::run_loop(const RunOptions& options)
             log::write(out.c_str(), out.length());
         }
         KEEL_LOG(Exec, "exec: block 0x%llx (host %p)\n", (unsigned long long)tb->pc, tb->code);
+        i64 budget = deterministic_time() ? icount_budget() : 0;
+        m_ctx->hot.icount_budget = budget;
         RunExit exit = m_backend->run(*m_ctx, tb->code);
+        if (deterministic_time()) {
+            u64 executed = static_cast<u64>(budget - m_ctx->hot.icount_budget);
+            m_instructions_executed += executed;
+            m_virtual_ns += executed << m_config.icount_shift;
+        }
         switch (exit) {
         case RunExit::Chain:
             if (!log::enabled(log::NoChain)) {

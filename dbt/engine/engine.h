@@ -26,6 +26,10 @@ struct EngineConfig {
     u32 max_block_instructions = 64;
     bool verify_ir = false;  // run the IR verifier after every pass
     bool optimize = true;
+    // Deterministic virtual time (QEMU's -icount shift=N): when >= 0, guest time advances
+    // 2^icount_shift ns per guest instruction executed and jumps to the next timer while
+    // the guest halts, so runs repeat exactly; when < 0 it follows the host's clock.
+    int icount_shift = -1;
 };
 
 // How a run ended.
@@ -77,6 +81,10 @@ public:
     // the engine's creation (real-time mode); timers fire in the dispatcher, which the host
     // tick (HostServices::set_tick_flag) brings running code back to about every ms.
     TimerQueue& clock() { return m_clock; }
+    // Whether time is counted in guest instructions (EngineConfig::icount_shift).
+    bool deterministic_time() const { return m_config.icount_shift >= 0; }
+    // Guest instructions executed (counted only with deterministic time).
+    u64 instructions_executed() const { return m_instructions_executed; }
     // Interrupt controllers the CPU acknowledges (PIC, LAPIC), polled in this order.
     void add_interrupt_controller(InterruptController* controller) { m_interrupt_controllers.append(controller); }
     // The CPU's interrupt input (machine descriptions' irq=cpu:0): a rising level makes
@@ -148,6 +156,8 @@ private:
     void log_block(const ir::Block& block, const char* stage);
     RunResult run_loop(const RunOptions& options);
     void advance_clock();
+    // Deterministic time: the instructions the guest may run before the next timer is due.
+    i64 icount_budget() const;
     // Raises an external interrupt if the guest can take one and a controller has one.
     bool take_interrupt();
 
@@ -185,6 +195,8 @@ private:
     bool m_host_input = false;
     TimerQueue m_clock;
     u64 m_clock_origin_ns = 0;
+    u64 m_instructions_executed = 0;
+    u64 m_virtual_ns = 0; // deterministic time: guest time now
     Vector<InterruptController*> m_interrupt_controllers;
     CpuPin m_cpu_pin { *this };
 };

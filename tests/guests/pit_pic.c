@@ -6,12 +6,9 @@
  * and the interrupt frame (vector, CS, the IF=1 pushed in RFLAGS). */
 #include "cpu.h"
 #include "idt.h"
+#include "pic.h"
 #include "rt.h"
 
-#define PIC1_CMD 0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD 0xA0
-#define PIC2_DATA 0xA1
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define TICKS 25
@@ -29,20 +26,6 @@ static void timer_handler(struct trap_frame *f)
     frame_vector = f->vector;
     ticks = ticks + 1;
     outb(PIC1_CMD, 0x20); /* non-specific EOI */
-}
-
-static void pic_init(void)
-{
-    outb(PIC1_CMD, 0x11); /* ICW1: edge, cascade, ICW4 */
-    outb(PIC2_CMD, 0x11);
-    outb(PIC1_DATA, 0x20); /* ICW2: vectors 0x20-0x27 */
-    outb(PIC2_DATA, 0x28); /* 0x28-0x2f */
-    outb(PIC1_DATA, 0x04); /* ICW3: slave on IR2 */
-    outb(PIC2_DATA, 0x02);
-    outb(PIC1_DATA, 0x01); /* ICW4: 8086 mode */
-    outb(PIC2_DATA, 0x01);
-    outb(PIC1_DATA, 0xFF); /* everything masked */
-    outb(PIC2_DATA, 0xFF);
 }
 
 static uint16_t pit_read_count(void)

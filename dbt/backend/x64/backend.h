@@ -10,7 +10,8 @@
 namespace keel::x64 {
 
 struct CompileOptions {
-    bool chain = true; // false: every exit returns to the dispatcher (-d nochain, exec)
+    bool chain = true;   // false: every exit returns to the dispatcher (-d nochain, exec)
+    bool icount = false; // deterministic time: blocks count their instructions against a budget
 };
 
 enum class CompileStatus { Ok, CacheFull };

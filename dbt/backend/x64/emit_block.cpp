@@ -65,6 +65,8 @@ private:
     void emit_terminal(EmitContext& ctx);
     void direct_exit(u8* site, u64 target, u8* check_site = nullptr);
     void emit_exit_stubs();
+    // ctx.pc = pc (clobbers RAX when pc needs 64 bits).
+    void store_pc(u64 pc);
     void emit_cold_path(const ColdPath& cold);
     // The fault stores of instruction `index`, with their values' current locations.
     void attach_fault_stores(u32 index, ColdPath& cold);
@@ -338,18 +340,23 @@ void BlockEmitter::exit_jump(u64 target)
         m_check_stubs[m_check_stub_count++] = { check, target };
 }
 
+void BlockEmitter::store_pc(u64 pc)
+{
+    auto& c = m_code;
+    if (static_cast<i64>(pc) == static_cast<i32>(pc)) {
+        c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
+    } else {
+        c.mov(rax, pc);
+        c.mov(qword[rbp + ctx_offset::pc], rax);
+    }
+}
+
 void BlockEmitter::emit_exit_stubs()
 {
     auto& c = m_code;
     for (u32 i = 0; i < m_check_stub_count; ++i) {
         CodeBuffer::bind(m_check_stubs[i].site, c.cursor());
-        i64 pc = static_cast<i64>(m_check_stubs[i].target);
-        if (pc == static_cast<i32>(pc))
-            c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
-        else {
-            c.mov(rax, m_check_stubs[i].target);
-            c.mov(qword[rbp + ctx_offset::pc], rax);
-        }
+        store_pc(m_check_stubs[i].target);
         c.jmp(m_thunks.interrupted);
     }
     u64 block_page = m_block.pc & guest_page_mask;
@@ -370,13 +377,7 @@ void BlockEmitter::emit_exit_stubs()
             c.dq(reinterpret_cast<u64>(&slot));
             continue;
         }
-        i64 pc = static_cast<i64>(e.target);
-        if (pc == static_cast<i32>(pc))
-            c.mov(qword[rbp + ctx_offset::pc], static_cast<i32>(pc));
-        else {
-            c.mov(rax, e.target);
-            c.mov(qword[rbp + ctx_offset::pc], rax);
-        }
+        store_pc(e.target);
         if (m_options.chain) {
             c.jmp(m_thunks.lookup);
         } else {
@@ -530,6 +531,15 @@ void BlockEmitter::emit(u32 mmu_index)
     m_tb.code = c.cursor();
     m_ra.begin_block(m_block);
     analyze();
+    u8* budget_spent = nullptr;
+    if (m_options.icount) {
+        // Deterministic time: a block starts only while the instruction budget is
+        // positive (so the dispatcher's first block always runs), then spends its count.
+        // Every cycle of guest code passes a block entry, so no other check is needed.
+        c.cmp(qword[rbp + ctx_offset::icount_budget], 0);
+        budget_spent = c.jcc_rel32_placeholder(cc::LE);
+        c.sub(qword[rbp + ctx_offset::icount_budget], static_cast<i32>(m_tb.guest_insn_count));
+    }
 
     EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
@@ -556,6 +566,11 @@ void BlockEmitter::emit(u32 mmu_index)
     for (u8* site : m_helper_exit_sites)
         CodeBuffer::bind(site, m_thunks.helper_exit);
     emit_exit_stubs();
+    if (budget_spent) { // back to the dispatcher before the block runs: pc is its start
+        CodeBuffer::bind(budget_spent, c.cursor());
+        store_pc(m_block.pc);
+        c.jmp(m_thunks.interrupted);
+    }
     m_tb.code_size = static_cast<u32>(c.cursor() - m_tb.code);
 }
 

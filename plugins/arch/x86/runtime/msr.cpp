@@ -7,14 +7,19 @@
 
 namespace keel::x86 {
 
-static u64 host_tsc()
+// The TSC before the guest's offset: the host's, or with deterministic time the virtual
+// clock at 1 GHz (the rate the local APIC's TSC-deadline mode assumes by default), so
+// RDTSC repeats from run to run too.
+static u64 host_tsc(const CpuContext& ctx)
 {
+    if (ctx.engine->deterministic_time())
+        return ctx.engine->clock().now_ns();
     u32 lo, hi;
     asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return u64(hi) << 32 | lo;
 }
 
-u64 guest_tsc(const CpuContext& ctx) { return host_tsc() + state(ctx).tsc_offset; }
+u64 guest_tsc(const CpuContext& ctx) { return host_tsc(ctx) + state(ctx).tsc_offset; }
 
 bool read_msr(CpuContext& ctx, u32 index, u64& value)
 {
@@ -41,7 +46,7 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
     CpuState& s = state(ctx);
     switch (index) {
     case msr::tsc:
-        s.tsc_offset = value - host_tsc();
+        s.tsc_offset = value - host_tsc(ctx);
         return true;
     case msr::efer: {
         // SCE, LME, NXE are writable; LMA is read-only. LME cannot change while paging
