@@ -97,6 +97,15 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             if (mask.is_error())
                 return Error::formatted("%s:%u: log: %s", name, line, mask.error().message());
             config.log_mask = mask.value();
+        } else if (key_is(key_begin, key_end, "icount")) {
+            const char* digits = starts_with(value, "shift=") ? value + 6 : value;
+            int shift = 0;
+            const char* d = digits;
+            for (; *d >= '0' && *d <= '9' && shift <= 10; ++d)
+                shift = shift * 10 + (*d - '0');
+            if (d == digits || *d || shift > 10)
+                return Error::formatted("%s:%u: icount: '%s' is not a shift from 0 to 10 (2^N ns per guest instruction)", name, line, value);
+            config.icount_shift = shift;
         } else if (key_is(key_begin, key_end, "plugins")) {
             if (!copy_bounded(config.plugin_dir, BootConfig::max_path, value_begin, value_end))
                 return Error::formatted("%s:%u: plugins folder name longer than %zu characters", name, line, BootConfig::max_path - 1);
@@ -108,7 +117,7 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, plugins, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, icount, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

@@ -7,6 +7,7 @@
 //   memory = 256M              # guest RAM, QEMU -m syntax (default 256M)
 //   append = console=ttyS0     # the guest's command line
 //   log    = int,unimp         # keel's log items, as the keel command's -d
+//   icount = 0                 # deterministic time, as the keel command's -icount shift=N
 //   plugins = plugins          # the ESP folder whose *.so files are loaded as plugins
 //   crash_test = page-fault    # fail on purpose after boot (page-fault or verify), for tests
 //
@@ -25,6 +26,7 @@ struct BootConfig {
     u64 memory = 256 * MiB;
     char append[max_append] {};
     u32 log_mask = 0;
+    int icount_shift = -1; // >= 0: guest time counts instructions (docs/virtual-time.md)
     char plugin_dir[max_path] = "plugins"; // a folder on the ESP: every *.so in it is loaded
     // Makes the kernel fail on purpose after booting, so the tests can check what a host
     // fault prints (tests/boot): a page fault outside every mapped range, or a VERIFY.

@@ -50,6 +50,7 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     machine_config.types = &types;
     machine_config.arch = &arch; // the machine is the built-in pc (machines/pc.cfg)
     machine_config.ram_size = config.memory;
+    machine_config.icount_shift = config.icount_shift;
     machine_config.console = guest_console;
     auto created = machine::Machine::create(g_host, machine_config);
     if (created.is_error())

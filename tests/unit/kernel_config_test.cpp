@@ -58,14 +58,21 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
     CHECK(config.crash_test == BootConfig::CrashTest::None);
     REQUIRE_FALSE(parse("guest = a.elf\ncrash_test = verify\n", config).is_error());
     CHECK(config.crash_test == BootConfig::CrashTest::Verify);
+    CHECK(config.icount_shift == -1);
+    REQUIRE_FALSE(parse("guest = a.elf\nicount = shift=3\n", config).is_error());
+    CHECK(config.icount_shift == 3);
+    REQUIRE_FALSE(parse("guest = a.elf\nicount = 0\n", config).is_error());
+    CHECK(config.icount_shift == 0);
 }
 
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, icount, plugins, crash_test)");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
     CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
     CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");
+    CHECK(error_of("guest = a\nicount = 11\n") == "keel.cfg:2: icount: '11' is not a shift from 0 to 10 (2^N ns per guest instruction)");
+    CHECK(error_of("guest = a\nicount = auto\n") == "keel.cfg:2: icount: 'auto' is not a shift from 0 to 10 (2^N ns per guest instruction)");
     CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' line: nothing to run");
     CHECK(error_of("guest = a\nmemory = lots\n") == "keel.cfg:2: memory: invalid size 'lots'");
     CHECK(error_of("guest = a\nmemory = 1M\n") == "keel.cfg:2: memory: at least 2M is needed");
