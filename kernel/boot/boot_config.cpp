@@ -106,6 +106,11 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             if (d == digits || *d || shift > 10)
                 return Error::formatted("%s:%u: icount: '%s' is not a shift from 0 to 10 (2^N ns per guest instruction)", name, line, value);
             config.icount_shift = shift;
+        } else if (key_is(key_begin, key_end, "machine")) {
+            if (value_begin == value_end)
+                return Error::formatted("%s:%u: machine needs a built-in name or a file name", name, line);
+            if (!copy_bounded(config.machine, BootConfig::max_path, value_begin, value_end))
+                return Error::formatted("%s:%u: machine file name longer than %zu characters", name, line, BootConfig::max_path - 1);
         } else if (key_is(key_begin, key_end, "plugins")) {
             if (!copy_bounded(config.plugin_dir, BootConfig::max_path, value_begin, value_end))
                 return Error::formatted("%s:%u: plugins folder name longer than %zu characters", name, line, BootConfig::max_path - 1);
@@ -117,7 +122,7 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, icount, plugins, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, icount, machine, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

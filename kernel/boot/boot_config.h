@@ -8,6 +8,7 @@
 //   append = console=ttyS0     # the guest's command line
 //   log    = int,unimp         # keel's log items, as the keel command's -d
 //   icount = 0                 # deterministic time, as the keel command's -icount shift=N
+//   machine = machines/my.cfg  # a machine description on the ESP, or a built-in name (default pc)
 //   plugins = plugins          # the ESP folder whose *.so files are loaded as plugins
 //   crash_test = page-fault    # fail on purpose after boot (page-fault or verify), for tests
 //
@@ -27,6 +28,7 @@ struct BootConfig {
     char append[max_append] {};
     u32 log_mask = 0;
     int icount_shift = -1; // >= 0: guest time counts instructions (docs/virtual-time.md)
+    char machine[max_path] = "pc"; // a built-in machine's name or a description file on the ESP
     char plugin_dir[max_path] = "plugins"; // a folder on the ESP: every *.so in it is loaded
     // Makes the kernel fail on purpose after booting, so the tests can check what a host
     // fault prints (tests/boot): a page fault outside every mapped range, or a VERIFY.

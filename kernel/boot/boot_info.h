@@ -25,6 +25,7 @@ struct BootInfo {
     BootConfig config;
     LoadedFile guests[BootConfig::max_guests];
     LoadedFile symbols; // keel.sym, optional
+    LoadedFile machine; // the machine description named by keel.cfg, unless a built-in one
 
     static constexpr u32 max_plugins = 32;
     char plugin_names[max_plugins][BootConfig::max_path] {};

@@ -5,6 +5,7 @@
 #include "dbt/base/log.h"
 #include "kernel/arch/cpu.h"
 #include "kernel/boot/boot_info.h"
+#include "machine/builtin_machines.h"
 #include "kernel/boot/esp_files.h"
 #include "kernel/console/serial.h"
 #include "kernel/debug/panic.h"
@@ -147,6 +148,15 @@ extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table)
             serial::print("keel: loaded %s (%llu bytes)\n", info.config.guests[i], static_cast<unsigned long long>(info.guests[i].size));
     }
     volume.value().read(symbols_path, info.symbols);
+    if (!machine::find_builtin_machine(info.config.machine)) {
+        volume.value().read(info.config.machine, info.machine);
+        if (info.machine.error[0]) {
+            char message[256];
+            format(message, sizeof(message), "machine %s: %s", info.config.machine, info.machine.error);
+            fail_boot(ExitCode::GuestFileProblem, message);
+        }
+        serial::print("keel: machine %s (%llu bytes)\n", info.config.machine, static_cast<unsigned long long>(info.machine.size));
+    }
 
     // Plugins: every *.so in the configured folder, loaded later in name order.
     volume.value().list(info.config.plugin_dir, ".so", [](void* context, const char* path) {

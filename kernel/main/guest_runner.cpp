@@ -1,4 +1,5 @@
 #include "kernel/main/guest_runner.h"
+#include "machine/builtin_machines.h"
 #include "dbt/base/string.h"
 #include "dbt/base/string_builder.h"
 #include "kernel/console/serial.h"
@@ -40,7 +41,8 @@ GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started
 
 } // namespace
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch, const TypeRegistry& types)
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file, Arch& arch,
+    const TypeRegistry& types)
 {
     u64 started = clock::monotonic_ns();
     if (file.error[0])
@@ -48,13 +50,21 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
 
     machine::MachineConfig machine_config;
     machine_config.types = &types;
-    machine_config.arch = &arch; // the machine is the built-in pc (machines/pc.cfg)
+    machine_config.arch = &arch;
+    if (const machine::BuiltinMachine* builtin = machine::find_builtin_machine(config.machine)) {
+        machine_config.description = builtin->text;
+        machine_config.description_length = string_length(builtin->text);
+    } else {
+        machine_config.description = reinterpret_cast<const char*>(machine_file.data);
+        machine_config.description_length = machine_file.size;
+    }
+    machine_config.description_name = config.machine;
     machine_config.ram_size = config.memory;
     machine_config.icount_shift = config.icount_shift;
     machine_config.console = guest_console;
     auto created = machine::Machine::create(g_host, machine_config);
     if (created.is_error())
-        return fail(name, ExitCode::GuestUnsupported, created.error().message(), started);
+        return fail(name, ExitCode::GuestFileProblem, created.error().message(), started); // the machine cannot be built
     machine::Machine* pc = created.release_value();
 
     auto loaded = pc->load_elf(file.data, file.size, name);

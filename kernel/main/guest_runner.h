@@ -14,6 +14,9 @@ struct GuestOutcome {
     u64 translations;
 };
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, Arch& arch, const TypeRegistry& types);
+// `machine_file` is the description keel.cfg's machine = names, read from the ESP; unused
+// when that names a built-in machine.
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file, Arch& arch,
+    const TypeRegistry& types);
 
 } // namespace keel::kernel

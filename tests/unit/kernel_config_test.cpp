@@ -63,14 +63,18 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
     CHECK(config.icount_shift == 3);
     REQUIRE_FALSE(parse("guest = a.elf\nicount = 0\n", config).is_error());
     CHECK(config.icount_shift == 0);
+    CHECK(std::string(config.machine) == "pc");
+    REQUIRE_FALSE(parse("guest = a.elf\nmachine = machines/board.cfg\n", config).is_error());
+    CHECK(std::string(config.machine) == "machines/board.cfg");
 }
 
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, icount, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, icount, machine, plugins, crash_test)");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
     CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
     CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");
+    CHECK(error_of("guest = a\nmachine =\n") == "keel.cfg:2: machine needs a built-in name or a file name");
     CHECK(error_of("guest = a\nicount = 11\n") == "keel.cfg:2: icount: '11' is not a shift from 0 to 10 (2^N ns per guest instruction)");
     CHECK(error_of("guest = a\nicount = auto\n") == "keel.cfg:2: icount: 'auto' is not a shift from 0 to 10 (2^N ns per guest instruction)");
     CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' line: nothing to run");
