@@ -1,6 +1,5 @@
 #include "hosted/builtin_types.h"
 #include "dbt/base/assert.h"
-#include "plugins/arch/x86/x86_arch.h"
 #include "plugins/devices/device_types.h"
 
 namespace keel::hosted {
@@ -14,12 +13,6 @@ const TypeRegistry& builtin_types()
         return r;
     }();
     return *registry;
-}
-
-Arch& builtin_x86_arch()
-{
-    static x86::X86Arch arch;
-    return arch;
 }
 
 } // namespace keel::hosted

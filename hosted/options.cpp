@@ -1,4 +1,5 @@
 #include "hosted/options.h"
+#include "dbt/engine/icount_option.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
 
@@ -86,17 +87,12 @@ Result<Options> parse_options(int argc, char** argv)
             else
                 return Error::formatted("-serial %s: keel's console is standard input and output (mon:stdio, stdio or none)", v);
         } else if (string_equal(a, "-icount")) {
-            // QEMU's spelling: -icount shift=N (or just N); shift=auto and sleep= are not kept.
             const char* v = TRY(value("-icount"));
-            if (starts_with(v, "shift="))
-                v += 6;
-            u64 shift = 0;
-            const char* p = v;
-            for (; *p >= '0' && *p <= '9' && shift <= 10; ++p)
-                shift = shift * 10 + static_cast<u64>(*p - '0');
-            if (p == v || *p || shift > 10)
-                return Error::formatted("-icount %s: expected shift=N with N from 0 to 10 (2^N ns per guest instruction)", v);
-            o.icount_shift = static_cast<int>(shift);
+            // QEMU's spelling: -icount shift=N (or just N); shift=auto and sleep= are not kept.
+            auto shift = parse_icount_shift(v);
+            if (shift.is_error())
+                return Error::formatted("-icount: %s", shift.error().message());
+            o.icount_shift = shift.value();
         } else if (string_equal(a, "-device")) {
             const char* v = TRY(value("-device"));
             if (!string_equal(v, "help"))

@@ -1,4 +1,5 @@
 #include "machine/machine_description.h"
+#include "dbt/base/parse_number.h"
 #include "dbt/base/string.h"
 
 namespace keel::machine {
@@ -36,31 +37,6 @@ usize split(const char* begin, const char* end, Word* words, usize capacity)
         ++n;
     }
     return n;
-}
-
-bool parse_number(const char* begin, const char* end, u64& value)
-{
-    if (begin == end)
-        return false;
-    u64 base = 10;
-    if (end - begin > 2 && begin[0] == '0' && (begin[1] == 'x' || begin[1] == 'X')) {
-        base = 16;
-        begin += 2;
-    }
-    value = 0;
-    for (const char* p = begin; p < end; ++p) {
-        u64 digit;
-        if (*p >= '0' && *p <= '9')
-            digit = *p - '0';
-        else if (base == 16 && (*p | 0x20) >= 'a' && (*p | 0x20) <= 'f')
-            digit = (*p | 0x20) - 'a' + 10;
-        else
-            return false;
-        if (value > (~0ull - digit) / base)
-            return false;
-        value = value * base + digit;
-    }
-    return true;
 }
 
 // "BASE+SIZE"

@@ -1,4 +1,5 @@
 #include "dbt/engine/engine.h"
+#include "dbt/engine/icount_option.h"
 #include "dbt/backend/x64/backend.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
@@ -26,8 +27,8 @@ Engine::~Engine()
 
 Result<Engine*> Engine::create(HostServices& host, Arch& arch, const EngineConfig& config)
 {
-    if (config.icount_shift > 10)
-        return Error::formatted("icount shift %d: at most 10 (1024 ns per instruction)", config.icount_shift);
+    if (config.icount_shift > max_icount_shift)
+        return Error::formatted("icount shift %d: at most %d", config.icount_shift, max_icount_shift);
     auto* engine = new Engine(host, arch, config);
     auto result = engine->initialize();
     if (result.is_error()) {

@@ -1,4 +1,5 @@
 #include "dbt/plugin/device_options.h"
+#include "dbt/base/parse_number.h"
 #include "dbt/base/string.h"
 
 namespace keel {
@@ -56,29 +57,13 @@ Result<u64> device_option_number(const char* device, const char* options, const 
     char text[32];
     if (!find_device_option(options, key, text, sizeof(text)))
         return fallback;
-    const char* p = text;
-    unsigned base = 10;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        base = 16, p += 2;
-    u64 value = 0;
-    bool any = false;
-    for (; *p; ++p) {
-        unsigned digit;
-        if (*p >= '0' && *p <= '9')
-            digit = static_cast<unsigned>(*p - '0');
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            digit = static_cast<unsigned>(*p - 'a' + 10);
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            digit = static_cast<unsigned>(*p - 'A' + 10);
-        else
-            return Error::formatted("%s: option %s=%s is not a number", device, key, text);
-        if (value > (max - digit) / base)
-            return Error::formatted("%s: option %s=%s is above %llu", device, key, text, (unsigned long long)max);
-        value = value * base + digit;
-        any = true;
-    }
-    if (!any)
+    if (!text[0])
         return Error::formatted("%s: option %s= has no value", device, key);
+    u64 value;
+    if (!parse_number(text, value))
+        return Error::formatted("%s: option %s=%s is not a number", device, key, text);
+    if (value > max)
+        return Error::formatted("%s: option %s=%s is above %llu", device, key, text, (unsigned long long)max);
     return value;
 }
 

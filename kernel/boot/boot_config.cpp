@@ -2,6 +2,7 @@
 #include "dbt/base/log.h"
 #include "dbt/base/parse_size.h"
 #include "dbt/base/string.h"
+#include "dbt/engine/icount_option.h"
 
 namespace keel::kernel {
 namespace {
@@ -98,14 +99,10 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
                 return Error::formatted("%s:%u: log: %s", name, line, mask.error().message());
             config.log_mask = mask.value();
         } else if (key_is(key_begin, key_end, "icount")) {
-            const char* digits = starts_with(value, "shift=") ? value + 6 : value;
-            int shift = 0;
-            const char* d = digits;
-            for (; *d >= '0' && *d <= '9' && shift <= 10; ++d)
-                shift = shift * 10 + (*d - '0');
-            if (d == digits || *d || shift > 10)
-                return Error::formatted("%s:%u: icount: '%s' is not a shift from 0 to 10 (2^N ns per guest instruction)", name, line, value);
-            config.icount_shift = shift;
+            auto shift = parse_icount_shift(value);
+            if (shift.is_error())
+                return Error::formatted("%s:%u: icount: %s", name, line, shift.error().message());
+            config.icount_shift = shift.value();
         } else if (key_is(key_begin, key_end, "machine")) {
             if (value_begin == value_end)
                 return Error::formatted("%s:%u: machine needs a built-in name or a file name", name, line);

@@ -7,6 +7,7 @@
 #include "dbt/plugin/abi.h"
 #include "dbt/plugin/device.h"
 #include "dbt/plugin/device_options.h"
+#include "plugins/devices/system_control.h"
 
 namespace keel::devices {
 
@@ -31,6 +32,11 @@ inline void write_to_machine_console(void* machine, const char* bytes, usize len
 {
     static_cast<MachineServices*>(machine)->console_write(bytes, length);
 }
-inline void reset_machine(void* machine) { static_cast<MachineServices*>(machine)->request_reset(); }
+// The machine's reset line for the devices that drive it (I8042, Port92). A20 is always
+// on in keel's memory map, so its gate is recorded by the devices, not applied.
+inline SystemControl machine_system_control(MachineServices* machine)
+{
+    return { machine, [](void* m) { static_cast<MachineServices*>(m)->request_reset(); }, nullptr };
+}
 
 } // namespace keel::devices

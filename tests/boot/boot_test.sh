@@ -20,13 +20,12 @@ mkdir -p "$work"
 log=$work/serial.log
 # Every image carries keel's plugins (the x86 architecture and the devices), the
 # architecture unless the test says otherwise.
-plugins=""
-for f in "$build"/plugins/*.so; do
-    [ -n "${KEEL_BOOT_NO_ARCH:-}" ] && [ "$(basename "$f")" = x86_64.so ] && continue
-    plugins="$plugins plugins/$(basename "$f")=$f"
-done
-# shellcheck disable=SC2086
-"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" $plugins "$@" || exit 1
+plugins=$build/plugins/
+if [ -n "${KEEL_BOOT_NO_ARCH:-}" ]; then
+    plugins=$work/plugins/
+    mkdir -p "$plugins" && cp "$build"/plugins/*.so "$plugins" && rm -f "$plugins/x86_64.so"
+fi
+"$image_dir/make-image.sh" "$work/keel.img" "$build/kernel/keel.efi" "$build/kernel/keel.sym" "$cfg" "plugins/=$plugins" "$@" || exit 1
 
 # KEEL_BOOT_INPUT: a script typed at the serial console as the boot goes: "wait REGEX"
 # waits until the log has a matching line, "send TEXT" types TEXT (printf %b escapes).

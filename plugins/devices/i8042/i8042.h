@@ -6,6 +6,7 @@
 // sends scancodes the host queues. No auxiliary (mouse) device. docs/devices/i8042.md says
 // what is modelled and what is not.
 #include "dbt/plugin/device.h"
+#include "plugins/devices/system_control.h"
 
 namespace keel::devices {
 
@@ -19,12 +20,8 @@ public:
     // The machine's side of the output port. `reset_system` (may be null) is called when
     // the guest drives the reset line low (0xFE, 0xF0-0xFF pulses, 0xD1 with bit 0 clear);
     // `a20_changed` (may be null) when the output port's A20 bit changes. On a PC the
-    // chipset ORs this A20 with port 0x92's (see Port92).
-    struct System {
-        void* context = nullptr;
-        void (*reset_system)(void* context) = nullptr;
-        void (*a20_changed)(void* context, bool enabled) = nullptr;
-    };
+    // chipset ORs this A20 with port 0x92's (system_control.h).
+    using System = SystemControl;
 
     // `irq1` is driven high while the output buffer holds a byte and the command byte
     // enables keyboard interrupts (a level; the PIC takes its rising edge).

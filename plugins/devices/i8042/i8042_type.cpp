@@ -6,14 +6,7 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error*)
-{
-    I8042::System system;
-    system.context = args.machine;
-    system.reset_system = reset_machine;
-    // A20 is always on in keel's memory map: the gate is recorded, not applied.
-    return new I8042(*args.irq, system);
-}
+Device* create(const DeviceCreateArgs& args, Error*) { return new I8042(*args.irq, machine_system_control(args.machine)); }
 
 } // namespace
 

@@ -3,6 +3,7 @@
 // chipsets (Intel 82371AB PIIX4 data sheet, "Port 92 Register"; IBM PS/2 Hardware
 // Interface Technical Reference, "System Control Port A"). docs/devices/port92.md.
 #include "dbt/plugin/device.h"
+#include "plugins/devices/system_control.h"
 
 namespace keel::devices {
 
@@ -11,15 +12,9 @@ public:
     static constexpr u16 port = 0x92;
     static constexpr u8 state_version = 1;
 
-    // `reset_system` (may be null) is called on a 0-to-1 write of bit 0; `a20_changed`
-    // (may be null) when bit 1 changes. The chipset gates A20 with this bit OR the
-    // keyboard controller's output port bit 1 (PIIX4: A20M# is asserted only when both
-    // are 0), so the machine keeps the two apart and ORs them.
-    struct System {
-        void* context = nullptr;
-        void (*reset_system)(void* context) = nullptr;
-        void (*a20_changed)(void* context, bool enabled) = nullptr;
-    };
+    // `reset_system` is called on a 0-to-1 write of bit 0, `a20_changed` when bit 1
+    // changes (system_control.h: the chipset ORs it with the keyboard controller's A20).
+    using System = SystemControl;
 
     explicit Port92(System system) : m_system(system) {}
 

@@ -5,13 +5,7 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error*)
-{
-    Port92::System system;
-    system.context = args.machine;
-    system.reset_system = reset_machine;
-    return new Port92(system);
-}
+Device* create(const DeviceCreateArgs& args, Error*) { return new Port92(machine_system_control(args.machine)); }
 
 } // namespace
 
