@@ -14,6 +14,7 @@
 extern "C" {
 // Defined in native_thunk.S.
 __attribute__((visibility("hidden"))) extern keel::difftest::CpuSnapshot keel_difftest_out;
+__attribute__((visibility("hidden"))) extern uint64_t keel_difftest_host_rsp;
 __attribute__((visibility("hidden"))) void keel_difftest_enter(const keel::difftest::CpuSnapshot* in);
 __attribute__((visibility("hidden"))) void keel_difftest_exit();
 __attribute__((visibility("hidden"))) void keel_difftest_resume();
@@ -51,6 +52,13 @@ void on_fault(int sig, siginfo_t* info, void* context) {
         raise(sig);
         return;
     }
+    if (g_fault != kFaultNone) {
+        // A second fault before keel_difftest_resume restored the host: the hand-over
+        // itself is broken. Die of the signal rather than loop (the parent reports it).
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     greg_t* g = uc->uc_mcontext.gregs;
     for (unsigned i = 0; i < kGprCount; ++i)
         keel_difftest_out.gpr[i] = static_cast<uint64_t>(g[kUcontextIndex[i]]);
@@ -62,6 +70,14 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     g_fault = vector;
     g_fault_rip = rip;
     g[REG_RIP] = reinterpret_cast<greg_t>(&keel_difftest_resume);
+    // Leave through sigreturn with the host's stack pointer, not the case's. A case may
+    // fault because its RSP is non-canonical (#SS), and some kernels cannot return to
+    // user mode with such an RSP at all: the return itself raises #GP, the kernel
+    // delivers SIGSEGV at the same place, and the worker would loop here forever
+    // (seen on a 6.18 kernel; keel_difftest_resume reloads RSP anyway). RFLAGS gets the
+    // host's view as well, so no case flag (DF, AC) is live between here and there.
+    g[REG_RSP] = static_cast<greg_t>(keel_difftest_host_rsp);
+    g[REG_EFL] = static_cast<greg_t>(kFixedFlags);
 }
 
 [[noreturn]] void give_up(NativeShared* shared, const char* what) {

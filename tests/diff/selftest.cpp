@@ -133,6 +133,23 @@ TEST_CASE("selftest: hand-made cases give the known results", "[selftest]") {
         CHECK(o.fault == 6);
         CHECK(o.out.gpr[kRsp] == 0);
     }
+    SECTION("a fault with a non-canonical RSP comes back (#SS from a stack store)") {
+        // Some kernels cannot return to user mode with a non-canonical RSP; the worker
+        // must not hand the case's RSP back to sigreturn (native_child.cpp, on_fault).
+        Case c = hand_case({0x89, 0x04, 0x24});  // mov [rsp], eax
+        c.in.gpr[kRsp] = 0x0000800068c859b5;
+        Outcome o = run_native(c);
+        CHECK(o.fault == 12);
+        CHECK(o.fault_rip == kCodeBase);
+        CHECK(o.out.gpr[kRsp] == c.in.gpr[kRsp]);
+        c.code = {0x48, 0x89, 0x18};  // mov [rax], rbx with the same RSP: #GP
+        c.in.gpr[kRax] = 0x8000000000000000;
+        CHECK(run_native(c).fault == 13);
+        c.code = {0x90};  // no fault: the epilogue hands RSP back untouched
+        o = run_native(c);
+        CHECK(o.fault == kFaultNone);
+        CHECK(o.out.gpr[kRsp] == c.in.gpr[kRsp]);
+    }
     SECTION("pushfq pushes the input flags with IF") {
         Case c = hand_case({0x9C, 0x58});  // pushfq; pop rax
         c.in.rflags = kFixedFlags | kFlagCF | kFlagZF | kFlagOF;
