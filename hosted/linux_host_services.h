@@ -1,6 +1,6 @@
 #pragma once
 // HostServices for a Linux process: mmap for guest RAM and the translation cache.
-#include "dbt/engine/host_services.h"
+#include "dbt/runtime/host_services.h"
 
 namespace keel::hosted {
 

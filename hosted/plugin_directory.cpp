@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <string>
 #include <vector>
-#include "dbt/plugin/plugin_loader.h"
+#include "dbt/loader/plugin_loader.h"
 #include "hosted/plugin_memory.h"
 
 namespace keel::hosted {

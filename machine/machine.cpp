@@ -6,40 +6,8 @@
 #include "machine/builtin_machines.h"
 
 namespace keel::machine {
-namespace {
-void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
-{
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-}
-} // namespace
-
-Result<void> check_host_cpu()
-{
-    u32 a, b, c, d;
-    host_cpuid(0, 0, a, b, c, d);
-    u32 max_leaf = a;
-    host_cpuid(0x80000000, 0, a, b, c, d);
-    u32 max_extended = a;
-    host_cpuid(1, 0, a, b, c, d);
-    bool popcnt = c & (1u << 23);
-    bool lzcnt = false, bmi1 = false;
-    if (max_extended >= 0x80000001) {
-        host_cpuid(0x80000001, 0, a, b, c, d);
-        lzcnt = c & (1u << 5);
-    }
-    if (max_leaf >= 7) {
-        host_cpuid(7, 0, a, b, c, d);
-        bmi1 = b & (1u << 3);
-    }
-    if (!popcnt || !lzcnt || !bmi1)
-        return Error::formatted("this host CPU lacks%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
-            lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1");
-    return {};
-}
-
 Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config)
 {
-    TRY(check_host_cpu());
     if (!config.types)
         return Error::formatted("no device types to build the machine from");
     if (!config.arch)
@@ -183,7 +151,7 @@ Result<void> Machine::load_elf(const u8* data, u64 size, const char* name)
 {
     u64 limit = m_arch->test_image_limit(m_engine->ram_size());
     LoadedImage image = TRY(load_elf_executable(data, size, name, m_engine->memory(), limit));
-    return m_arch->enter_test_state(*m_engine, image.entry);
+    return m_arch->enter_test_state(m_engine->context(), image.entry);
 }
 
 } // namespace keel::machine

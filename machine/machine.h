@@ -94,7 +94,4 @@ private:
     ConsoleInput* m_console_input = nullptr;
 };
 
-// Host requirements: generated code uses LZCNT, TZCNT (BMI1) and POPCNT.
-Result<void> check_host_cpu();
-
 } // namespace keel::machine

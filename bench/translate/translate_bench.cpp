@@ -196,7 +196,7 @@ int main(int argc, char** argv)
     }
     hosted::HostedPc* pc = created.release_value();
     Engine& engine = pc->engine();
-    if (!load_image(engine, image) || x86::setup_test_entry_state(engine, load_base).is_error()) {
+    if (!load_image(engine, image) || x86::setup_test_entry_state(engine.context(), load_base).is_error()) {
         fprintf(stderr, "translate-bench: cannot load %s into the guest\n", binary);
         return 1;
     }

@@ -1,8 +1,6 @@
 #include "dbt/cache/block_cache.h"
-#include "dbt/backend/x64/patch.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
-#include "dbt/mmu/mmu.h"
 
 namespace keel {
 namespace {
@@ -15,7 +13,7 @@ u32 hash_key(u64 physical_pc, u32 mode)
 }
 } // namespace
 
-BlockCache::BlockCache(CpuContext& ctx) : m_ctx(ctx)
+BlockCache::BlockCache(RunContext& ctx, ExitPatcher& patcher) : m_ctx(ctx), m_patcher(patcher)
 {
     m_buckets = new TranslatedBlock*[bucket_count]();
     clear_jump_cache();
@@ -55,7 +53,7 @@ void BlockCache::insert(TranslatedBlock* block)
 {
     block->valid = true;
     ++m_stats.translated;
-    if (!block->cached)
+    if (!block->findable)
         return;
     ++m_stats.live_blocks;
     TranslatedBlock*& head = m_buckets[hash_key(block->physical_pc, block->mode) & (bucket_count - 1)];
@@ -75,8 +73,8 @@ void BlockCache::insert(TranslatedBlock* block)
         bool first = info->blocks.is_empty();
         info->blocks.append(block);
         info->code_chunks |= chunk_mask(offset, bytes);
-        if (first && m_mmu)
-            m_mmu->protect_code_page(m_ctx, page);
+        if (first && m_protector)
+            m_protector->protect_code_page(page);
     }
 }
 
@@ -86,9 +84,7 @@ void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
         return;
     if (exit->linked)
         return; // already chained elsewhere; keep the first link
-    bool patched = exit->in_place ? x64::patch_in_place_exit(exit->patch_site, target->code, true)
-                                  : x64::patch_jump(exit->patch_site, target->code);
-    if (!patched)
+    if (!m_patcher.chain_exit(*exit, target->code))
         return; // out of rel32 range: stays unchained
     exit->linked = target;
     exit->next_incoming = target->incoming;
@@ -97,19 +93,11 @@ void BlockCache::link(ExitSlot* exit, TranslatedBlock* target)
     KEEL_LOG(Cache, "cache: chain 0x%llx -> 0x%llx\n", (unsigned long long)exit->owner->pc, (unsigned long long)target->pc);
 }
 
-void BlockCache::unpatch(ExitSlot* e)
-{
-    if (e->in_place)
-        x64::patch_in_place_exit(e->patch_site, e->stub, false);
-    else
-        x64::patch_jump(e->patch_site, e->stub);
-}
-
 void BlockCache::unlink_incoming(TranslatedBlock* block)
 {
     for (ExitSlot* e = block->incoming; e;) {
         ExitSlot* next = e->next_incoming;
-        unpatch(e);
+        m_patcher.unchain_exit(*e);
         e->linked = nullptr;
         e->next_incoming = nullptr;
         ++m_stats.unchained;
@@ -131,7 +119,7 @@ void BlockCache::unlink_outgoing(TranslatedBlock* block)
                 break;
             }
         }
-        unpatch(e);
+        m_patcher.unchain_exit(*e);
         e->linked = nullptr;
         e->next_incoming = nullptr;
     }
@@ -155,7 +143,7 @@ void BlockCache::invalidate(TranslatedBlock* block)
     // (a store inside it hit its own page); nothing can enter it any more.
     block->valid = false;
     ++m_stats.invalidated;
-    if (!block->cached)
+    if (!block->findable)
         return;
     --m_stats.live_blocks;
     remove_from_hash(block);
@@ -207,13 +195,13 @@ bool BlockCache::page_has_code(u64 physical_page)
     return info && !info->blocks.is_empty();
 }
 
-bool BlockCache::code_written(CpuContext& ctx, u64 paddr, u64 size)
+bool BlockCache::code_written(u64 paddr, u64 size)
 {
     u64 page = paddr & guest_page_mask;
     PageInfo* info = m_pages.find(page);
     if (!info || !(info->code_chunks & chunk_mask(paddr - page, size)))
         return false;
-    auto* current = reinterpret_cast<TranslatedBlock*>(ctx.hot.current_block);
+    auto* current = reinterpret_cast<TranslatedBlock*>(m_ctx.cpu.hot.current_block);
     bool hit_current = false;
     // Invalidate every block whose bytes overlap the write; rebuild the chunk map from
     // the blocks that remain.
@@ -233,7 +221,7 @@ bool BlockCache::code_written(CpuContext& ctx, u64 paddr, u64 size)
         }
     }
     if (hit_current)
-        ctx.smc_hit = 1;
+        m_ctx.cpu.hot.smc_hit = 1;
     info->code_chunks = 0;
     for (TranslatedBlock* b : info->blocks) {
         if (b->physical_pages[0] == page) {

@@ -4,12 +4,11 @@
 // the guest writes to a page holding translated code. The host code itself lives in the
 // code region the backend emits into; flush() forgets every block so it can be refilled.
 #include "dbt/cache/page_index.h"
-#include "dbt/engine/cpu_context.h"
-#include "dbt/mmu/page_translator.h"
+#include "dbt/runtime/code_pages.h"
+#include "dbt/runtime/exit_patcher.h"
+#include "dbt/runtime/run_context.h"
 
 namespace keel {
-
-class Mmu;
 
 struct BlockCacheStats {
     u64 translated = 0;
@@ -22,9 +21,10 @@ struct BlockCacheStats {
 
 class BlockCache final : public CodePageTracker {
 public:
-    explicit BlockCache(CpuContext& ctx);
+    BlockCache(RunContext& ctx, ExitPatcher& patcher);
     ~BlockCache() override;
-    void set_mmu(Mmu* mmu) { m_mmu = mmu; }
+    // Told when a page first receives code (the MMU, so stores to it reach code_written()).
+    void set_code_page_protector(CodePageProtector* protector) { m_protector = protector; }
 
     TranslatedBlock* lookup(u64 physical_pc, u64 pc, u32 mode) const;
     // A zeroed descriptor for a block about to be emitted.
@@ -47,19 +47,19 @@ public:
 
     // CodePageTracker.
     bool page_has_code(u64 physical_page) override;
-    bool code_written(CpuContext& ctx, u64 paddr, u64 size) override;
+    bool code_written(u64 paddr, u64 size) override;
 
     const BlockCacheStats& stats() const { return m_stats; }
     u32 code_page_count() const { return m_pages.page_count(); }
 
 private:
-    void unpatch(ExitSlot* exit);
     void unlink_incoming(TranslatedBlock* block);
     void unlink_outgoing(TranslatedBlock* block);
     void remove_from_hash(TranslatedBlock* block);
 
-    CpuContext& m_ctx;
-    Mmu* m_mmu = nullptr;
+    RunContext& m_ctx;
+    ExitPatcher& m_patcher;
+    CodePageProtector* m_protector = nullptr;
     static constexpr u32 bucket_count = 1 << 16;
     TranslatedBlock** m_buckets;
     PageIndex m_pages;
@@ -68,8 +68,5 @@ private:
     BlockCacheStats m_stats;
     const void* m_empty_jump_target = nullptr;
 };
-
-// Shared by the dispatcher and the generated lookup stub (backend/x64/thunks.cpp).
-inline u32 jump_cache_index(u64 linear_pc) { return static_cast<u32>(linear_pc ^ (linear_pc >> 12)) & (jump_cache_entries - 1); }
 
 } // namespace keel

@@ -3,7 +3,7 @@
 // chunks they cover, so a guest write to a code page invalidates exactly the blocks whose
 // bytes it touches (and writes to data sharing the page stay cheap).
 #include "dbt/base/vector.h"
-#include "dbt/cache/translated_block.h"
+#include "dbt/runtime/translated_block.h"
 
 namespace keel {
 

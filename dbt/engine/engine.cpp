@@ -19,9 +19,9 @@ Engine::~Engine()
     delete m_blocks;
     if (m_ram)
         m_host.free_guest_memory(m_ram, m_config.ram_size);
-    if (m_ctx) {
-        m_ctx->~CpuContext();
-        ::operator delete(m_ctx, std::align_val_t(64));
+    if (m_run) {
+        m_run->~RunContext();
+        ::operator delete(m_run, std::align_val_t(64));
     }
 }
 
@@ -42,10 +42,12 @@ Result<void> Engine::initialize()
 {
     if (m_config.ram_size == 0 || (m_config.ram_size & (guest_page_size - 1)))
         return Error::formatted("guest RAM size 0x%llx is not a whole number of pages", (unsigned long long)m_config.ram_size);
-    m_ctx = new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext();
-    m_ctx->engine = this;
+    m_run = new (::operator new(sizeof(RunContext), std::align_val_t(64))) RunContext();
+    m_run->cpu.services = this;
+    m_run->owner = this;
+    m_hooks = { hook_load, hook_store, hook_raise_exception, hook_raise_divide_error };
+    m_run->hooks = &m_hooks;
     m_clock_origin_ns = m_host.monotonic_ns();
-    m_ctx->arch_plugin = &m_arch;
 
     m_ram = m_host.allocate_guest_memory(m_config.ram_size);
     if (!m_ram)
@@ -57,13 +59,14 @@ Result<void> Engine::initialize()
         TRY(m_memory.add_ram(0, m_config.ram_size, m_ram, "ram"));
     }
 
-    m_blocks = new BlockCache(*m_ctx);
-    m_mmu = new Mmu(m_memory, m_arch, *m_blocks);
-    m_blocks->set_mmu(m_mmu);
     m_backend = TRY(x64::Backend::create(m_host.code_region()));
+    m_blocks = new BlockCache(*m_run, *m_backend);
+    m_mmu = new Mmu(*m_run, m_memory, m_arch, *m_blocks);
+    m_blocks->set_code_page_protector(m_mmu);
+    m_memory.set_code_pages(m_blocks);
     m_blocks->set_empty_jump_target(m_backend->lookup_miss());
-    m_mmu->flush_all(*m_ctx);
-    m_arch.reset(*m_ctx);
+    m_mmu->flush_all(m_run->cpu);
+    m_arch.reset(m_run->cpu);
     return {};
 }
 
@@ -76,17 +79,77 @@ void Engine::request_shutdown(int exit_code)
 
 void Engine::flush_tlb()
 {
-    m_mmu->flush_all(*m_ctx);
+    m_mmu->flush_all(m_run->cpu);
     m_blocks->clear_jump_cache();
 }
 
 void Engine::flush_tlb_page(u64 vaddr)
 {
-    m_mmu->flush_page(*m_ctx, vaddr);
+    m_mmu->flush_page(m_run->cpu, vaddr);
     m_blocks->clear_jump_cache();
 }
 
 void Engine::mode_changed() { m_blocks->clear_jump_cache(); }
+
+bool Engine::read_virtual(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)
+{
+    return m_mmu->read(ctx, vaddr, size, mmu_index, value, flags);
+}
+
+bool Engine::write_virtual(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags)
+{
+    return m_mmu->write(ctx, vaddr, value, size, mmu_index, flags);
+}
+
+bool Engine::translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical)
+{
+    return m_mmu->translate_code(ctx, vaddr, mmu_index, physical);
+}
+
+Result<void> Engine::write_physical_bytes(u64 address, const void* data, u64 length)
+{
+    const MemoryRegion* r = m_memory.find(address);
+    if (!r || r->kind != RegionKind::Ram || length > r->end() - address)
+        return Error::formatted("guest-physical 0x%llx+0x%llx is not RAM", (unsigned long long)address, (unsigned long long)length);
+    return m_memory.write_bytes(address, data, length);
+}
+
+bool Engine::device_msr_read(u32 index, u64& value)
+{
+    for (MsrHandler* handler : m_msr_handlers) {
+        if (handler->msr_read(index, value))
+            return true;
+    }
+    return false;
+}
+
+bool Engine::device_msr_write(u32 index, u64 value)
+{
+    for (MsrHandler* handler : m_msr_handlers) {
+        if (handler->msr_write(index, value))
+            return true;
+    }
+    return false;
+}
+
+// RuntimeHooks: generated code's cold paths reach the engine through the RunContext.
+namespace {
+Engine& owner(CpuContext* ctx) { return *static_cast<Engine*>(run_context(ctx)->owner); }
+} // namespace
+
+ir::HelperResult Engine::hook_load(CpuContext* ctx, u64 vaddr, u64 info) { return owner(ctx).m_mmu->load_slow(*ctx, vaddr, info); }
+
+ir::HelperResult Engine::hook_store(CpuContext* ctx, u64 vaddr, u64 value, u64 info)
+{
+    return owner(ctx).m_mmu->store_slow(*ctx, vaddr, value, info);
+}
+
+void Engine::hook_raise_exception(CpuContext* ctx, u8 vector, bool has_error, u32 error)
+{
+    owner(ctx).m_arch.raise_exception(*ctx, vector, has_error, error);
+}
+
+void Engine::hook_raise_divide_error(CpuContext* ctx) { owner(ctx).m_arch.raise_divide_error(*ctx); }
 
 void Engine::flush_translations()
 {
@@ -104,7 +167,7 @@ bool Engine::block_mapping_holds(const TranslatedBlock* block, u64 linear_pc)
     Translation t;
     u64 second = (linear_pc & guest_page_mask) + guest_page_size;
     u32 mmu_index = m_arch.fetch_mmu_index(block->mode);
-    return m_arch.translate(*m_ctx, second, Access::Execute, mmu_index, access_flag::probe, t) && t.physical_page == block->physical_pages[1];
+    return m_arch.translate(m_run->cpu, second, Access::Execute, mmu_index, access_flag::probe, t) && t.physical_page == block->physical_pages[1];
 }
 
 void Engine::log_block(const ir::Block& block, const char* stage)
@@ -128,8 +191,8 @@ inline u64 ticks()
 TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step)
 {
     u64 t0 = ticks();
-    u32 mode = m_ctx->hot.mode;
-    EngineCodeFetcher fetcher(*this, *m_ctx, m_arch.fetch_mmu_index(mode));
+    u32 mode = m_run->cpu.hot.mode;
+    EngineCodeFetcher fetcher(*this, m_run->cpu, m_arch.fetch_mmu_index(mode));
     m_ir.clear();
     m_ir.pc = pc;
     m_ir.mode = mode;
@@ -171,7 +234,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
             tb->page_count = 1;
             tb->physical_pages[0] = physical_pc & guest_page_mask;
         }
-        tb->cached = !single_step;
+        tb->findable = !single_step;
         x64::CompileOptions options { !log::enabled(log::NoChain), deterministic_time() };
         u64 t3 = ticks();
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
@@ -201,20 +264,20 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
 
 const TranslatedBlock* Engine::translate_only(u64 pc)
 {
-    u64 linear = pc + m_ctx->hot.code_base;
+    u64 linear = pc + m_run->cpu.hot.code_base;
     Translation t;
-    if (!m_arch.translate(*m_ctx, linear, Access::Execute, m_arch.fetch_mmu_index(m_ctx->hot.mode), access_flag::probe, t))
+    if (!m_arch.translate(m_run->cpu, linear, Access::Execute, m_arch.fetch_mmu_index(m_run->cpu.hot.mode), access_flag::probe, t))
         return nullptr;
     return translate(pc, linear, t.physical_page | (linear & ~guest_page_mask), false);
 }
 
 TranslatedBlock* Engine::find_or_translate(bool single_step)
 {
-    u64 pc = m_ctx->hot.pc;
-    u64 linear = pc + m_ctx->hot.code_base;
-    u32 mode = m_ctx->hot.mode;
+    u64 pc = m_run->cpu.hot.pc;
+    u64 linear = pc + m_run->cpu.hot.code_base;
+    u32 mode = m_run->cpu.hot.mode;
     u64 physical;
-    if (!m_mmu->translate_code(*m_ctx, linear, m_arch.fetch_mmu_index(mode), physical))
+    if (!m_mmu->translate_code(m_run->cpu, linear, m_arch.fetch_mmu_index(mode), physical))
         return nullptr; // the fetch raised a guest exception
     if (!single_step) {
         TranslatedBlock* tb = m_blocks->lookup(physical, pc, mode);
@@ -233,7 +296,7 @@ bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)
         // A probing walk: no guest exception (access_flag::probe). It may set accessed bits,
         // as a hardware walk for the same access would.
         Translation t;
-        if (!m_arch.translate(*m_ctx, address, Access::Read, m_arch.fetch_mmu_index(m_ctx->hot.mode), access_flag::probe, t))
+        if (!m_arch.translate(m_run->cpu, address, Access::Read, m_arch.fetch_mmu_index(m_run->cpu.hot.mode), access_flag::probe, t))
             return false;
         paddr = t.physical_page | (address & (guest_page_size - 1));
         if ((address & (guest_page_size - 1)) + size > guest_page_size)
@@ -274,13 +337,13 @@ i64 Engine::icount_budget() const
 
 bool Engine::take_interrupt()
 {
-    if (m_interrupt_controllers.is_empty() || !m_arch.can_take_interrupt(*m_ctx))
+    if (m_interrupt_controllers.is_empty() || !m_arch.can_take_interrupt(m_run->cpu))
         return false;
     for (InterruptController* controller : m_interrupt_controllers) {
         if (controller->has_interrupt()) {
             u8 vector = controller->acknowledge();
-            KEEL_LOG(Int, "int: external interrupt, vector 0x%02x, at pc 0x%llx\n", vector, (unsigned long long)m_ctx->hot.pc);
-            m_arch.raise_external_interrupt(*m_ctx, vector);
+            KEEL_LOG(Int, "int: external interrupt, vector 0x%02x, at pc 0x%llx\n", vector, (unsigned long long)m_run->cpu.hot.pc);
+            m_arch.raise_external_interrupt(m_run->cpu, vector);
             return true;
         }
     }
@@ -294,7 +357,7 @@ RunResult Engine::run(const RunOptions& options)
     // With deterministic time the clock moves with the instruction count instead.
     bool ticking = (!m_interrupt_controllers.is_empty() || m_clock.armed_count() != 0) && !deterministic_time();
     if (ticking)
-        m_host.set_tick_flag(&m_ctx->hot.exit_request);
+        m_host.set_tick_flag(&m_run->cpu.hot.exit_request);
     RunResult result = run_loop(options);
     if (ticking)
         m_host.set_tick_flag(nullptr);
@@ -314,7 +377,7 @@ RunResult Engine::run_loop(const RunOptions& options)
             m_shutdown = false;
             return result;
         }
-        m_ctx->hot.exit_request = 0;
+        m_run->cpu.hot.exit_request = 0;
         if (m_service_requested) {
             m_service_requested = false;
             if (m_service_hook)
@@ -327,17 +390,17 @@ RunResult Engine::run_loop(const RunOptions& options)
             format(result.message, sizeof(result.message), "stopped on request");
             return result;
         }
-        if (options.stop_on_exception && m_arch.has_pending_event(*m_ctx)) {
+        if (options.stop_on_exception && m_arch.has_pending_event(m_run->cpu)) {
             result.kind = RunResult::Kind::GuestException;
-            format(result.message, sizeof(result.message), "guest exception at pc 0x%llx", (unsigned long long)m_ctx->hot.pc);
+            format(result.message, sizeof(result.message), "guest exception at pc 0x%llx", (unsigned long long)m_run->cpu.hot.pc);
             return result;
         }
         advance_clock();
-        if (!m_arch.has_pending_event(*m_ctx) && take_interrupt())
+        if (!m_arch.has_pending_event(m_run->cpu) && take_interrupt())
             halted = false;
-        if (m_arch.has_pending_event(*m_ctx)) {
+        if (m_arch.has_pending_event(m_run->cpu)) {
             pending_link = nullptr;
-            if (m_arch.deliver_pending_event(*m_ctx) == DeliveryResult::Shutdown) {
+            if (m_arch.deliver_pending_event(m_run->cpu) == DeliveryResult::Shutdown) {
                 result.kind = RunResult::Kind::TripleFault;
                 format(result.message, sizeof(result.message), "triple fault");
                 return result;
@@ -347,15 +410,15 @@ RunResult Engine::run_loop(const RunOptions& options)
         if (halted) {
             // Only an interrupt wakes a halted CPU: it needs IF set, a controller, and a
             // timer armed or host input that could make the controller ask.
-            bool can_wake = m_arch.can_wake_from_halt(*m_ctx) && !m_interrupt_controllers.is_empty()
+            bool can_wake = m_arch.can_wake_from_halt(m_run->cpu) && !m_interrupt_controllers.is_empty()
                 && (m_clock.armed_count() != 0 || m_host_input);
             if (options.stop_on_halt || !can_wake) {
                 result.kind = options.stop_on_halt ? RunResult::Kind::Stopped : RunResult::Kind::HaltedForever;
                 format(result.message, sizeof(result.message), "the guest halted with nothing that could wake it (pc 0x%llx)",
-                    (unsigned long long)m_ctx->hot.pc);
+                    (unsigned long long)m_run->cpu.hot.pc);
                 return result;
             }
-            m_ctx->hot.exit_request = 0;
+            m_run->cpu.hot.exit_request = 0;
             u64 deadline = m_clock.next_deadline();
             if (deterministic_time() && deadline != ~0ull) {
                 // No host time passes for the guest: skip straight to its next timer.
@@ -363,48 +426,48 @@ RunResult Engine::run_loop(const RunOptions& options)
                 continue;
             }
             m_host.idle_until(deadline == ~0ull || deterministic_time() ? ~0ull : m_clock_origin_ns + deadline,
-                &m_ctx->hot.exit_request);
+                &m_run->cpu.hot.exit_request);
             continue;
         }
 
-        bool single_step = m_ctx->smc_single_step != 0;
-        m_ctx->smc_single_step = 0;
+        bool single_step = m_run->smc_single_step != 0;
+        m_run->smc_single_step = 0;
         u64 flushes_before = m_stats.code_flushes;
         TranslatedBlock* tb = find_or_translate(single_step);
         if (m_stats.code_flushes != flushes_before)
             pending_link = nullptr; // the exit it named is gone with the flush
         if (!tb) {
-            if (m_arch.has_pending_event(*m_ctx))
+            if (m_arch.has_pending_event(m_run->cpu))
                 continue;
             result.kind = RunResult::Kind::Unsupported;
-            format(result.message, sizeof(result.message), "%s", m_arch.unsupported_reason(m_ctx->hot.mode));
+            format(result.message, sizeof(result.message), "%s", m_arch.unsupported_reason(m_run->cpu.hot.mode));
             return result;
         }
-        if (pending_link && pending_generation == m_stats.code_flushes && tb->cached)
+        if (pending_link && pending_generation == m_stats.code_flushes && tb->findable)
             m_blocks->link(pending_link, tb);
         pending_link = nullptr;
-        if (tb->cached)
+        if (tb->findable)
             m_blocks->remember_jump_target(tb);
 
         ++m_stats.dispatches;
         if (log::enabled(log::Cpu)) {
             StringBuilder out;
-            m_arch.dump_state(*m_ctx, out);
+            m_arch.dump_state(m_run->cpu, out);
             log::write(out.c_str(), out.length());
         }
         KEEL_LOG(Exec, "exec: block 0x%llx (host %p)\n", (unsigned long long)tb->pc, tb->code);
         i64 budget = deterministic_time() ? icount_budget() : 0;
-        m_ctx->hot.icount_budget = budget;
-        RunExit exit = m_backend->run(*m_ctx, tb->code);
+        m_run->cpu.hot.icount_budget = budget;
+        RunExit exit = m_backend->run(m_run->cpu, tb->code);
         if (deterministic_time()) {
-            u64 executed = static_cast<u64>(budget - m_ctx->hot.icount_budget);
+            u64 executed = static_cast<u64>(budget - m_run->cpu.hot.icount_budget);
             m_instructions_executed += executed;
             m_virtual_ns += executed << m_config.icount_shift;
         }
         switch (exit) {
-        case RunExit::Chain:
+        case RunExit::Unchained:
             if (!log::enabled(log::NoChain)) {
-                pending_link = reinterpret_cast<ExitSlot*>(m_ctx->hot.exit_slot);
+                pending_link = reinterpret_cast<ExitSlot*>(m_run->cpu.hot.exit_slot);
                 pending_generation = m_stats.code_flushes;
             }
             break;

@@ -3,14 +3,17 @@
 // runs the dispatch loop (look up or translate a block, run it, handle why it stopped).
 #include "dbt/base/result.h"
 #include "dbt/cache/block_cache.h"
-#include "dbt/engine/host_services.h"
 #include "dbt/engine/io_bus.h"
 #include "dbt/engine/timer_queue.h"
 #include "dbt/ir/block.h"
 #include "dbt/ir/passes/passes.h"
 #include "dbt/mmu/mmu.h"
 #include "dbt/plugin/arch.h"
+#include "dbt/plugin/arch_services.h"
 #include "dbt/plugin/device.h"
+#include "dbt/runtime/host_services.h"
+#include "dbt/runtime/run_context.h"
+#include "dbt/runtime/runtime_hooks.h"
 
 namespace keel {
 
@@ -60,12 +63,15 @@ struct EngineStats {
     u64 phase_ticks[PhaseCount] = {};
 };
 
-class Engine {
+// The engine is also what the architecture plugin reaches through CpuContext::services
+// (ArchServices): it owns everything those services touch.
+class Engine final : public ArchServices {
 public:
     static Result<Engine*> create(HostServices& host, Arch& arch, const EngineConfig& config);
     ~Engine();
 
-    CpuContext& context() { return *m_ctx; }
+    CpuContext& context() { return m_run->cpu; }
+    RunContext& run_context() { return *m_run; }
     PhysicalMemory& memory() { return m_memory; }
     Mmu& mmu() { return *m_mmu; }
     IoBus& io() { return m_io; }
@@ -73,7 +79,6 @@ public:
     Arch& arch() { return m_arch; }
     HostServices& host() { return m_host; }
     u8* ram() { return m_ram; }
-    u64 ram_size() const { return m_config.ram_size; }
     const EngineStats& stats() const { return m_stats; }
     x64::Backend& backend() { return *m_backend; }
 
@@ -81,8 +86,6 @@ public:
     // the engine's creation (real-time mode); timers fire in the dispatcher, which the host
     // tick (HostServices::set_tick_flag) brings running code back to about every ms.
     TimerQueue& clock() { return m_clock; }
-    // Whether time is counted in guest instructions (EngineConfig::icount_shift).
-    bool deterministic_time() const { return m_config.icount_shift >= 0; }
     // Guest instructions executed (counted only with deterministic time).
     u64 instructions_executed() const { return m_instructions_executed; }
     // Interrupt controllers the CPU acknowledges (PIC, LAPIC), polled in this order.
@@ -110,7 +113,7 @@ public:
     void request_service()
     {
         m_service_requested = true;
-        m_ctx->hot.exit_request = 1;
+        m_run->cpu.hot.exit_request = 1;
     }
 
     struct RunOptions {
@@ -125,18 +128,35 @@ public:
     void request_stop()
     {
         m_stop_requested = true;
-        m_ctx->hot.exit_request = 1;
+        m_run->cpu.hot.exit_request = 1;
     }
 
     // Devices end the run (debug exit) with a process exit status.
     void request_shutdown(int exit_code);
     // Makes running code return to the dispatcher at the next block boundary.
-    void request_exit() { m_ctx->hot.exit_request = 1; }
+    void request_exit() { m_run->cpu.hot.exit_request = 1; }
 
-    // Called by the architecture when paging structures or modes change.
-    void flush_tlb();
-    void flush_tlb_page(u64 vaddr);
-    void mode_changed();
+    // Model-specific registers a device implements (x86: the local APIC's), consulted by
+    // the architecture through ArchServices::device_msr_read/write.
+    void add_msr_handler(MsrHandler* handler) { m_msr_handlers.append(handler); }
+
+    // ArchServices: what the architecture plugin asks of the engine.
+    bool read_virtual(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags) override;
+    bool write_virtual(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags) override;
+    bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical) override;
+    u64 read_physical(u64 address, unsigned size) override { return m_memory.read(address, size); }
+    void write_physical(u64 address, u64 value, unsigned size) override { m_memory.write(address, value, size); }
+    Result<void> write_physical_bytes(u64 address, const void* data, u64 length) override;
+    u64 ram_size() const override { return m_config.ram_size; }
+    void flush_tlb() override;
+    void flush_tlb_page(u64 vaddr) override;
+    void mode_changed() override;
+    u32 port_read(u16 port, unsigned size) override { return m_io.read(port, size); }
+    void port_write(u16 port, u32 value, unsigned size) override { m_io.write(port, value, size); }
+    u64 clock_ns() override { return m_clock.now_ns(); }
+    bool deterministic_time() const override { return m_config.icount_shift >= 0; }
+    bool device_msr_read(u32 index, u64& value) override;
+    bool device_msr_write(u32 index, u64 value) override;
     // Drops every translation (e.g. tests; a full cache does this itself).
     void flush_translations();
 
@@ -148,6 +168,10 @@ public:
 private:
     Engine(HostServices& host, Arch& arch, const EngineConfig& config);
     Result<void> initialize();
+    static ir::HelperResult hook_load(CpuContext* ctx, u64 vaddr, u64 info);
+    static ir::HelperResult hook_store(CpuContext* ctx, u64 vaddr, u64 value, u64 info);
+    static void hook_raise_exception(CpuContext* ctx, u8 vector, bool has_error, u32 error);
+    static void hook_raise_divide_error(CpuContext* ctx);
     // Finds the block for the current pc, translating it if needed; null when fetching
     // the code raised a guest exception.
     TranslatedBlock* find_or_translate(bool single_step);
@@ -177,7 +201,8 @@ private:
     HostServices& m_host;
     Arch& m_arch;
     EngineConfig m_config;
-    CpuContext* m_ctx = nullptr;
+    RunContext* m_run = nullptr;
+    RuntimeHooks m_hooks {};
     u8* m_ram = nullptr;
     PhysicalMemory m_memory;
     IoBus m_io;
@@ -198,6 +223,7 @@ private:
     u64 m_instructions_executed = 0;
     u64 m_virtual_ns = 0; // deterministic time: guest time now
     Vector<InterruptController*> m_interrupt_controllers;
+    Vector<MsrHandler*> m_msr_handlers;
     CpuPin m_cpu_pin { *this };
 };
 

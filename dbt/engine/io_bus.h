@@ -2,15 +2,9 @@
 // The guest's port I/O space (x86 IN/OUT): ranges of ports routed to device handlers.
 #include "dbt/base/result.h"
 #include "dbt/base/vector.h"
+#include "dbt/plugin/io_handlers.h"
 
 namespace keel {
-
-class PortHandler {
-public:
-    virtual ~PortHandler() = default;
-    virtual u32 io_read(u16 port, unsigned size) = 0;
-    virtual void io_write(u16 port, u32 value, unsigned size) = 0;
-};
 
 struct PortRange {
     u16 first;

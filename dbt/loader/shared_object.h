@@ -5,7 +5,7 @@
 // relocations a -fPIC, -nostdlib plugin has (RELATIVE, 64, GLOB_DAT, JUMP_SLOT; psABI
 // §4.4), then makes text read-execute and data read-write, never both (W^X), and RELRO
 // read-only. Constructors are the caller's to run (init_functions()), after it has checked
-// whatever it must check first (the plugin ABI version: dbt/plugin/plugin_loader.h).
+// whatever it must check first (the plugin ABI version: dbt/loader/plugin_loader.h).
 #include "dbt/base/result.h"
 #include "dbt/base/vector.h"
 

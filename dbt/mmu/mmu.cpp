@@ -1,7 +1,6 @@
 #include "dbt/mmu/mmu.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
-#include "dbt/engine/engine.h"
 
 namespace keel {
 namespace {
@@ -34,11 +33,12 @@ u64 tag_of(const TlbEntry& e, Access access)
 
 } // namespace
 
-void Mmu::flush_all(CpuContext& ctx)
+void Mmu::flush_all(CpuContext&)
 {
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
-        for (TlbEntry& e : ctx.tlb.entries[m])
+        for (TlbEntry& e : m_ctx.tlb.entries[m])
             e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+        m_large[m] = {};
     }
     ++m_flushes;
     KEEL_LOG(Mmu, "mmu: TLB flush\n");
@@ -46,21 +46,44 @@ void Mmu::flush_all(CpuContext& ctx)
 
 void Mmu::flush_page(CpuContext& ctx, u64 vaddr)
 {
+    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        if (m_large[m].mask && (vaddr & m_large[m].mask) == m_large[m].base) {
+            KEEL_LOG(Mmu, "mmu: flush page 0x%llx inside a large page: TLB flush\n", (unsigned long long)vaddr);
+            flush_all(ctx);
+            return;
+        }
+    }
     u64 page = vaddr & guest_page_mask;
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
-        TlbEntry& e = ctx.tlb.entries[m][tlb_index(vaddr)];
+        TlbEntry& e = m_ctx.tlb.entries[m][tlb_index(vaddr)];
         if ((e.read_tag & guest_page_mask) == page || (e.write_tag & guest_page_mask) == page || (e.exec_tag & guest_page_mask) == page)
             e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
     }
     KEEL_LOG(Mmu, "mmu: flush page 0x%llx\n", (unsigned long long)page);
 }
 
-void Mmu::protect_code_page(CpuContext& ctx, u64 physical_page)
+void Mmu::note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits)
+{
+    // Grow the tracked range to the smallest aligned block covering it and the new page.
+    LargePages& l = m_large[mmu_index];
+    u64 mask = ~((1ull << page_bits) - 1);
+    if (!l.mask) {
+        l = { vaddr & mask, mask };
+        return;
+    }
+    if (mask > l.mask)
+        mask = l.mask;
+    while (((vaddr ^ l.base) & mask) != 0)
+        mask <<= 1;
+    l = { l.base & mask, mask };
+}
+
+void Mmu::protect_code_page(u64 physical_page)
 {
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
         for (u32 i = 0; i < tlb::entries; ++i) {
-            TlbEntry& e = ctx.tlb.entries[m][i];
-            if (!(e.write_tag & tlb::invalid) && ctx.tlb.info[m][i].physical_page == physical_page)
+            TlbEntry& e = m_ctx.tlb.entries[m][i];
+            if (!(e.write_tag & tlb::invalid) && m_ctx.tlb.info[m][i].physical_page == physical_page)
                 e.write_tag |= tlb::not_dirty;
         }
     }
@@ -72,10 +95,12 @@ TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u3
     if (!m_translator.translate(ctx, vaddr, access, mmu_index, flags, t))
         return nullptr;
     ++m_fills;
+    if (t.page_bits > 12)
+        note_large_page(mmu_index, vaddr, t.page_bits);
     u64 vpage = vaddr & guest_page_mask;
     u32 index = tlb_index(vaddr);
-    TlbEntry& e = ctx.tlb.entries[mmu_index][index];
-    ctx.tlb.info[mmu_index][index].physical_page = t.physical_page;
+    TlbEntry& e = m_ctx.tlb.entries[mmu_index][index];
+    m_ctx.tlb.info[mmu_index][index].physical_page = t.physical_page;
 
     const MemoryRegion* region = m_memory.find(t.physical_page);
     bool direct = region && region->kind != RegionKind::Mmio && t.physical_page + guest_page_size <= region->end();
@@ -95,7 +120,7 @@ TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u3
 
 TlbEntry* Mmu::entry_for(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags)
 {
-    TlbEntry& e = ctx.tlb.entries[mmu_index][tlb_index(vaddr)];
+    TlbEntry& e = m_ctx.tlb.entries[mmu_index][tlb_index(vaddr)];
     if ((tag_of(e, access) & (guest_page_mask | tlb::invalid)) == (vaddr & guest_page_mask))
         return &e;
     return fill(ctx, vaddr, access, mmu_index, flags);
@@ -105,7 +130,7 @@ u64 Mmu::read_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr
 {
     if (!(e->read_tag & tlb::io))
         return load_host(reinterpret_cast<const void*>(vaddr + e->addend), size);
-    u64 paddr = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
+    u64 paddr = m_ctx.tlb.info[mmu_index][e - m_ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
     return m_memory.read(paddr, size);
 }
 
@@ -113,8 +138,8 @@ Mmu::WriteStatus Mmu::prepare_write(CpuContext& ctx, TlbEntry* e, u32 mmu_index,
 {
     if (!(e->write_tag & tlb::not_dirty) || (e->write_tag & tlb::io))
         return WriteStatus::Done;
-    u64 ppage = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page;
-    bool hit_current = m_code_pages.code_written(ctx, ppage | (vaddr & ~guest_page_mask), size);
+    u64 ppage = m_ctx.tlb.info[mmu_index][e - m_ctx.tlb.entries[mmu_index]].physical_page;
+    bool hit_current = m_code_pages.code_written(ppage | (vaddr & ~guest_page_mask), size);
     if (hit_current && allow_restart)
         return WriteStatus::Restart; // nothing written: the instruction runs again alone
     if (!m_code_pages.page_has_code(ppage))
@@ -125,7 +150,7 @@ Mmu::WriteStatus Mmu::prepare_write(CpuContext& ctx, TlbEntry* e, u32 mmu_index,
 void Mmu::write_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, u64 value, unsigned size)
 {
     if (e->write_tag & tlb::io) {
-        u64 ppage = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page;
+        u64 ppage = m_ctx.tlb.info[mmu_index][e - m_ctx.tlb.entries[mmu_index]].physical_page;
         m_memory.write(ppage | (vaddr & ~guest_page_mask), value, size);
         return;
     }
@@ -207,30 +232,29 @@ bool Mmu::translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physica
     TlbEntry* e = entry_for(ctx, vaddr, Access::Execute, mmu_index, 0);
     if (!e)
         return false;
-    physical = ctx.tlb.info[mmu_index][e - ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
+    physical = m_ctx.tlb.info[mmu_index][e - m_ctx.tlb.entries[mmu_index]].physical_page | (vaddr & ~guest_page_mask);
     return true;
 }
 
-ir::HelperResult Mmu::load_slow(CpuContext* ctx, u64 vaddr, u64 info)
+ir::HelperResult Mmu::load_slow(CpuContext& ctx, u64 vaddr, u64 info)
 {
     u64 value;
-    if (!ctx->engine->mmu().read(*ctx, vaddr, mem_info::size(info), mem_info::mmu_index(info), value, mem_info::flags(info)))
+    if (!read(ctx, vaddr, mem_info::size(info), mem_info::mmu_index(info), value, mem_info::flags(info)))
         return ir::helper_exit();
     return ir::helper_continue(value);
 }
 
-ir::HelperResult Mmu::store_slow(CpuContext* ctx, u64 vaddr, u64 value, u64 info)
+ir::HelperResult Mmu::store_slow(CpuContext& ctx, u64 vaddr, u64 value, u64 info)
 {
     bool restart;
-    Mmu& mmu = ctx->engine->mmu();
-    if (!mmu.write_impl(*ctx, vaddr, value, mem_info::size(info), mem_info::mmu_index(info), mem_info::flags(info), true, restart))
+    if (!write_impl(ctx, vaddr, value, mem_info::size(info), mem_info::mmu_index(info), mem_info::flags(info), true, restart))
         return ir::helper_exit();
     if (restart) {
         // The store would modify the block that is running. Leave it with pc at this
         // instruction; the dispatcher runs the instruction again as a one-instruction
-        // block that is not cached, so the rest of the stale block never executes.
-        ctx->smc_single_step = 1;
-        KEEL_LOG(Cache, "cache: store to running block at pc 0x%llx, restarting the instruction alone\n", (unsigned long long)ctx->hot.pc);
+        // block that nothing can find, so the rest of the stale block never executes.
+        run_context(ctx).smc_single_step = 1;
+        KEEL_LOG(Cache, "cache: store to running block at pc 0x%llx, restarting the instruction alone\n", (unsigned long long)ctx.hot.pc);
         return ir::helper_exit();
     }
     return ir::helper_continue();

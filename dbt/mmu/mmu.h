@@ -2,32 +2,29 @@
 // The softMMU: a software TLB over the guest-physical address space, filled by the
 // architecture's page walk. Generated code does the TLB hit inline; everything else
 // (misses, MMIO, page-crossing and code-page writes) comes here.
-#include "dbt/engine/cpu_context.h"
 #include "dbt/ir/helper.h"
-#include "dbt/mmu/page_translator.h"
 #include "dbt/mmu/physical_memory.h"
+#include "dbt/plugin/page_translator.h"
+#include "dbt/runtime/code_pages.h"
+#include "dbt/runtime/run_context.h"
+#include "dbt/runtime/runtime_hooks.h"
 
 namespace keel {
 
-// Packed `info` argument of the slow paths: size in bytes, MMU index, access flags.
-namespace mem_info {
-constexpr u64 make(unsigned size, u32 mmu_index, u32 flags) { return size | (u64(mmu_index) << 8) | (u64(flags) << 16); }
-constexpr unsigned size(u64 info) { return info & 0xFF; }
-constexpr u32 mmu_index(u64 info) { return (info >> 8) & 0xFF; }
-constexpr u32 flags(u64 info) { return static_cast<u32>(info >> 16); }
-} // namespace mem_info
-
-class Mmu {
+class Mmu final : public CodePageProtector {
 public:
-    Mmu(PhysicalMemory& memory, PageTranslator& translator, CodePageTracker& code_pages)
-        : m_memory(memory), m_translator(translator), m_code_pages(code_pages) {}
+    Mmu(RunContext& ctx, PhysicalMemory& memory, PageTranslator& translator, CodePageTracker& code_pages)
+        : m_ctx(ctx), m_memory(memory), m_translator(translator), m_code_pages(code_pages) {}
 
     PhysicalMemory& memory() { return m_memory; }
 
     void flush_all(CpuContext& ctx);
+    // Drops the translations of the page holding `vaddr`; when a large page (x86: 2 MiB or
+    // 1 GiB, Intel SDM vol. 3 §4.10.4.1) filled entries around it, drops them all.
     void flush_page(CpuContext& ctx, u64 vaddr);
-    // A page just received translated code: make every write to it take the slow path.
-    void protect_code_page(CpuContext& ctx, u64 physical_page);
+    // CodePageProtector: a page just received translated code, so every write to it must
+    // take the slow path.
+    void protect_code_page(u64 physical_page) override;
 
     // Accesses from C++ (helpers, exception delivery). On a guest fault they return false
     // with the exception recorded by the architecture. size: 1, 2, 4 or 8.
@@ -36,10 +33,11 @@ public:
     // Translates a code address (execute access); used by the translator and dispatcher.
     bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical);
 
-    // Called from generated code's cold paths (SysV ABI). ctx.hot.pc holds the guest
-    // instruction, ctx.hot.current_block the running block.
-    static ir::HelperResult load_slow(CpuContext* ctx, u64 vaddr, u64 info);
-    static ir::HelperResult store_slow(CpuContext* ctx, u64 vaddr, u64 value, u64 info);
+    // The slow paths behind generated code's loads and stores (RuntimeHooks::load/store,
+    // `info` packed as mem_info says). ctx.hot.pc holds the guest instruction,
+    // ctx.hot.current_block the running block.
+    ir::HelperResult load_slow(CpuContext& ctx, u64 vaddr, u64 info);
+    ir::HelperResult store_slow(CpuContext& ctx, u64 vaddr, u64 value, u64 info);
 
     u64 fills() const { return m_fills; }
     u64 flushes() const { return m_flushes; }
@@ -54,6 +52,17 @@ private:
     void write_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vaddr, u64 value, unsigned size);
     bool write_impl(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags, bool allow_restart, bool& restart);
 
+    // The range of virtual addresses covered by large pages the TLB holds, per MMU index
+    // (QEMU's tlb large-page tracking): a page flush inside it flushes everything, since
+    // one large page fills many 4 KiB entries. Empty when mask == 0.
+    struct LargePages {
+        u64 base = 0;
+        u64 mask = 0;
+    };
+    void note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits);
+
+    RunContext& m_ctx;
+    LargePages m_large[tlb::mmu_indexes];
     PhysicalMemory& m_memory;
     PageTranslator& m_translator;
     CodePageTracker& m_code_pages;

@@ -1,5 +1,6 @@
 #include "dbt/mmu/physical_memory.h"
 #include "dbt/base/string.h"
+#include "dbt/runtime/tlb_entry.h"
 
 namespace keel {
 
@@ -68,6 +69,22 @@ u8* PhysicalMemory::host_pointer(u64 address, u64 length, bool for_write) const
     return r->host + (address - r->base);
 }
 
+void PhysicalMemory::written(u64 address, u64 length) const
+{
+    if (!m_code_pages || !length)
+        return;
+    u64 last = address + (length - 1);
+    for (u64 page = address & guest_page_mask;; page += guest_page_size) {
+        if (m_code_pages->page_has_code(page)) {
+            u64 start = page > address ? page : address;
+            u64 end = (last & guest_page_mask) == page ? last : page + (guest_page_size - 1);
+            m_code_pages->code_written(start, end - start + 1);
+        }
+        if (page == (last & guest_page_mask))
+            break;
+    }
+}
+
 u64 PhysicalMemory::read(u64 address, unsigned size) const
 {
     const MemoryRegion* r = find(address);
@@ -96,8 +113,10 @@ void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
     if (r && address - r->base + size <= r->size) {
         if (r->kind == RegionKind::Mmio)
             r->mmio->mmio_write(address - r->base, value, size);
-        else if (r->kind == RegionKind::Ram)
+        else if (r->kind == RegionKind::Ram) {
             copy_memory(r->host + (address - r->base), &value, size);
+            written(address, size);
+        }
         return; // ROM: writes are ignored
     }
     for (unsigned i = 0; i < size; ++i) {
@@ -107,8 +126,10 @@ void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
             continue;
         if (b->kind == RegionKind::Mmio)
             b->mmio->mmio_write(address + i - b->base, byte, 1);
-        else if (b->kind == RegionKind::Ram)
+        else if (b->kind == RegionKind::Ram) {
             b->host[address + i - b->base] = byte;
+            written(address + i, 1);
+        }
     }
 }
 
@@ -123,6 +144,7 @@ Result<void> PhysicalMemory::write_bytes(u64 address, const void* data, u64 leng
         if (chunk > length)
             chunk = length;
         copy_memory(r->host + (address - r->base), src, chunk);
+        written(address, chunk);
         src += chunk;
         address += chunk;
         length -= chunk;

@@ -4,15 +4,10 @@
 // writes are dropped (as on a PC bus, and as QEMU does).
 #include "dbt/base/result.h"
 #include "dbt/base/vector.h"
+#include "dbt/plugin/io_handlers.h"
+#include "dbt/runtime/code_pages.h"
 
 namespace keel {
-
-class MmioHandler {
-public:
-    virtual ~MmioHandler() = default;
-    virtual u64 mmio_read(u64 offset, unsigned size) = 0;
-    virtual void mmio_write(u64 offset, u64 value, unsigned size) = 0;
-};
 
 enum class RegionKind : u8 { Ram, Rom, Mmio };
 
@@ -47,10 +42,17 @@ public:
     Result<void> write_bytes(u64 address, const void* data, u64 length) const;
     Result<void> read_bytes(u64 address, void* data, u64 length) const;
 
+    // Every write above that lands in RAM or ROM is reported to `tracker`, so translated
+    // code it overwrites is invalidated whoever wrote (a page walk's accessed/dirty bits,
+    // a loader, a device). The MMU's direct stores have their own check (tlb::not_dirty).
+    void set_code_pages(CodePageTracker* tracker) { m_code_pages = tracker; }
+
 private:
     Result<void> add(const MemoryRegion& region);
+    void written(u64 address, u64 length) const;
     Vector<MemoryRegion> m_regions; // sorted by base, never overlapping
     mutable const MemoryRegion* m_last = nullptr;
+    CodePageTracker* m_code_pages = nullptr;
 };
 
 } // namespace keel

@@ -6,11 +6,15 @@
 // the plugin's constructors and calls initialize(), which registers what the plugin
 // provides (devices, an architecture) in the registry.
 //
-// The version changes whenever anything a plugin can see changes incompatibly: this
-// header, the registry, the Device/Arch interfaces, or the layout of a type they pass.
+// The version changes whenever anything a plugin can see changes incompatibly: anything
+// under dbt/plugin/ (this header, the registry, the Device/Arch interfaces, CpuContext,
+// ArchServices, MachineServices, the I/O handler and page-translator interfaces, the layout
+// of a type they pass) or the dbt/ir Builder a plugin emits IR through. A plugin includes
+// nothing else of keel (tests/layering/check_includes.sh enforces it), so nothing else can
+// break it. 3: the architecture reaches the engine only through ArchServices.
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 2u
+#define KEEL_PLUGIN_ABI_VERSION 3u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {
@@ -26,7 +30,7 @@ struct InterruptLine;
 // What keel gives every plugin at initialize().
 struct PluginHost {
     u32 abi_version;        // KEEL_PLUGIN_ABI_VERSION of the keel that loaded the plugin
-    HostServices* services; // memory, time (dbt/engine/host_services.h)
+    HostServices* services; // memory, time (dbt/runtime/host_services.h)
 };
 
 // What a device factory gets to build one instance, from the machine description.

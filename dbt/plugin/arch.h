@@ -3,14 +3,13 @@
 // plugins/arch/x86; the engine never includes it (ARCHITECTURE.md: includes point one way).
 #include "dbt/base/result.h"
 #include "dbt/base/string_builder.h"
-#include "dbt/engine/cpu_context.h"
 #include "dbt/ir/builder.h"
 #include "dbt/ir/printer.h"
-#include "dbt/mmu/page_translator.h"
+#include "dbt/plugin/arch_services.h"
+#include "dbt/plugin/cpu_context.h"
+#include "dbt/plugin/page_translator.h"
 
 namespace keel {
-
-class Engine;
 
 // Reads guest code for the frontend. It stops at the first byte that cannot be fetched
 // (unmapped or non-executable page) and remembers which physical pages it read.
@@ -78,7 +77,8 @@ public:
     // The test-guest entry state (docs/test-guest-entry-state.md): where a loaded image must
     // end (the architecture keeps boot structures above), and entering it at `entry`.
     virtual u64 test_image_limit(u64 ram_size) const { return ram_size; }
-    virtual Result<void> enter_test_state(Engine& engine, u64 entry) = 0;
+    // Boot structures go to guest RAM through ctx.services.
+    virtual Result<void> enter_test_state(CpuContext& ctx, u64 entry) = 0;
 };
 
 } // namespace keel

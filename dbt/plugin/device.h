@@ -6,8 +6,7 @@
 #include "dbt/base/result.h"
 #include "dbt/base/state_buffer.h"
 #include "dbt/base/string_builder.h"
-#include "dbt/engine/io_bus.h"
-#include "dbt/mmu/physical_memory.h"
+#include "dbt/plugin/io_handlers.h"
 #include "dbt/plugin/virtual_clock.h"
 
 namespace keel {

@@ -1,7 +1,7 @@
 #pragma once
 // HostServices on bare metal: guest RAM in the VM space, the translation cache at its
 // fixed address (kernel/mm/layout.h), time from the calibrated TSC.
-#include "dbt/engine/host_services.h"
+#include "dbt/runtime/host_services.h"
 
 namespace keel::kernel {
 

@@ -1,6 +1,6 @@
 #include "kernel/plugins/kernel_plugins.h"
 #include "dbt/base/string.h"
-#include "dbt/plugin/plugin_loader.h"
+#include "dbt/loader/plugin_loader.h"
 #include "kernel/console/serial.h"
 #include "kernel/plugins/kernel_symbols.h"
 #include "kernel/plugins/plugin_memory.h"

@@ -52,7 +52,7 @@ extern "C" void keel_symbol_that_keel_does_not_export();
 
 #if defined(KEEL_TEST_WRONG_ABI)
 extern "C" __attribute__((visibility("default"), used)) const KeelPluginDescriptor keel_plugin_descriptor = {
-    KEEL_PLUGIN_ABI_VERSION + 998, sizeof(KeelPluginDescriptor), "wrong-abi", "built for another keel", initialize
+    1000u, sizeof(KeelPluginDescriptor), "wrong-abi", "built for another keel", initialize
 };
 #elif !defined(KEEL_TEST_NO_DESCRIPTOR)
 KEEL_PLUGIN("test-device", "a device for the plugin loader's tests", initialize);

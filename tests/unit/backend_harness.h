@@ -7,7 +7,7 @@
 #include <new>
 #include <sys/mman.h>
 #include "dbt/backend/x64/backend.h"
-#include "dbt/cache/translated_block.h"
+#include "dbt/runtime/translated_block.h"
 #include "dbt/ir/passes/passes.h"
 #include "dbt/ir/printer.h"
 

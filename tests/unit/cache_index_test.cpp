@@ -12,16 +12,23 @@ using namespace keel;
 namespace {
 
 struct ContextDeleter {
-    void operator()(CpuContext* c) const
+    void operator()(RunContext* c) const
     {
-        c->~CpuContext();
+        c->~RunContext();
         ::operator delete(c, std::align_val_t(64));
     }
 };
-std::unique_ptr<CpuContext, ContextDeleter> make_context()
+std::unique_ptr<RunContext, ContextDeleter> make_context()
 {
-    return std::unique_ptr<CpuContext, ContextDeleter>(new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext());
+    return std::unique_ptr<RunContext, ContextDeleter>(new (::operator new(sizeof(RunContext), std::align_val_t(64))) RunContext());
 }
+
+// Stands in for the backend: records what the cache asks to patch.
+struct RecordingPatcher final : ExitPatcher {
+    bool chain_exit(ExitSlot&, const u8*) override { ++chained; return true; }
+    void unchain_exit(ExitSlot&) override { ++unchained; }
+    unsigned chained = 0, unchained = 0;
+};
 
 // A cached block of `size` guest bytes at physical `ppc` (second page `page2` if it
 // crosses into one), with a fake host-code address so lookup-cache entries can name it.
@@ -41,7 +48,7 @@ TranslatedBlock* add_block(BlockCache& cache, u64 pc, u64 ppc, u32 size, u32 mod
         b->physical_pages[1] = page2;
         b->page_count = 2;
     }
-    b->cached = true;
+    b->findable = true;
     b->code = fake_code + (next++ % 256);
     cache.insert(b);
     return b;
@@ -100,7 +107,8 @@ TEST_CASE("PageIndex: find, create, grow, clear and reuse", "[cache]")
 TEST_CASE("BlockCache: blocks are found by physical pc, virtual pc and mode", "[cache]")
 {
     auto ctx = make_context();
-    BlockCache cache(*ctx);
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
     TranslatedBlock* b = add_block(cache, 0x401000, 0x5000, 16, 0x1c);
     CHECK(cache.lookup(0x5000, 0x401000, 0x1c) == b);
     CHECK(cache.lookup(0x5000, 0x401000, 0x1d) == nullptr); // other mode
@@ -119,7 +127,7 @@ TEST_CASE("BlockCache: blocks are found by physical pc, virtual pc and mode", "[
     once->physical_pc = 0x5100;
     once->page_count = 1;
     once->physical_pages[0] = 0x5000;
-    once->cached = false;
+    once->findable = false;
     cache.insert(once);
     CHECK(once->valid);
     CHECK(cache.lookup(0x5100, 0x401100, 0) == nullptr);
@@ -129,20 +137,21 @@ TEST_CASE("BlockCache: blocks are found by physical pc, virtual pc and mode", "[
 TEST_CASE("BlockCache: a write invalidates exactly the blocks whose bytes it touches", "[cache]")
 {
     auto ctx = make_context();
-    BlockCache cache(*ctx);
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
     TranslatedBlock* a = add_block(cache, 0x1100, 0x1100, 0x20); // [0x1100, 0x1120)
     TranslatedBlock* b = add_block(cache, 0x1800, 0x1800, 0x10); // [0x1800, 0x1810)
     TranslatedBlock* c = add_block(cache, 0x1118, 0x1118, 0x10); // overlaps a's tail
 
-    CHECK_FALSE(cache.code_written(*ctx, 0x1400, 8)); // no code in that chunk
+    CHECK_FALSE(cache.code_written(0x1400, 8)); // no code in that chunk
     CHECK(cache.stats().invalidated == 0);
     // The chunk a and c share, but past both blocks' bytes: nothing is invalidated.
-    CHECK_FALSE(cache.code_written(*ctx, 0x1130, 4));
+    CHECK_FALSE(cache.code_written(0x1130, 4));
     CHECK(a->valid);
     CHECK(c->valid);
     CHECK(cache.stats().invalidated == 0);
 
-    CHECK_FALSE(cache.code_written(*ctx, 0x111C, 2)); // a and c both hold 0x111C
+    CHECK_FALSE(cache.code_written(0x111C, 2)); // a and c both hold 0x111C
     CHECK_FALSE(a->valid);
     CHECK_FALSE(c->valid);
     CHECK(b->valid);
@@ -152,10 +161,10 @@ TEST_CASE("BlockCache: a write invalidates exactly the blocks whose bytes it tou
     CHECK(cache.page_has_code(0x1000)); // b remains
 
     // The block running when the write happens is reported (the store restarts alone).
-    ctx->hot.current_block = reinterpret_cast<u64>(b);
-    ctx->smc_hit = 0;
-    CHECK(cache.code_written(*ctx, 0x180F, 1));
-    CHECK(ctx->smc_hit == 1);
+    ctx->cpu.hot.current_block = reinterpret_cast<u64>(b);
+    ctx->cpu.hot.smc_hit = 0;
+    CHECK(cache.code_written(0x180F, 1));
+    CHECK(ctx->cpu.hot.smc_hit == 1);
     CHECK_FALSE(b->valid);
     CHECK_FALSE(cache.page_has_code(0x1000));
     CHECK(cache.stats().live_blocks == 0);
@@ -164,17 +173,18 @@ TEST_CASE("BlockCache: a write invalidates exactly the blocks whose bytes it tou
 TEST_CASE("BlockCache: a block straddling two physical pages", "[cache]")
 {
     auto ctx = make_context();
-    BlockCache cache(*ctx);
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
     // 0x10 bytes at the end of page 0x7000 and 0x10 at the start of page 0x3000 (the
     // virtual pages are contiguous, the physical ones are not).
     TranslatedBlock* s = add_block(cache, 0x400FF0, 0x7FF0, 0x20, 0, 0x3000);
     CHECK(cache.page_has_code(0x7000));
     CHECK(cache.page_has_code(0x3000));
-    CHECK_FALSE(cache.code_written(*ctx, 0x3010, 4)); // just past its bytes on the second page
+    CHECK_FALSE(cache.code_written(0x3010, 4)); // just past its bytes on the second page
     CHECK(s->valid);
-    CHECK_FALSE(cache.code_written(*ctx, 0x7FE0, 0x10)); // just before them on the first
+    CHECK_FALSE(cache.code_written(0x7FE0, 0x10)); // just before them on the first
     CHECK(s->valid);
-    cache.code_written(*ctx, 0x300F, 1);
+    cache.code_written(0x300F, 1);
     CHECK_FALSE(s->valid);
     CHECK_FALSE(cache.page_has_code(0x3000));
     CHECK_FALSE(cache.page_has_code(0x7000));
@@ -183,7 +193,8 @@ TEST_CASE("BlockCache: a block straddling two physical pages", "[cache]")
 TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forgets everything", "[cache]")
 {
     auto ctx = make_context();
-    BlockCache cache(*ctx);
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
     static const u8 miss_stub = 0;
     cache.set_empty_jump_target(&miss_stub);
     TranslatedBlock* a = add_block(cache, 0x2000, 0x2000, 8);
@@ -208,7 +219,7 @@ TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forget
     CHECK(cache.stats().live_blocks == 0);
     CHECK(cache.stats().flushes == 1);
     CHECK(cache.code_page_count() == 0);
-    CHECK_FALSE(cache.code_written(*ctx, 0x3000, 8));
+    CHECK_FALSE(cache.code_written(0x3000, 8));
     // Descriptors are handed out again from the start.
     TranslatedBlock* fresh = cache.allocate();
     CHECK(fresh == a);

@@ -216,7 +216,7 @@ TEST_CASE("Uart16550: a machine without a console drops COM1 output", "[devices]
         hosted::HostedPc* pc = created.release_value();
         const u8 code[] = { 0x66, 0xBA, 0xF8, 0x03, 0xB0, 'x', 0xEE, 0xF4 }; // mov dx, 0x3f8 / mov al, 'x' / out dx, al / hlt
         if (pc->engine().memory().write_bytes(0x10000, code, sizeof(code)).is_error()
-            || x86::setup_test_entry_state(pc->engine(), 0x10000).is_error())
+            || x86::setup_test_entry_state(pc->engine().context(), 0x10000).is_error())
             _exit(2);
         Engine::RunOptions options;
         options.stop_on_halt = true;

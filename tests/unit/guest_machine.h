@@ -54,7 +54,7 @@ public:
     void load(u64 entry, const std::vector<u8>& code)
     {
         write(entry, code);
-        auto r = x86::setup_test_entry_state(engine(), entry);
+        auto r = x86::setup_test_entry_state(engine().context(), entry);
         REQUIRE_FALSE(r.is_error());
     }
 

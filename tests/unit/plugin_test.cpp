@@ -1,4 +1,4 @@
-// The plugin loader (dbt/loader/shared_object.cpp, dbt/plugin/plugin_loader.cpp) on real
+// The plugin loader (dbt/loader/shared_object.cpp, dbt/loader/plugin_loader.cpp) on real
 // plugin files built by tests/plugins: a good one is loaded W^X, its constructors run,
 // its imports resolve against keel, its device works; each broken kind is refused with a
 // message naming the plugin and the reason. ctest unit.plugin.
@@ -9,7 +9,7 @@
 #include <vector>
 #include <sys/mman.h>
 #include "dbt/plugin/device.h"
-#include "dbt/plugin/plugin_loader.h"
+#include "dbt/loader/plugin_loader.h"
 #include "hosted/plugin_memory.h"
 
 using namespace keel;
@@ -124,7 +124,7 @@ TEST_CASE("plugin: broken plugins are refused with the plugin's name and the rea
 {
     Fixture f;
     CHECK(f.refusal("wrong_abi_plugin.so")
-        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 2: rebuild the plugin");
+        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 3: rebuild the plugin");
     CHECK(f.refusal("unresolved_plugin.so") == "unresolved_plugin.so: unresolved import keel_symbol_that_keel_does_not_export");
     CHECK(f.refusal("no_descriptor_plugin.so") == "no_descriptor_plugin.so: not a keel plugin (it exports no keel_plugin_descriptor)");
     CHECK(f.refusal("truncated_plugin.so") == "truncated_plugin.so: program headers are missing or truncated");

@@ -1,5 +1,7 @@
 #include "dbt/backend/x64/backend.h"
 #include "dbt/backend/x64/emit_scratch.h"
+#include "dbt/backend/x64/host_features.h"
+#include "dbt/backend/x64/patch.h"
 #include "dbt/backend/x64/reg_alloc.h"
 #include <Zydis/Zydis.h>
 
@@ -10,6 +12,7 @@ CompileStatus compile_block(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks
 
 Result<Backend*> Backend::create(CodeRegion region)
 {
+    TRY(check_host_features());
     if (!region.base || region.size < 2 * max_block_code_bytes)
         return Error::formatted("translation cache too small (%zu bytes)", region.size);
     // Generated code reaches the thunks and chained blocks with rel32 jumps: keep all of
@@ -52,6 +55,19 @@ RunExit Backend::run(CpuContext& ctx, const u8* code)
 }
 
 void Backend::flush() { m_code->rewind_to(m_thunks_end); }
+
+bool Backend::chain_exit(ExitSlot& exit, const u8* target)
+{
+    return exit.in_place ? patch_in_place_exit(exit.patch_site, target, true) : patch_jump(exit.patch_site, target);
+}
+
+void Backend::unchain_exit(ExitSlot& exit)
+{
+    if (exit.in_place)
+        patch_in_place_exit(exit.patch_site, exit.stub, false);
+    else
+        patch_jump(exit.patch_site, exit.stub);
+}
 
 bool Backend::contains(const void* p) const
 {

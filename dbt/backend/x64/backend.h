@@ -6,6 +6,7 @@
 #include "dbt/base/result.h"
 #include "dbt/base/string_builder.h"
 #include "dbt/ir/block.h"
+#include "dbt/runtime/exit_patcher.h"
 
 namespace keel::x64 {
 
@@ -19,8 +20,10 @@ enum class CompileStatus { Ok, CacheFull };
 class RegAlloc;
 struct EmitScratch;
 
-class Backend {
+class Backend final : public ExitPatcher {
 public:
+    // Fails when the host CPU lacks a feature generated code uses (host_features.h) or the
+    // region cannot hold the thunks and a block.
     static Result<Backend*> create(CodeRegion region);
     ~Backend();
 
@@ -35,6 +38,10 @@ public:
     usize capacity() const { return m_code->capacity(); }
     bool contains(const void* p) const;
     void disassemble(const u8* code, usize size, StringBuilder& out) const;
+
+    // ExitPatcher: rewrites the rel32 jumps of direct exits (patch.h).
+    bool chain_exit(ExitSlot& exit, const u8* target) override;
+    void unchain_exit(ExitSlot& exit) override;
 
 private:
     Backend() = default;

@@ -3,7 +3,7 @@
 // to it by an allocator (TranslationCacheAllocator) instead of xbyak's own mmap. Blocks are
 // emitted one after another; a flush rewinds to just after the permanent thunks.
 #include "dbt/backend/x64/xbyak.h"
-#include "dbt/engine/host_services.h"
+#include "dbt/runtime/host_services.h"
 
 namespace keel::x64 {
 

@@ -2,9 +2,9 @@
 #include "dbt/backend/x64/divide_helpers.h"
 #include "dbt/backend/x64/host_reg.h"
 #include "dbt/base/string.h"
-#include "dbt/cache/translated_block.h"
-#include "dbt/mmu/mmu.h"
-#include "dbt/plugin/arch.h"
+#include "dbt/runtime/run_context.h"
+#include "dbt/runtime/runtime_hooks.h"
+#include "dbt/runtime/translated_block.h"
 
 namespace keel::x64 {
 
@@ -16,10 +16,11 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
     // The state generated code would have for a fault here: pc of this instruction.
     ctx->hot.pc = block->pc + d.pc_offset;
     ctx->hot.current_block = d.block;
+    const RuntimeHooks& hooks = *run_context(ctx)->hooks;
     ir::HelperResult r;
     switch (d.kind) {
     case ColdDescriptor::Load:
-        r = Mmu::load_slow(ctx, frame[d.a], mem_info::make(d.size, block->mmu_index, d.flags));
+        r = hooks.load(ctx, frame[d.a], mem_info::make(d.size, block->mmu_index, d.flags));
         if (!r.exit)
             frame[d.b] = r.value;
         return r.exit;
@@ -29,19 +30,19 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
             copy_memory(&value, data + cold_descriptor_size, 8);
         else
             value = frame[d.b];
-        return Mmu::store_slow(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
+        return hooks.store(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
     }
     case ColdDescriptor::Raise: {
         u64 packed;
         copy_memory(&packed, data + cold_descriptor_size, 8);
-        ctx->arch_plugin->raise_exception(*ctx, static_cast<u8>(packed), (packed >> 40) & 1, static_cast<u32>(packed >> 8));
+        hooks.raise_exception(ctx, static_cast<u8>(packed), (packed >> 40) & 1, static_cast<u32>(packed >> 8));
         return 1;
     }
     case ColdDescriptor::Divide:
         r = divide_helper(d.size & 0x7F, d.size & 0x80)(ctx, frame[d.a], frame[d.b], frame[d.c]);
         if (!r.exit) {
             frame[d.d] = r.value;
-            frame[RDX] = ctx->hot.scratch;
+            frame[RDX] = ctx->hot.divide_remainder;
         }
         return r.exit;
     }

@@ -6,7 +6,7 @@
 // The shared thunk saves all registers in a frame, and cold_access() (C++) does the work
 // through the softMMU, reading and writing registers in that frame, then the thunk
 // returns to the hot path's resume point (docs/backend.md#cold-paths).
-#include "dbt/engine/cpu_context.h"
+#include "dbt/runtime/run_context.h"
 
 namespace keel::x64 {
 

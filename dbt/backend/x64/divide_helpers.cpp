@@ -1,13 +1,13 @@
 #include "dbt/backend/x64/divide_helpers.h"
-#include "dbt/engine/cpu_context.h"
-#include "dbt/plugin/arch.h"
+#include "dbt/runtime/run_context.h"
+#include "dbt/runtime/runtime_hooks.h"
 
 namespace keel::x64 {
 namespace {
 
 ir::HelperResult divide_error(CpuContext* ctx)
 {
-    ctx->arch_plugin->raise_divide_error(*ctx);
+    run_context(ctx)->hooks->raise_divide_error(ctx);
     return ir::helper_exit();
 }
 
@@ -35,7 +35,7 @@ ir::HelperResult divide(CpuContext* ctx, u64 hi, u64 lo, u64 divisor)
             u64 q = dividend / divisor;
             if (q > mask)
                 return divide_error(ctx);
-            ctx->hot.scratch = dividend % divisor;
+            ctx->hot.divide_remainder = dividend % divisor;
             return ir::helper_continue(q);
         } else {
             constexpr unsigned shift = 64 - 2 * Bits;
@@ -47,14 +47,14 @@ ir::HelperResult divide(CpuContext* ctx, u64 hi, u64 lo, u64 divisor)
             constexpr i64 max = (1ll << (Bits - 1)) - 1, min = -(1ll << (Bits - 1));
             if (q > max || q < min)
                 return divide_error(ctx);
-            ctx->hot.scratch = static_cast<u64>(n % d) & mask;
+            ctx->hot.divide_remainder = static_cast<u64>(n % d) & mask;
             return ir::helper_continue(static_cast<u64>(q) & mask);
         }
     } else if constexpr (!Signed) {
         u64 q, r;
         if (!divide_u128(hi, lo, divisor, q, r))
             return divide_error(ctx);
-        ctx->hot.scratch = r;
+        ctx->hot.divide_remainder = r;
         return ir::helper_continue(q);
     } else {
         // Signed 128/64 through magnitudes.
@@ -72,7 +72,7 @@ ir::HelperResult divide(CpuContext* ctx, u64 hi, u64 lo, u64 divisor)
         bool negative_quotient = negative_dividend != negative_divisor;
         if (negative_quotient ? q > (1ull << 63) : q > (1ull << 63) - 1)
             return divide_error(ctx);
-        ctx->hot.scratch = negative_dividend ? 0 - r : r;
+        ctx->hot.divide_remainder = negative_dividend ? 0 - r : r;
         return ir::helper_continue(negative_quotient ? 0 - q : q);
     }
 }

@@ -7,7 +7,7 @@
 namespace keel::x64 {
 
 // The helper for `size`-byte operands: (ctx, hi, lo, divisor) -> quotient; the remainder
-// is left in ctx.hot.scratch.
+// is left in ctx.hot.divide_remainder.
 ir::HelperFunction divide_helper(unsigned size, bool is_signed);
 
 } // namespace keel::x64

@@ -1,8 +1,8 @@
 #pragma once
 // State shared by the per-opcode emitters while one block is emitted.
 #include "dbt/backend/x64/reg_alloc.h"
-#include "dbt/cache/translated_block.h"
-#include "dbt/engine/cpu_context.h"
+#include "dbt/runtime/translated_block.h"
+#include "dbt/runtime/run_context.h"
 #include "dbt/ir/flags.h"
 
 namespace keel::x64 {
@@ -12,7 +12,7 @@ struct Thunks {
     const u8* exit;             // EAX = RunExit; restores the host state and returns
     const u8* lookup;           // pc is set: jump through the lookup cache or exit LookupMiss
     const u8* cold;             // `call` with a ColdDescriptor after the call (cold_path.h)
-    const u8* chain;            // `call` with an ExitSlot* after the call: exit RunExit::Chain
+    const u8* chain;            // `call` with an ExitSlot* after the call: exit RunExit::Unchained
     const u8* helper_exit;      // exit RunExit::HelperExit
     const u8* interrupted;      // pc is set: exit RunExit::Interrupted
 };

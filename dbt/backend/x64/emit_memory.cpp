@@ -1,7 +1,7 @@
 // Guest memory accesses: the softMMU's TLB hit path inline, the rest in a cold path
-// (dbt/mmu/tlb_entry.h describes the entry layout; docs/backend.md shows the code).
+// (dbt/runtime/tlb_entry.h describes the entry layout; docs/backend.md shows the code).
 #include "dbt/backend/x64/emitters.h"
-#include "dbt/mmu/tlb_entry.h"
+#include "dbt/runtime/tlb_entry.h"
 
 namespace keel::x64 {
 

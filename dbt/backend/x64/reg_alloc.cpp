@@ -1,5 +1,5 @@
 #include "dbt/backend/x64/reg_alloc.h"
-#include "dbt/engine/cpu_context.h"
+#include "dbt/runtime/run_context.h"
 
 namespace keel::x64 {
 

@@ -2,7 +2,7 @@
 // generated code, and the indirect-branch lookup (docs/backend.md#thunks).
 #include "dbt/backend/x64/backend.h"
 #include "dbt/backend/x64/cold_path.h"
-#include "dbt/cache/block_cache.h"
+#include "dbt/runtime/run_context.h"
 
 namespace keel::x64 {
 
@@ -82,7 +82,7 @@ Result<void> Backend::emit_thunks()
     c.mov(qword[rbp + ctx_offset::exit_slot], rax);
     c.mov(rax, qword[rax + static_cast<i32>(offsetof(ExitSlot, target_pc))]);
     c.mov(qword[rbp + ctx_offset::pc], rax);
-    c.mov(eax, static_cast<u32>(RunExit::Chain));
+    c.mov(eax, static_cast<u32>(RunExit::Unchained));
     c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
 
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame

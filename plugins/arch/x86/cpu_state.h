@@ -3,7 +3,7 @@
 // GPRs with 8-bit displacements from RBP). RIP is the engine's pc and the six status
 // flags are the engine's packed flags word (dbt/ir/flags.h); everything else is here.
 #include <stddef.h>
-#include "dbt/engine/cpu_context.h"
+#include "dbt/plugin/cpu_context.h"
 
 namespace keel::x86 {
 

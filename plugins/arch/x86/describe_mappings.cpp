@@ -6,7 +6,6 @@
 //   0000000000200000: 0000000000200000 --PDA---W
 // (X: NX, G: global, P: large page, D: dirty, A: accessed, C: PCD, T: PWT, U: user,
 // W: writable). Intel SDM vol. 3 §4.5, Table 4-15 to 4-20.
-#include "dbt/engine/engine.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/x86_arch.h"
 
@@ -55,10 +54,10 @@ void print_entry(StringBuilder& out, u64 va, u64 entry, u64 size)
 // Visits every present leaf: `visit(va, entry, size, perms)`, perms being W and U as the
 // whole walk grants them.
 template<typename Visit>
-void walk(const PhysicalMemory& memory, u64 table, int level, u64 va_base, u64 inherited, Visit& visit)
+void walk(ArchServices& memory, u64 table, int level, u64 va_base, u64 inherited, Visit& visit)
 {
     for (u64 i = 0; i < 512; ++i) {
-        u64 entry = memory.read((table & address_mask) + i * 8, 8);
+        u64 entry = memory.read_physical((table & address_mask) + i * 8, 8);
         if (!(entry & present))
             continue;
         u64 va = va_base | (i << (12 + 9 * level));
@@ -82,12 +81,12 @@ void X86Arch::describe_mappings(const CpuContext& ctx, MappingView view, StringB
     }
     if (view == MappingView::Entries) {
         auto visit = [&](u64 va, u64 entry, u64 size, u64) { print_entry(out, va, entry, size); };
-        walk(ctx.engine->memory(), s.cr3, 3, 0, writable | user, visit);
+        walk(*ctx.services, s.cr3, 3, 0, writable | user, visit);
         return;
     }
     RangePrinter printer { out };
     auto visit = [&](u64 va, u64, u64 size, u64 perms) { printer.add(va, size, perms); };
-    walk(ctx.engine->memory(), s.cr3, 3, 0, writable | user, visit);
+    walk(*ctx.services, s.cr3, 3, 0, writable | user, visit);
     printer.flush();
 }
 

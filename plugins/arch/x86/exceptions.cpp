@@ -127,7 +127,7 @@ bool deliver_long_mode(CpuContext& ctx, const PendingEvent& ev)
     u32 mmu_index = mmu_index_for_cpl(new_cpl);
     u64 top = rsp - 8 * n;
     for (unsigned i = 0; i < n; ++i) {
-        if (!ctx.engine->mmu().write(ctx, top + 8 * i, frame[i], 8, mmu_index, access_flag::stack))
+        if (!ctx.services->write_virtual(ctx, top + 8 * i, frame[i], 8, mmu_index, access_flag::stack))
             return false;
     }
 

@@ -1,5 +1,5 @@
 #include "plugins/arch/x86/mode.h"
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "dbt/ir/flags.h"
 
 namespace keel::x86 {
@@ -30,8 +30,8 @@ void refresh_mode(CpuContext& ctx)
     ctx.hot.code_base = (m & mode::code64) ? 0 : s.segment[CS].base;
     if (m != ctx.hot.mode) {
         ctx.hot.mode = m;
-        if (ctx.engine)
-            ctx.engine->mode_changed();
+        if (ctx.services)
+            ctx.services->mode_changed();
     }
 }
 

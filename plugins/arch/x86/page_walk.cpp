@@ -1,6 +1,6 @@
 #include "plugins/arch/x86/page_walk.h"
 #include "dbt/base/log.h"
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 
 namespace keel::x86 {
@@ -44,7 +44,7 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
     u64 reserved = reserved_high | (nxe ? 0 : XD);
     u32 fetch_bit = (fetch && nxe) ? pf_error::fetch : 0;
     u32 base_error = (write ? pf_error::write : 0) | (user ? pf_error::user : 0) | fetch_bit;
-    PhysicalMemory& memory = ctx.engine->memory();
+    ArchServices& memory = *ctx.services;
 
     u64 entries[4];
     u64 entry_addresses[4];
@@ -55,13 +55,7 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
     for (int level = 3; level >= 0; --level) {
         unsigned shift = 12 + 9 * level;
         u64 entry_address = table + ((vaddr >> shift) & 511) * 8;
-        // Paging structures normally live in RAM: read them through a host pointer.
-        const u8* host = memory.host_pointer(entry_address, 8, false);
-        u64 e;
-        if (host)
-            __builtin_memcpy(&e, host, 8);
-        else
-            e = memory.read(entry_address, 8);
+        u64 e = memory.read_physical(entry_address, 8);
         entries[levels] = e;
         entry_addresses[levels++] = entry_address;
         if (!(e & P)) {
@@ -85,6 +79,7 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
         no_execute |= nxe && (e & XD);
         if (level == 0 || large) {
             page_offset_mask = (1ull << shift) - 1;
+            out.page_bits = static_cast<u8>(shift);
             page_base = e & address_bits & ~page_offset_mask;
             break;
         }
@@ -111,7 +106,8 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
             if (i == levels - 1 && write)
                 update |= D;
             if (update != entries[i]) {
-                memory.write(entry_addresses[i], update, 8);
+                // Through the code-page tracking: the entry may share a page with code.
+                memory.write_physical(entry_addresses[i], update, 8);
                 entries[i] = update;
             }
         }

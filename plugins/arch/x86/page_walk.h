@@ -1,7 +1,7 @@
 #pragma once
 // Guest-virtual -> guest-physical translation for the softMMU: 4-level paging (Intel SDM
 // vol. 3 §4.5) with the access rights of §4.6 and the accessed/dirty bits of §4.8.
-#include "dbt/mmu/page_translator.h"
+#include "dbt/plugin/page_translator.h"
 #include "plugins/arch/x86/cpu_state.h"
 
 namespace keel::x86 {

@@ -83,6 +83,6 @@ const char* X86Arch::unsupported_reason(u32 mode) const
 
 u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_size); }
 
-Result<void> X86Arch::enter_test_state(Engine& engine, u64 entry) { return setup_test_entry_state(engine, entry); }
+Result<void> X86Arch::enter_test_state(CpuContext& ctx, u64 entry) { return setup_test_entry_state(ctx, entry); }
 
 } // namespace keel::x86

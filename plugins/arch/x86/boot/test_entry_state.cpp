@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/boot/test_entry_state.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
 
@@ -29,9 +30,10 @@ void set_long_mode_control_registers(CpuContext& ctx, u64 pml4)
     s.efer = efer::LME | efer::LMA | efer::NXE;
 }
 
-Result<void> setup_test_entry_state(Engine& engine, u64 entry)
+Result<void> setup_test_entry_state(CpuContext& ctx, u64 entry)
 {
-    u64 ram = engine.ram_size();
+    ArchServices& services = *ctx.services;
+    u64 ram = services.ram_size();
     if (ram < test_entry_reserved_bytes + 64 * 1024)
         return Error::formatted("guest RAM (%llu bytes) is too small for the test-guest entry state", (unsigned long long)ram);
     u64 area = test_entry_area(ram);
@@ -39,19 +41,18 @@ Result<void> setup_test_entry_state(Engine& engine, u64 entry)
 
     // Tables in guest RAM, as the guest will find them.
     u64 gdt_entries[3] = { 0, code64_descriptor, data_descriptor };
-    TRY(engine.memory().write_bytes(gdt, gdt_entries, sizeof(gdt_entries)));
+    TRY(services.write_physical_bytes(gdt, gdt_entries, sizeof(gdt_entries)));
     u64 entry_value = pdpt | P | RW;
-    TRY(engine.memory().write_bytes(pml4, &entry_value, 8));
+    TRY(services.write_physical_bytes(pml4, &entry_value, 8));
     for (u64 i = 0; i < 4; ++i) {
         entry_value = (pd + i * 0x1000) | P | RW;
-        TRY(engine.memory().write_bytes(pdpt + i * 8, &entry_value, 8));
+        TRY(services.write_physical_bytes(pdpt + i * 8, &entry_value, 8));
         u64 directory[512];
         for (u64 j = 0; j < 512; ++j)
             directory[j] = (i * GiB + j * 2 * MiB) | P | RW | PS;
-        TRY(engine.memory().write_bytes(pd + i * 0x1000, directory, sizeof(directory)));
+        TRY(services.write_physical_bytes(pd + i * 0x1000, directory, sizeof(directory)));
     }
 
-    CpuContext& ctx = engine.context();
     CpuState& s = state(ctx);
     for (u64& r : s.gpr)
         r = 0;
@@ -69,7 +70,7 @@ Result<void> setup_test_entry_state(Engine& engine, u64 entry)
     write_rflags(ctx, rflags::Fixed1);
     ctx.hot.pc = entry;
     refresh_mode(ctx);
-    engine.flush_tlb();
+    services.flush_tlb();
     return {};
 }
 

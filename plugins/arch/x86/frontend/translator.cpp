@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/frontend/translator.h"
+#include "dbt/plugin/page_translator.h"
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
 #include "plugins/arch/x86/mode.h"

@@ -1,5 +1,5 @@
 // Helpers that raise guest exceptions and software interrupts.
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/runtime/helpers.h"
@@ -21,7 +21,7 @@ ir::HelperResult do_raise_fetch_fault(CpuContext* ctx, u64 address, u64, u64)
     // Translating the unfetchable byte records the right #PF (or #GP for a
     // non-canonical address); if it now succeeds, the dispatcher simply tries again.
     u64 physical;
-    ctx->engine->mmu().translate_code(*ctx, address, mmu_index_for_cpl(current_cpl(*ctx)), physical);
+    ctx->services->translate_code(*ctx, address, mmu_index_for_cpl(current_cpl(*ctx)), physical);
     return ir::helper_exit();
 }
 

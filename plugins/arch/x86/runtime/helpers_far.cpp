@@ -2,7 +2,7 @@
 // IRET/RET/JMP/CALL pseudocode, IA-32e branches). Call gates and task switches are not
 // supported: they raise #GP(selector).
 #include "dbt/base/log.h"
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/page_walk.h"

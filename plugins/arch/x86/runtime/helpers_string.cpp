@@ -1,7 +1,6 @@
 // REP-prefixed string instructions and CMPXCHG8B/16B. Each REP iteration updates RCX,
 // RSI and RDI right away, so a fault (or a pause for pending interrupts) leaves the state
 // from which the instruction continues when re-executed (Intel SDM vol. 2, REP).
-#include "dbt/engine/engine.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/runtime/helpers.h"
@@ -19,8 +18,8 @@ constexpr u64 iterations_per_slice = 4096;
 ir::HelperResult finish(CpuContext* ctx, u64 length)
 {
     // A store into the running block: leave it, continuing after this instruction.
-    if (ctx->smc_hit) {
-        ctx->smc_hit = 0;
+    if (ctx->hot.smc_hit) {
+        ctx->hot.smc_hit = 0;
         ctx->hot.pc += length;
         return ir::helper_exit();
     }
@@ -34,7 +33,7 @@ ir::HelperResult do_rep_string(CpuContext* ctx, u64 encoded, u64 length, u64)
     u64 pointer_mask = d.address32 ? 0xFFFFFFFFull : ~0ull;
     i64 step = (s.rflags & rflags::DF) ? -static_cast<i64>(d.size) : d.size;
     u64 source_base = (d.source_segment == FS || d.source_segment == GS) ? s.segment[d.source_segment].base : 0;
-    ctx->smc_hit = 0;
+    ctx->hot.smc_hit = 0;
     for (u64 done = 0;; ++done) {
         u64 count = s.gpr[RCX] & pointer_mask;
         if (count == 0)

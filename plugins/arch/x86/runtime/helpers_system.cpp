@@ -1,7 +1,7 @@
 // Helpers for system instructions: CPUID, RDTSC, MSRs, control registers, INVLPG, LTR,
 // segment loads, POPF/CLI/STI and port I/O.
 #include "dbt/base/log.h"
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/page_walk.h"
@@ -64,7 +64,7 @@ ir::HelperResult do_wrmsr(CpuContext* ctx, u64, u64, u64)
 ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
 {
     CpuState& s = state(*ctx);
-    Engine& engine = *ctx->engine;
+    ArchServices& services = *ctx->services;
     switch (n) {
     case 0: {
         value |= cr0::ET;
@@ -89,7 +89,7 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
         u64 changed = value ^ s.cr0;
         s.cr0 = value;
         if (changed & (cr0::PG | cr0::WP | cr0::PE))
-            engine.flush_tlb();
+            services.flush_tlb();
         refresh_mode(*ctx);
         return ir::helper_continue();
     }
@@ -100,7 +100,7 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
         if (value >> max_physical_address_bits)
             return raise_fault(*ctx, vector::GP, 0), fault();
         s.cr3 = value;
-        engine.flush_tlb();
+        services.flush_tlb();
         return ir::helper_continue();
     case 4: {
         constexpr u64 supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT;
@@ -111,7 +111,7 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
         u64 changed = value ^ s.cr4;
         s.cr4 = value;
         if (changed & (cr4::PAE | cr4::PGE | cr4::PSE))
-            engine.flush_tlb();
+            services.flush_tlb();
         return ir::helper_continue();
     }
     case 8:
@@ -126,7 +126,7 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
 
 ir::HelperResult do_invlpg(CpuContext* ctx, u64 address, u64, u64)
 {
-    ctx->engine->flush_tlb_page(address);
+    ctx->services->flush_tlb_page(address);
     return ir::helper_continue();
 }
 
@@ -202,14 +202,14 @@ ir::HelperResult do_io_in(CpuContext* ctx, u64 port, u64 size, u64)
 {
     if (!io_allowed(ctx))
         return fault();
-    return ir::helper_continue(ctx->engine->io().read(static_cast<u16>(port), static_cast<unsigned>(size)));
+    return ir::helper_continue(ctx->services->port_read(static_cast<u16>(port), static_cast<unsigned>(size)));
 }
 
 ir::HelperResult do_io_out(CpuContext* ctx, u64 port, u64 packed, u64 value)
 {
     if (!io_allowed(ctx))
         return fault();
-    ctx->engine->io().write(static_cast<u16>(port), static_cast<u32>(value), static_cast<unsigned>(packed & 0xFF));
+    ctx->services->port_write(static_cast<u16>(port), static_cast<u32>(value), static_cast<unsigned>(packed & 0xFF));
     if (ctx->hot.exit_request) {
         // The device wants the dispatcher (e.g. the debug exit): stop after this OUT.
         ctx->hot.pc += packed >> 8;

@@ -1,6 +1,6 @@
 #include "plugins/arch/x86/runtime/msr.h"
 #include "dbt/base/log.h"
-#include "dbt/engine/engine.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/page_walk.h"
@@ -12,8 +12,8 @@ namespace keel::x86 {
 // RDTSC repeats from run to run too.
 static u64 host_tsc(const CpuContext& ctx)
 {
-    if (ctx.engine->deterministic_time())
-        return ctx.engine->clock().now_ns();
+    if (ctx.services->deterministic_time())
+        return ctx.services->clock_ns();
     u32 lo, hi;
     asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return u64(hi) << 32 | lo;
@@ -59,7 +59,7 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
         u64 changed = (value ^ s.efer) & writable;
         s.efer = (s.efer & efer::LMA) | (value & writable);
         if (changed & efer::NXE)
-            ctx.engine->flush_tlb(); // cached translations encode NX
+            ctx.services->flush_tlb(); // cached translations encode NX
         return true;
     }
     case msr::star: s.star = value; return true;

@@ -1,4 +1,4 @@
-#include "dbt/plugin/plugin_loader.h"
+#include "dbt/loader/plugin_loader.h"
 
 namespace keel {
 

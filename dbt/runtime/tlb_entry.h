@@ -7,11 +7,9 @@
 // the host address. Any low bit set in a tag forces the slow path: an invalid entry, a
 // page holding translated code (writes must invalidate it), or MMIO.
 #include "dbt/base/types.h"
+#include "dbt/plugin/page_translator.h" // guest_page_size
 
 namespace keel {
-
-constexpr u64 guest_page_size = 4096;
-constexpr u64 guest_page_mask = ~(guest_page_size - 1);
 
 namespace tlb {
 constexpr u32 index_bits = 12; // 4096 entries: 16 MiB of 4-KiB pages per MMU index

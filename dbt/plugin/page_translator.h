@@ -8,6 +8,11 @@ namespace keel {
 
 struct CpuContext;
 
+// The granule of the engine's TLB and code-page tracking. An architecture with larger
+// pages reports them through Translation::page_bits.
+constexpr u64 guest_page_size = 4096;
+constexpr u64 guest_page_mask = ~(guest_page_size - 1);
+
 enum class Access : u8 { Read = 0, Write = 1, Execute = 2 };
 
 // Extra facts about an access, for architectures that fault differently on them.
@@ -20,23 +25,15 @@ struct Translation {
     u64 physical_page;
     bool writable;   // writes may proceed without another walk (x86: W allowed and D already set)
     bool executable;
+    // log2 of the size of the page the translation came from (x86: 12, 21 or 30), so that
+    // invalidating any address inside a large page drops every TLB entry it filled.
+    u8 page_bits = 12;
 };
 
 class PageTranslator {
 public:
     virtual ~PageTranslator() = default;
     virtual bool translate(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags, Translation& out) = 0;
-};
-
-// Tells the MMU which physical pages hold translated code, and is told when they are
-// written (self-modifying code). Implemented by the translation cache.
-class CodePageTracker {
-public:
-    virtual ~CodePageTracker() = default;
-    virtual bool page_has_code(u64 physical_page) = 0;
-    // Invalidates translations overlapping [paddr, paddr+size). Returns true when the
-    // block currently executing (ctx.hot.current_block) was among them.
-    virtual bool code_written(CpuContext& ctx, u64 paddr, u64 size) = 0;
 };
 
 } // namespace keel

@@ -31,7 +31,7 @@ struct TranslatedBlock {
     u8 page_count;
     u8 exit_count;
     bool valid;
-    bool cached;              // false for one-off blocks (SMC restart) that nothing can find
+    bool findable;            // in the lookup hash; false for one-off blocks (SMC restart)
     u32 guest_insn_count;
     u8* code;                 // host code entry
     u32 code_size;

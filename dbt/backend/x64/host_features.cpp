@@ -1,0 +1,39 @@
+#include "dbt/backend/x64/host_features.h"
+
+namespace keel::x64 {
+namespace {
+
+void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
+{
+    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
+}
+
+} // namespace
+
+Result<void> check_host_features()
+{
+    // Intel SDM vol. 2, CPUID: POPCNT is leaf 1 ECX[23], LZCNT leaf 0x80000001 ECX[5], BMI1
+    // leaf 7 EBX[3].
+    u32 a, b, c, d;
+    host_cpuid(0, 0, a, b, c, d);
+    u32 max_leaf = a;
+    host_cpuid(0x80000000, 0, a, b, c, d);
+    u32 max_extended = a;
+    host_cpuid(1, 0, a, b, c, d);
+    bool popcnt = c & (1u << 23);
+    bool lzcnt = false, bmi1 = false;
+    if (max_extended >= 0x80000001) {
+        host_cpuid(0x80000001, 0, a, b, c, d);
+        lzcnt = c & (1u << 5);
+    }
+    if (max_leaf >= 7) {
+        host_cpuid(7, 0, a, b, c, d);
+        bmi1 = b & (1u << 3);
+    }
+    if (!popcnt || !lzcnt || !bmi1)
+        return Error::formatted("this host CPU lacks%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
+            lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1");
+    return {};
+}
+
+} // namespace keel::x64
