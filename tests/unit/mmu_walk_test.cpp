@@ -310,3 +310,56 @@ TEST_CASE("page walk: a page-crossing access reports the page boundary in CR2", 
     CHECK_FALSE(f.write(0x600FFE, 0xFFFF, 4));
     f.require_page_fault(0x601000, x86::pf_error::write);
 }
+
+// INVLPG takes any address in a page (SDM vol. 2 INVLPG; vol. 3 §4.10.4.1): for a 2 MiB
+// page, an address in a different 4 KiB part of it than the one used must still drop every
+// TLB entry the large page filled (keel's TLB holds 4 KiB entries).
+TEST_CASE("TLB: INVLPG of any address inside a 2 MiB page drops the whole page", "[mmu]")
+{
+    Fixture f;
+    f.m.engine().memory().write(0x800000 + 0x1000, 0x11, 1);
+    f.m.engine().memory().write(0xA00000 + 0x1000, 0x22, 1);
+    u64 pde = f.pt.map(0x40000000ull, 0x800000, P | RW, 1);
+    u64 v = 0;
+    REQUIRE(f.read(0x40001000ull, v, 1));
+    CHECK(v == 0x11);
+    f.pt.set_entry(pde, 0xA00000 | P | RW | PS);
+    f.m.engine().flush_tlb_page(0x401FF000ull); // the large page's last 4 KiB
+    REQUIRE(f.read(0x40001000ull, v, 1));
+    CHECK(v == 0x22);
+}
+
+// The accessed/dirty bits the page walk writes are guest-memory writes like any other: a
+// page-table entry that shares its bytes with translated code (here the immediate of a
+// `mov rax, imm64`) must invalidate that code when the walk sets A in it.
+TEST_CASE("page walk: setting A in an entry that lies inside translated code invalidates it", "[mmu][smc]")
+{
+    Fixture f;
+    // Code at 0x203FE: mov rax, imm64 (imm64 at 0x20400..0x20407) / hlt.
+    f.pt.map(0x20000, 0x20000, P | RW);
+    // Make 0x20000 the page table for 0x600000..0x7FFFFF: the entry for 0x680000 is at
+    // 0x20000 + 0x80 * 8 = 0x20400, the mov's immediate.
+    f.pt.map(0x680000, 0x300000, P | RW);
+    u64 pde = f.pt.walk_entries(0x680000)[2];
+    f.pt.set_entry(pde, 0x20000 | P | RW | US);
+    const u64 entry = 0x300000 | P | RW; // A clear
+    std::vector<u8> code { 0x48, 0xB8 };
+    keel::unit::append_le(code, entry, 8);
+    code.push_back(0xF4);
+    f.m.write(0x203FE, code);
+    f.m.engine().flush_tlb();
+
+    f.m.ctx().hot.pc = 0x203FE;
+    f.m.require_halted(f.m.run_to_halt());
+    CHECK(f.m.gpr(x86::RAX) == entry);
+    const u64 invalidated = f.m.engine().blocks().stats().invalidated;
+
+    u64 v = 0;
+    REQUIRE(f.read(0x680000, v)); // the walk sets A at 0x20400
+    CHECK(f.m.read(0x20400, 8) == (entry | A));
+    CHECK(f.m.engine().blocks().stats().invalidated == invalidated + 1);
+
+    f.m.ctx().hot.pc = 0x203FE;
+    f.m.require_halted(f.m.run_to_halt());
+    CHECK(f.m.gpr(x86::RAX) == (entry | A)); // retranslated, not the stale immediate
+}
