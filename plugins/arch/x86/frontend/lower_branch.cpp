@@ -19,6 +19,18 @@ u64 relative_target(const Lowerer& lw)
     return target;
 }
 
+// A direct branch's target is known now: a non-canonical one faults on the branch (SDM
+// vol. 2, JMP/CALL/Jcc/LOOP: #GP(0) "if the target is in non-canonical form").
+bool canonical(u64 address) { return static_cast<u64>(static_cast<i64>(address << 16) >> 16) == address; }
+
+// Jcc/LOOP/JrCXZ: only the taken path can fault.
+Lowered conditional_branch(Lowerer& lw, ir::Value cond, u64 taken)
+{
+    if (!canonical(taken))
+        lw.ir.trap_if(cond, vector::GP, true, 0);
+    return lw.branch(cond, taken, lw.d().next_pc());
+}
+
 // JMP/CALL far through memory (m16:16/32/64): offset first, selector after it.
 Lowered lower_far_transfer(Lowerer& lw, bool is_call)
 {
@@ -39,9 +51,12 @@ Lowered lower_jmp(Lowerer& lw)
 {
     if (is_far(lw))
         return lower_far_transfer(lw, false);
-    if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-        return lw.jump(relative_target(lw));
+    if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        u64 target = relative_target(lw);
+        return canonical(target) ? lw.jump(target) : lw.raise(vector::GP, 0);
+    }
     ir::Value target = lw.ir.zext(Type::U64, lw.read(0));
+    lw.check_branch_target(target);
     return lw.jump_indirect(target);
 }
 
@@ -51,10 +66,14 @@ Lowered lower_call(Lowerer& lw)
         return lower_far_transfer(lw, true);
     u64 return_address = lw.d().next_pc();
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        u64 target = relative_target(lw);
+        if (!canonical(target))
+            return lw.raise(vector::GP, 0); // nothing pushed
         lw.push(lw.imm(Type::U64, return_address));
-        lw.jump(relative_target(lw));
+        lw.jump(target);
     } else {
         ir::Value target = lw.ir.zext(Type::U64, lw.read(0)); // read before RSP moves (CALL [rsp])
+        lw.check_branch_target(target);
         lw.push(lw.imm(lw.operand_type(), return_address));
         lw.jump_indirect(target);
     }
@@ -74,6 +93,7 @@ Lowered lower_ret(Lowerer& lw)
     Type t = lw.operand_type();
     ir::Value rsp = lw.read_gpr(RSP);
     ir::Value target = lw.ir.zext(Type::U64, lw.load(t, rsp, true));
+    lw.check_branch_target(target); // RSP not yet moved
     lw.write_gpr(RSP, lw.ir.add(rsp, lw.imm(Type::U64, ir::byte_width(t) + release)));
     lw.jump_indirect(target);
     lw.ir.mark_return();
@@ -84,7 +104,7 @@ Lowered lower_ret(Lowerer& lw)
 Lowered lower_jcc(Lowerer& lw)
 {
     u8 cc = lw.insn().opcode & 0xF;
-    return lw.branch(lw.condition(cc), relative_target(lw), lw.d().next_pc());
+    return conditional_branch(lw, lw.condition(cc), relative_target(lw));
 }
 
 // The count register of JrCXZ/LOOP follows the address size (Intel SDM vol. 2, LOOPcc).
@@ -93,7 +113,7 @@ Type count_type(const Lowerer& lw) { return lw.insn().address_width == 32 ? Type
 Lowered lower_jrcxz(Lowerer& lw)
 {
     ir::Value count = lw.read_gpr(RCX, count_type(lw));
-    return lw.branch(lw.ir.equal(count, lw.imm(count.type(), 0)), relative_target(lw), lw.d().next_pc());
+    return conditional_branch(lw, lw.ir.equal(count, lw.imm(count.type(), 0)), relative_target(lw));
 }
 
 // LOOP/LOOPE/LOOPNE: decrement the count (no flags), branch while it is not zero (and ZF
@@ -109,7 +129,7 @@ Lowered lower_loop(Lowerer& lw)
         ir::Value zf = lw.condition(ZfCondition ? static_cast<u8>(ir::Cond::E) : static_cast<u8>(ir::Cond::NE));
         not_zero = lw.ir.and_(not_zero, zf);
     }
-    return lw.branch(not_zero, relative_target(lw), lw.d().next_pc());
+    return conditional_branch(lw, not_zero, relative_target(lw));
 }
 
 Lowered lower_setcc(Lowerer& lw)

@@ -275,6 +275,14 @@ Lowered Lowerer::branch(ir::Value cond, u64 taken, u64 not_taken)
     return Lowered::EndBlock;
 }
 
+void Lowerer::check_branch_target(ir::Value target)
+{
+    // Canonical: bits 63..47 all equal, i.e. (target + 2^47) >> 48 == 0.
+    ir::Value biased = ir.add(target, imm(ir::Type::U64, 1ull << 47));
+    ir::Value high = ir.shift(ir::Opcode::Shr, biased, imm(ir::Type::U8, 48));
+    ir.trap_if(ir.xor_(ir.equal(high, imm(ir::Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
+}
+
 Lowered Lowerer::end_block_after()
 {
     commit();

@@ -86,6 +86,10 @@ public:
     Lowered branch(ir::Value cond, u64 taken, u64 not_taken);
     // Ends the block after this instruction so the dispatcher sees changed state.
     Lowered end_block_after();
+    // A near branch to a non-canonical address raises #GP(0) on the branch itself, before
+    // anything it changes (Intel SDM vol. 2, JMP, CALL, RET: "If the target address is
+    // in non-canonical form, #GP(0)"): call before the branch's stores and commit.
+    void check_branch_target(ir::Value target);
 
     ir::Value imm(ir::Type t, u64 v) { return ir::Builder::imm(t, v); }
 
