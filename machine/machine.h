@@ -63,6 +63,7 @@ public:
     void request_shutdown(int status) override { m_engine->request_shutdown(status); }
     void request_reset() override;
     void add_interrupt_controller(InterruptController* controller) override { m_engine->add_interrupt_controller(controller); }
+    void add_msr_handler(MsrHandler* handler) override { m_engine->add_msr_handler(handler); }
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
 
 private:

@@ -114,22 +114,22 @@ Result<void> Engine::write_physical_bytes(u64 address, const void* data, u64 len
     return m_memory.write_bytes(address, data, length);
 }
 
-bool Engine::device_msr_read(u32 index, u64& value)
+MsrAccess Engine::device_msr_read(u32 index, u64& value)
 {
     for (MsrHandler* handler : m_msr_handlers) {
-        if (handler->msr_read(index, value))
-            return true;
+        if (MsrAccess a = handler->msr_read(index, value); a != MsrAccess::NotMine)
+            return a;
     }
-    return false;
+    return MsrAccess::NotMine;
 }
 
-bool Engine::device_msr_write(u32 index, u64 value)
+MsrAccess Engine::device_msr_write(u32 index, u64 value)
 {
     for (MsrHandler* handler : m_msr_handlers) {
-        if (handler->msr_write(index, value))
-            return true;
+        if (MsrAccess a = handler->msr_write(index, value); a != MsrAccess::NotMine)
+            return a;
     }
-    return false;
+    return MsrAccess::NotMine;
 }
 
 // RuntimeHooks: generated code's cold paths reach the engine through the RunContext.

@@ -155,8 +155,8 @@ public:
     void port_write(u16 port, u32 value, unsigned size) override { m_io.write(port, value, size); }
     u64 clock_ns() override { return m_clock.now_ns(); }
     bool deterministic_time() const override { return m_config.icount_shift >= 0; }
-    bool device_msr_read(u32 index, u64& value) override;
-    bool device_msr_write(u32 index, u64 value) override;
+    MsrAccess device_msr_read(u32 index, u64& value) override;
+    MsrAccess device_msr_write(u32 index, u64 value) override;
     // Drops every translation (e.g. tests; a full cache does this itself).
     void flush_translations();
 

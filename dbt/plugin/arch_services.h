@@ -5,6 +5,7 @@
 // CpuContext::services and never sees the engine's own types.
 #include "dbt/base/result.h"
 #include "dbt/plugin/cpu_context.h"
+#include "dbt/plugin/io_handlers.h"
 
 namespace keel {
 
@@ -46,9 +47,9 @@ public:
     virtual bool deterministic_time() const = 0;
 
     // Model-specific registers that belong to a device rather than the CPU core (x86: the
-    // local APIC's base and TSC-deadline registers). False when no device claims `index`.
-    virtual bool device_msr_read(u32 index, u64& value) = 0;
-    virtual bool device_msr_write(u32 index, u64 value) = 0;
+    // local APIC's base and TSC-deadline registers). NotMine when no device claims `index`.
+    virtual MsrAccess device_msr_read(u32 index, u64& value) = 0;
+    virtual MsrAccess device_msr_write(u32 index, u64 value) = 0;
 
 protected:
     ~ArchServices() = default;

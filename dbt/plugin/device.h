@@ -93,6 +93,9 @@ public:
     virtual Device* find_device(const char* name) = 0;
     // An interrupt controller the CPU acknowledges; polled in the order added.
     virtual void add_interrupt_controller(InterruptController* controller) = 0;
+    // Model-specific registers the device implements (the local APIC's), which the CPU's
+    // RDMSR/WRMSR reach before raising #GP for an unknown index.
+    virtual void add_msr_handler(MsrHandler* handler) = 0;
     // The device the host terminal's input goes to (at most one per machine).
     virtual void set_console_input(ConsoleInput* input) = 0;
 };

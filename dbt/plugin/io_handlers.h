@@ -21,12 +21,17 @@ public:
 
 // Model-specific registers that live in a device (x86: IA32_APIC_BASE and
 // IA32_TSC_DEADLINE in the local APIC, Intel SDM vol. 3 §10.4.4 and §10.5.4.1).
+enum class MsrAccess : u8 {
+    NotMine, // `index` is not this device's MSR: ask the next one
+    Done,
+    Fault,   // the access is invalid (reserved bits): the CPU raises #GP(0)
+};
+
 class MsrHandler {
 public:
     virtual ~MsrHandler() = default;
-    // False when `index` is not this device's.
-    virtual bool msr_read(u32 index, u64& value) = 0;
-    virtual bool msr_write(u32 index, u64 value) = 0;
+    virtual MsrAccess msr_read(u32 index, u64& value) = 0;
+    virtual MsrAccess msr_write(u32 index, u64 value) = 0;
 };
 
 } // namespace keel

@@ -146,3 +146,92 @@ TEST_CASE("x86: direct JMP, CALL and a taken Jcc past the lower half raise #GP(0
         });
     }
 }
+
+namespace {
+std::vector<u8> mov_r32_imm(u8 reg, u32 imm) // B8+r id
+{
+    std::vector<u8> v { static_cast<u8>(0xB8 + reg) };
+    keel::unit::append_le(v, imm, 4);
+    return v;
+}
+const std::vector<u8> wrmsr { 0x0F, 0x30 }, rdmsr { 0x0F, 0x32 }, cpuid { 0x0F, 0xA2 }, rdtscp { 0x0F, 0x01, 0xF9 };
+} // namespace
+
+// CPUID and the MSRs agree (SDM vol. 2 CPUID table 3-10/3-11; vol. 3 §10.4.4, §10.5.4.1):
+// the PC machine has a local APIC, so CPUID.1:EDX.APIC and ECX.TSC_DEADLINE are set and
+// IA32_APIC_BASE and IA32_TSC_DEADLINE reach it.
+TEST_CASE("x86: CPUID advertises the local APIC and its TSC-deadline timer, and their MSRs work", "[x86][msr]")
+{
+    SECTION("CPUID leaf 1")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RAX, 1), mov_r32_imm(x86::RCX, 0), cpuid, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK((m.gpr(x86::RDX) >> 9 & 1) == 1);  // APIC
+        CHECK((m.gpr(x86::RCX) >> 24 & 1) == 1); // TSC-deadline
+    }
+    SECTION("IA32_APIC_BASE reads base, BSP and enable")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x1B), rdmsr, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RAX) == 0xFEE00900);
+        CHECK(m.gpr(x86::RDX) == 0);
+    }
+    SECTION("IA32_APIC_BASE: reserved bits raise #GP(0)")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x1B), mov_r32_imm(x86::RAX, 0xFEE00901), mov_r32_imm(x86::RDX, 0), wrmsr, enc::hlt() }));
+        require_gp0_at(m, 0x1000F);
+    }
+    SECTION("IA32_APIC_BASE: clearing the enable bit disables the APIC, setting it enables it again")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x1B), mov_r32_imm(x86::RAX, 0xFEE00100), mov_r32_imm(x86::RDX, 0), wrmsr, rdmsr,
+                                 { 0x89, 0xC3 }, // mov ebx, eax
+                                 mov_r32_imm(x86::RAX, 0xFEE00900), wrmsr, rdmsr, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RBX) == 0xFEE00100);
+        CHECK(m.gpr(x86::RAX) == 0xFEE00900);
+    }
+    SECTION("IA32_TSC_DEADLINE reaches the timer in TSC-deadline mode")
+    {
+        GuestMachine m;
+        // LVT timer: vector 0x40, TSC-deadline mode (bits 18:17 = 10b); the APIC is
+        // software-enabled through the spurious-vector register.
+        m.engine().memory().write(0xFEE000F0, 0x1FF, 4);
+        m.engine().memory().write(0xFEE00320, 0x40 | (2u << 17), 4);
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x6E0), mov_r32_imm(x86::RAX, 0x89ABCDEF), mov_r32_imm(x86::RDX, 0x7FFF), wrmsr,
+                                 mov_r32_imm(x86::RAX, 0), mov_r32_imm(x86::RDX, 0), rdmsr, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RAX) == 0x89ABCDEF);
+        CHECK(m.gpr(x86::RDX) == 0x7FFF);
+    }
+    SECTION("IA32_TSC_DEADLINE is ignored outside TSC-deadline mode")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x6E0), mov_r32_imm(x86::RAX, 0x1234), mov_r32_imm(x86::RDX, 0), wrmsr, rdmsr, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RAX) == 0);
+    }
+}
+
+// RDTSCP is advertised, so IA32_TSC_AUX (0xC0000103) is a real register (SDM vol. 2 RDTSCP;
+// vol. 4: bits 63:32 reserved).
+TEST_CASE("x86: IA32_TSC_AUX is writable and RDTSCP returns it in ECX", "[x86][msr]")
+{
+    SECTION("write, then RDTSCP")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0xC0000103), mov_r32_imm(x86::RAX, 0x1234ABCD), mov_r32_imm(x86::RDX, 0), wrmsr,
+                                 mov_r32_imm(x86::RCX, 0), rdtscp, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RCX) == 0x1234ABCD);
+    }
+    SECTION("reserved high bits raise #GP(0)")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0xC0000103), mov_r32_imm(x86::RAX, 0), mov_r32_imm(x86::RDX, 1), wrmsr, enc::hlt() }));
+        require_gp0_at(m, 0x1000F);
+    }
+}

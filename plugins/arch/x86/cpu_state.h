@@ -69,6 +69,7 @@ struct CpuState {
     u64 cr0, cr2, cr3, cr4, cr8;
     u64 efer;
     u64 tsc_offset;
+    u64 tsc_aux;              // IA32_TSC_AUX: what RDTSCP returns in ECX (low 32 bits)
     u64 star, lstar, cstar, sfmask;
     u64 interrupt_shadow_rip; // no interrupt before this RIP executes (STI, MOV SS); ~0 none
     PendingEvent event;

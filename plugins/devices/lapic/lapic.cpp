@@ -356,6 +356,28 @@ bool LocalApic::write_apic_base_msr(u64 value)
     return true;
 }
 
+MsrAccess LocalApic::msr_read(u32 index, u64& value)
+{
+    if (index == msr_apic_base)
+        value = apic_base_msr();
+    else if (index == msr_tsc_deadline)
+        value = read_tsc_deadline();
+    else
+        return MsrAccess::NotMine;
+    return MsrAccess::Done;
+}
+
+MsrAccess LocalApic::msr_write(u32 index, u64 value)
+{
+    if (index == msr_apic_base)
+        return write_apic_base_msr(value) ? MsrAccess::Done : MsrAccess::Fault;
+    if (index == msr_tsc_deadline) {
+        write_tsc_deadline(value);
+        return MsrAccess::Done;
+    }
+    return MsrAccess::NotMine;
+}
+
 // ---- Timer (10.5.4) --------------------------------------------------------------------
 
 LocalApic::TimerMode LocalApic::timer_mode() const

@@ -9,7 +9,7 @@
 
 namespace keel::devices {
 
-class LocalApic final : public Device, public TimerClient, public InterruptController, public ApicBus {
+class LocalApic final : public Device, public TimerClient, public InterruptController, public ApicBus, public MsrHandler {
 public:
     static constexpr u64 mmio_base = 0xFEE00000;
     static constexpr u64 mmio_size = 0x1000;
@@ -63,6 +63,11 @@ public:
     u64 tsc_at(u64 ns) const;
 
     void timer_expired(u32 id, u64 now_ns) override;
+
+    // MsrHandler: IA32_APIC_BASE and IA32_TSC_DEADLINE for RDMSR/WRMSR.
+    static constexpr u32 msr_apic_base = 0x1B, msr_tsc_deadline = 0x6E0;
+    MsrAccess msr_read(u32 index, u64& value) override;
+    MsrAccess msr_write(u32 index, u64 value) override;
 
     // For the monitor's `info lapic`.
     struct TimerState {

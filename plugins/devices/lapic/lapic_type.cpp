@@ -23,6 +23,7 @@ Device* create(const DeviceCreateArgs& args, Error* error)
     }
     auto* apic = new LocalApic(args.machine->clock(), static_cast<u32>(id.release_value()), tsc_mhz.release_value() * 1000000);
     args.machine->add_interrupt_controller(apic);
+    args.machine->add_msr_handler(apic);
     return apic;
 }
 

@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/runtime/cpuid.h"
+#include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/page_walk.h"
 
 namespace keel::x86 {
@@ -9,8 +10,11 @@ constexpr u32 max_extended_leaf = 0x80000008;
 
 u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32(u8(s[2])) << 16 | u32(u8(s[3])) << 24; }
 
-// Leaf 1 EDX/ECX and leaf 0x80000001 bits keel implements. Notably absent: x87 (FPU),
-// MMX, SSE*, FXSR, SYSCALL, APIC (no local APIC yet), MCE/MCA, PAT, MTRR.
+// Leaf 1 EDX/ECX and leaf 0x80000001 bits keel implements (Intel SDM vol. 2, CPUID,
+// tables 3-10, 3-11). Notably absent until they are complete: x87 (FPU), MMX, SSE* and
+// FXSR (keel translates part of SSE/SSE2 but does not claim it), SYSCALL, MCE/MCA, PAT,
+// MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry format that
+// 4-level paging uses; PGE is honest because flushing global entries too is allowed.
 constexpr u32 leaf1_edx = (1u << 3)    // PSE: large pages
                         | (1u << 4)    // TSC
                         | (1u << 5)    // MSR: RDMSR/WRMSR
@@ -27,10 +31,19 @@ constexpr u32 ext1_edx = (1u << 20)    // NX
                        | (1u << 29);   // LM: long mode
 constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
                        | (1u << 5);    // ABM: LZCNT
+constexpr u32 leaf1_edx_apic = 1u << 9;          // APIC: an xAPIC at IA32_APIC_BASE
+constexpr u32 leaf1_ecx_tsc_deadline = 1u << 24; // TSC-deadline mode of the APIC timer
+constexpr u32 msr_apic_base = 0x1B;
 
 } // namespace
 
-CpuidResult cpuid(u32 leaf, u32 subleaf)
+CpuidPlatform cpuid_platform(CpuContext& ctx)
+{
+    u64 ignored;
+    return { ctx.services->device_msr_read(msr_apic_base, ignored) == MsrAccess::Done };
+}
+
+CpuidResult cpuid(u32 leaf, u32 subleaf, const CpuidPlatform& platform)
 {
     switch (leaf) {
     case 0:
@@ -38,7 +51,8 @@ CpuidResult cpuid(u32 leaf, u32 subleaf)
     case 1:
         // Family 6, model 0x3A-like numbering is not claimed: family 6 model 1 stepping 0.
         // EBX: CLFLUSH line 8 * 8 = 64 bytes, one logical processor, APIC ID 0.
-        return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx, leaf1_edx };
+        return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx | (platform.local_apic ? leaf1_ecx_tsc_deadline : 0),
+            leaf1_edx | (platform.local_apic ? leaf1_edx_apic : 0) };
     case 7:
         // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
         return subleaf == 0 ? CpuidResult { 0, 1u << 3, 0, 0 } : CpuidResult { 0, 0, 0, 0 };
@@ -55,7 +69,7 @@ CpuidResult cpuid(u32 leaf, u32 subleaf)
         // Intel: leaves above the maximum return the highest basic leaf's data; zeros
         // for the ones in range keel leaves empty.
         if (leaf > max_basic_leaf && leaf < 0x80000000)
-            return cpuid(max_basic_leaf, subleaf);
+            return cpuid(max_basic_leaf, subleaf, platform);
         return { 0, 0, 0, 0 };
     }
 }

@@ -18,7 +18,7 @@ ir::HelperResult fault() { return ir::helper_exit(); }
 ir::HelperResult do_cpuid(CpuContext* ctx, u64, u64, u64)
 {
     CpuState& s = state(*ctx);
-    CpuidResult r = x86::cpuid(static_cast<u32>(s.gpr[RAX]), static_cast<u32>(s.gpr[RCX]));
+    CpuidResult r = x86::cpuid(static_cast<u32>(s.gpr[RAX]), static_cast<u32>(s.gpr[RCX]), cpuid_platform(*ctx));
     s.gpr[RAX] = r.eax;
     s.gpr[RBX] = r.ebx;
     s.gpr[RCX] = r.ecx;
@@ -35,7 +35,7 @@ ir::HelperResult do_rdtsc(CpuContext* ctx, u64 with_aux, u64, u64)
     s.gpr[RAX] = tsc & 0xFFFFFFFF;
     s.gpr[RDX] = tsc >> 32;
     if (with_aux)
-        s.gpr[RCX] = 0; // IA32_TSC_AUX
+        s.gpr[RCX] = s.tsc_aux; // IA32_TSC_AUX
     return ir::helper_continue();
 }
 

@@ -34,8 +34,10 @@ bool read_msr(CpuContext& ctx, u32 index, u64& value)
     case msr::fs_base: value = s.segment[FS].base; return true;
     case msr::gs_base: value = s.segment[GS].base; return true;
     case msr::kernel_gs_base: value = s.kernel_gs_base; return true;
-    case msr::tsc_aux: value = 0; return true;
+    case msr::tsc_aux: value = s.tsc_aux; return true;
     default:
+        if (MsrAccess a = ctx.services->device_msr_read(index, value); a != MsrAccess::NotMine)
+            return a == MsrAccess::Done ? true : raise_fault(ctx, vector::GP, 0);
         KEEL_LOG(GuestErrors, "msr: read of unimplemented MSR 0x%x raises #GP\n", index);
         return raise_fault(ctx, vector::GP, 0);
     }
@@ -82,7 +84,15 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
         else
             s.kernel_gs_base = value;
         return true;
+    case msr::tsc_aux:
+        // Bits 63:32 are reserved (SDM vol. 4, IA32_TSC_AUX): writing them faults.
+        if (value >> 32)
+            return raise_fault(ctx, vector::GP, 0);
+        s.tsc_aux = value;
+        return true;
     default:
+        if (MsrAccess a = ctx.services->device_msr_write(index, value); a != MsrAccess::NotMine)
+            return a == MsrAccess::Done ? true : raise_fault(ctx, vector::GP, 0);
         KEEL_LOG(GuestErrors, "msr: write 0x%llx to unimplemented MSR 0x%x raises #GP\n", (unsigned long long)value, index);
         return raise_fault(ctx, vector::GP, 0);
     }
