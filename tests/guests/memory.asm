@@ -5,21 +5,13 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 %define MSR_FS_BASE 0xC0000100
 %define MSR_GS_BASE 0xC0000101
 
 section .text
-global main
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     call addressing
     call address_size
 %ifndef NATIVE                      ; WRMSR needs CPL 0
@@ -31,16 +23,7 @@ main:
     call call_ret_enter_leave
     call indirect
     call loops
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "memory"
 
 ; table[i] = 0x1111111111111111 * i for i in 0..7 (see .data)
 addressing:
@@ -456,9 +439,6 @@ jump_table: dq indirect.case0, indirect.case1, indirect.case2
 call_ptr: dq indirect.double_it
 outer_frame: dq 0xD15D15, 0                     ; [rbp-8] at enter: one display entry
 zeros_then_one: db 0, 0, 0, 0, 1, 2, 0, 3
-
-section .rodata
-program: db "memory", 0
 
 section .bss align=16
 scratch: resq 2
