@@ -5,7 +5,7 @@ BUILDTYPE ?= RelWithDebInfo
 JOBS      ?= $(shell nproc)
 CMAKE_GEN := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: all deps configure test bench run clean
+.PHONY: all deps configure test sanitize bench run clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -18,6 +18,18 @@ configure: deps
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The hosted parts built with ASan+LSan+UBSan in their own folder, and every ctest suite
+# except the QEMU boot tests run there; any sanitizer report fails it
+# (docs/testing.md#sanitizers, suppressions with reasons in tests/sanitize/).
+SANITIZE_BUILD ?= build-sanitize
+sanitize: deps
+	@test -f $(SANITIZE_BUILD)/CMakeCache.txt || cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_GEN) \
+	  -DCMAKE_BUILD_TYPE=$(BUILDTYPE) -DKEEL_SANITIZE=ON -DKEEL_BUILD_KERNEL=OFF -DKEEL_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	rm -rf $(SANITIZE_BUILD)/sanitizer-logs && mkdir -p $(SANITIZE_BUILD)/sanitizer-logs
+	cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS) -LE boot; \
+	  status=$$?; $(CURDIR)/tests/sanitize/check_logs.sh sanitizer-logs || status=1; exit $$status
 
 bench: all
 	@scripts/setup-deps.sh bench

@@ -24,7 +24,8 @@ function(keel_add_dual_library name)
   target_link_libraries(${name} PUBLIC ${ARG_LINK})
 
   add_library(${name}_freestanding STATIC ${ARG_SOURCES})
-  target_compile_options(${name}_freestanding PRIVATE ${KEEL_FREESTANDING_FLAGS} ${KEEL_WARNINGS})
+  target_compile_options(${name}_freestanding PRIVATE ${KEEL_FREESTANDING_FLAGS} ${KEEL_WARNINGS}
+    ${KEEL_NO_SANITIZE_FLAGS})
   target_include_directories(${name}_freestanding PUBLIC ${PROJECT_SOURCE_DIR} ${ARG_INCLUDES})
   target_compile_definitions(${name}_freestanding PUBLIC ${ARG_DEFINES} KEEL_FREESTANDING=1)
   target_link_libraries(${name}_freestanding PUBLIC ${ARG_LINK_FREESTANDING})

@@ -215,11 +215,17 @@ ZydisEncoderOperand CaseBuilder::memory_operand(uint64_t target, uint16_t size, 
     }
     unsigned index = pick(false);
     if (base == index && !a32 && m_rng.percent(20)) {
-        // [r + r*scale + disp]: r * (scale + 1) = target - disp, so make that divisible.
-        int64_t k = scale + 1;
-        int64_t t = static_cast<int64_t>(target) - disp;
-        disp += ((t % k) + k) % k;
-        gpr(base) = static_cast<uint64_t>((static_cast<int64_t>(target) - disp) / k);
+        // [r + r*scale + disp]: r * (scale + 1) = target - disp, so move disp up by the
+        // remainder that makes the difference t (read as signed) divisible. Unsigned
+        // arithmetic throughout: target - disp wraps for targets near 2^63.
+        const uint64_t k = scale + 1u;
+        const uint64_t t = target - static_cast<uint64_t>(disp);
+        const bool negative = static_cast<int64_t>(t) < 0;
+        const uint64_t magnitude = negative ? 0 - t : t;  // |t| <= 2^63
+        const uint64_t r = negative ? (k - magnitude % k) % k : magnitude % k;
+        disp += static_cast<int64_t>(r);
+        const uint64_t quotient = (negative ? magnitude + r : magnitude - r) / k;  // exact
+        gpr(base) = negative ? 0 - quotient : quotient;
     } else {
         while (index == base) index = pick(false);
         uint64_t value = m_rng.percent(40) ? interesting(m_rng, abits)

@@ -21,6 +21,12 @@ inline constexpr uint64_t kDataSize = 0x10000;  // 64 KiB; the top part is the s
 // the data area.
 inline constexpr uint64_t kStackLow = kDataBase + 0xE000;
 inline constexpr uint64_t kStackHigh = kDataBase + 0xF000;
+// Moffs operands that must fault with #PF point into [kUnmappedBase, +kUnmappedSize):
+// above the 4 GiB the moffs32 form reaches, above AddressSanitizer's shadow
+// (0x7fff8000..0x10007fff7fff on x86-64, so the sanitizer build cannot have it mapped)
+// and reserved PROT_NONE by the native runner, so nothing else in the process is there.
+inline constexpr uint64_t kUnmappedBase = 0x200001000000;
+inline constexpr uint64_t kUnmappedSize = 0x100000 + 0x1000;  // a moffs64 access may run 7 bytes on
 // The native runner appends a 22-byte epilogue after the case code, in the same page.
 inline constexpr uint64_t kMaxCodeBytes = kCodeSize - 64;
 

@@ -109,7 +109,9 @@ bool place_bit_test_memory(CaseBuilder& b, Operand& mem, const Operand& offset, 
                            bool fault) {
     Rng& rng = b.rng();
     const unsigned w = mem.kind.bits;
-    const int64_t limit = std::min<int64_t>(0x4000 * 8, (int64_t(1) << (w - 1)) - 1);
+    // The largest positive offset of width w, 2^(w-1) - 1, computed unsigned: for w = 64
+    // the signed form (1 << 63) - 1 overflows.
+    const int64_t limit = std::min<int64_t>(0x4000 * 8, static_cast<int64_t>(low_mask(w - 1)));
     int64_t off = rng.percent(50) ? rng.range(-2 * int64_t(w), 4 * int64_t(w)) : rng.range(-limit, limit);
     b.write_reg(offset.reg, static_cast<uint64_t>(off));
     const unsigned shift = w == 16 ? 4 : w == 32 ? 5 : 6;
@@ -166,7 +168,7 @@ bool build_plain(CaseBuilder& b) {
         if (op.kind.type == OperandType::Moffs) {
             // Below 4 GiB Zydis picks the 67-prefixed moffs32 form; an address above it
             // (unmapped, so #PF, or non-canonical, #GP) gets the 8-byte moffs64 form.
-            const uint64_t far_away = rng.percent(50) ? 0x100001000000ull + rng.below(1u << 20)
+            const uint64_t far_away = rng.percent(50) ? kUnmappedBase + rng.below(1u << 20)
                                                       : 0x8000000000000000ull + rng.next() % (1ull << 40);
             op.address = rng.percent(kFaultPercent * 2) ? far_away : b.data_target(bytes);
             op.enc = b.memory_operand(op.address, static_cast<uint16_t>(bytes), 0, Addressing::Absolute);

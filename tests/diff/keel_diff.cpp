@@ -1,6 +1,6 @@
 // keel-diff: the differential tester as a command-line tool, for debugging one form or
-// one case. Built against keel when the engine provides it (KEEL_DIFF_WITH_KEEL);
-// otherwise, or with --native-only, the native runner is compared with itself.
+// one case, native CPU against keel; with --native-only the native runner is compared
+// with itself.
 #include "tests/diff/diff_case.h"
 #include "tests/diff/diff_driver.h"
 #include "tests/diff/form.h"
@@ -32,14 +32,7 @@ void usage() {
             kDefaultCasesPerForm);
 }
 
-Runner default_runner(bool native_only) {
-#ifdef KEEL_DIFF_WITH_KEEL
-    if (!native_only) return run_keel;
-#else
-    (void)native_only;
-#endif
-    return run_native;
-}
+Runner default_runner(bool native_only) { return native_only ? run_native : run_keel; }
 
 int run_single(const Form& form, uint64_t seed, Runner other) {
     Case c;

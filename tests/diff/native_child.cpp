@@ -90,7 +90,7 @@ void map_fixed(NativeShared* shared, uint64_t address, uint64_t size, int prot) 
     void* got = mmap(want, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (got != want) {
         char what[96];
-        snprintf(what, sizeof what, "cannot map %#llx..%#llx (fixed code/data area or its guard)",
+        snprintf(what, sizeof what, "cannot map %#llx..%#llx (fixed code/data area, a guard or the moffs #PF range)",
                  static_cast<unsigned long long>(address), static_cast<unsigned long long>(address + size));
         give_up(shared, what);
     }
@@ -104,6 +104,7 @@ void set_up(NativeShared* shared) {
     map_fixed(shared, kDataBase - kGuard, kGuard, PROT_NONE);
     map_fixed(shared, kDataBase, kDataSize, PROT_READ | PROT_WRITE);
     map_fixed(shared, kDataBase + kDataSize, kGuard, PROT_NONE);
+    map_fixed(shared, kUnmappedBase, kUnmappedSize, PROT_NONE);  // moffs #PF targets
 
     // The case's RSP may point anywhere, so signals must arrive on a stack of our own.
     stack_t alt{};

@@ -9,20 +9,12 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 section .text
-global main
 extern shifts, rotates, double_shifts, byte_swap          ; alu_shift.asm
 extern bit_test, bit_scan, setcc_cmovcc, flag_instructions, exchange   ; alu_bits.asm
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     call add_adc
     call sub_sbb_cmp
     call logic
@@ -39,16 +31,7 @@ main:
     call byte_swap
     call flag_instructions
     call exchange
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "alu"
 
 add_adc:
     mov rax, 0x1122334455667788
@@ -408,9 +391,6 @@ sign_extend:
     CHECK rdx, -1, "cqo"
     GROUP_END "cbw/cwde/cdqe/cwd/cdq/cqo"
     ret
-
-section .rodata
-program: db "alu", 0
 
 section .bss align=16
 scratch: resq 2

@@ -5,42 +5,87 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 %define MSR_FS_BASE 0xC0000100
 %define MSR_GS_BASE 0xC0000101
 
+%ifdef NATIVE
+; The native runner (native/) runs at CPL 3, where WRMSR and RDMSR fault: there the FS and
+; GS bases are written and read with arch_prctl(2), which Linux carries out with the same
+; MSRs. Same contract as the instructions: ECX names the MSR, EDX:EAX is the value, and
+; no other register changes.
+%define ARCH_SET_GS 0x1001
+%define ARCH_SET_FS 0x1002
+%define ARCH_GET_FS 0x1003
+%define ARCH_GET_GS 0x1004
+%define SYS_ARCH_PRCTL 158
+
+%macro WRITE_BASE_MSR 0
+    push rax
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push r11
+    mov esi, eax
+    shl rdx, 32
+    or rsi, rdx
+    mov edi, ARCH_SET_FS
+    cmp ecx, MSR_FS_BASE
+    je %%call
+    mov edi, ARCH_SET_GS
+%%call:
+    mov eax, SYS_ARCH_PRCTL
+    syscall
+    pop r11
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rax
+%endmacro
+
+%macro READ_BASE_MSR 0
+    push rcx
+    push rsi
+    push rdi
+    push r11
+    sub rsp, 8                      ; arch_prctl stores the base here
+    mov rsi, rsp
+    mov edi, ARCH_GET_FS
+    cmp ecx, MSR_FS_BASE
+    je %%call
+    mov edi, ARCH_GET_GS
+%%call:
+    mov eax, SYS_ARCH_PRCTL
+    syscall
+    pop rax
+    mov rdx, rax
+    shr rdx, 32
+    mov eax, eax
+    pop r11
+    pop rdi
+    pop rsi
+    pop rcx
+%endmacro
+%else
+%define WRITE_BASE_MSR wrmsr
+%define READ_BASE_MSR rdmsr
+%endif
+
 section .text
-global main
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     call addressing
     call address_size
-%ifndef NATIVE                      ; WRMSR needs CPL 0
     call segment_bases
-%endif
     call extend
     call load_effective_address
     call stack
     call call_ret_enter_leave
     call indirect
     call loops
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "memory"
 
 ; table[i] = 0x1111111111111111 * i for i in 0..7 (see .data)
 addressing:
@@ -124,7 +169,6 @@ address_size:
     GROUP_END "32-bit address size"
     ret
 
-%ifndef NATIVE
 ; In 64-bit mode FS and GS keep a 64-bit base (written here through the MSRs) that is
 ; added to the effective address, after any 32-bit truncation (SDM Vol 3A 3.4.4).
 segment_bases:
@@ -132,12 +176,12 @@ segment_bases:
     lea rax, [table + 8]
     mov rdx, rax
     shr rdx, 32
-    wrmsr
+    WRITE_BASE_MSR
     mov ecx, MSR_GS_BASE
     lea rax, [table + 16]
     mov rdx, rax
     shr rdx, 32
-    wrmsr
+    WRITE_BASE_MSR
     mov rax, [fs:0]
     CHECK rax, 0x1111111111111111, "[fs:0]"
     mov rax, [gs:0]
@@ -154,7 +198,7 @@ segment_bases:
     mov rcx, 0x7777777777777777
     mov [table + 56], rcx
     mov ecx, MSR_GS_BASE
-    rdmsr
+    READ_BASE_MSR
     shl rdx, 32
     or rax, rdx
     lea rcx, [table + 16]
@@ -162,18 +206,17 @@ segment_bases:
     mov ecx, MSR_GS_BASE                        ; a small base under a RIP-relative
     mov eax, 16                                 ; operand: table + 8 + 16
     xor edx, edx
-    wrmsr
+    WRITE_BASE_MSR
     mov rax, [gs:rel table + 8]
     CHECK rax, 0x3333333333333333, "[gs:rip+disp]"
     xor eax, eax                                ; leave both bases 0 again
     xor edx, edx
     mov ecx, MSR_FS_BASE
-    wrmsr
+    WRITE_BASE_MSR
     mov ecx, MSR_GS_BASE
-    wrmsr
+    WRITE_BASE_MSR
     GROUP_END "fs/gs base"
     ret
-%endif
 
 extend:
     mov rax, -1
@@ -456,9 +499,6 @@ jump_table: dq indirect.case0, indirect.case1, indirect.case2
 call_ptr: dq indirect.double_it
 outer_frame: dq 0xD15D15, 0                     ; [rbp-8] at enter: one display entry
 zeros_then_one: db 0, 0, 0, 0, 1, 2, 0, 3
-
-section .rodata
-program: db "memory", 0
 
 section .bss align=16
 scratch: resq 2

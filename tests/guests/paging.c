@@ -2,8 +2,7 @@
  * image and the test pages, CR3 switched to them; one physical page at two virtual
  * addresses; a mapping changed under a live TLB entry and made visible with INVLPG
  * (and with a CR3 reload); the Accessed and Dirty bits the CPU sets (4.8); a 2 MiB
- * page. INVLPG is not in keel's documented instruction list yet, but changing a live
- * mapping without it (or a CR3 write) is undefined (4.10.4), so the test needs it. */
+ * page. Changing a live mapping without INVLPG (or a CR3 write) is undefined (4.10.4). */
 #include "cpu.h"
 #include "gdt.h"
 #include "idt.h"

@@ -9,31 +9,14 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 section .text
-global main
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     call patch_immediate
     call same_block
     call executed_page
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "smc"
 
 ; Execute, rewrite the immediate of a mov, execute again: three versions.
 patch_immediate:
@@ -146,6 +129,3 @@ page_tail:                          ; exactly the page's last 5 bytes
     xor eax, eax                    ; 31 C0
     mov al, 0x11                    ; B0 ib: the immediate is at page_tail + 3
     ret
-
-section .rodata
-program: db "smc", 0

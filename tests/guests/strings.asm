@@ -5,18 +5,10 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 section .text
-global main
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     cld
     call movs
     call movs_overlap
@@ -26,16 +18,7 @@ main:
     call cmps
     call scas
     cld
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "strings"
 
 ; Fills dst (64 bytes) with 0xEE so stray writes show up.
 clear_dst:
@@ -353,7 +336,6 @@ scas:
     ret
 
 section .rodata
-program: db "strings", 0
 str_a:    db "keel guest", 0
 str_same: db "keel guest", 0
 str_diff: db "keeL guest", 0

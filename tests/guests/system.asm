@@ -7,7 +7,7 @@
 bits 64
 default rel
 
-%include "check.inc"
+%include "guest_main.inc"
 
 extern idt_init, idt_set_gate
 
@@ -56,15 +56,7 @@ extern idt_init, idt_set_gate
 %endmacro
 
 section .text
-global main
-main:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    sub rsp, 8                      ; 16-byte aligned calls (SysV ABI)
+GUEST_MAIN
     call entry_state                ; first, before anything is changed
     call identification
     call time_stamp
@@ -73,16 +65,7 @@ main:
     call model_specific_registers
     call iretq_same_cpl
     call user_mode
-    lea rdi, [program]
-    call check_summary
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    GUEST_MAIN_END "system"
 
 entry_state:
     sidt [table_reg]
@@ -454,9 +437,6 @@ idtr:
 gs_area_a: dq 0xAAAA
 gs_area_b: dq 0xBBBB
 cr3_probe: dq 0xC3C3C3C3
-
-section .rodata
-program: db "system", 0
 
 section .bss align=4096
 pml4: resb 4096
