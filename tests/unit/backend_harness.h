@@ -1,12 +1,13 @@
 #pragma once
 // The x86-64 backend on its own: a translation cache of the test's own (RWX mmap), a
-// zeroed CPU context, compile an IR block and run it. Blocks here touch only the context
-// (guest state, flags, pc), never guest memory, so no engine is needed.
+// zeroed RunContext (the CPU context plus what generated code reaches past it: spill
+// slots, the lookup cache), compile an IR block and run it. Blocks here touch only the
+// context (guest state, flags, pc), never guest memory, so no engine is needed.
 #include <catch2/catch.hpp>
 #include <cstring>
-#include <new>
 #include <sys/mman.h>
 #include "dbt/backend/x64/backend.h"
+#include "dbt/runtime/run_context.h"
 #include "dbt/runtime/translated_block.h"
 #include "dbt/ir/passes/passes.h"
 #include "dbt/ir/printer.h"
@@ -24,13 +25,15 @@ public:
         if (created.is_error())
             FAIL("Backend::create: " << created.error().message());
         m_backend = created.release_value();
-        m_ctx = new (::operator new(sizeof(CpuContext), std::align_val_t(64))) CpuContext();
+        // A whole RunContext, not a bare CpuContext: generated code spills to slots after
+        // the guest state (RunContext::spill), and the lookup stub reads the jump cache.
+        m_run = new RunContext();
+        m_ctx = &m_run->cpu;
     }
     ~BackendHarness()
     {
         delete m_backend;
-        m_ctx->~CpuContext();
-        ::operator delete(m_ctx, std::align_val_t(64));
+        delete m_run;
         munmap(m_region.base, m_region.size);
     }
     BackendHarness(const BackendHarness&) = delete;
@@ -74,6 +77,7 @@ public:
 private:
     CodeRegion m_region {};
     x64::Backend* m_backend = nullptr;
+    RunContext* m_run = nullptr;
     CpuContext* m_ctx = nullptr;
     TranslatedBlock m_tb {};
 };
