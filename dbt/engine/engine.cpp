@@ -400,9 +400,16 @@ RunResult Engine::run_loop(const RunOptions& options)
             halted = false;
         if (m_arch.has_pending_event(m_run->cpu)) {
             pending_link = nullptr;
-            if (m_arch.deliver_pending_event(m_run->cpu) == DeliveryResult::Shutdown) {
+            DeliveryResult delivery = m_arch.deliver_pending_event(m_run->cpu);
+            if (delivery == DeliveryResult::Shutdown) {
                 result.kind = RunResult::Kind::TripleFault;
                 format(result.message, sizeof(result.message), "triple fault");
+                return result;
+            }
+            if (delivery == DeliveryResult::Unsupported) {
+                result.kind = RunResult::Kind::Unsupported;
+                format(result.message, sizeof(result.message), "an interrupt or exception at pc 0x%llx in a mode keel cannot deliver events in yet",
+                    (unsigned long long)m_run->cpu.hot.pc);
                 return result;
             }
             halted = false;

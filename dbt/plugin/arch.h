@@ -29,7 +29,12 @@ struct TranslationRequest {
 };
 
 // What delivering a pending exception or interrupt came to.
-enum class DeliveryResult { Delivered, NothingPending, Shutdown /* triple fault */ };
+enum class DeliveryResult {
+    Delivered,
+    NothingPending,
+    Shutdown,    // triple fault
+    Unsupported, // the event is legal but keel cannot deliver it in this mode yet: ends the run
+};
 
 class Arch : public PageTranslator {
 public:

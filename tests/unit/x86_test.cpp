@@ -5,6 +5,7 @@
 #include "guest_machine.h"
 #include "page_tables.h"
 #include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/mode.h"
 
 using namespace keel;
 using keel::unit::GuestMachine;
@@ -234,4 +235,182 @@ TEST_CASE("x86: IA32_TSC_AUX is writable and RDTSCP returns it in ECX", "[x86][m
         m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0xC0000103), mov_r32_imm(x86::RAX, 0), mov_r32_imm(x86::RDX, 1), wrmsr, enc::hlt() }));
         require_gp0_at(m, 0x1000F);
     }
+}
+
+// ---- Event delivery through the 64-bit IDT (Intel SDM vol. 3 §6.12-§6.15) ----
+
+namespace {
+
+constexpr u64 gdt_at = 0x20000, tss_at = 0x21000, idt_at = 0x22000;
+constexpr u64 kernel_stack = 0x70000; // TSS.RSP0
+constexpr u16 kernel_cs = 0x08, user_ss = 0x1B, user_cs = 0x23, tss_selector = 0x28;
+constexpr u64 user_code64 = 0x00AFFB000000FFFFull, user_data = 0x00CFF3000000FFFFull;
+
+// An IDT gate (§6.14.1, figure 6-8): `type` 0xE interrupt, 0xF trap; `system` false sets
+// the S bit, which makes the descriptor no gate at all.
+void set_gate(GuestMachine& m, u8 vector, u64 target, u16 selector = kernel_cs, u8 dpl = 0, u8 type = 0xE, bool system = true)
+{
+    u64 lo = (target & 0xFFFF) | (u64(selector) << 16) | (u64(type) << 40) | (u64(system ? 0 : 1) << 44) | (u64(dpl) << 45)
+        | (1ull << 47) | (((target >> 16) & 0xFFFF) << 48);
+    m.engine().memory().write(idt_at + vector * 16u, lo, 8);
+    m.engine().memory().write(idt_at + vector * 16u + 8, target >> 32, 8);
+}
+
+x86::Segment segment_for(u16 selector, u64 descriptor)
+{
+    return x86::Segment { 0, 0xFFFFFFFF, selector, static_cast<u16>(((descriptor >> 40) & 0xFF) | (((descriptor >> 52) & 0xF) << 8)) };
+}
+
+// The test-entry state plus a GDT with user segments and a 64-bit TSS (RSP0 =
+// kernel_stack), an empty IDT of 256 gates, and the low 16 MiB mapped user-accessible.
+// `code` runs at 0x10000, at CPL 3 if `user`.
+void setup_idt_machine(GuestMachine& m, const std::vector<u8>& code, bool user)
+{
+    m.load(0x10000, code);
+    PageTables pt(m);
+    for (u64 a = 0; a < 16 * MiB; a += 2 * MiB)
+        pt.map(a, a, P | RW | US, 1);
+    u64 tss_lo = (tss_at & 0xFFFF) << 16 | ((tss_at >> 16) & 0xFF) << 32 | 0x89ull << 40 | 0x67 | ((tss_at >> 24) & 0xFF) << 56;
+    u64 gdt[7] = { 0, 0x00AF9B000000FFFFull, 0x00CF93000000FFFFull, user_data, user_code64, tss_lo, tss_at >> 32 };
+    for (unsigned i = 0; i < 7; ++i)
+        m.engine().memory().write(gdt_at + 8 * i, gdt[i], 8);
+    m.engine().memory().write(tss_at + 4, kernel_stack, 8);
+    m.write(idt_at, std::vector<u8>(256 * 16, 0));
+    x86::CpuState& s = m.cpu();
+    s.gdtr = { gdt_at, sizeof(gdt) - 1 };
+    s.idtr = { idt_at, 256 * 16 - 1 };
+    s.tr = x86::Segment { tss_at, 0x67, tss_selector, 0x8B };
+    m.gpr(x86::RSP) = stack_top;
+    if (user) {
+        s.segment[x86::CS] = segment_for(user_cs, user_code64);
+        s.segment[x86::SS] = segment_for(user_ss, user_data);
+    }
+    x86::refresh_mode(m.ctx());
+}
+
+// Runs with events delivered (not stopped at), until a handler halts.
+RunResult run_delivering(GuestMachine& m)
+{
+    Engine::RunOptions options;
+    options.stop_on_halt = true;
+    options.stop_on_exception = false;
+    return m.engine().run(options);
+}
+
+// The frame a handler at CPL 0 finds on its stack: [error code,] RIP, CS, RFLAGS, RSP, SS.
+u64 frame_word(GuestMachine& m, unsigned index) { return m.read(m.gpr(x86::RSP) + 8 * index, 8); }
+
+constexpr u64 handler = 0x11000, gp_handler = 0x11100, df_handler = 0x11200;
+
+void install_halting_handlers(GuestMachine& m)
+{
+    m.write(handler, enc::hlt());
+    m.write(gp_handler, enc::hlt());
+    m.write(df_handler, enc::hlt());
+    set_gate(m, x86::vector::GP, gp_handler);
+    set_gate(m, x86::vector::DF, df_handler);
+}
+
+} // namespace
+
+// INT1 (ICEBP, F1) raises #DB as a trap, not as a software interrupt: the gate's DPL is not
+// checked (vol. 2 "INT n/INTO/INT3/INT1": the DPL check applies to INT n, INT3 and INTO
+// only), so a user program reaches a DPL-0 #DB gate. INT 1 (CD 01) is checked: #GP with
+// the IDT error code vector*8+2 (§6.13).
+TEST_CASE("x86: INT1 reaches a DPL-0 gate from CPL 3; INT 1 raises #GP(0x0A) there", "[x86][events]")
+{
+    SECTION("F1: delivered, the frame returns past it at CPL 3")
+    {
+        GuestMachine m;
+        setup_idt_machine(m, { 0xF1, 0xF4 }, true);
+        install_halting_handlers(m);
+        set_gate(m, x86::vector::DB, handler);
+        m.require_halted(run_delivering(m));
+        CHECK(m.ctx().hot.pc == handler + 1);
+        CHECK(m.cpu().segment[x86::CS].selector == kernel_cs);
+        CHECK(m.gpr(x86::RSP) == kernel_stack - 40);
+        CHECK(frame_word(m, 0) == 0x10001); // a trap: the next instruction
+        CHECK(frame_word(m, 1) == user_cs);
+        CHECK(frame_word(m, 3) == stack_top);
+        CHECK(frame_word(m, 4) == user_ss);
+    }
+    SECTION("CD 01: #GP(0x0A) at the INT")
+    {
+        GuestMachine m;
+        setup_idt_machine(m, { 0xCD, 0x01, 0xF4 }, true);
+        install_halting_handlers(m);
+        set_gate(m, x86::vector::DB, handler);
+        m.require_halted(run_delivering(m));
+        CHECK(m.ctx().hot.pc == gp_handler + 1);
+        CHECK(frame_word(m, 0) == 0x0A);
+        CHECK(frame_word(m, 1) == 0x10000);
+    }
+}
+
+// A descriptor with S = 1 in the IDT is no gate: #GP(vector*8+2), EXT clear for INT n.
+TEST_CASE("x86: an IDT entry with the S bit set raises #GP with the IDT error code", "[x86][events]")
+{
+    GuestMachine m;
+    setup_idt_machine(m, { 0xCD, 0x30, 0xF4 }, false);
+    install_halting_handlers(m);
+    set_gate(m, 0x30, handler, kernel_cs, 0, 0xE, false);
+    m.require_halted(run_delivering(m));
+    CHECK(m.ctx().hot.pc == gp_handler + 1);
+    CHECK(frame_word(m, 0) == 0x30 * 8 + 2);
+    CHECK(frame_word(m, 1) == 0x10000);
+}
+
+// §6.13: a fault while delivering an exception (not INT n) has EXT set in its error code,
+// also when the gate's selector is past the GDT limit.
+TEST_CASE("x86: a gate selector beyond the GDT limit raises #GP(selector | EXT) for an exception", "[x86][events]")
+{
+    GuestMachine m;
+    setup_idt_machine(m, { 0x0F, 0x0B, 0xF4 }, false); // ud2
+    install_halting_handlers(m);
+    set_gate(m, x86::vector::UD, handler, 0x100);
+    m.require_halted(run_delivering(m));
+    CHECK(m.ctx().hot.pc == gp_handler + 1);
+    CHECK(frame_word(m, 0) == 0x101);
+    CHECK(frame_word(m, 1) == 0x10000);
+}
+
+// vol. 2 INT n: "IF instruction pointer from IDT gate is not canonical THEN #GP(EXT)",
+// checked before anything is pushed. When the #GP and #DF gates are broken the same way,
+// the CPU shuts down (§6.15 interrupt 8): the run ends as a triple fault, not a loop.
+TEST_CASE("x86: a non-canonical gate target raises #GP(EXT); with every gate broken the run ends in a triple fault", "[x86][events]")
+{
+    SECTION("#UD gate broken: #GP(1) at the UD2, nothing pushed for #UD")
+    {
+        GuestMachine m;
+        setup_idt_machine(m, { 0x0F, 0x0B, 0xF4 }, false);
+        install_halting_handlers(m);
+        set_gate(m, x86::vector::UD, non_canonical);
+        m.require_halted(run_delivering(m));
+        CHECK(m.ctx().hot.pc == gp_handler + 1);
+        CHECK(m.gpr(x86::RSP) == stack_top - 48); // one frame: the #GP's
+        CHECK(frame_word(m, 0) == 1);
+        CHECK(frame_word(m, 1) == 0x10000);
+    }
+    SECTION("#UD, #GP and #DF gates broken: triple fault")
+    {
+        GuestMachine m;
+        setup_idt_machine(m, { 0x0F, 0x0B, 0xF4 }, false);
+        install_halting_handlers(m);
+        for (u8 v : { x86::vector::UD, x86::vector::GP, x86::vector::DF })
+            set_gate(m, v, non_canonical);
+        RunResult r = run_delivering(m);
+        INFO(r.message);
+        CHECK(r.kind == RunResult::Kind::TripleFault);
+    }
+}
+
+// keel delivers events only in 64-bit mode so far: outside it, the engine is told the
+// event is unsupported (a clear run end), not that the guest shut down.
+TEST_CASE("x86: an event outside 64-bit mode is reported as unsupported, not as a guest shutdown", "[x86][events]")
+{
+    GuestMachine m;
+    m.load(0x10000, enc::hlt());
+    x86::raise_fault(m.ctx(), x86::vector::UD);
+    m.ctx().hot.mode &= ~x86::mode::code64;
+    CHECK(x86::deliver_pending_event(m.ctx()) == DeliveryResult::Unsupported);
 }

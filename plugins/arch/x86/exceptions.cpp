@@ -1,6 +1,7 @@
 #include "plugins/arch/x86/exceptions.h"
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/guest_memory.h"
+#include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/segments.h"
 
 namespace keel::x86 {
@@ -78,7 +79,8 @@ bool deliver_long_mode(CpuContext& ctx, const PendingEvent& ev)
         return false;
     u8 type = (lo >> 40) & 0xF;
     bool interrupt_gate = type == 0xE;
-    if (type != 0xE && type != 0xF)
+    bool system = !((lo >> 44) & 1); // a gate is a system descriptor (S = 0), §6.14.1
+    if (!system || (type != 0xE && type != 0xF))
         return raise_fault(ctx, vector::GP, idt_error);
     u32 gate_dpl = (lo >> 45) & 3;
     if (ev.kind == PendingEvent::Kind::SoftwareInterrupt && gate_dpl < cpl)
@@ -92,14 +94,23 @@ bool deliver_long_mode(CpuContext& ctx, const PendingEvent& ev)
     if ((selector & ~3u) == 0)
         return raise_fault(ctx, vector::GP, ext);
     Descriptor code;
-    if (!read_descriptor(ctx, selector, false, code))
+    // A selector beyond the table's limit faults with EXT too (§6.13: every error code of
+    // a fault during the delivery of an external event carries EXT).
+    if (!read_descriptor(ctx, selector, false, code)) {
+        if (ext && s.event.kind == PendingEvent::Kind::Fault && s.event.vector == vector::GP)
+            s.event.error_code |= ext;
         return false;
+    }
     if (!code.is_code() || code.dpl() > cpl)
         return raise_fault(ctx, vector::GP, (selector & ~3u) + ext);
     if (!code.present())
         return raise_fault(ctx, vector::NP, (selector & ~3u) + ext);
     if (!code.long_mode() || (code.low & (1ull << 54)))
         return raise_fault(ctx, vector::GP, (selector & ~3u) + ext); // the handler must be 64-bit code
+    // A non-canonical handler address faults before anything is pushed (§6.14.1; vol. 2
+    // INT n, "IF instruction pointer is non-canonical THEN #GP(EXT)").
+    if (!is_canonical(target))
+        return raise_fault(ctx, vector::GP, ext);
     bool conforming = code.type() & 4;
     u32 new_cpl = conforming ? cpl : code.dpl();
 
@@ -160,8 +171,9 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     for (;;) {
         s.event.kind = PendingEvent::Kind::None;
         if (!(ctx.hot.mode & mode::code64)) {
-            KEEL_LOG(Int, "int: vector 0x%02x outside 64-bit mode: not delivered (unsupported), shutting down\n", ev.vector);
-            return DeliveryResult::Shutdown;
+            // Not a guest error: keel cannot deliver events outside 64-bit mode yet.
+            KEEL_LOG(Int, "int: vector 0x%02x outside 64-bit mode: not delivered (unsupported)\n", ev.vector);
+            return DeliveryResult::Unsupported;
         }
         if (deliver_long_mode(ctx, ev))
             return DeliveryResult::Delivered;

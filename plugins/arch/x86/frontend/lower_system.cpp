@@ -156,7 +156,8 @@ Lowered lower_int(Lowerer& lw)
     u8 vector = lw.insn().mnemonic == ZYDIS_MNEMONIC_INT3 ? vector::BP
         : lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1       ? vector::DB
                                                           : static_cast<u8>(lw.op(0).imm.value.u);
-    lw.ir.call(helpers::software_interrupt, lw.imm(Type::U64, vector), lw.imm(Type::U64, lw.d().next_pc()));
+    bool icebp = lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1;
+    lw.ir.call(helpers::software_interrupt, lw.imm(Type::U64, vector), lw.imm(Type::U64, lw.d().next_pc()), lw.imm(Type::U64, icebp));
     lw.ir.exit(ir::ExitReason::Dispatch);
     return Lowered::EndBlock;
 }

@@ -9,7 +9,7 @@ namespace keel::x86::helpers {
 // Exceptions and interrupts.
 extern const ir::Helper raise_exception;     // (vector, has_error, error_code)
 extern const ir::Helper raise_fetch_fault;   // (linear address that could not be fetched)
-extern const ir::Helper software_interrupt;  // (vector, next rip)
+extern const ir::Helper software_interrupt;  // (vector, next rip, 1 for INT1/ICEBP)
 
 // System instructions.
 extern const ir::Helper cpuid;               // ()

@@ -25,9 +25,15 @@ ir::HelperResult do_raise_fetch_fault(CpuContext* ctx, u64 address, u64, u64)
     return ir::helper_exit();
 }
 
-ir::HelperResult do_software_interrupt(CpuContext* ctx, u64 vector, u64 next_rip, u64)
+ir::HelperResult do_software_interrupt(CpuContext* ctx, u64 vector, u64 next_rip, u64 icebp)
 {
-    raise_software_interrupt(*ctx, static_cast<u8>(vector), next_rip);
+    // INT1 (ICEBP, F1) is a #DB trap, not a software interrupt: no gate-DPL check and EXT
+    // set in error codes of faults during its delivery (Intel SDM vol. 3 §6.12.1.1, vol. 2
+    // INT n/INTO/INT3/INT1).
+    if (icebp)
+        state(*ctx).event = PendingEvent { PendingEvent::Kind::Trap, static_cast<u8>(vector), false, 0, next_rip };
+    else
+        raise_software_interrupt(*ctx, static_cast<u8>(vector), next_rip);
     return ir::helper_exit();
 }
 
