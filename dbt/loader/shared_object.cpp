@@ -172,8 +172,11 @@ private:
         return {};
     }
 
-    // How many entries the symbol table has: the dynamic section does not say, the hash
-    // tables do (gABI "Hash Table": nchain; GNU hash: the highest chain end).
+    // How many entries lookup() searches: the dynamic section does not say how long the
+    // symbol table is, the hash tables say which entries are exported (gABI "Hash Table":
+    // nchain, every symbol; GNU hash: symoffset up to the highest chain end, the exported
+    // ones only). With no exports, GNU ld writes symoffset 1 whatever imports follow the
+    // null symbol, so this count does not bound a relocation's symbol index (symbol_value).
     Result<u32> symbol_count(u64 hash, u64 gnu_hash)
     {
         if (hash) {
@@ -211,8 +214,10 @@ private:
 
     Result<u64> symbol_value(u32 index)
     {
-        if (index >= m_object.m_symbol_count)
-            return Error::formatted("%s: relocation names symbol %u of %u", m_name, index, m_object.m_symbol_count);
+        // Imports need not be in the GNU hash table's range (symbol_count), so the bound
+        // is the image: the entry must lie in it.
+        if (!in_image(m_symtab + u64(index) * sizeof(elf::Symbol), sizeof(elf::Symbol)))
+            return Error::formatted("%s: relocation names symbol %u, outside the image", m_name, index);
         const elf::Symbol& s = symbol(index);
         if (s.shndx != elf::shn_undef)
             return reinterpret_cast<u64>(m_object.m_base + s.value);
