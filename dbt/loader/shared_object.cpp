@@ -265,8 +265,12 @@ private:
         for (u64 i = 0; i < m_init_array_size / 8; ++i) {
             u64 function;
             copy_memory(&function, m_object.m_base + m_init_array + i * 8, 8);
-            if (function && function != ~0ull)
-                m_object.m_init.append(function);
+            if (!function || function == ~0ull)
+                continue;
+            // The caller calls these: an entry that points anywhere else is refused here.
+            if (!in_image(function - reinterpret_cast<u64>(m_object.m_base), 1))
+                return Error::formatted("%s: DT_INIT_ARRAY entry %llu lies outside the image", m_name, (unsigned long long)i);
+            m_object.m_init.append(function);
         }
         return {};
     }
@@ -323,6 +327,24 @@ SharedObject::~SharedObject()
 {
     if (m_reserved)
         m_memory.release(m_reserved, m_reserved_size);
+}
+
+bool SharedObject::contains(u64 address, u64 length) const
+{
+    u64 start = reinterpret_cast<u64>(m_reserved);
+    return address >= start && length <= m_reserved_size && address - start <= m_reserved_size - length;
+}
+
+bool SharedObject::contains_string(u64 address) const
+{
+    if (!contains(address, 1))
+        return false;
+    u64 end = reinterpret_cast<u64>(m_reserved) + m_reserved_size;
+    for (const char* c = reinterpret_cast<const char*>(address); reinterpret_cast<u64>(c) < end; ++c) {
+        if (*c == '\0')
+            return true;
+    }
+    return false;
 }
 
 u64 SharedObject::lookup(const char* name) const

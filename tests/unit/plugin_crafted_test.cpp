@@ -1,6 +1,8 @@
-// The plugin loader on shared objects built byte by byte: the GNU hash table GNU ld writes
-// for a plugin that exports nothing but imports something (symoffset 1, below the
-// imports). ctest unit.plugin.
+// The plugin loader on shared objects built byte by byte, for what no linker writes on
+// purpose: a descriptor symbol, descriptor pointers or init-array entries that point
+// outside the loaded image (each must be refused with a message, never read or called),
+// and the GNU hash table GNU ld writes for a plugin that exports nothing but imports
+// something (symoffset 1, below the imports). ctest unit.plugin.
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -170,6 +172,47 @@ TEST_CASE("plugin: a crafted plugin with a sound descriptor loads (the builder i
     CraftedPlugin plugin;
     plugin.add_descriptor();
     CHECK(load(plugin) == "(loaded)");
+}
+
+TEST_CASE("plugin: a descriptor symbol outside the image is refused, not read", "[plugin]")
+{
+    CraftedPlugin plugin;
+    plugin.add_symbol(KEEL_PLUGIN_DESCRIPTOR_SYMBOL, 1, 0x40000000);
+    CHECK(load(plugin) == "crafted.so: its keel_plugin_descriptor lies outside the plugin's image");
+
+    // Its version inside, the rest past the end: the version is read, the rest is not.
+    CraftedPlugin edge;
+    u32 version = KEEL_PLUGIN_ABI_VERSION;
+    edge.put(CraftedPlugin::image_size - 4, version);
+    edge.add_symbol(KEEL_PLUGIN_DESCRIPTOR_SYMBOL, 1, CraftedPlugin::image_size - 4);
+    CHECK(load(edge) == "crafted.so: malformed plugin descriptor");
+}
+
+TEST_CASE("plugin: descriptor pointers outside the image are refused, not called", "[plugin]")
+{
+    CraftedPlugin initialize;
+    initialize.add_descriptor(0xdead0000, CraftedPlugin::name_at, true);
+    CHECK(load(initialize) == "crafted.so: the plugin descriptor's initialize function lies outside the plugin's image");
+
+    CraftedPlugin name;
+    name.add_descriptor(CraftedPlugin::code_at, 0xdead0000, false, true);
+    CHECK(load(name) == "crafted.so: the plugin descriptor's name or description lies outside the plugin's image");
+
+    // A name that runs to the end of the image without its NUL.
+    CraftedPlugin unterminated;
+    std::memset(&unterminated.file[CraftedPlugin::image_size - 16], 'x', 16);
+    unterminated.add_descriptor(CraftedPlugin::code_at, CraftedPlugin::image_size - 16);
+    CHECK(load(unterminated) == "crafted.so: the plugin descriptor's name or description lies outside the plugin's image");
+}
+
+TEST_CASE("plugin: an init-array entry outside the image is refused, not called", "[plugin]")
+{
+    CraftedPlugin plugin;
+    plugin.add_descriptor();
+    plugin.put(CraftedPlugin::init_array_at, u64(0xdead0000)); // not relocated: outside
+    plugin.dynamic.push_back({ elf::dt_init_array, CraftedPlugin::init_array_at });
+    plugin.dynamic.push_back({ elf::dt_init_arraysz, 8 });
+    CHECK(load(plugin) == "crafted.so: DT_INIT_ARRAY entry 0 lies outside the image");
 }
 
 TEST_CASE("plugin: a GNU hash table without exports still lets the loader relocate imports", "[plugin]")
