@@ -94,7 +94,7 @@ int main(int argc, char** argv)
         description = builtin->text;
         description_length = strlen(builtin->text);
     } else {
-        auto read = hosted::read_file(options.machine, description_file);
+        auto read = hosted::read_file(options.machine, description_file, hosted::max_machine_description_size);
         if (read.is_error()) {
             fprintf(stderr, "keel: -M %s: not a built-in machine (-M help lists them) and %s\n", options.machine,
                 read.error().message());
