@@ -100,6 +100,12 @@ int main(int argc, char** argv)
                 read.error().message());
             return exit_error;
         }
+        // Machine::create takes no text as "the built-in pc": an empty file must not.
+        if (description_file.size() == 0) {
+            fprintf(stderr, "keel: -M %s: the file is empty (a machine description needs an 'arch' line: docs/machines.md)\n",
+                options.machine);
+            return exit_error;
+        }
         description = reinterpret_cast<const char*>(description_file.data());
         description_length = description_file.size();
     }
