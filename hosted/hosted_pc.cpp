@@ -12,6 +12,10 @@ Result<HostedPc*> HostedPc::create(const HostedPcConfig& config)
     auto* hosted = new HostedPc(config.code_cache_size);
     if (config.perf_map)
         hosted->m_host.enable_perf_map();
+    if (auto mapped = hosted->m_host.map_code_region(); mapped.is_error()) {
+        delete hosted;
+        return mapped.release_error();
+    }
     auto created = machine::Machine::create(hosted->m_host, config.machine);
     if (created.is_error()) {
         delete hosted;

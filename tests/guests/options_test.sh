@@ -15,7 +15,7 @@ error_status=1
 expect_refused() { # expected-stderr-line keel-arguments...
     want=$1
     shift
-    (ulimit -v 6000000; timeout 60 "$keel" "$@") >"$work/out" 2>"$work/err"
+    (ulimit -v "${memory_limit:-6000000}"; timeout 60 "$keel" "$@") >"$work/out" 2>"$work/err"
     status=$?
     [ "$status" -eq "$error_status" ] && [ ! -s "$work/out" ] ||
         { echo "keel $*: exit status $status (expected $error_status), output:"; head -c 400 "$work/out"; fail=1; }
@@ -29,6 +29,11 @@ expect_refused "keel: -M /dev/zero: not a built-in machine (-M help lists them) 
 expect_refused "keel: $work: Is a directory" -kernel "$work"
 truncate -s 300M "$work/big.elf"
 expect_refused "keel: $work/big.elf: larger than 256 MiB, the most keel reads of such a file" -kernel "$work/big.elf"
+
+# A translation cache the host cannot map is reported as that, with the reason.
+memory_limit=800000 # KiB: less than the default 1 GiB cache
+expect_refused "keel: cannot map the translation cache (1024 MiB, -accel tcg,tb-size=N): Cannot allocate memory" -kernel "$guest"
+unset memory_limit
 
 # A guest from a pipe (not a regular file) still runs.
 (ulimit -v 6000000; timeout 60 "$keel" -kernel /dev/stdin) <"$guest" >"$work/out" 2>"$work/err"
