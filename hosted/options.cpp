@@ -35,6 +35,37 @@ const char* usage()
            "6 when the guest needs something keel cannot do yet.\n";
 }
 
+namespace {
+
+// -accel NAME[,PROPERTY=VALUE...] (QEMU's spelling): NAME must be exactly tcg and the only
+// property keel has is tb-size; anything else is refused rather than taken for tcg.
+Result<u64> parse_accel(const char* v, u64 code_cache_size)
+{
+    const char* p = v;
+    while (*p && *p != ',')
+        ++p;
+    if (p - v != 3 || !starts_with(v, "tcg"))
+        return Error::formatted("-accel %s: keel only has its own translator (use tcg)", v);
+    while (*p == ',') {
+        const char* property = ++p;
+        while (*p && *p != ',')
+            ++p;
+        usize length = static_cast<usize>(p - property);
+        if (length < 8 || !starts_with(property, "tb-size="))
+            return Error::formatted("-accel %s: unknown property '%.*s' (keel's tcg takes tb-size=N)", v,
+                static_cast<int>(length), property);
+        char size[32];
+        if (length - 8 >= sizeof(size))
+            return Error::formatted("invalid size '%.*s'", static_cast<int>(length - 8), property + 8);
+        copy_memory(size, property + 8, length - 8);
+        size[length - 8] = '\0';
+        code_cache_size = TRY(parse_size(size));
+    }
+    return code_cache_size;
+}
+
+} // namespace
+
 Result<Options> parse_options(int argc, char** argv)
 {
     Options o;
@@ -64,11 +95,7 @@ Result<Options> parse_options(int argc, char** argv)
             o.log_file = TRY(value("-D"));
         } else if (string_equal(a, "-accel")) {
             const char* v = TRY(value("-accel"));
-            if (!starts_with(v, "tcg"))
-                return Error::formatted("-accel %s: keel only has its own translator (use tcg)", v);
-            const char* tb = __builtin_strstr(v, "tb-size=");
-            if (tb)
-                o.code_cache_size = TRY(parse_size(tb + 8));
+            o.code_cache_size = TRY(parse_accel(v, o.code_cache_size));
         } else if (string_equal(a, "-monitor")) {
             const char* v = TRY(value("-monitor"));
             if (!string_equal(v, "stdio"))
