@@ -38,7 +38,9 @@ void console_output(void*, const char* bytes, usize length)
 }
 
 // Exit statuses (docs/test-guest-entry-state.md): debug exit (v << 1) | 1, and these.
-constexpr int exit_error = 1, exit_triple_fault = 2, exit_halted = 4, exit_unsupported = 6;
+// Every status keel chooses itself is even, so no guest's debug exit (always odd) can
+// produce it: a script can tell "the guest wrote 0" (1) from "keel could not run it" (8).
+constexpr int exit_triple_fault = 2, exit_halted = 4, exit_unsupported = 6, exit_error = 8;
 
 } // namespace
 

@@ -30,9 +30,11 @@ const char* usage()
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
            "\n"
-           "Exit status: (v << 1) | 1 when the guest writes v to port 0xf4; 1 on errors;\n"
-           "2 after a triple fault; 4 when the guest halts with nothing to wake it;\n"
-           "6 when the guest needs something keel cannot do yet.\n";
+           "Exit status: (v << 1) | 1 (odd) when the guest writes v to port 0xf4; 2 after a\n"
+           "triple fault; 4 when the guest halts with nothing to wake it; 6 when the guest\n"
+           "needs something keel cannot do yet; 8 when keel cannot run the guest at all (bad\n"
+           "options or files, a refused plugin; the reason on stderr). 0 after -help, -version,\n"
+           "the monitor's quit.\n";
 }
 
 namespace {

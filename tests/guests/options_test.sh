@@ -8,7 +8,7 @@ keel=$1 guest=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
-error_status=1
+error_status=8 # keel's own errors: even, so no guest's debug exit (always odd) looks like one
 
 # Runs keel under a memory limit (an unbounded read fails fast instead of filling the
 # machine) and a time limit; checks keel's error status, no guest output, and the message.
@@ -21,6 +21,9 @@ expect_refused() { # expected-stderr-line keel-arguments...
         { echo "keel $*: exit status $status (expected $error_status), output:"; head -c 400 "$work/out"; fail=1; }
     grep -qxF "$want" "$work/err" || { echo "keel $*: expected on stderr: $want"; echo "got:"; head -c 400 "$work/err"; fail=1; }
 }
+
+# keel -help documents the status.
+"$keel" -help | grep -q "8 when keel cannot run the guest at all" || { echo "keel -help does not document status 8"; fail=1; }
 
 # Files: a device that never ends, a directory, a regular file beyond the bound (sparse,
 # refused by its size without reading it).
