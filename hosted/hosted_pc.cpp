@@ -1,7 +1,9 @@
 #include "hosted/hosted_pc.h"
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace keel::hosted {
 
@@ -10,6 +12,10 @@ Result<HostedPc*> HostedPc::create(const HostedPcConfig& config)
     auto* hosted = new HostedPc(config.code_cache_size);
     if (config.perf_map)
         hosted->m_host.enable_perf_map();
+    if (auto mapped = hosted->m_host.map_code_region(); mapped.is_error()) {
+        delete hosted;
+        return mapped.release_error();
+    }
     auto created = machine::Machine::create(hosted->m_host, config.machine);
     if (created.is_error()) {
         delete hosted;
@@ -21,30 +27,59 @@ Result<HostedPc*> HostedPc::create(const HostedPcConfig& config)
 
 HostedPc::~HostedPc() { delete m_machine; }
 
-Result<void> read_file(const char* path, Vector<u8>& bytes)
+Result<void> read_file(const char* path, Vector<u8>& bytes, u64 max_size)
 {
-    FILE* f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return Error::formatted("%s: %s", path, strerror(errno));
-    u8 chunk[65536];
-    for (;;) {
-        usize n = fread(chunk, 1, sizeof(chunk), f);
-        for (usize i = 0; i < n; ++i)
-            bytes.append(chunk[i]);
-        if (n < sizeof(chunk))
-            break;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int error = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(fd);
+        return Error::formatted("%s: %s", path, strerror(error));
     }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed)
-        return Error::formatted("%s: read error", path);
+    auto too_large = [&] {
+        close(fd);
+        return Error::formatted("%s: larger than %llu MiB, the most keel reads of such a file", path,
+            static_cast<unsigned long long>(max_size / MiB));
+    };
+    // A regular file says its size; a device or pipe (/dev/zero, a FIFO) may never end,
+    // so it is read only up to the bound, never until memory runs out.
+    if (S_ISREG(st.st_mode)) {
+        if (static_cast<u64>(st.st_size) > max_size)
+            return too_large();
+        bytes.reserve(static_cast<usize>(st.st_size));
+    }
+    constexpr usize chunk = 65536;
+    usize size = bytes.size();
+    for (;;) {
+        if (size > max_size)
+            return too_large();
+        if (size + chunk > bytes.capacity()) // doubling: resize() alone reserves exactly
+            bytes.reserve(size + chunk > 2 * bytes.capacity() ? size + chunk : 2 * bytes.capacity());
+        bytes.resize(size + chunk);
+        ssize_t n = read(fd, bytes.data() + size, chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int error = errno;
+            bytes.resize(size);
+            close(fd);
+            return Error::formatted("%s: %s", path, strerror(error));
+        }
+        if (n == 0)
+            break;
+        size += static_cast<usize>(n);
+    }
+    bytes.resize(size);
+    close(fd);
     return {};
 }
 
 Result<void> HostedPc::load_elf_file(const char* path)
 {
     Vector<u8> bytes;
-    TRY(read_file(path, bytes));
+    TRY(read_file(path, bytes, max_guest_image_size));
     return m_machine->load_elf(bytes.data(), bytes.size(), path);
 }
 

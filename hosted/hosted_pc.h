@@ -32,7 +32,15 @@ private:
     machine::Machine* m_machine = nullptr;
 };
 
-// Reads a whole file (for guests and machine descriptions given on the command line).
-Result<void> read_file(const char* path, Vector<u8>& bytes);
+// Reads a whole file (for guests and machine descriptions given on the command line), at
+// most max_size bytes: more is an error naming the file, so a device that never ends
+// (-kernel /dev/zero) is refused instead of filling memory. A directory is refused too.
+Result<void> read_file(const char* path, Vector<u8>& bytes, u64 max_size);
+
+// The bounds keel reads files to. A guest image is loaded whole into guest RAM (default
+// 256 MiB); test guests and kernels are a few MiB, so a larger file is a mistake, not a
+// guest. A machine description is a few lines of text.
+constexpr u64 max_guest_image_size = 256 * MiB;
+constexpr u64 max_machine_description_size = 1 * MiB;
 
 } // namespace keel::hosted

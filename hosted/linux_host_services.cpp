@@ -1,5 +1,7 @@
 #include "hosted/linux_host_services.h"
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <atomic>
 #include <thread>
 #include <sys/mman.h>
@@ -36,14 +38,23 @@ u8* LinuxHostServices::allocate_guest_memory(u64 size)
 
 void LinuxHostServices::free_guest_memory(u8* memory, u64 size) { munmap(memory, size); }
 
+Result<void> LinuxHostServices::map_code_region()
+{
+    // A size of 0 is left to the backend, which refuses a cache too small to use.
+    if (m_code.base || m_code_cache_bytes == 0)
+        return {};
+    // One region, writable and executable for its whole life: no per-block mprotect.
+    void* p = mmap(nullptr, m_code_cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return Error::formatted("cannot map the translation cache (%zu MiB, -accel tcg,tb-size=N): %s", m_code_cache_bytes / MiB,
+            strerror(errno));
+    m_code = { static_cast<u8*>(p), m_code_cache_bytes };
+    return {};
+}
+
 CodeRegion LinuxHostServices::code_region()
 {
-    if (!m_code.base) {
-        // One region, writable and executable for its whole life: no per-block mprotect.
-        void* p = mmap(nullptr, m_code_cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p != MAP_FAILED)
-            m_code = { static_cast<u8*>(p), m_code_cache_bytes };
-    }
+    (void)map_code_region(); // a failure leaves the region empty; HostedPc::create reported it
     return m_code;
 }
 

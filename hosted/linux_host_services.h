@@ -1,5 +1,6 @@
 #pragma once
 // HostServices for a Linux process: mmap for guest RAM and the translation cache.
+#include "dbt/base/result.h"
 #include "dbt/runtime/host_services.h"
 
 namespace keel::hosted {
@@ -12,6 +13,9 @@ public:
     u8* allocate_guest_memory(u64 size) override;
     void free_guest_memory(u8* memory, u64 size) override;
     CodeRegion code_region() override;
+    // Maps the translation cache now, so a failure is reported as what it is (code_region()
+    // cannot say why it has no memory; the backend would only see a region of 0 bytes).
+    Result<void> map_code_region();
     u64 monotonic_ns() override;
     u64 wall_clock_seconds() override;
     void block_translated(u64 guest_pc, const u8* host_code, usize host_size) override;

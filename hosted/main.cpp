@@ -38,7 +38,9 @@ void console_output(void*, const char* bytes, usize length)
 }
 
 // Exit statuses (docs/test-guest-entry-state.md): debug exit (v << 1) | 1, and these.
-constexpr int exit_error = 1, exit_triple_fault = 2, exit_halted = 4, exit_unsupported = 6;
+// Every status keel chooses itself is even, so no guest's debug exit (always odd) can
+// produce it: a script can tell "the guest wrote 0" (1) from "keel could not run it" (8).
+constexpr int exit_triple_fault = 2, exit_halted = 4, exit_unsupported = 6, exit_error = 8;
 
 } // namespace
 
@@ -94,10 +96,16 @@ int main(int argc, char** argv)
         description = builtin->text;
         description_length = strlen(builtin->text);
     } else {
-        auto read = hosted::read_file(options.machine, description_file);
+        auto read = hosted::read_file(options.machine, description_file, hosted::max_machine_description_size);
         if (read.is_error()) {
             fprintf(stderr, "keel: -M %s: not a built-in machine (-M help lists them) and %s\n", options.machine,
                 read.error().message());
+            return exit_error;
+        }
+        // Machine::create takes no text as "the built-in pc": an empty file must not.
+        if (description_file.size() == 0) {
+            fprintf(stderr, "keel: -M %s: the file is empty (a machine description needs an 'arch' line: docs/machines.md)\n",
+                options.machine);
             return exit_error;
         }
         description = reinterpret_cast<const char*>(description_file.data());

@@ -30,10 +30,43 @@ const char* usage()
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
            "\n"
-           "Exit status: (v << 1) | 1 when the guest writes v to port 0xf4; 1 on errors;\n"
-           "2 after a triple fault; 4 when the guest halts with nothing to wake it;\n"
-           "6 when the guest needs something keel cannot do yet.\n";
+           "Exit status: (v << 1) | 1 (odd) when the guest writes v to port 0xf4; 2 after a\n"
+           "triple fault; 4 when the guest halts with nothing to wake it; 6 when the guest\n"
+           "needs something keel cannot do yet; 8 when keel cannot run the guest at all (bad\n"
+           "options or files, a refused plugin; the reason on stderr). 0 after -help, -version,\n"
+           "the monitor's quit.\n";
 }
+
+namespace {
+
+// -accel NAME[,PROPERTY=VALUE...] (QEMU's spelling): NAME must be exactly tcg and the only
+// property keel has is tb-size; anything else is refused rather than taken for tcg.
+Result<u64> parse_accel(const char* v, u64 code_cache_size)
+{
+    const char* p = v;
+    while (*p && *p != ',')
+        ++p;
+    if (p - v != 3 || !starts_with(v, "tcg"))
+        return Error::formatted("-accel %s: keel only has its own translator (use tcg)", v);
+    while (*p == ',') {
+        const char* property = ++p;
+        while (*p && *p != ',')
+            ++p;
+        usize length = static_cast<usize>(p - property);
+        if (length < 8 || !starts_with(property, "tb-size="))
+            return Error::formatted("-accel %s: unknown property '%.*s' (keel's tcg takes tb-size=N)", v,
+                static_cast<int>(length), property);
+        char size[32];
+        if (length - 8 >= sizeof(size))
+            return Error::formatted("invalid size '%.*s'", static_cast<int>(length - 8), property + 8);
+        copy_memory(size, property + 8, length - 8);
+        size[length - 8] = '\0';
+        code_cache_size = TRY(parse_size(size));
+    }
+    return code_cache_size;
+}
+
+} // namespace
 
 Result<Options> parse_options(int argc, char** argv)
 {
@@ -64,11 +97,7 @@ Result<Options> parse_options(int argc, char** argv)
             o.log_file = TRY(value("-D"));
         } else if (string_equal(a, "-accel")) {
             const char* v = TRY(value("-accel"));
-            if (!starts_with(v, "tcg"))
-                return Error::formatted("-accel %s: keel only has its own translator (use tcg)", v);
-            const char* tb = __builtin_strstr(v, "tb-size=");
-            if (tb)
-                o.code_cache_size = TRY(parse_size(tb + 8));
+            o.code_cache_size = TRY(parse_accel(v, o.code_cache_size));
         } else if (string_equal(a, "-monitor")) {
             const char* v = TRY(value("-monitor"));
             if (!string_equal(v, "stdio"))

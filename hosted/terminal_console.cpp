@@ -1,14 +1,10 @@
 #include "hosted/terminal_console.h"
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include "hosted/stdin_queue.h"
 
 namespace keel::hosted {
 namespace {
@@ -52,93 +48,33 @@ void make_raw()
 
 } // namespace
 
-// Bytes from the reader thread to the engine's thread. While bytes wait, the reader asks
-// for service every millisecond: the guest's UART may take them one at a time.
+// The console's terminal: standard input through a bounded queue (hosted/stdin_queue.h),
+// answers on standard output.
 class TerminalConsole::StdinTerminal final : public machine::Terminal {
 public:
-    explicit StdinTerminal(Engine& engine) : m_engine(engine) {}
+    // A terminal's typing never fills this; pasted or piped input beyond it waits in the
+    // pipe or tty until the guest takes what is queued.
+    static constexpr usize capacity = 4096;
 
-    void start()
-    {
-        std::thread([this] { read_loop(); }).detach(); // blocked in poll when keel exits
-    }
+    explicit StdinTerminal(Engine& engine) : m_queue(engine, capacity) {}
 
-    bool next_byte(u8& byte) override
-    {
-        std::lock_guard<std::mutex> guard(m_lock);
-        if (m_bytes.empty())
-            return false;
-        byte = m_bytes.front();
-        m_bytes.pop_front();
-        return true;
-    }
+    void start() { m_queue.start(); }
+    void stop() { m_queue.stop(); }
+    bool next_byte(u8& byte) override { return m_queue.next_byte(byte); }
     bool wait_byte(u8& byte) override
     {
         fflush(stdout);
-        std::unique_lock<std::mutex> guard(m_lock);
-        m_ready.wait(guard, [this] { return !m_bytes.empty() || m_closed; });
-        if (m_bytes.empty())
-            return false;
-        byte = m_bytes.front();
-        m_bytes.pop_front();
-        return true;
+        return m_queue.wait_byte(byte);
     }
     void write(const char* text, usize length) override
     {
         fwrite(text, 1, length, stdout);
         fflush(stdout);
     }
-    bool finished()
-    {
-        std::lock_guard<std::mutex> guard(m_lock);
-        return m_closed && m_bytes.empty();
-    }
+    bool finished() { return m_queue.finished(); }
 
 private:
-    void read_loop()
-    {
-        for (;;) {
-            bool waiting;
-            {
-                std::lock_guard<std::mutex> guard(m_lock);
-                waiting = !m_bytes.empty();
-            }
-            if (waiting)
-                m_engine.request_service();
-            pollfd fd { STDIN_FILENO, POLLIN, 0 };
-            int ready = ::poll(&fd, 1, waiting ? 1 : -1);
-            if (ready == 0)
-                continue;
-            u8 buffer[256];
-            ssize_t n = ready > 0 ? ::read(STDIN_FILENO, buffer, sizeof(buffer)) : -1;
-            if (n < 0 && ready < 0)
-                continue; // interrupted poll
-            std::lock_guard<std::mutex> guard(m_lock);
-            if (n <= 0) { // end of input: what is queued is still delivered
-                m_closed = true;
-                m_ready.notify_all();
-                break;
-            }
-            m_bytes.insert(m_bytes.end(), buffer, buffer + n);
-            m_ready.notify_all();
-        }
-        // Deliver the rest; the last service sees the input finished.
-        for (;;) {
-            m_engine.request_service();
-            {
-                std::lock_guard<std::mutex> guard(m_lock);
-                if (m_bytes.empty())
-                    return;
-            }
-            usleep(1000);
-        }
-    }
-
-    Engine& m_engine;
-    std::mutex m_lock;
-    std::condition_variable m_ready;
-    std::deque<u8> m_bytes;
-    bool m_closed = false;
+    StdinQueue m_queue;
 };
 
 TerminalConsole::TerminalConsole(machine::Machine& machine, Monitor& monitor, bool monitor_escape)
@@ -152,9 +88,11 @@ TerminalConsole::~TerminalConsole()
 {
     m_machine.engine().set_service_hook(nullptr, nullptr);
     m_machine.engine().set_host_input(false);
+    // The reader calls the engine: it is stopped and joined before ~Machine frees that.
+    m_terminal->stop();
     restore_terminal();
     delete m_mux;
-    // m_terminal is leaked on purpose: the detached reader thread may still use it.
+    delete m_terminal;
 }
 
 void TerminalConsole::start()

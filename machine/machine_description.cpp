@@ -109,7 +109,8 @@ Result<MachineDescription> parse_machine_description(const char* text, usize len
             const Word& w = words[i];
             u64 a, b;
             if (w.starts_with("port=")) {
-                if (!parse_range(w.begin + 5, w.end, a, b) || a + b > 0x10000)
+                // Compared without a + b, which wraps for a huge COUNT.
+                if (!parse_range(w.begin + 5, w.end, a, b) || b > 0x10000 || a > 0x10000 - b)
                     return Error::formatted("%s:%u: bad port range '%.*s' (FIRST+COUNT within 0-0xffff)", file, line,
                         static_cast<int>(w.length()), w.begin);
                 device.ports.append({ static_cast<u16>(a), static_cast<u32>(b) });

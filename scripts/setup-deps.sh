@@ -5,7 +5,8 @@
 set -euo pipefail
 
 declare -A GROUP
-GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2"
+# valgrind: cli.stdin_exit checks keel's exit with memcheck.
+GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2 valgrind"
 # The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests).
 GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools"
 # qemu-user gives bench/ its qemu-x86_64 column (QEMU's TCG on the same guest code).

@@ -33,8 +33,10 @@ void emit_string(Sink& out, const char* s, const Spec& spec)
 {
     if (!s)
         s = "(null)";
+    // The bound first: with a precision the text need not be terminated (C11 7.21.6.1,
+    // "%.*s"), so s[precision] may lie past its end.
     int n = 0;
-    while (s[n] && (spec.precision < 0 || n < spec.precision))
+    while ((spec.precision < 0 || n < spec.precision) && s[n])
         ++n;
     if (!spec.left)
         pad(out, spec.width - n, ' ');

@@ -11,15 +11,27 @@ Result<LoadedPlugin> load_plugin(const u8* file, usize size, const char* name, I
         return error;
     };
 
-    auto* descriptor = reinterpret_cast<const KeelPluginDescriptor*>(object->lookup(KEEL_PLUGIN_DESCRIPTOR_SYMBOL));
-    if (!descriptor)
+    // The descriptor's address and the pointers in it are the file's word: each is checked
+    // to lie in the loaded image before the host reads or calls it, so a malformed file is
+    // refused with a message instead of crashing the host.
+    u64 address = object->lookup(KEEL_PLUGIN_DESCRIPTOR_SYMBOL);
+    if (!address)
         return refuse(Error::formatted("%s: not a keel plugin (it exports no %s)", name, KEEL_PLUGIN_DESCRIPTOR_SYMBOL));
+    if (!object->contains(address, sizeof(u32)))
+        return refuse(Error::formatted("%s: its %s lies outside the plugin's image", name, KEEL_PLUGIN_DESCRIPTOR_SYMBOL));
+    auto* descriptor = reinterpret_cast<const KeelPluginDescriptor*>(address);
     // Read only the version first: a plugin of another ABI may lay the rest out differently.
     if (descriptor->abi_version != KEEL_PLUGIN_ABI_VERSION)
         return refuse(Error::formatted("%s: plugin ABI version %u, but this keel has version %u: rebuild the plugin", name,
             descriptor->abi_version, KEEL_PLUGIN_ABI_VERSION));
-    if (descriptor->descriptor_size != sizeof(KeelPluginDescriptor) || !descriptor->initialize)
+    if (!object->contains(address, sizeof(KeelPluginDescriptor)) || descriptor->descriptor_size != sizeof(KeelPluginDescriptor)
+        || !descriptor->initialize)
         return refuse(Error::formatted("%s: malformed plugin descriptor", name));
+    if (!object->contains(reinterpret_cast<u64>(descriptor->initialize), 1))
+        return refuse(Error::formatted("%s: the plugin descriptor's initialize function lies outside the plugin's image", name));
+    if (!object->contains_string(reinterpret_cast<u64>(descriptor->name))
+        || !object->contains_string(reinterpret_cast<u64>(descriptor->description)))
+        return refuse(Error::formatted("%s: the plugin descriptor's name or description lies outside the plugin's image", name));
 
     for (u64 function : object->init_functions())
         reinterpret_cast<void (*)()>(function)();

@@ -172,8 +172,11 @@ private:
         return {};
     }
 
-    // How many entries the symbol table has: the dynamic section does not say, the hash
-    // tables do (gABI "Hash Table": nchain; GNU hash: the highest chain end).
+    // How many entries lookup() searches: the dynamic section does not say how long the
+    // symbol table is, the hash tables say which entries are exported (gABI "Hash Table":
+    // nchain, every symbol; GNU hash: symoffset up to the highest chain end, the exported
+    // ones only). With no exports, GNU ld writes symoffset 1 whatever imports follow the
+    // null symbol, so this count does not bound a relocation's symbol index (symbol_value).
     Result<u32> symbol_count(u64 hash, u64 gnu_hash)
     {
         if (hash) {
@@ -211,8 +214,10 @@ private:
 
     Result<u64> symbol_value(u32 index)
     {
-        if (index >= m_object.m_symbol_count)
-            return Error::formatted("%s: relocation names symbol %u of %u", m_name, index, m_object.m_symbol_count);
+        // Imports need not be in the GNU hash table's range (symbol_count), so the bound
+        // is the image: the entry must lie in it.
+        if (!in_image(m_symtab + u64(index) * sizeof(elf::Symbol), sizeof(elf::Symbol)))
+            return Error::formatted("%s: relocation names symbol %u, outside the image", m_name, index);
         const elf::Symbol& s = symbol(index);
         if (s.shndx != elf::shn_undef)
             return reinterpret_cast<u64>(m_object.m_base + s.value);
@@ -260,8 +265,12 @@ private:
         for (u64 i = 0; i < m_init_array_size / 8; ++i) {
             u64 function;
             copy_memory(&function, m_object.m_base + m_init_array + i * 8, 8);
-            if (function && function != ~0ull)
-                m_object.m_init.append(function);
+            if (!function || function == ~0ull)
+                continue;
+            // The caller calls these: an entry that points anywhere else is refused here.
+            if (!in_image(function - reinterpret_cast<u64>(m_object.m_base), 1))
+                return Error::formatted("%s: DT_INIT_ARRAY entry %llu lies outside the image", m_name, (unsigned long long)i);
+            m_object.m_init.append(function);
         }
         return {};
     }
@@ -318,6 +327,24 @@ SharedObject::~SharedObject()
 {
     if (m_reserved)
         m_memory.release(m_reserved, m_reserved_size);
+}
+
+bool SharedObject::contains(u64 address, u64 length) const
+{
+    u64 start = reinterpret_cast<u64>(m_reserved);
+    return address >= start && length <= m_reserved_size && address - start <= m_reserved_size - length;
+}
+
+bool SharedObject::contains_string(u64 address) const
+{
+    if (!contains(address, 1))
+        return false;
+    u64 end = reinterpret_cast<u64>(m_reserved) + m_reserved_size;
+    for (const char* c = reinterpret_cast<const char*>(address); reinterpret_cast<u64>(c) < end; ++c) {
+        if (*c == '\0')
+            return true;
+    }
+    return false;
 }
 
 u64 SharedObject::lookup(const char* name) const

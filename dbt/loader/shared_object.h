@@ -39,6 +39,11 @@ public:
     // The constructors: DT_INIT, then DT_INIT_ARRAY in order (gABI, "Initialization and
     // Termination Functions").
     const Vector<u64>& init_functions() const { return m_init; }
+    // Whether the host range [address, address + length) lies in the loaded image: what a
+    // caller checks before it reads or calls an address the file supplied.
+    bool contains(u64 address, u64 length) const;
+    // Whether a NUL-terminated string starts at `address` and ends inside the image.
+    bool contains_string(u64 address) const;
     u8* base() const { return m_base; }
     usize size() const { return m_size; }
 

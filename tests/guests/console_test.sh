@@ -23,6 +23,8 @@ grep -q "^got: a.cb$" "$work/out" || { echo "stdio: expected 'got: a^Acb', got:"
 grep -q "keel monitor" "$work/out" && { echo "stdio: the monitor opened"; fail=1; }
 
 "$keel" -monitor stdio -serial mon:stdio -kernel "$guest" </dev/null >"$work/out" 2>"$work/err"
+status=$?
+[ "$status" -eq 8 ] || { echo "conflict: keel exited $status, expected 8 (keel's error)"; fail=1; }
 grep -qxF "keel: -monitor stdio and -serial mon:stdio both want standard input; choose one" "$work/err" ||
     { echo "conflict not refused:"; cat "$work/err"; fail=1; }
 exit $fail

@@ -25,6 +25,8 @@ grep -qx "Hello from a keel guest" "$work/out" || { echo "good plugins: the gues
 populate "$work/noarch"
 rm "$work/noarch/x86_64.so"
 "$keel" -plugin-dir "$work/noarch" -kernel "$guest" >"$work/out" 2>"$work/err"
+status=$?
+[ "$status" -eq 8 ] || { echo "no arch plugin: keel exited $status, expected 8 (keel's error)"; fail=1; }
 grep -qxF "keel: no plugin in $work/noarch provides the x86_64 architecture (x86_64.so); the VM does not start" "$work/err" ||
     { echo "no arch plugin: expected refusal, got:"; cat "$work/err"; fail=1; }
 
@@ -34,7 +36,7 @@ check_refused() { # name expected-message
     "$keel" -plugin-dir "$work/$1" -kernel "$guest" >"$work/out" 2>"$work/err"
     status=$?
     want="keel: plugin refused: $work/$1/$1_plugin.so: $2; the VM does not start"
-    [ "$status" -eq 1 ] || { echo "$1: keel exited $status, expected 1"; fail=1; }
+    [ "$status" -eq 8 ] || { echo "$1: keel exited $status, expected 8 (keel's error)"; fail=1; }
     [ -s "$work/out" ] && { echo "$1: the guest ran although a plugin was refused"; fail=1; }
     grep -qxF "$want" "$work/err" || { echo "$1: expected on stderr: $want"; echo "got:"; cat "$work/err"; fail=1; }
 }
@@ -47,10 +49,12 @@ populate "$work/nolapic"
 rm "$work/nolapic/lapic.so"
 "$keel" -plugin-dir "$work/nolapic" -kernel "$guest" >"$work/out" 2>"$work/err"
 status=$?
-[ "$status" -eq 1 ] && [ ! -s "$work/out" ] || { echo "no lapic plugin: keel exited $status and printed:"; cat "$work/out"; fail=1; }
+[ "$status" -eq 8 ] && [ ! -s "$work/out" ] || { echo "no lapic plugin: keel exited $status (expected 8) and printed:"; cat "$work/out"; fail=1; }
 grep -q "^keel: pc:[0-9]*: no device type 'lapic' (its plugin, lapic.so, is not loaded)" "$work/err" ||
     { echo "no lapic plugin: expected refusal, got:"; cat "$work/err"; fail=1; }
 
 "$keel" -plugin-dir "$work/nonexistent" -kernel "$guest" 2>"$work/err"
+status=$?
+[ "$status" -eq 8 ] || { echo "missing folder: keel exited $status, expected 8 (keel's error)"; fail=1; }
 grep -q "^keel: -plugin-dir $work/nonexistent: No such file or directory" "$work/err" || { echo "missing folder not reported"; cat "$work/err"; fail=1; }
 exit $fail

@@ -110,6 +110,17 @@ TEST_CASE("parse_options: bad command lines and their messages", "[base]")
         == "log items: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain");
     CHECK(error_of({ "-kernel", "g.elf", "-accel", "kvm" }) == "-accel kvm: keel only has its own translator (use tcg)");
     CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg,tb-size=huge" }) == "invalid size 'huge'");
+    // Only tcg itself, not a name that starts with it; only the properties keel has.
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcgfoo" }) == "-accel tcgfoo: keel only has its own translator (use tcg)");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcgfoo,tb-size=64" })
+        == "-accel tcgfoo,tb-size=64: keel only has its own translator (use tcg)");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg,thread=multi" })
+        == "-accel tcg,thread=multi: unknown property 'thread=multi' (keel's tcg takes tb-size=N)");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg,xtb-size=64" })
+        == "-accel tcg,xtb-size=64: unknown property 'xtb-size=64' (keel's tcg takes tb-size=N)");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg," }) == "-accel tcg,: unknown property '' (keel's tcg takes tb-size=N)");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg,tb-size=" }) == "invalid size ''");
+    CHECK(error_of({ "-kernel", "g.elf", "-accel", "tcg,tb-size=64,tb-size=huge" }) == "invalid size 'huge'");
     CHECK(error_of({ "-kernel", "g.elf", "-frobnicate" }) == "unknown option '-frobnicate' (see keel -help)");
     CHECK(error_of({ "--frobnicate", "-kernel", "g.elf" }) == "unknown option '--frobnicate' (see keel -help)");
     CHECK(error_of({ "g.elf" }) == "unknown option 'g.elf' (see keel -help)");

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "dbt/base/format.h"
@@ -69,6 +71,22 @@ TEST_CASE("format: conversions and flags behave as printf's", "[base]")
     CHECK_LIKE_PRINTF("[%#x] [%#X] [%#x] [%#llx] [%#10x] [%#-10x]", 0xbeefu, 0xbeefu, 0u, 0x1234ull, 0xabu, 0xabu);
     CHECK(fmt("%s", static_cast<const char*>(nullptr)) == "(null)");
     CHECK(fmt("%-4s|%4s", "ab", "cd") == "ab  |  cd");
+}
+
+TEST_CASE("format: %.*s reads no byte past the precision (the text need not be terminated)", "[base]")
+{
+    // "abc" without a NUL, right before a page the process may not read: reading s[3]
+    // would fault (a one-byte over-read ASan found when the parser quoted a word of a line).
+    long page = sysconf(_SC_PAGESIZE);
+    auto* area = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(area != MAP_FAILED);
+    REQUIRE(mprotect(area + page, page, PROT_NONE) == 0);
+    char* text = area + page - 3;
+    std::memcpy(text, "abc", 3);
+    CHECK(fmt("[%.*s]", 3, text) == "[abc]");
+    CHECK(fmt("[%.2s]", text + 1) == "[bc]");
+    CHECK(fmt("[%-5.*s]", 3, text) == "[abc  ]");
+    munmap(area, 2 * page);
 }
 
 TEST_CASE("format: truncation keeps a terminated prefix and returns the full length", "[base]")

@@ -66,6 +66,13 @@ TEST_CASE("machine: mistakes are refused with file, line and reason", "[machine]
     CHECK(error_of("arch x86_64\ndevice uart16550\n") == "m.cfg:2: expected 'device TYPE NAME [port=..] [mmio=..] [irq=..]'");
     CHECK(error_of("arch x\ndevice t a port=0x3f8\n") == "m.cfg:2: bad port range 'port=0x3f8' (FIRST+COUNT within 0-0xffff)");
     CHECK(error_of("arch x\ndevice t a port=0xffff+2\n") == "m.cfg:2: bad port range 'port=0xffff+2' (FIRST+COUNT within 0-0xffff)");
+    // FIRST+COUNT must not pass the bound by wrapping around 2^64.
+    CHECK(error_of("arch x\ndevice t a port=0x1000+0xffffffffffffffff\n")
+        == "m.cfg:2: bad port range 'port=0x1000+0xffffffffffffffff' (FIRST+COUNT within 0-0xffff)");
+    CHECK(error_of("arch x\ndevice t a port=0xffffffffffffffff+2\n")
+        == "m.cfg:2: bad port range 'port=0xffffffffffffffff+2' (FIRST+COUNT within 0-0xffff)");
+    CHECK(error_of("arch x\ndevice t a mmio=0xffffffffffff0000+0x20000\n")
+        == "m.cfg:2: bad MMIO range 'mmio=0xffffffffffff0000+0x20000' (BASE+SIZE)");
     CHECK(error_of("arch x\ndevice t a mmio=0xzz+1\n") == "m.cfg:2: bad MMIO range 'mmio=0xzz+1' (BASE+SIZE)");
     CHECK(error_of("arch x\ndevice t a irq=pic\n") == "m.cfg:2: bad interrupt wiring 'irq=pic' (irq=CONTROLLER:LINE)");
     CHECK(error_of("arch x\ndevice t a\ndevice u a\n") == "m.cfg:3: a device named 'a' already exists");

@@ -1,0 +1,19 @@
+#!/bin/sh
+# keel exits while its standard-input reader thread is busy (yes keeps writing): the reader
+# is stopped and joined before the console and the Engine it calls are freed. Run under
+# valgrind's memcheck, which reports the use after free the reader made when it was only
+# detached (it called Engine::request_service on an Engine ~Machine had freed).
+# Usage: stdin_exit_test.sh KEEL VALGRIND HELLO.elf
+set -u
+keel=$1 valgrind=$2 guest=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+
+for mode in "-serial stdio" "-serial mon:stdio" "-monitor stdio"; do
+    # --smc-check=all: keel writes and runs its own code.
+    yes | timeout 120 "$valgrind" -q --smc-check=all --error-exitcode=99 "$keel" $mode -kernel "$guest" >/dev/null 2>"$work/err"
+    status=$?
+    [ "$status" -eq 1 ] || { echo "keel $mode: exit status $status under valgrind, expected 1 (the guest's)"; head -n 40 "$work/err"; fail=1; }
+done
+exit $fail
