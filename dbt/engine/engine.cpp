@@ -234,7 +234,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
             tb->page_count = 1;
             tb->physical_pages[0] = physical_pc & guest_page_mask;
         }
-        tb->findable = !single_step;
+        tb->findable = !single_step && !fetcher.read_outside_ram();
         x64::CompileOptions options { !log::enabled(log::NoChain), deterministic_time() };
         u64 t3 = ticks();
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
@@ -279,6 +279,10 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
     u64 physical;
     if (!m_mmu->translate_code(m_run->cpu, linear, m_arch.fetch_mmu_index(mode), physical))
         return nullptr; // the fetch raised a guest exception
+    // Code outside RAM and ROM (a device's MMIO, unassigned space) is translated one
+    // instruction at a time and never cached: its bytes are not memory keel tracks.
+    if (!m_memory.host_pointer(physical, 1, false))
+        single_step = true;
     if (!single_step) {
         TranslatedBlock* tb = m_blocks->lookup(physical, pc, mode);
         if (tb && block_mapping_holds(tb, linear))

@@ -32,10 +32,19 @@ usize EngineCodeFetcher::fetch(u64 vaddr, u8* out, usize length)
         usize chunk = guest_page_size - (va & ~guest_page_mask);
         if (chunk > length - done)
             chunk = length - done;
-        u8* host = m_engine.memory().host_pointer(ppage | (va & ~guest_page_mask), chunk, false);
-        if (!host)
-            break; // code in MMIO or unassigned space cannot be translated
-        copy_memory(out + done, host, chunk);
+        u64 physical = ppage | (va & ~guest_page_mask);
+        if (u8* host = m_engine.memory().host_pointer(physical, chunk, false)) {
+            copy_memory(out + done, host, chunk);
+        } else {
+            // Code outside RAM and ROM: a device's MMIO answers the fetch, unassigned
+            // space reads all-ones (which x86 decodes as FF FF: #UD), as on a PC. The
+            // bytes can change behind the translator's back, so such a block must not be
+            // found again (Engine::translate); a device may see its bytes read more than
+            // once, as QEMU's execution from MMIO does.
+            for (usize i = 0; i < chunk; ++i)
+                out[done + i] = static_cast<u8>(m_engine.memory().read(physical + i, 1));
+            m_outside_ram = true;
+        }
         done += chunk;
     }
     if (vaddr + done > m_first + m_fetched)

@@ -15,6 +15,8 @@ public:
 
     u8 page_count() const { return m_page_count; }
     u64 physical_page(u8 i) const { return m_pages[i]; }
+    // Some bytes came from MMIO or unassigned space, not RAM or ROM.
+    bool read_outside_ram() const { return m_outside_ram; }
     // The bytes fetched so far from the block start, for the in_asm log.
     usize copy_fetched(u8* out, usize capacity) const;
 
@@ -27,6 +29,7 @@ private:
     u8 m_page_count = 0;
     u64 m_first = 0;
     usize m_fetched = 0;
+    bool m_outside_ram = false;
 };
 
 } // namespace keel
