@@ -320,21 +320,21 @@ TEST_CASE("LocalApic: a masked timer counts but does not interrupt", "[devices]"
     a.enable();
     a.wr(TIMER_DCR, 0xB); // 1
     a.wr(LVT_TIMER, 0x30000 | 0x40); // masked, periodic
-    a.wr(TIMER_INITIAL, 100);
-    a.clock.advance_to(30);
-    CHECK(a.rd(TIMER_CURRENT) == 70);
-    a.clock.advance_to(1050);
+    a.wr(TIMER_INITIAL, 100000);
+    a.clock.advance_to(30000);
+    CHECK(a.rd(TIMER_CURRENT) == 70000);
+    a.clock.advance_to(1050000);
     CHECK(a.take() == -1);
-    CHECK(a.rd(TIMER_CURRENT) == 50);
-    CHECK(a.clock.next_deadline() == 1100);
+    CHECK(a.rd(TIMER_CURRENT) == 50000);
+    CHECK(a.clock.next_deadline() == 1100000);
     a.wr(LVT_TIMER, 0x20000 | 0x40); // unmask: the next period interrupts
-    a.clock.advance_to(1100);
+    a.clock.advance_to(1100000);
     CHECK(a.take() == 0x40);
     // Switching to one-shot mid-period: it stops after the current countdown.
     a.wr(LVT_TIMER, 0x40);
-    a.clock.advance_to(1200);
+    a.clock.advance_to(1200000);
     CHECK(a.take() == 0x40);
-    a.clock.advance_to(5000);
+    a.clock.advance_to(5000000);
     CHECK(a.take() == -1);
 }
 
@@ -498,23 +498,23 @@ TEST_CASE("LocalApic: save/restore round-trip re-arms the timer", "[devices]")
     a.apic.accept(3, false); // a pending error
     a.wr(TIMER_DCR, 0x1);
     a.wr(LVT_TIMER, 0x20000 | 0x45);
-    a.wr(TIMER_INITIAL, 250); // period 1000 ns
-    a.clock.advance_to(1300);
+    a.wr(TIMER_INITIAL, 250000); // period 1 ms
+    a.clock.advance_to(1300000);
     std::vector<u8> bytes = saved(a.apic);
     CHECK(bytes[0] == LocalApic::state_version);
 
     Apic b;
-    b.clock.advance_to(1300);
+    b.clock.advance_to(1300000);
     StateReader in(bytes.data(), bytes.size());
     REQUIRE_FALSE(b.apic.restore(in).is_error());
     CHECK(in.remaining() == 0);
     CHECK(saved(b.apic) == bytes);
     CHECK(b.rd(TIMER_CURRENT) == a.rd(TIMER_CURRENT));
-    CHECK(b.rd(TIMER_CURRENT) == 175);
+    CHECK(b.rd(TIMER_CURRENT) == 175000);
     CHECK(b.rd(PPR) == 0x60);
-    CHECK(b.clock.next_deadline() == 2000);
+    CHECK(b.clock.next_deadline() == 2000000);
     for (Apic* x : { &a, &b }) {
-        x->clock.advance_to(2000);
+        x->clock.advance_to(2000000);
         x->wr(EOI, 0); // 0x61
         CHECK(x->apic.acknowledge() == 0x45);
         CHECK(x->esr() == 0x40);
@@ -603,15 +603,40 @@ TEST_CASE("LocalApic: a late periodic callback reloads from the deadline, coales
     a.enable();
     a.wr(TIMER_DCR, 0xB);
     a.wr(LVT_TIMER, 0x20000 | 0x40);
-    a.wr(TIMER_INITIAL, 1000); // deadlines at 1000, 2000, ...
-    // An engine that ran the guest on past the deadline calls back late, at 3500.
-    a.clock.advance_to(999);
-    a.apic.timer_expired(0, 3500);
+    a.wr(TIMER_INITIAL, 100000); // deadlines at 100000, 200000, ...
+    // An engine that ran the guest on past the deadline calls back late, at 350000.
+    a.clock.advance_to(99999);
+    a.apic.timer_expired(0, 350000);
     CHECK(a.take() == 0x40);
     CHECK(a.take() == -1); // one interrupt for the missed periods
-    CHECK(a.clock.next_deadline() == 4000);
-    a.clock.advance_to(3500);
-    CHECK(a.rd(TIMER_CURRENT) == 500); // counting from 3000, not from 3500
-    a.clock.advance_to(4000);
+    CHECK(a.clock.next_deadline() == 400000);
+    a.clock.advance_to(350000);
+    CHECK(a.rd(TIMER_CURRENT) == 50000); // counting from 300000, not from 350000
+    a.clock.advance_to(400000);
     CHECK(a.take() == 0x40);
+}
+
+// A guest asking for an interrupt every nanosecond (initial count 1, divide by 1) gets
+// them at most every min_periodic_interrupt_ns, so that keel runs the guest rather than
+// the timer (issue 11 item 4: this livelocked the host). Longer periods are untouched.
+TEST_CASE("LocalApic: a periodic timer with a tiny count interrupts at most every min_periodic_interrupt_ns", "[devices]")
+{
+    Apic a;
+    a.enable();
+    a.wr(TIMER_DCR, 0xB); // divide by 1
+    a.wr(LVT_TIMER, 0x20000 | 0x40);
+    a.wr(TIMER_INITIAL, 1);
+    constexpr u64 min = LocalApic::min_periodic_interrupt_ns;
+    int count = 0;
+    for (u64 t = 1; t <= 10 * min; t += min / 10) {
+        a.clock.advance_to(t);
+        if (a.take() == 0x40)
+            ++count;
+    }
+    CHECK(count >= 9);
+    CHECK(count <= 11);
+    // One long step fires a bounded number of callbacks: the next deadline lies ahead.
+    a.clock.advance_to(1000000000);
+    CHECK(a.clock.next_deadline() > 1000000000);
+    CHECK(a.clock.next_deadline() - 1000000000 <= min);
 }

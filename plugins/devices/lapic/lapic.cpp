@@ -441,11 +441,19 @@ void LocalApic::timer_expired(u32, u64 now_ns)
         // Reload from the deadline, not from now: no drift. Periods the clock skipped
         // over are coalesced (the IRR holds one interrupt per vector anyway).
         u64 period = static_cast<u64>(m_s.timer_initial) * divisor() * 1000000000 / bus_hz;
-        u64 next = deadline + period;
+        // Interrupts come at most every min_periodic_interrupt_ns, as KVM clamps a
+        // periodic LAPIC timer (its min_timer_period_us): an initial count of 1 at
+        // divide-by-1 asks for one interrupt per nanosecond, which no host can deliver
+        // and which would keep keel firing timers instead of running the guest. The
+        // count a guest reads still runs at the programmed rate.
+        u64 step = period < min_periodic_interrupt_ns ? (min_periodic_interrupt_ns + period - 1) / period * period : period;
+        u64 next = deadline + step;
         if (next <= now_ns)
-            next += (now_ns - next) / period * period + period;
+            next += (now_ns - next) / step * step + step;
+        // The count reloaded at every period boundary on the way; it starts from the
+        // last one (current_count() folds the reloads up to the next interrupt).
         m_s.count_at_start = m_s.timer_initial;
-        m_s.count_start_ns = next - period;
+        m_s.count_start_ns = deadline + (now_ns - deadline) / period * period;
         arm_timer(next);
     } else {
         stop_timer();

@@ -16,6 +16,8 @@ public:
     // The timer's input before the divide configuration (SDM 10.5.4 calls it the bus or core
     // crystal clock; the rate is model specific). 1 GHz: one tick per nanosecond at divide-by-1.
     static constexpr u64 bus_hz = 1000000000;
+    // The shortest interval between two periodic timer interrupts (timer_expired).
+    static constexpr u64 min_periodic_interrupt_ns = 100000;
     static constexpr u8 state_version = 1;
 
     // The LVT entries, in register order from 0x320 (CMCI at 0x2F0 is kept last).

@@ -53,11 +53,13 @@ Lowered lower_cli(Lowerer& lw)
 
 Lowered lower_sti(Lowerer& lw)
 {
-    // Interrupts become deliverable after the NEXT instruction (the STI shadow), which
-    // the helper records; the block ends so the dispatcher sees the new IF.
+    // Interrupts become deliverable after the NEXT instruction (the STI shadow, Intel SDM
+    // vol. 3 §6.8.3), which the helper records. The block takes that instruction too and
+    // then returns to the dispatcher, which delivers what is pending: `sti; nop; cli`
+    // opens a one-instruction window that a block running on to the CLI would close.
     lw.commit();
     lw.ir.call(helpers::sti, lw.imm(Type::U64, lw.d().next_pc()));
-    return lw.end_block_after();
+    return Lowered::EndAfterNext;
 }
 
 } // namespace

@@ -23,6 +23,7 @@ struct DecodedInsn {
 enum class Lowered {
     Continue,      // the block may go on with the next instruction
     EndBlock,      // the instruction set the block's terminal
+    EndAfterNext,  // the next instruction ends the block with a return to the dispatcher (STI)
     Unimplemented, // keel does not implement it: the translator raises #UD
 };
 

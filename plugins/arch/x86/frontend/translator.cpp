@@ -54,6 +54,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
     u64 page_end = (request.linear_pc & guest_page_mask) + guest_page_size;
     u64 pc = request.pc;
     DecodedInsn d;
+    bool end_at_dispatcher = false; // the previous instruction was an STI
 
     for (u32 count = 0;; ++count) {
         u64 linear = pc + linear_delta;
@@ -109,6 +110,18 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
             return true;
         lw.commit();
         pc = d.next_pc();
+        if (end_at_dispatcher) {
+            b.exit_to(ir::ExitReason::Dispatch, pc);
+            return true;
+        }
+        if (result == Lowered::EndAfterNext) {
+            end_at_dispatcher = true;
+            if (count + 1 >= request.max_instructions || pc + linear_delta >= page_end) {
+                b.exit_to(ir::ExitReason::Dispatch, pc);
+                return true;
+            }
+            continue;
+        }
         if (count + 1 >= request.max_instructions || pc + linear_delta >= page_end) {
             b.jump(pc);
             return true;

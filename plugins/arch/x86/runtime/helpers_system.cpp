@@ -182,8 +182,12 @@ ir::HelperResult do_sti(CpuContext* ctx, u64 next_rip, u64, u64)
     CpuState& s = state(*ctx);
     if (current_cpl(*ctx) > iopl(s))
         return raise_fault(*ctx, vector::GP, 0), fault();
-    if (!(s.rflags & rflags::IF))
+    if (!(s.rflags & rflags::IF)) {
         s.interrupt_shadow_rip = next_rip; // STI shadow: one more instruction first (§6.8.3)
+        // A block chained after the shadowed instruction (`sti; jmp`) returns to the
+        // dispatcher at its start, which delivers what became deliverable.
+        ctx->hot.exit_request = 1;
+    }
     s.rflags |= rflags::IF;
     return ir::helper_continue();
 }
