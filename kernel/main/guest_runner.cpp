@@ -1,5 +1,6 @@
 #include "kernel/main/guest_runner.h"
 #include "machine/builtin_machines.h"
+#include "dbt/base/format.h"
 #include "dbt/base/string.h"
 #include "dbt/base/string_builder.h"
 #include "kernel/console/serial.h"
@@ -55,6 +56,13 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
         machine_config.description = builtin->text;
         machine_config.description_length = string_length(builtin->text);
     } else {
+        // An empty file is an error, never the built-in pc (Machine::create takes a null
+        // description as "use the built-in one"; an empty file may come back as null).
+        if (machine_file.size == 0) {
+            char message[160];
+            format(message, sizeof(message), "machine description %s is empty", config.machine);
+            return fail(name, ExitCode::GuestFileProblem, message, started);
+        }
         machine_config.description = reinterpret_cast<const char*>(machine_file.data);
         machine_config.description_length = machine_file.size;
     }
