@@ -278,19 +278,23 @@ TEST_CASE("verifier: terminals", "[ir][verify]")
     CHECK(message() == "");
 }
 
-// The terminal's value gets only its Value's own type checked (verify.cpp, after the
-// instruction loop): unlike an instruction argument, it may name an instruction without
-// a value, or one whose type disagrees, and check() accepts the block. (Its index is
-// also resolved before it is range-checked, so an out-of-range index reads past the
-// instruction array: not tested, being undefined behaviour.)
+// The terminal's value is checked like an instruction argument (verify.cpp, after the
+// instruction loop): an index inside the block, checked before it is resolved, naming an
+// instruction with a value of the Value's own type.
 TEST_CASE("verifier: a terminal's value must be a defined value of the right type", "[ir][verify]")
 {
     Block b;
     Builder ir(b);
     ir.store_state(0, Builder::imm64(1));          // %0: no value
     Value wide = ir.load_state(Type::U64, 8);       // %1: u64
+    auto message = [&] {
+        auto r = check(b);
+        return r.is_error() ? std::string(r.error().message()) : std::string();
+    };
     ir.branch(Value::of_inst(Type::U1, 0), 1, 2);
-    CHECK(check(b).is_error());
+    CHECK(message() == "IR terminal: value refers to an instruction without a value");
     ir.branch(Value::of_inst(Type::U1, wide.index()), 1, 2);
-    CHECK(check(b).is_error());
+    CHECK(message() == "IR terminal: value type disagrees with its definition");
+    ir.branch(Value::of_inst(Type::U1, 7), 1, 2);
+    CHECK(message() == "IR terminal: value out of range");
 }
