@@ -11,12 +11,17 @@ void Block::resolve_all_args()
     terminal.value = resolve(terminal.value);
     for (FaultStore& f : fault_stores)
         f.value = resolve(f.value);
+    for (u32 i = 0; i < insts.size(); ++i) {
+        if (insts[i].op == Opcode::Identity)
+            kill(i);
+    }
 }
 
 void Block::replace_with(u32 index, Value v)
 {
     Inst& inst = insts[index];
-    VERIFY(!v.is_inst() || v.index() != index);
+    VERIFY(!v.is_none() && (!v.is_inst() || v.index() < index));
+    VERIFY(v.type() == inst.type);
     inst.op = Opcode::Identity;
     inst.args[0] = v;
     inst.args[1] = inst.args[2] = inst.args[3] = Value();
@@ -25,7 +30,7 @@ void Block::replace_with(u32 index, Value v)
 void Block::kill(u32 index)
 {
     Inst& inst = insts[index];
-    inst.op = Opcode::Identity;
+    inst.op = Opcode::Deleted;
     inst.type = Type::Void;
     inst.args[0] = inst.args[1] = inst.args[2] = inst.args[3] = Value();
 }
@@ -35,7 +40,7 @@ void Block::count_uses()
     for (Inst& inst : insts)
         inst.use_count = 0;
     for (Inst& inst : insts) {
-        if (inst.op == Opcode::Identity)
+        if (inst.is_removed())
             continue; // forwarders are not users; their users count against the target
         for (const Value& arg : inst.args) {
             Value r = resolve(arg);

@@ -81,18 +81,22 @@ public:
     const Inst& at(Value v) const { return insts[v.index()]; }
 
     // Follows Identity instructions left behind by passes to the value they forward.
+    // (An Identity's argument is always an earlier instruction or an immediate: the chain
+    // ends. check() rejects a block where it does not.)
     Value resolve(Value v) const
     {
-        while (v.is_inst() && insts[v.index()].op == Opcode::Identity && !insts[v.index()].args[0].is_none())
+        while (v.is_inst() && insts[v.index()].op == Opcode::Identity)
             v = insts[v.index()].args[0];
         return v;
     }
-    // Rewrites every argument (and the terminal) through resolve(), so later code sees
-    // canonical values only.
+    // Rewrites every argument (the terminal's and the fault stores' too) through
+    // resolve(), so later code sees canonical values only; the Identity instructions,
+    // which nothing refers to any more, then become Deleted.
     void resolve_all_args();
-    // Turns an instruction into "forward this value" (uses are resolved lazily).
+    // Turns an instruction into Identity: "this value equals v", which must have the
+    // instruction's type (uses are resolved lazily).
     void replace_with(u32 index, Value v);
-    // Removes an instruction (it must have no remaining uses).
+    // Turns an instruction into Deleted (it must have no remaining uses).
     void kill(u32 index);
     // Recomputes Inst::use_count for every instruction (terminal uses included).
     void count_uses();

@@ -17,7 +17,11 @@ struct Inst {
 
     unsigned arg_count() const { return info(op).arg_count; }
     bool has(u16 attribute) const { return has_attr(op, attribute); }
-    bool is_dead_tombstone() const { return op == Opcode::Identity && args[0].is_none(); }
+    // Deleted by a pass (Block::kill).
+    bool is_deleted() const { return op == Opcode::Deleted; }
+    // No longer an operation: deleted, or replaced by a value it forwards (Identity,
+    // Block::replace_with). Passes and the backend skip these.
+    bool is_removed() const { return op == Opcode::Deleted || op == Opcode::Identity; }
 };
 
 } // namespace keel::ir

@@ -34,8 +34,6 @@ void print_value(StringBuilder& out, const Block& block, Value v)
 void print_inst(StringBuilder& out, const Block& block, u32 index, StateNamer namer)
 {
     const Inst& inst = block.insts[index];
-    if (inst.op == Opcode::Identity)
-        return;
     out.append("  ");
     if (inst.type != Type::Void)
         out.append("%%%-4u = ", index);
@@ -74,6 +72,18 @@ void print_inst(StringBuilder& out, const Block& block, u32 index, StateNamer na
     default:
         break;
     }
+    if (inst.op == Opcode::Identity) {
+        // Its own argument, not where that leads (print_value resolves).
+        Value a = inst.args[0];
+        if (a.is_inst()) {
+            out.append(" %%%u", a.index());
+        } else {
+            out.append(" ");
+            print_value(out, block, a);
+        }
+        out.append("\n");
+        return;
+    }
     unsigned count = inst.arg_count();
     for (unsigned i = first; i < count; ++i) {
         if (inst.op == Opcode::StoreFlags && i == 1) {
@@ -95,8 +105,8 @@ void print_block(StringBuilder& out, const Block& block, StateNamer namer)
     u16 last_insn = 0xFFFF;
     for (u32 i = 0; i < block.insts.size(); ++i) {
         const Inst& inst = block.insts[i];
-        if (inst.op == Opcode::Identity)
-            continue;
+        if (inst.is_removed())
+            continue; // users print the forwarded value; deleted code is gone
         if (inst.guest_insn != last_insn && inst.guest_insn < block.guest_insns.size()) {
             last_insn = inst.guest_insn;
             out.append(" ; 0x%llx\n", (unsigned long long)block.guest_insns[inst.guest_insn].pc);

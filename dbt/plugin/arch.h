@@ -1,6 +1,7 @@
 #pragma once
 // What the engine needs from a guest architecture. The x86 implementation lives in
-// plugins/arch/x86; the engine never includes it (ARCHITECTURE.md: includes point one way).
+// plugins/arch/x86; the engine never includes it (includes point one way:
+// docs/architecture.md#layers).
 #include "dbt/base/result.h"
 #include "dbt/base/string_builder.h"
 #include "dbt/ir/builder.h"

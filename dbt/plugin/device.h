@@ -1,5 +1,5 @@
 #pragma once
-// What a guest device is to keel (ARCHITECTURE.md, "Plugins"): port I/O and MMIO handlers,
+// What a guest device is to keel (docs/devices/README.md): port I/O and MMIO handlers,
 // interrupt lines it drives, timers against the virtual clock, reset, and its state as
 // bytes (for snapshots and migration). Device models depend on this header, the state
 // buffer and nothing else of keel, so they are testable on their own and load as plugins.

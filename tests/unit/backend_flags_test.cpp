@@ -53,7 +53,7 @@ u16 defined_flags(Opcode op, Type t, u64 count, bool count_in_register)
             return flag::All;
         // CF and (1-bit rotates) OF; SF ZF AF PF are unaffected. With a count in a
         // register the old flags are passed in and FlagsOf must carry them; for a
-        // constant count see the !shouldfail tests below.
+        // count that became a constant, see the two rotate tests at the end of the file.
         return flag::CF | (c == 1 ? flag::OF : 0) | (count_in_register ? flag::SF | flag::ZF | flag::AF | flag::PF : 0);
     default:
         return flag::All;
@@ -185,9 +185,9 @@ TEST_CASE("backend: FlagsOf equals the host CPU's flags", "[backend][flags]")
 // ROL/ROR leave SF, ZF, AF and PF unaffected (Intel SDM vol. 2, RCL/RCR/ROL/ROR, "Flags
 // Affected"). The frontend passes the old flags in when the count is CL and stores all
 // six flags from FlagsOf (lower_shift.cpp). After state forwarding and folding, a CL
-// that held a constant becomes an immediate count, and emit_shift() then skips
-// restoring the flags for any non-zero constant count (count_is_nonzero_constant), so
-// FlagsOf carries whatever the previous host instruction left in SF ZF AF PF.
+// that held a constant becomes an immediate count; emit_shift() must still restore the
+// flags passed in, or FlagsOf carries whatever the previous host instruction left in
+// SF ZF AF PF (it once skipped them for any non-zero constant count).
 TEST_CASE("backend: rotates by a constant keep SF ZF AF PF from the flags passed in", "[backend][flags]")
 {
     BackendHarness h;
@@ -207,8 +207,8 @@ TEST_CASE("backend: rotates by a constant keep SF ZF AF PF from the flags passed
     CHECK(failures == 0);
 }
 
-// The same bug seen by a guest: on the host this sequence leaves ZF and PF set (from the
-// XOR), RFLAGS & 0x8D5 = 0x44; keel reports 0.
+// The same case seen by a guest: on the host this sequence leaves ZF and PF set (from the
+// XOR), RFLAGS & 0x8D5 = 0x44 (keel reported 0 with the bug above).
 TEST_CASE("backend: guest `mov cl, 3; xor eax, eax; mov al, 0x81; rol al, cl` keeps ZF and PF", "[backend][flags]")
 {
     unit::GuestMachine m;

@@ -70,7 +70,7 @@ std::vector<OpCase> cases()
 
 u64 random_value(std::mt19937_64& rng, Type t, Opcode op)
 {
-    if (op == Opcode::IntToFlags) // only flag bits: the unmasked case is the !shouldfail test below
+    if (op == Opcode::IntToFlags) // only flag bits: the unmasked case is the flags-conversion test below
         return rng() & flag::All;
     static const u64 edges[] = { 0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
         0x7FFFFFFFFFFFFFFF, 0x8000000000000000, ~0ull, 63, 64, 31, 32 };
@@ -224,9 +224,10 @@ TEST_CASE("backend: arithmetic on u1 is refused, boolean logic keeps 0 or 1", "[
     CHECK(run_cases(list) == 0);
 }
 
-// evaluate() does not mask FlagsToInt/IntToFlags to the six status flags; the backend
-// does (emit_convert.cpp). So constant folding changes what this block computes:
-// unfolded, FlagsToInt(IntToFlags(0xFFFF)) is 0xD501; folded, 0xFFFF.
+// The backend keeps only the six status flags in FlagsToInt/IntToFlags (emit_convert.cpp),
+// and so must evaluate(), or constant folding changes what this block computes: unfolded,
+// FlagsToInt(IntToFlags(0xFFFF)) is 0xD501; folded, it was 0xFFFF while evaluate() passed
+// every bit through.
 TEST_CASE("backend: constant folding does not change what a flags-conversion block computes", "[backend]")
 {
     BackendHarness h;

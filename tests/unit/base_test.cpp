@@ -107,9 +107,9 @@ TEST_CASE("format: truncation keeps a terminated prefix and returns the full len
     CHECK(std::string(buffer) == "5      ");
 }
 
-// printf pads %c to its width like any conversion; keel's format() puts the character
-// without padding (format.cpp, case 'c': `out.put(...)`, the Spec is ignored), although
-// format.h lists width among what it supports and GCC's format checking accepts "%3c".
+// printf pads %c to its width like any conversion, and so must format() (format.cpp,
+// case 'c'): it once put the character unpadded, although format.h lists width among
+// what it supports and GCC's format checking accepts "%3c".
 TEST_CASE("format: a width applies to %c as in printf", "[base]")
 {
     CHECK_LIKE_PRINTF("[%3c] [%-3c]", 'x', 'y');

@@ -160,11 +160,10 @@ TEST_CASE("evaluate: TestCond agrees with the host's SETcc", "[evaluate]")
 
 // FlagsToInt and IntToFlags in generated code keep only the six status flags
 // (backend/x64/emit_convert.cpp: "restore_host_flags() relies on bits 7..1 being
-// clear"); evaluate() passes every bit through, so a folded IntToFlags of a constant
-// carries bits the backend never produces, and folding changes what a block computes
-// (backend_test.cpp shows FlagsToInt(IntToFlags(0xFFFF)) giving 0xD501 unfolded, 0xFFFF
-// folded). The x86 frontend only stores such values with partial flag masks today,
-// which hides it from guests (next test).
+// clear"), and evaluate() must too: when it passed every bit through, a folded
+// IntToFlags of a constant carried bits the backend never produces, and folding changed
+// what a block computes (backend_test.cpp: FlagsToInt(IntToFlags(0xFFFF)) folded and
+// not). The next test is the guest's view: SAHF then LAHF, folded.
 TEST_CASE("evaluate: flag conversions keep only the six status flags, as generated code does", "[evaluate]")
 {
     u64 r;

@@ -48,7 +48,7 @@ TEST_CASE("verifier: accepts well-formed blocks", "[ir][verify]")
     }) == "");
 
     // A FlagsOf still directly follows its producer when the instruction between them
-    // was killed by a pass (a tombstone).
+    // was deleted by a pass.
     Block b;
     Builder ir(b);
     Value a = u64_state(ir);
@@ -137,6 +137,75 @@ TEST_CASE("verifier: rejects references that are not values defined earlier", "[
     CHECK(std::string(check(b).error().message()).find("guest instruction index out of range") != std::string::npos);
 }
 
+TEST_CASE("verifier: Deleted is void without arguments; Identity forwards one earlier value of its type", "[ir][verify]")
+{
+    // %0 = LoadState.u64, %1 = Not %0, %2 = Not %1 (a user of %1), StoreState %2; exit.
+    auto make = [](Block& b) {
+        Builder ir(b);
+        ir.begin_guest_insn(0x1000, 1);
+        Value a = u64_state(ir);
+        Value n = ir.not_(a);
+        ir.store_state(8, ir.not_(n));
+        ir.exit(ExitReason::Dispatch);
+    };
+    auto message = [](const Block& b) {
+        auto r = check(b);
+        return r.is_error() ? std::string(r.error().message()) : std::string();
+    };
+    const Value v0 = Value::of_inst(Type::U64, 0);
+    const Value v1 = Value::of_inst(Type::U64, 1);
+
+    {
+        Block b;
+        make(b);
+        b.kill(1);
+        CHECK(message(b) == "IR %2 (Not): argument refers to an instruction without a value");
+        b.kill(2);
+        b.kill(3);
+        CHECK(message(b) == "");
+        b.insts[1].args[0] = v0;
+        CHECK(message(b) == "IR %1 (Deleted): too many arguments");
+        b.insts[1].args[0] = Value();
+        b.insts[1].type = Type::U64;
+        CHECK(message(b) == "IR %1 (Deleted): result must be void");
+    }
+    {
+        Block b;
+        make(b);
+        b.replace_with(1, v0);
+        CHECK(message(b) == "");
+        b.insts[1].args[0] = Value();
+        CHECK(message(b) == "IR %1 (Identity): must forward exactly one value");
+        b.insts[1].args[0] = Value::of_inst(Type::U64, 2); // a later instruction (and a cycle)
+        CHECK(message(b) == "IR %1 (Identity): argument is not defined before its use");
+        b.insts[1].args[0] = Builder::imm32(7);
+        CHECK(message(b) == "IR %1 (Identity): forwarded value has another type");
+        b.insts[1].args[0] = Builder::imm64(7);
+        b.insts[1].args[1] = v0;
+        CHECK(message(b) == "IR %1 (Identity): must forward exactly one value");
+    }
+    {
+        // Forwarding something deleted: the users would read nothing.
+        Block b;
+        make(b);
+        b.replace_with(2, v1);
+        b.kill(1);
+        CHECK(message(b) == "IR %2 (Identity): forwards an instruction without a value of that type");
+    }
+    {
+        // Flags forward like integers.
+        Block b;
+        Builder ir(b);
+        ir.begin_guest_insn(0x1000, 1);
+        Value s = ir.add(u64_state(ir), Builder::imm64(1));
+        Value f = ir.flags_of(s);
+        ir.store_flags(f, flag::All);
+        ir.exit(ExitReason::Dispatch);
+        b.replace_with(f.index(), Value::imm(Type::Flags, flag::ZF));
+        CHECK(message(b) == "");
+    }
+}
+
 TEST_CASE("verifier: pseudo-ops must directly follow a producer that has them", "[ir][verify]")
 {
     CHECK(check_message([](Builder& ir) {
@@ -209,19 +278,23 @@ TEST_CASE("verifier: terminals", "[ir][verify]")
     CHECK(message() == "");
 }
 
-// The terminal's value gets only its Value's own type checked (verify.cpp, after the
-// instruction loop): unlike an instruction argument, it may name an instruction without
-// a value, or one whose type disagrees, and check() accepts the block. (Its index is
-// also resolved before it is range-checked, so an out-of-range index reads past the
-// instruction array: not tested, being undefined behaviour.)
+// The terminal's value is checked like an instruction argument (verify.cpp, after the
+// instruction loop): an index inside the block, checked before it is resolved, naming an
+// instruction with a value of the Value's own type.
 TEST_CASE("verifier: a terminal's value must be a defined value of the right type", "[ir][verify]")
 {
     Block b;
     Builder ir(b);
     ir.store_state(0, Builder::imm64(1));          // %0: no value
     Value wide = ir.load_state(Type::U64, 8);       // %1: u64
+    auto message = [&] {
+        auto r = check(b);
+        return r.is_error() ? std::string(r.error().message()) : std::string();
+    };
     ir.branch(Value::of_inst(Type::U1, 0), 1, 2);
-    CHECK(check(b).is_error());
+    CHECK(message() == "IR terminal: value refers to an instruction without a value");
     ir.branch(Value::of_inst(Type::U1, wide.index()), 1, 2);
-    CHECK(check(b).is_error());
+    CHECK(message() == "IR terminal: value type disagrees with its definition");
+    ir.branch(Value::of_inst(Type::U1, 7), 1, 2);
+    CHECK(message() == "IR terminal: value out of range");
 }

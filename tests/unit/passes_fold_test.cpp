@@ -24,7 +24,7 @@ void run(void (*pass)(Block&), Block& b)
     }
 }
 
-bool is_killed(const Block& b, u32 index) { return b.insts[index].is_dead_tombstone(); }
+bool is_killed(const Block& b, u32 index) { return b.insts[index].is_deleted(); }
 
 } // namespace
 
@@ -202,6 +202,66 @@ TEST_CASE("eliminate_dead_code", "[passes]")
     }
 }
 
+TEST_CASE("passes: deletion leaves Deleted, forwarding leaves Identity of a value", "[passes]")
+{
+    // Each pass that removes something: a dead state store, a dead flags store, dead
+    // code. None may leave an Identity without a value (the old deletion marker).
+    Block b;
+    Builder ir(b);
+    ir.begin_guest_insn(0x1000, 4);
+    Value x = ir.load_state(Type::U64, 0);      // %0
+    Value s = ir.add(x, Builder::imm64(1));     // %1
+    ir.store_flags(ir.flags_of(s), flag::All);  // %2 %3: overwritten by %7
+    ir.store_state(0, s);                       // %4: overwritten by %8
+    Value t = ir.add(s, Builder::imm64(2));     // %5
+    ir.store_flags(ir.flags_of(t), flag::All);  // %6 %7
+    ir.store_state(0, t);                       // %8
+    ir.not_(t);                                 // %9: unused
+    Value reload = ir.load_state(Type::U64, 0); // %10: known to be %5
+    ir.store_state(8, reload);                  // %11
+    ir.jump(0x1004);
+    REQUIRE(b.insts.size() == 12);
+
+    auto no_empty_identity = [&] {
+        for (u32 i = 0; i < b.insts.size(); ++i) {
+            INFO("instruction %" << i);
+            if (b.insts[i].op == Opcode::Identity)
+                CHECK_FALSE(b.insts[i].args[0].is_none());
+        }
+    };
+    run(eliminate_redundant_state_access, b);
+    CHECK(b.insts[4].op == Opcode::Deleted);
+    CHECK(b.insts[10].op == Opcode::Identity);
+    CHECK(b.insts[10].args[0] == t);
+    no_empty_identity();
+    run(eliminate_dead_flags, b);
+    CHECK(b.insts[3].op == Opcode::Deleted);
+    no_empty_identity();
+    run(eliminate_dead_code, b);
+    for (u32 i : { 2u, 3u, 4u, 9u }) {
+        INFO("instruction %" << i);
+        CHECK(b.insts[i].op == Opcode::Deleted);
+        CHECK(b.insts[i].type == Type::Void);
+    }
+    CHECK(b.insts[10].op == Opcode::Identity); // DCE keeps a forwarder of a live value
+    no_empty_identity();
+
+    // The verifier checks a deleted instruction as the opcode it now is.
+    StringBuilder line;
+    print_inst(line, b, 9);
+    CHECK(std::string(line.c_str()) == "          Deleted\n");
+    b.insts[9].args[0] = x;
+    REQUIRE(check(b).is_error());
+    CHECK(std::string(check(b).error().message()) == "IR %9 (Deleted): too many arguments");
+    b.insts[9].args[0] = Value();
+
+    // Once arguments are resolved, the forwarder has no users and is deleted too.
+    b.resolve_all_args();
+    CHECK(b.insts[10].op == Opcode::Deleted);
+    CHECK(b.insts[11].args[1] == t);
+    CHECK_FALSE(check(b).is_error());
+}
+
 TEST_CASE("optimize: the pipeline on a typical lowered block, verified after every pass", "[passes]")
 {
     // What the frontend makes of `add rax, 1; add rax, 2; mov [rax], rbx; sub rcx, rax`:
@@ -243,11 +303,13 @@ TEST_CASE("optimize: the pipeline on a typical lowered block, verified after eve
         flags_at_store += f.fault_inst == memory_store && f.flags;
     CHECK(flag_stores + flags_at_store == 2);
     CHECK(flags_at_store <= 1);
-    // Everything the passes left is an argument of canonical (resolved) values.
+    // Everything the passes left is an argument of canonical (resolved) values, and no
+    // forwarder is left for the backend (resolve_all_args deletes them).
     for (const Inst& inst : b.insts) {
+        CHECK(inst.op != Opcode::Identity);
         for (const Value& v : inst.args) {
             if (v.is_inst())
-                CHECK(b.insts[v.index()].op != Opcode::Identity);
+                CHECK_FALSE(b.insts[v.index()].is_removed());
         }
     }
 }

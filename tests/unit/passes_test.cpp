@@ -26,7 +26,7 @@ void run(void (*pass)(Block&), Block& b)
     }
 }
 
-bool is_live(const Block& b, Value v) { return b.insts[v.index()].op != Opcode::Identity; }
+bool is_live(const Block& b, Value v) { return !b.insts[v.index()].is_removed(); }
 
 // A store whose slot is overwritten later still matters if an instruction in between
 // faults: the exception must see the state as it was there. The pass may keep it, or
@@ -41,7 +41,7 @@ bool exact_at_fault(const Block& b, u32 store, u32 fault_inst, Value value, bool
     }
     return false;
 }
-bool is_killed(const Block& b, u32 index) { return b.insts[index].is_dead_tombstone(); }
+bool is_killed(const Block& b, u32 index) { return b.insts[index].is_deleted(); }
 Value arg(const Block& b, u32 index, unsigned k) { return b.resolve(b.insts[index].args[k]); }
 
 } // namespace

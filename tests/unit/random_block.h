@@ -52,6 +52,7 @@ inline u64 interpret(const Block& b, Machine& m)
         }
         switch (inst.op) {
         case Opcode::Identity:
+        case Opcode::Deleted:
             break;
         case Opcode::LoadState: {
             u64 v = 0;

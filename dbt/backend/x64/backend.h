@@ -27,6 +27,7 @@ public:
     static Result<Backend*> create(CodeRegion region);
     ~Backend();
 
+    // `block` must have its arguments resolved (no Identity left; ir::optimize ends so).
     CompileStatus compile(const ir::Block& block, TranslatedBlock& tb, const CompileOptions& options);
     RunExit run(CpuContext& ctx, const u8* code);
     // Forgets every block: the cache refills from just after the thunks.

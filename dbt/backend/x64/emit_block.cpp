@@ -25,7 +25,6 @@ static_assert(sizeof(emit_table) / sizeof(emit_table[0]) == ir::opcode_count);
 bool preserves_host_flags(const ir::Inst& inst)
 {
     switch (inst.op) {
-    case ir::Opcode::Identity:
     case ir::Opcode::SecondOf:
     case ir::Opcode::LoadState:
     case ir::Opcode::StoreState:
@@ -159,7 +158,7 @@ void BlockEmitter::analyze()
     };
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& inst = m_block.insts[i];
-        if (inst.op == ir::Opcode::Identity)
+        if (inst.is_removed())
             continue;
         for (unsigned k = 0; k < 4; ++k)
             note_use(inst.args[k], i, k);
@@ -544,7 +543,7 @@ void BlockEmitter::emit(u32 mmu_index)
     EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
-        if (inst.op == ir::Opcode::Identity)
+        if (inst.is_deleted())
             continue;
         ctx.index = i;
         m_ra.begin_inst(i);

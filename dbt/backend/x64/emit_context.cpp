@@ -8,7 +8,7 @@ i32 EmitContext::find_pseudo(u32 producer, ir::Opcode op) const
 {
     for (u32 i = producer + 1; i < block.insts.size(); ++i) {
         const ir::Inst& next = block.insts[i];
-        if (next.op == ir::Opcode::Identity)
+        if (next.is_removed())
             continue;
         if (!next.has(ir::attr::Pseudo) || !next.args[0].is_inst() || next.args[0].index() != producer)
             return -1;

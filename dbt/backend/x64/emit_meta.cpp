@@ -6,9 +6,18 @@ namespace keel::x64 {
 using namespace Xbyak::util;
 
 template<>
-void emit<ir::Opcode::Identity>(EmitContext&)
+void emit<ir::Opcode::Identity>(EmitContext& ctx)
 {
-    // Forwarders are skipped by the block emitter; nothing to do.
+    // The backend takes blocks whose arguments are resolved (ir::optimize ends with
+    // Block::resolve_all_args, which deletes the forwarders): a forwarder here would
+    // leave its users reading a value nobody defined.
+    PANIC("x64 backend: IR %%%u is an unresolved Identity in block 0x%llx", ctx.index, (unsigned long long)ctx.block.pc);
+}
+
+template<>
+void emit<ir::Opcode::Deleted>(EmitContext&)
+{
+    // Skipped by the block emitter: a deleted instruction emits nothing.
 }
 
 template<>

@@ -14,6 +14,7 @@ void emit(EmitContext&) = delete;
 
 // emit_meta.cpp
 KEEL_DECLARE_EMITTER(Identity)
+KEEL_DECLARE_EMITTER(Deleted)
 KEEL_DECLARE_EMITTER(FlagsOf)
 KEEL_DECLARE_EMITTER(SecondOf)
 // emit_state.cpp

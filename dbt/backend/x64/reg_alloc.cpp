@@ -15,7 +15,7 @@ void RegAlloc::begin_block(const ir::Block& block)
     m_loc.resize(n);
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& inst = block.insts[i];
-        if (inst.op == ir::Opcode::Identity)
+        if (inst.is_removed())
             continue;
         for (const ir::Value& arg : inst.args) {
             if (arg.is_inst())

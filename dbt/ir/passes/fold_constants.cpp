@@ -12,7 +12,7 @@ bool has_pseudo_user(const Block& block, u32 index)
 {
     for (u32 i = index + 1; i < block.insts.size(); ++i) {
         const Inst& next = block.insts[i];
-        if (next.op == Opcode::Identity)
+        if (next.is_removed())
             continue;
         return next.has(attr::Pseudo) && block.resolve(next.args[0]) == Value::of_inst(block.insts[index].type, index);
     }
@@ -76,7 +76,7 @@ bool fold_zeroing_idiom(Block& block, u32 index)
         return false;
     for (u32 j = index + 1; j < block.insts.size(); ++j) {
         Inst& next = block.insts[j];
-        if (next.op == Opcode::Identity)
+        if (next.is_removed())
             continue;
         if (next.op == Opcode::FlagsOf && block.resolve(next.args[0]) == Value::of_inst(inst.type, index))
             block.replace_with(j, Value::imm(Type::Flags, flag::ZF | flag::PF | flag::Fixed1));
@@ -90,7 +90,7 @@ void fold_constants(Block& block)
 {
     for (u32 i = 0; i < block.insts.size(); ++i) {
         Inst& inst = block.insts[i];
-        if (inst.op == Opcode::Identity || inst.has(attr::SideEffect) || inst.has(attr::Pseudo))
+        if (inst.is_removed() || inst.has(attr::SideEffect) || inst.has(attr::Pseudo))
             continue;
         if (fold_zeroing_idiom(block, i))
             continue;

@@ -26,14 +26,33 @@ Error at(u32 index, const Inst& inst, const char* what)
     return Error::formatted("IR %%%u (%s): %s", index, name(inst.op), what);
 }
 
-// The previous live instruction, skipping tombstones and forwarders.
+// The previous live instruction, skipping deleted ones and forwarders.
 i64 previous_live(const Block& block, u32 index)
 {
     for (i64 i = static_cast<i64>(index) - 1; i >= 0; --i) {
-        if (block.insts[i].op != Opcode::Identity)
+        if (!block.insts[i].is_removed())
             return i;
     }
     return -1;
+}
+
+// Identity's rule, which the table's Any cannot say: one argument, an immediate or an
+// earlier instruction with a value, of the instruction's own type (an integer or Flags).
+// Run in order over the block before anything resolves values, so every chain of
+// forwarders ends (at a lower index each step).
+Result<void> check_identity(const Block& block, u32 index, const Inst& inst)
+{
+    Value a = inst.args[0];
+    if (a.is_none() || !inst.args[1].is_none() || !inst.args[2].is_none() || !inst.args[3].is_none())
+        return at(index, inst, "must forward exactly one value");
+    if (a.is_inst() && a.index() >= index)
+        return at(index, inst, "argument is not defined before its use");
+    if (a.type() != inst.type)
+        return at(index, inst, "forwarded value has another type");
+    Value r = block.resolve(a);
+    if (r.is_inst() && (block.at(r).type == Type::Void || block.at(r).type != r.type()))
+        return at(index, inst, "forwards an instruction without a value of that type");
+    return {};
 }
 
 Result<void> check_pseudo(const Block& block, u32 index, const Inst& inst, Value producer)
@@ -56,6 +75,12 @@ Result<void> check_pseudo(const Block& block, u32 index, const Inst& inst, Value
 
 Result<void> check(const Block& block)
 {
+    for (u32 index = 0; index < block.insts.size(); ++index) {
+        const Inst& inst = block.insts[index];
+        if (inst.op == Opcode::Identity)
+            TRY(check_identity(block, index, inst));
+    }
+    // Deleted instructions go through the table like any other: void, no arguments.
     for (u32 index = 0; index < block.insts.size(); ++index) {
         const Inst& inst = block.insts[index];
         if (inst.op == Opcode::Identity)
@@ -100,7 +125,7 @@ Result<void> check(const Block& block)
                 if (v.index() >= index)
                     return at(index, inst, "argument is not defined before its use");
                 const Inst& def = block.insts[v.index()];
-                if (def.op == Opcode::Identity || def.type == Type::Void)
+                if (def.is_deleted() || def.type == Type::Void)
                     return at(index, inst, "argument refers to an instruction without a value");
                 if (def.type != v.type())
                     return at(index, inst, "argument type disagrees with its definition");
@@ -242,7 +267,7 @@ Result<void> check(const Block& block)
     Value tv = block.resolve(t.value);
     if (tv.is_inst()) {
         const Inst& def = block.insts[tv.index()];
-        if (def.op == Opcode::Identity || def.type == Type::Void)
+        if (def.is_deleted() || def.type == Type::Void)
             return Error::formatted("IR terminal: value refers to an instruction without a value");
         if (def.type != tv.type())
             return Error::formatted("IR terminal: value type disagrees with its definition");
