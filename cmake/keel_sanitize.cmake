@@ -43,7 +43,11 @@ if(KEEL_SANITIZE)
   set(KEEL_SANITIZE_ENV
     "ASAN_OPTIONS=${_common}:detect_leaks=1:log_path=${KEEL_SANITIZE_LOG_DIR}/asan"
     "LSAN_OPTIONS=exitcode=${KEEL_SANITIZE_EXITCODE}:suppressions=${KEEL_SANITIZE_SUPP_DIR}/lsan.supp:print_suppressions=0"
-    "UBSAN_OPTIONS=${_common}:suppressions=${KEEL_SANITIZE_SUPP_DIR}/ubsan.supp")
+    "UBSAN_OPTIONS=${_common}:suppressions=${KEEL_SANITIZE_SUPP_DIR}/ubsan.supp"
+    # For the scripts whose checks an ASan process cannot take as they are: ulimit -v
+    # (ASan reserves terabytes of shadow), valgrind (which cannot run ASan code) and a
+    # resident-memory bound (shadow and quarantine add their own).
+    "KEEL_SANITIZED=1")
   file(MAKE_DIRECTORY ${KEEL_SANITIZE_LOG_DIR})
   message(STATUS "KEEL_SANITIZE: hosted code built with ${KEEL_SANITIZE_FLAGS}; findings exit ${KEEL_SANITIZE_EXITCODE}, logs in ${KEEL_SANITIZE_LOG_DIR}")
 endif()

@@ -32,6 +32,11 @@ Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config
     // The PC's legacy window: VGA memory and the BIOS area are not RAM.
     engine_config.ram_hole_start = 0xA0000;
     engine_config.ram_hole_end = 0x100000;
+    // The PCI hole, as QEMU's pc machine lays it out: RAM below 4 GiB ends at 3.5 GiB, or
+    // at 3 GiB (a whole gigabyte, for large pages) once there is 3.5 GiB or more; the rest
+    // is mapped from 4 GiB. The IOAPIC, the LAPIC and PCI memory live in the hole.
+    engine_config.ram_low_limit = config.ram_size >= pci_hole_start ? pci_hole_start_large : pci_hole_start;
+    engine_config.ram_high_base = 4 * GiB;
     auto engine = Engine::create(host, *machine->m_arch, engine_config);
     if (engine.is_error()) {
         delete machine;
@@ -149,7 +154,7 @@ void Machine::request_reset()
 
 Result<void> Machine::load_elf(const u8* data, u64 size, const char* name)
 {
-    u64 limit = m_arch->test_image_limit(m_engine->ram_size());
+    u64 limit = m_arch->test_image_limit(m_engine->ram_below_4g());
     LoadedImage image = TRY(load_elf_executable(data, size, name, m_engine->memory(), limit));
     return m_arch->enter_test_state(m_engine->context(), image.entry);
 }

@@ -13,6 +13,11 @@
 
 namespace keel::machine {
 
+// Where a PC's RAM below 4 GiB ends (the PCI hole starts), as QEMU's pc machine lays it
+// out (docs/machine.md#memory-map).
+constexpr u64 pci_hole_start = 0xE0000000;       // less than 3.5 GiB of RAM: it all fits below
+constexpr u64 pci_hole_start_large = 0xC0000000; // 3.5 GiB or more: low RAM ends at 3 GiB
+
 struct MachineConfig {
     const TypeRegistry* types = nullptr; // device types (not owned)
     Arch* arch = nullptr;                // the CPU, of the description's architecture (not owned)
@@ -57,6 +62,7 @@ public:
     // MachineServices, for the devices.
     VirtualClock& clock() override { return m_engine->clock(); }
     u64 ram_size() const override { return m_engine->ram_size(); }
+    u64 ram_below_4g() const override { return m_engine->ram_below_4g(); }
     u64 wall_clock_seconds() override { return m_host.wall_clock_seconds(); }
     void console_write(const char* bytes, usize length) override;
     void log(const char* text, usize length) override;

@@ -52,12 +52,21 @@ Result<void> Engine::initialize()
     m_ram = m_host.allocate_guest_memory(m_config.ram_size);
     if (!m_ram)
         return Error::formatted("cannot allocate %llu MiB of guest RAM", (unsigned long long)(m_config.ram_size / MiB));
-    if (m_config.ram_hole_end > m_config.ram_hole_start && m_config.ram_hole_end < m_config.ram_size) {
+    // One host allocation, mapped in up to three pieces: below the legacy hole, from its
+    // end up to the low limit, and the rest at ram_high_base (host offset = guest address
+    // below the limit, so the hole's bytes are allocated and never mapped).
+    m_ram_low = m_config.ram_size < m_config.ram_low_limit ? m_config.ram_size : m_config.ram_low_limit;
+    if (m_config.ram_size > m_ram_low && m_ram_low > m_config.ram_high_base)
+        return Error::formatted("guest RAM: the low part (0x%llx bytes) reaches the high part's base 0x%llx",
+            (unsigned long long)m_ram_low, (unsigned long long)m_config.ram_high_base);
+    if (m_config.ram_hole_end > m_config.ram_hole_start && m_config.ram_hole_end < m_ram_low) {
         TRY(m_memory.add_ram(0, m_config.ram_hole_start, m_ram, "ram-low"));
-        TRY(m_memory.add_ram(m_config.ram_hole_end, m_config.ram_size - m_config.ram_hole_end, m_ram + m_config.ram_hole_end, "ram"));
+        TRY(m_memory.add_ram(m_config.ram_hole_end, m_ram_low - m_config.ram_hole_end, m_ram + m_config.ram_hole_end, "ram"));
     } else {
-        TRY(m_memory.add_ram(0, m_config.ram_size, m_ram, "ram"));
+        TRY(m_memory.add_ram(0, m_ram_low, m_ram, "ram"));
     }
+    if (m_config.ram_size > m_ram_low)
+        TRY(m_memory.add_ram(m_config.ram_high_base, m_config.ram_size - m_ram_low, m_ram + m_ram_low, "ram-high"));
 
     m_backend = TRY(x64::Backend::create(m_host.code_region()));
     m_blocks = new BlockCache(*m_run, *m_backend);

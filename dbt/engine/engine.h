@@ -26,6 +26,10 @@ struct EngineConfig {
     // A range of guest-physical addresses inside RAM that is not RAM, left for devices
     // (a PC's VGA window and BIOS area, 0xA0000-0xFFFFF); empty by default.
     u64 ram_hole_start = 0, ram_hole_end = 0;
+    // RAM at and above this address would cover the devices below 4 GiB (a PC's PCI hole:
+    // the IOAPIC, the LAPIC, the flash): what does not fit below goes at ram_high_base.
+    u64 ram_low_limit = ~0ull;
+    u64 ram_high_base = 4 * GiB;
     u32 max_block_instructions = 64;
     bool verify_ir = false;  // run the IR verifier after every pass
     bool optimize = true;
@@ -148,6 +152,7 @@ public:
     void write_physical(u64 address, u64 value, unsigned size) override { m_memory.write(address, value, size); }
     Result<void> write_physical_bytes(u64 address, const void* data, u64 length) override;
     u64 ram_size() const override { return m_config.ram_size; }
+    u64 ram_below_4g() const override { return m_ram_low; }
     void flush_tlb() override;
     void flush_tlb_page(u64 vaddr) override;
     void mode_changed() override;
@@ -204,6 +209,7 @@ private:
     RunContext* m_run = nullptr;
     RuntimeHooks m_hooks {};
     u8* m_ram = nullptr;
+    u64 m_ram_low = 0; // bytes of RAM mapped from address 0 (the rest at ram_high_base)
     PhysicalMemory m_memory;
     IoBus m_io;
     BlockCache* m_blocks = nullptr;

@@ -11,10 +11,11 @@
 // ArchServices, MachineServices, the I/O handler and page-translator interfaces, the layout
 // of a type they pass) or the dbt/ir Builder a plugin emits IR through. A plugin includes
 // nothing else of keel (tests/layering/check_includes.sh enforces it), so nothing else can
-// break it. 3: the architecture reaches the engine only through ArchServices.
+// break it. 3: the architecture reaches the engine only through ArchServices. 4: RAM past
+// the PCI hole (ArchServices/MachineServices::ram_below_4g).
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 3u
+#define KEEL_PLUGIN_ABI_VERSION 4u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {

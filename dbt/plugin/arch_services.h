@@ -27,7 +27,10 @@ public:
     virtual void write_physical(u64 address, u64 value, unsigned size) = 0;
     // Fails when the range is not entirely RAM.
     virtual Result<void> write_physical_bytes(u64 address, const void* data, u64 length) = 0;
+    // RAM in bytes, all of it; and how much of it is mapped from address 0 (with the
+    // machine's legacy holes), the rest lying at 4 GiB (a PC's PCI hole, docs/machine.md).
     virtual u64 ram_size() const = 0;
+    virtual u64 ram_below_4g() const = 0;
 
     // The TLB and the cached translations that depend on the mode and the mappings.
     virtual void flush_tlb() = 0;

@@ -76,7 +76,10 @@ class MachineServices {
 public:
     virtual ~MachineServices() = default;
     virtual VirtualClock& clock() = 0;
+    // RAM in bytes, all of it; and how much of it is mapped from address 0 (less the PC's
+    // legacy hole), the rest lying at 4 GiB, past the PCI hole.
     virtual u64 ram_size() const = 0;
+    virtual u64 ram_below_4g() const = 0;
     // The host's wall-clock time now, in seconds since the Unix epoch (the RTC's start).
     virtual u64 wall_clock_seconds() = 0;
     // The host console: the terminal for the keel command, the serial port in the kernel.

@@ -50,7 +50,7 @@ TEST_CASE("backend: predicted-call frames do not leak between runs or across a c
                          0xFF, 0xCF, 0xE8, 0xF2, 0xFF, 0xFF, 0xFF, 0x5F, 0x48, 0x01, 0xF8, 0xC3, 0x31, 0xC0, 0xC3 });
     for (int round = 0; round < 3; ++round) {
         m.ctx().hot.pc = 0x10000;
-        m.gpr(x86::RSP) = x86::test_entry_area(m.engine().ram_size());
+        m.gpr(x86::RSP) = x86::test_entry_area(m.engine().ram_below_4g());
         m.require_halted(m.run_to_halt());
         CHECK(m.gpr(x86::RAX) == 5050);
         m.engine().flush_translations(); // and once more from an empty cache

@@ -231,7 +231,7 @@ TEST_CASE("loader: Machine::load_elf sets up the test-guest entry state and the 
     std::vector<u8> bytes = img.build();
     auto loaded = m.pc().load_elf(bytes.data(), bytes.size(), "run.elf");
     REQUIRE_FALSE(loaded.is_error());
-    u64 limit = x86::test_entry_area(m.engine().ram_size());
+    u64 limit = x86::test_entry_area(m.engine().ram_below_4g());
     CHECK(m.ctx().hot.pc == 0x100000);
     CHECK(m.gpr(x86::RSP) == limit); // docs/test-guest-entry-state.md: RSP = the reserved area
     CHECK(m.cpu().cr0 == 0x80010033);

@@ -119,7 +119,8 @@ struct CraftedPlugin {
             std::memcpy(&file[hash_at], table.data(), table.size() * 4);
         }
         REQUIRE(relas.size() * sizeof(elf::Rela) <= descriptor_at - rela_at);
-        std::memcpy(&file[rela_at], relas.data(), relas.size() * sizeof(elf::Rela));
+        if (!relas.empty())
+            std::memcpy(&file[rela_at], relas.data(), relas.size() * sizeof(elf::Rela));
 
         std::vector<elf::Dynamic> entries {
             { elf::dt_strtab, strtab_at },

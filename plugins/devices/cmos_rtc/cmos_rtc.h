@@ -12,7 +12,7 @@ namespace keel::devices {
 // The CMOS bytes a PC BIOS reads at boot (IBM AT layout, plus QEMU/SeaBIOS's 0x5B-0x5D).
 struct CmosConfig {
     u64 ram_bytes = 0;
-    u64 below_4g_limit = 0xE0000000; // RAM above this goes above 4 GiB (the PCI hole)
+    u64 below_4g_limit = 0xE0000000; // RAM past this many bytes is above 4 GiB (the machine's split)
     u8 equipment = 0x06;             // register 0x14: FPU, PS/2 mouse, VGA, no floppies
 };
 

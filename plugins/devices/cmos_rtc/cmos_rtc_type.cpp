@@ -10,6 +10,7 @@ Device* create(const DeviceCreateArgs& args, Error*)
 {
     CmosConfig cmos;
     cmos.ram_bytes = args.machine->ram_size();
+    cmos.below_4g_limit = args.machine->ram_below_4g();
     // The wall-clock time at virtual time 0, so that the RTC reads the host's time now.
     u64 now_s = args.machine->wall_clock_seconds();
     u64 elapsed_s = args.machine->clock().now_ns() / CmosRtc::ns_per_second;

@@ -33,7 +33,7 @@ void set_long_mode_control_registers(CpuContext& ctx, u64 pml4)
 Result<void> setup_test_entry_state(CpuContext& ctx, u64 entry)
 {
     ArchServices& services = *ctx.services;
-    u64 ram = services.ram_size();
+    u64 ram = services.ram_below_4g(); // the tables go at the top of RAM below 4 GiB
     if (ram < test_entry_reserved_bytes + 64 * 1024)
         return Error::formatted("guest RAM (%llu bytes) is too small for the test-guest entry state", (unsigned long long)ram);
     u64 area = test_entry_area(ram);
