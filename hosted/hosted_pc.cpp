@@ -83,4 +83,21 @@ Result<void> HostedPc::load_elf_file(const char* path)
     return m_machine->load_elf(bytes.data(), bytes.size(), path);
 }
 
+Result<void> HostedPc::load_kernel_file(const char* path, const char* initrd_path, const char* append)
+{
+    Vector<u8> kernel, initrd;
+    TRY(read_file(path, kernel, max_guest_image_size));
+    machine::Machine::KernelFiles files { kernel.data(), kernel.size(), path };
+    if (initrd_path) {
+        // An initramfs goes into guest RAM whole: one larger than RAM cannot be booted.
+        u64 ram = m_machine->ram_size();
+        TRY(read_file(initrd_path, initrd, ram < max_initrd_size ? ram : max_initrd_size));
+        files.initrd = initrd.data();
+        files.initrd_size = initrd.size();
+        files.initrd_name = initrd_path;
+    }
+    files.command_line = append;
+    return m_machine->load_kernel(files);
+}
+
 } // namespace keel::hosted

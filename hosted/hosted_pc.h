@@ -24,6 +24,8 @@ public:
 
     Result<void> load_elf(const u8* data, u64 size, const char* name) { return m_machine->load_elf(data, size, name); }
     Result<void> load_elf_file(const char* path);
+    // -kernel FILE [-initrd FILE] [-append TEXT]: an ELF test guest or a Linux bzImage.
+    Result<void> load_kernel_file(const char* path, const char* initrd_path, const char* append);
 
 private:
     explicit HostedPc(u64 code_cache_size) : m_host(code_cache_size) {}
@@ -42,5 +44,7 @@ Result<void> read_file(const char* path, Vector<u8>& bytes, u64 max_size);
 // guest. A machine description is a few lines of text.
 constexpr u64 max_guest_image_size = 256 * MiB;
 constexpr u64 max_machine_description_size = 1 * MiB;
+// An initramfs is read up to the guest's RAM size, and never past this (ramdisk_size is 32 bits).
+constexpr u64 max_initrd_size = 4 * GiB - 1;
 
 } // namespace keel::hosted

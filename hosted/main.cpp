@@ -155,7 +155,7 @@ int main(int argc, char** argv)
         return exit_error;
     }
     hosted::HostedPc* pc = created.release_value();
-    auto loaded = pc->load_elf_file(options.kernel);
+    auto loaded = pc->load_kernel_file(options.kernel, options.initrd, options.append);
     if (loaded.is_error()) {
         fprintf(stderr, "keel: %s\n", loaded.error().message());
         delete pc;

@@ -8,9 +8,12 @@ namespace keel::hosted {
 const char* usage()
 {
     return "usage: keel -kernel FILE [options]\n"
-           "Runs an x86-64 guest ELF through keel's dynamic binary translator.\n"
+           "Runs an x86-64 guest through keel's dynamic binary translator: a Linux kernel or an ELF.\n"
            "\n"
-           "  -kernel FILE          guest ELF64 executable (entry state: docs/test-guest-entry-state.md)\n"
+           "  -kernel FILE          a Linux bzImage (docs/linux.md) or a guest ELF64 executable (entry\n"
+           "                        state: docs/test-guest-entry-state.md), told apart by content\n"
+           "  -initrd FILE          the Linux kernel's initramfs\n"
+           "  -append TEXT          the Linux kernel's command line (e.g. \"console=ttyS0\")\n"
            "  -m SIZE               guest RAM, e.g. 256M, 1G (default 256M; a plain number is MiB)\n"
            "  -d ITEM[,ITEM...]     log: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain\n"
            "  -D FILE               write the log to FILE instead of stderr\n"
@@ -83,6 +86,10 @@ Result<Options> parse_options(int argc, char** argv)
         };
         if (string_equal(a, "-kernel")) {
             o.kernel = TRY(value("-kernel"));
+        } else if (string_equal(a, "-initrd")) {
+            o.initrd = TRY(value("-initrd"));
+        } else if (string_equal(a, "-append")) {
+            o.append = TRY(value("-append"));
         } else if (string_equal(a, "-m")) {
             const char* v = TRY(value("-m"));
             if (starts_with(v, "size="))
@@ -139,6 +146,8 @@ Result<Options> parse_options(int argc, char** argv)
             return Error::formatted("unknown option '%s' (see keel -help)", argv[i]);
         }
     }
+    if ((o.initrd || o.append) && !o.kernel)
+        return Error::formatted("%s needs a Linux kernel (-kernel bzImage)", o.initrd ? "-initrd" : "-append");
     if (!o.help && !o.version && !o.list_devices && !o.kernel && !string_equal(o.machine, "help"))
         return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
     return o;

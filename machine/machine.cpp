@@ -1,4 +1,5 @@
 #include "machine/machine.h"
+#include "machine/linux/linux_loader.h"
 #include "dbt/plugin/device_options.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
@@ -150,6 +151,22 @@ void Machine::request_reset()
     // As QEMU with -no-reboot: a reset ends the run (status 0), and says so.
     ::keel::log::printf("keel: the guest reset the machine; keel does not reboot (as QEMU -no-reboot)\n");
     m_engine->request_shutdown(0);
+}
+
+Result<void> Machine::load_kernel(const KernelFiles& files)
+{
+    if (!linux_boot::looks_like_bzimage(files.kernel, files.kernel_size)) {
+        if (files.initrd)
+            return Error::formatted("-initrd %s: only a Linux kernel takes an initramfs, and %s is not one", files.initrd_name,
+                files.kernel_name);
+        if (files.command_line)
+            return Error::formatted("-append: only a Linux kernel takes a command line, and %s is not one", files.kernel_name);
+        return load_elf(files.kernel, files.kernel_size, files.kernel_name);
+    }
+    linux_boot::LinuxFiles linux_files { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
+        files.initrd_name, files.command_line ? files.command_line : "" };
+    linux_boot::LinuxLayout layout = TRY(linux_boot::load_linux(m_engine->memory(), m_engine->ram_below_4g(), linux_files));
+    return m_arch->enter_linux_boot(m_engine->context(), layout.entry, linux_boot::boot_params_address);
 }
 
 Result<void> Machine::load_elf(const u8* data, u64 size, const char* name)

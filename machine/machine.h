@@ -48,6 +48,20 @@ public:
     // its entry point. `name` is used in error messages.
     Result<void> load_elf(const u8* data, u64 size, const char* name);
 
+    // -kernel, told apart by content as QEMU does: a Linux bzImage boots through the Linux
+    // boot protocol with `initrd` and `command_line` (docs/linux.md); anything else is an
+    // ELF test guest, which takes neither.
+    struct KernelFiles {
+        const u8* kernel;
+        u64 kernel_size;
+        const char* kernel_name;
+        const u8* initrd = nullptr; // no initramfs when null
+        u64 initrd_size = 0;
+        const char* initrd_name = "";
+        const char* command_line = nullptr; // -append; null when not given
+    };
+    Result<void> load_kernel(const KernelFiles& files);
+
     // The devices in description order, by instance name.
     usize device_count() const { return m_devices.size(); }
     Device& device(usize i) { return *m_devices[i].device; }

@@ -1,4 +1,5 @@
 #include "dbt/loader/plugin_loader.h"
+#include "dbt/base/string.h"
 
 namespace keel {
 
@@ -19,13 +20,17 @@ Result<LoadedPlugin> load_plugin(const u8* file, usize size, const char* name, I
         return refuse(Error::formatted("%s: not a keel plugin (it exports no %s)", name, KEEL_PLUGIN_DESCRIPTOR_SYMBOL));
     if (!object->contains(address, sizeof(u32)))
         return refuse(Error::formatted("%s: its %s lies outside the plugin's image", name, KEEL_PLUGIN_DESCRIPTOR_SYMBOL));
-    auto* descriptor = reinterpret_cast<const KeelPluginDescriptor*>(address);
-    // Read only the version first: a plugin of another ABI may lay the rest out differently.
-    if (descriptor->abi_version != KEEL_PLUGIN_ABI_VERSION)
+    // Read only the version first (byte-wise: the address may be misaligned in a broken
+    // file): a plugin of another ABI may lay the rest out differently.
+    u32 abi_version;
+    copy_memory(&abi_version, reinterpret_cast<const void*>(address + offsetof(KeelPluginDescriptor, abi_version)), sizeof(abi_version));
+    if (abi_version != KEEL_PLUGIN_ABI_VERSION)
         return refuse(Error::formatted("%s: plugin ABI version %u, but this keel has version %u: rebuild the plugin", name,
-            descriptor->abi_version, KEEL_PLUGIN_ABI_VERSION));
-    if (!object->contains(address, sizeof(KeelPluginDescriptor)) || descriptor->descriptor_size != sizeof(KeelPluginDescriptor)
-        || !descriptor->initialize)
+            abi_version, KEEL_PLUGIN_ABI_VERSION));
+    if (!object->contains(address, sizeof(KeelPluginDescriptor)) || address % alignof(KeelPluginDescriptor))
+        return refuse(Error::formatted("%s: malformed plugin descriptor", name));
+    auto* descriptor = reinterpret_cast<const KeelPluginDescriptor*>(address);
+    if (descriptor->descriptor_size != sizeof(KeelPluginDescriptor) || !descriptor->initialize)
         return refuse(Error::formatted("%s: malformed plugin descriptor", name));
     if (!object->contains(reinterpret_cast<u64>(descriptor->initialize), 1))
         return refuse(Error::formatted("%s: the plugin descriptor's initialize function lies outside the plugin's image", name));

@@ -12,7 +12,7 @@
 // of a type they pass) or the dbt/ir Builder a plugin emits IR through. A plugin includes
 // nothing else of keel (tests/layering/check_includes.sh enforces it), so nothing else can
 // break it. 3: the architecture reaches the engine only through ArchServices. 4: RAM past
-// the PCI hole (ArchServices/MachineServices::ram_below_4g).
+// the PCI hole (ArchServices/MachineServices::ram_below_4g), Arch::enter_linux_boot.
 #include "dbt/base/result.h"
 
 #define KEEL_PLUGIN_ABI_VERSION 4u

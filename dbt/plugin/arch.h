@@ -85,6 +85,13 @@ public:
     virtual u64 test_image_limit(u64 ram_size) const { return ram_size; }
     // Boot structures go to guest RAM through ctx.services.
     virtual Result<void> enter_test_state(CpuContext& ctx, u64 entry) = 0;
+    // The Linux boot protocol's entry (x86: the 64-bit one, docs/linux.md): the kernel's
+    // boot structures are in guest RAM already; `boot_params` is their physical address.
+    virtual Result<void> enter_linux_boot(CpuContext& ctx, u64 entry, u64 boot_params)
+    {
+        (void)ctx, (void)entry, (void)boot_params;
+        return Error::formatted("the %s architecture has no Linux boot entry", name());
+    }
 };
 
 } // namespace keel

@@ -187,6 +187,12 @@ TEST_CASE("plugin: a descriptor symbol outside the image is refused, not read", 
     edge.put(CraftedPlugin::image_size - 4, version);
     edge.add_symbol(KEEL_PLUGIN_DESCRIPTOR_SYMBOL, 1, CraftedPlugin::image_size - 4);
     CHECK(load(edge) == "crafted.so: malformed plugin descriptor");
+
+    // Inside the image but misaligned (UBSan caught the loader reading it in place).
+    CraftedPlugin misaligned;
+    misaligned.put(CraftedPlugin::image_size - 0x104, version);
+    misaligned.add_symbol(KEEL_PLUGIN_DESCRIPTOR_SYMBOL, 1, CraftedPlugin::image_size - 0x104);
+    CHECK(load(misaligned) == "crafted.so: malformed plugin descriptor");
 }
 
 TEST_CASE("plugin: descriptor pointers outside the image are refused, not called", "[plugin]")

@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/x86_arch.h"
+#include "plugins/arch/x86/boot/linux_entry_state.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "dbt/base/string.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -84,5 +85,6 @@ const char* X86Arch::unsupported_reason(u32 mode) const
 u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_size); }
 
 Result<void> X86Arch::enter_test_state(CpuContext& ctx, u64 entry) { return setup_test_entry_state(ctx, entry); }
+Result<void> X86Arch::enter_linux_boot(CpuContext& ctx, u64 entry, u64 boot_params) { return enter_linux64(ctx, entry, boot_params); }
 
 } // namespace keel::x86

@@ -1,77 +1,22 @@
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "dbt/plugin/arch_services.h"
-#include "plugins/arch/x86/cpu_state.h"
-#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/boot/long_mode_entry.h"
 
 namespace keel::x86 {
-namespace {
 
-// Flat descriptors (Intel SDM vol. 3 §3.4.5): base 0, limit 4 GiB, present, DPL 0.
-constexpr u64 code64_descriptor = 0x00AF9B000000FFFFull; // execute/read, accessed, L=1
-constexpr u64 data_descriptor = 0x00CF93000000FFFFull;   // read/write, accessed, D/B=1
-constexpr u16 code_selector = 0x08, data_selector = 0x10;
-
-// Page-table entry bits (§4.5): present, writable, page size.
-constexpr u64 P = 1, RW = 2, PS = 0x80;
-
-Segment flat(u16 selector, u64 descriptor)
-{
-    return Segment { 0, 0xFFFFFFFF, selector, static_cast<u16>(((descriptor >> 40) & 0xFF) | (((descriptor >> 52) & 0xF) << 8)) };
-}
-
-} // namespace
-
-void set_long_mode_control_registers(CpuContext& ctx, u64 pml4)
-{
-    CpuState& s = state(ctx);
-    s.cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
-    s.cr3 = pml4;
-    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
-    s.efer = efer::LME | efer::LMA | efer::NXE;
-}
+static_assert(test_entry_reserved_bytes == 4096 + long_mode_page_table_bytes);
 
 Result<void> setup_test_entry_state(CpuContext& ctx, u64 entry)
 {
-    ArchServices& services = *ctx.services;
-    u64 ram = services.ram_below_4g(); // the tables go at the top of RAM below 4 GiB
+    u64 ram = ctx.services->ram_below_4g(); // the tables go at the top of RAM below 4 GiB
     if (ram < test_entry_reserved_bytes + 64 * 1024)
         return Error::formatted("guest RAM (%llu bytes) is too small for the test-guest entry state", (unsigned long long)ram);
+    // docs/test-guest-entry-state.md: the GDT (selectors 0x08 code, 0x10 data), then the
+    // PML4, the PDPT and the page directories; the stack grows down from the GDT.
     u64 area = test_entry_area(ram);
-    u64 gdt = area, pml4 = area + 0x1000, pdpt = area + 0x2000, pd = area + 0x3000;
-
-    // Tables in guest RAM, as the guest will find them.
-    u64 gdt_entries[3] = { 0, code64_descriptor, data_descriptor };
-    TRY(services.write_physical_bytes(gdt, gdt_entries, sizeof(gdt_entries)));
-    u64 entry_value = pdpt | P | RW;
-    TRY(services.write_physical_bytes(pml4, &entry_value, 8));
-    for (u64 i = 0; i < 4; ++i) {
-        entry_value = (pd + i * 0x1000) | P | RW;
-        TRY(services.write_physical_bytes(pdpt + i * 8, &entry_value, 8));
-        u64 directory[512];
-        for (u64 j = 0; j < 512; ++j)
-            directory[j] = (i * GiB + j * 2 * MiB) | P | RW | PS;
-        TRY(services.write_physical_bytes(pd + i * 0x1000, directory, sizeof(directory)));
-    }
-
-    CpuState& s = state(ctx);
-    for (u64& r : s.gpr)
-        r = 0;
-    s.gpr[RSP] = area;
-    set_long_mode_control_registers(ctx, pml4);
-    s.gdtr = { gdt, sizeof(gdt_entries) - 1 };
-    s.idtr = { 0, 0 };
-    s.segment[CS] = flat(code_selector, code64_descriptor);
-    for (SegmentIndex seg : { ES, SS, DS, FS, GS })
-        s.segment[seg] = flat(data_selector, data_descriptor);
-    s.ldtr = Segment { 0, 0, 0, 0 };
-    s.tr = Segment { 0, 0, 0, 0 };
-    s.interrupt_shadow_rip = ~0ull;
-    s.event.kind = PendingEvent::Kind::None;
-    write_rflags(ctx, rflags::Fixed1);
-    ctx.hot.pc = entry;
-    refresh_mode(ctx);
-    services.flush_tlb();
-    return {};
+    LongModeEntry layout { area, 0x08, 0x10, area + 0x1000, entry };
+    layout.rsp = area;
+    return enter_long_mode(ctx, layout);
 }
 
 } // namespace keel::x86

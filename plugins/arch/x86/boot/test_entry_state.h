@@ -13,8 +13,4 @@ inline u64 test_entry_area(u64 ram_size) { return ram_size - test_entry_reserved
 
 Result<void> setup_test_entry_state(CpuContext& ctx, u64 entry);
 
-// The control registers of the entry state: IA-32e paging with the given PML4, protected
-// mode, write protection, NX enabled, SSE state enabled (CR4.OSFXSR/OSXMMEXCPT).
-void set_long_mode_control_registers(CpuContext& ctx, u64 pml4);
-
 } // namespace keel::x86
