@@ -75,7 +75,19 @@ struct CpuState {
     PendingEvent event;
     u32 mxcsr;                // SSE control/status (see docs/sse.md for what is modelled)
     alignas(16) u8 xmm[16][16];
-    alignas(16) u8 vector_temp[16]; // an SSE instruction's guest-memory operand, in transit
+    // A guest-memory operand of an instruction run on the host (SSE: 16 bytes; x87: up to
+    // the 108 of FNSAVE/FRSTOR), in transit through the softMMU.
+    alignas(16) u8 vector_temp[112];
+    // The x87 FPU and MMX state in the FXSAVE layout (Intel SDM vol. 1 §10.5.1, table 10-2),
+    // which the host's FXRSTOR64/FXSAVE64 load and store around each x87 or MMX instruction
+    // (docs/x87.md). Its MXCSR field stays 0x1F80 (the guest's MXCSR is `mxcsr`) and its XMM
+    // part is unused (the guest's XMM registers are `xmm`).
+    alignas(16) u8 fpu[512];
+    // FCMOVcc's condition, evaluated from the guest's flags, for the host instruction.
+    u8 fpu_condition;
+    // DR0-DR3, DR6, DR7 (DR4/DR5 alias DR6/DR7 when CR4.DE is clear). Stored and read
+    // back; the breakpoints they describe do not fire (docs/linux.md#cpu).
+    u64 dr[8];
 };
 
 inline CpuState& state(CpuContext& ctx) { return ctx.arch_state<CpuState>(); }
@@ -101,6 +113,11 @@ constexpr u32 efer = offsetof(CpuState, efer);
 constexpr u32 mxcsr = offsetof(CpuState, mxcsr);
 constexpr u32 xmm(unsigned i) { return static_cast<u32>(offsetof(CpuState, xmm) + 16 * i); }
 constexpr u32 vector_temp = offsetof(CpuState, vector_temp);
+constexpr u32 fpu = offsetof(CpuState, fpu);
+constexpr u32 fpu_control = fpu + 0;  // FCW
+constexpr u32 fpu_status = fpu + 2;   // FSW
+constexpr u32 fpu_mxcsr = fpu + 24;   // MXCSR and MXCSR_MASK (fixed: see CpuState::fpu)
+constexpr u32 fpu_condition = offsetof(CpuState, fpu_condition);
 } // namespace offset
 
 static_assert(sizeof(CpuState) <= arch_state_capacity);
@@ -122,5 +139,17 @@ constexpr u16 accessed = 1 << 0, writable = 1 << 1, code = 1 << 3, s = 1 << 4, p
               db = 1 << 10, g = 1 << 11;
 constexpr inline u16 dpl(u16 a) { return (a >> 5) & 3; }
 } // namespace seg_attr
+
+// The x87 state after reset and FNINIT (Intel SDM vol. 1 §8.1.5, FNINIT, and §10.5.1):
+// FCW 0x037F (all exceptions masked, 64-bit precision, round to nearest), FSW 0, every
+// register empty (abridged tag 0); the FXSAVE area's fixed MXCSR fields.
+inline void reset_fpu(CpuState& s)
+{
+    for (u8& b : s.fpu)
+        b = 0;
+    s.fpu[0] = 0x7F, s.fpu[1] = 0x03;
+    s.fpu[24] = 0x80, s.fpu[25] = 0x1F;  // MXCSR 0x1F80: the host's SSE runs with it
+    s.fpu[28] = 0xFF, s.fpu[29] = 0xFF;  // MXCSR_MASK 0xFFFF
+}
 
 } // namespace keel::x86

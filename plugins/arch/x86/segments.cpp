@@ -93,6 +93,53 @@ bool load_task_register(CpuContext& ctx, u16 selector)
     return true;
 }
 
+bool verify_segment(CpuContext& ctx, u16 selector, bool write, bool& accessible)
+{
+    // Intel SDM vol. 2, VERR/VERW: ZF=1 when the segment is readable (writable) from CPL
+    // and the selector's RPL; a selector outside its table or a null one just gives ZF=0.
+    CpuState& s = state(ctx);
+    accessible = false;
+    bool local = selector & 4;
+    if ((selector & ~3u) == 0 || (local && !(s.ldtr.attributes & seg_attr::present)))
+        return true;
+    u32 limit = local ? s.ldtr.limit : s.gdtr.limit;
+    if ((selector & ~7u) + 7u > limit)
+        return true;
+    Descriptor d;
+    if (!read_descriptor(ctx, selector, false, d))
+        return false; // a page fault reading the table
+    if (d.is_system())
+        return true;
+    bool conforming_code = d.is_code() && (d.type() & 4);
+    u32 cpl = current_cpl(ctx), rpl = selector & 3u;
+    if (!conforming_code && (d.dpl() < cpl || d.dpl() < rpl))
+        return true;
+    accessible = write ? !d.is_code() && (d.type() & 2) : !d.is_code() || (d.type() & 2);
+    return true;
+}
+
+bool load_ldt_register(CpuContext& ctx, u16 selector)
+{
+    // Intel SDM vol. 2, LLDT: a null selector marks LDTR unusable (no #GP); the
+    // descriptor must be in the GDT, an LDT (type 2), present.
+    CpuState& s = state(ctx);
+    if ((selector & ~3u) == 0) {
+        s.ldtr = Segment { 0, 0, selector, 0 };
+        return true;
+    }
+    if (selector & 4)
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    Descriptor d;
+    if (!read_descriptor(ctx, selector, true, d))
+        return false;
+    if (!d.is_system() || d.type() != 2)
+        return raise_fault(ctx, vector::GP, selector & ~3u);
+    if (!d.present())
+        return raise_fault(ctx, vector::NP, selector & ~3u);
+    s.ldtr = Segment { d.system_base(), d.limit(), selector, d.attributes() };
+    return true;
+}
+
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value)
 {
     CpuState& s = state(ctx);

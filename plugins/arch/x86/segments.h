@@ -37,6 +37,10 @@ Segment null_segment(u16 selector);
 bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector);
 // LTR: the selector must name an available 64-bit TSS, which becomes busy.
 bool load_task_register(CpuContext& ctx, u16 selector);
+// VERR/VERW: whether the segment is readable/writable at CPL; false on a fault.
+bool verify_segment(CpuContext& ctx, u16 selector, bool write, bool& accessible);
+// LLDT: LDTR from a GDT descriptor (or unusable for a null selector); false on a fault.
+bool load_ldt_register(CpuContext& ctx, u16 selector);
 // Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
 

@@ -24,6 +24,9 @@ void X86Arch::reset(CpuContext& ctx)
     s.gpr[RDX] = 0x600;
     s.interrupt_shadow_rip = ~0ull;
     s.mxcsr = 0x1F80; // all SSE exceptions masked, round to nearest (§10.2.3.1)
+    reset_fpu(s);
+    s.dr[6] = 0xFFFF0FF0; // Intel SDM vol. 3 §9.1.1, table 9-1
+    s.dr[7] = 0x400;
     write_rflags(ctx, rflags::Fixed1);
     ctx.hot.pc = 0xFFF0;
     ctx.hot.mode = ~0u; // force refresh_mode to report a change

@@ -53,6 +53,9 @@ Lowered lower_mov(Lowerer& lw)
     if ((dst.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(dst.reg.value) == ZYDIS_REGCLASS_CONTROL)
         || (src.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(src.reg.value) == ZYDIS_REGCLASS_CONTROL))
         return lower_mov_control_register(lw);
+    if ((dst.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(dst.reg.value) == ZYDIS_REGCLASS_DEBUG)
+        || (src.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(src.reg.value) == ZYDIS_REGCLASS_DEBUG))
+        return lower_mov_debug_register(lw);
     if (dst.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(dst.reg.value) != ZYDIS_REGCLASS_GPR8
         && ZydisRegisterGetClass(dst.reg.value) != ZYDIS_REGCLASS_GPR16 && ZydisRegisterGetClass(dst.reg.value) != ZYDIS_REGCLASS_GPR32
         && ZydisRegisterGetClass(dst.reg.value) != ZYDIS_REGCLASS_GPR64)

@@ -10,72 +10,13 @@
 // A guest-memory operand goes through the softMMU into CpuState::vector_temp (loads
 // before, stores after the instruction), with the 16-byte alignment rule of legacy SSE.
 #include "dbt/base/log.h"
+#include "plugins/arch/x86/frontend/host_bytes.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
 
 namespace keel::x86 {
 namespace {
 
 using ir::Type;
-
-// Byte sequences built with Zydis' encoder.
-class HostBytes {
-public:
-    bool add(const ZydisEncoderRequest& request)
-    {
-        ZyanUSize length = sizeof(m_bytes) - m_length;
-        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&request, m_bytes + m_length, &length)))
-            return false;
-        m_length += static_cast<u32>(length);
-        return true;
-    }
-    // MOVDQU between a host XMM register and [rbp + offset].
-    bool move_xmm(unsigned host_xmm, u32 offset, bool to_state)
-    {
-        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOVDQU, 2);
-        ZydisEncoderOperand& reg = r.operands[to_state ? 1 : 0];
-        ZydisEncoderOperand& mem = r.operands[to_state ? 0 : 1];
-        set_register(reg, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host_xmm));
-        set_state(mem, offset, 16);
-        return add(r);
-    }
-    // MOV between RAX and [rbp + offset].
-    bool move_rax(u32 offset, bool to_state)
-    {
-        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOV, 2);
-        set_state(r.operands[to_state ? 0 : 1], offset, 8);
-        set_register(r.operands[to_state ? 1 : 0], ZYDIS_REGISTER_RAX);
-        return add(r);
-    }
-    const u8* data() const { return m_bytes; }
-    u32 length() const { return m_length; }
-
-    static void set_register(ZydisEncoderOperand& o, ZydisRegister reg)
-    {
-        o = ZydisEncoderOperand {};
-        o.type = ZYDIS_OPERAND_TYPE_REGISTER;
-        o.reg.value = reg;
-    }
-    static void set_state(ZydisEncoderOperand& o, u32 offset, u16 size)
-    {
-        o = ZydisEncoderOperand {};
-        o.type = ZYDIS_OPERAND_TYPE_MEMORY;
-        o.mem.base = ZYDIS_REGISTER_RBP; // the backend's state base
-        o.mem.displacement = offset;
-        o.mem.size = size;
-    }
-
-private:
-    static ZydisEncoderRequest request(ZydisMnemonic m, u8 operands)
-    {
-        ZydisEncoderRequest r {};
-        r.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-        r.mnemonic = m;
-        r.operand_count = operands;
-        return r;
-    }
-    u8 m_bytes[128];
-    u32 m_length = 0;
-};
 
 bool is_xmm(const ZydisDecodedOperand& o) { return o.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(o.reg.value) == ZYDIS_REGCLASS_XMM; }
 

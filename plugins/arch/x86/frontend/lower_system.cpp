@@ -29,6 +29,22 @@ Lowered lower_mov_control_register(Lowerer& lw)
     return lw.end_block_after();
 }
 
+Lowered lower_mov_debug_register(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return lw.raise(vector::GP, 0);
+    const ZydisDecodedOperand& dst = lw.op(0);
+    bool to_dr = ZydisRegisterGetClass(dst.reg.value) == ZYDIS_REGCLASS_DEBUG;
+    u64 n = static_cast<u64>((to_dr ? dst.reg.value : lw.op(1).reg.value) - ZYDIS_REGISTER_DR0);
+    if (!to_dr) {
+        lw.write(0, lw.ir.call(helpers::read_dr, lw.imm(Type::U64, n)));
+        return Lowered::Continue;
+    }
+    lw.commit();
+    lw.ir.call(helpers::write_dr, lw.imm(Type::U64, n), lw.read_as(1, Type::U64));
+    return Lowered::Continue;
+}
+
 namespace {
 
 Lowered privileged(Lowerer& lw) { return lw.raise(vector::GP, 0); }
@@ -64,6 +80,28 @@ Lowered lower_ltr(Lowerer& lw)
     ir::Value selector = lw.read_as(0, Type::U16);
     lw.commit();
     lw.ir.call(helpers::ltr, lw.ir.zext(Type::U64, selector));
+    return Lowered::Continue;
+}
+
+Lowered lower_lldt(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return privileged(lw);
+    ir::Value selector = lw.read_as(0, Type::U16);
+    lw.commit();
+    lw.ir.call(helpers::lldt, lw.ir.zext(Type::U64, selector));
+    return Lowered::Continue;
+}
+
+Lowered lower_verr_verw(Lowerer& lw)
+{
+    // ZF from the helper (bit 14 of the packed flags, as SAHF builds them); others unchanged.
+    ir::Value selector = lw.read_as(0, Type::U16);
+    bool write = lw.insn().mnemonic == ZYDIS_MNEMONIC_VERW;
+    lw.commit();
+    ir::Value ok = lw.ir.call(helpers::verr_verw, lw.ir.zext(Type::U64, selector), lw.imm(Type::U64, write));
+    ir::Value zf = lw.ir.shift(ir::Opcode::Shl, lw.ir.trunc(Type::U16, ok), ir::Builder::imm8(14));
+    lw.set_flags_value(lw.ir.int_to_flags(zf), ir::flag::ZF);
     return Lowered::Continue;
 }
 
@@ -171,6 +209,22 @@ Lowered lower_iretq(Lowerer& lw)
     return Lowered::EndBlock;
 }
 
+Lowered lower_syscall(Lowerer& lw)
+{
+    lw.commit();
+    lw.ir.call(helpers::syscall, lw.imm(Type::U64, lw.d().next_pc()));
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered lower_sysret(Lowerer& lw)
+{
+    lw.commit();
+    lw.ir.call(helpers::sysret, lw.imm(Type::U64, lw.insn().operand_width / 8));
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
 Lowered lower_cpuid(Lowerer& lw)
 {
     lw.ir.call(helpers::cpuid);
@@ -194,6 +248,9 @@ void register_system(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_LTR, lower_ltr);
     t.add(ZYDIS_MNEMONIC_STR, lower_str);
     t.add(ZYDIS_MNEMONIC_SLDT, lower_sldt);
+    t.add(ZYDIS_MNEMONIC_LLDT, lower_lldt);
+    t.add(ZYDIS_MNEMONIC_VERR, lower_verr_verw);
+    t.add(ZYDIS_MNEMONIC_VERW, lower_verr_verw);
     t.add(ZYDIS_MNEMONIC_RDMSR, lower_msr);
     t.add(ZYDIS_MNEMONIC_WRMSR, lower_msr);
     t.add(ZYDIS_MNEMONIC_SWAPGS, lower_swapgs);
@@ -209,6 +266,8 @@ void register_system(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_UD1, lower_ud);
     t.add(ZYDIS_MNEMONIC_UD2, lower_ud);
     t.add(ZYDIS_MNEMONIC_IRETQ, lower_iretq);
+    t.add(ZYDIS_MNEMONIC_SYSCALL, lower_syscall);
+    t.add(ZYDIS_MNEMONIC_SYSRET, lower_sysret);
     t.add(ZYDIS_MNEMONIC_IRET, lower_iretq);
     t.add(ZYDIS_MNEMONIC_IRETD, lower_iretq);
     t.add(ZYDIS_MNEMONIC_CPUID, lower_cpuid);

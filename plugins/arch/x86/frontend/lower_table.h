@@ -21,14 +21,22 @@ void register_stack(LowerTable& table);
 void register_flag_operations(LowerTable& table);
 void register_strings(LowerTable& table);
 void register_system(LowerTable& table);
+void register_x87(LowerTable& table); // FXSAVE/FXRSTOR
 
 const LowerTable& lower_table();
 
 // MOV to or from CR0/CR2/CR3/CR4/CR8 (lower_system.cpp; MOV shares the mnemonic).
 Lowered lower_mov_control_register(Lowerer& lw);
+// MOV to or from DR0-DR7 (lower_system.cpp).
+Lowered lower_mov_debug_register(Lowerer& lw);
 
 // SSE/SSE2 (lower_sse.cpp): every such instruction without a lowering of its own.
 bool is_sse_instruction(const ZydisDecodedInstruction& insn);
 Lowered lower_sse(Lowerer& lw);
+
+// x87 and MMX (lower_x87.cpp), SSE forms with an MMX operand included: run on the host
+// with the guest's FPU state loaded (docs/x87.md).
+bool uses_fpu_state(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand* ops);
+Lowered lower_x87(Lowerer& lw);
 
 } // namespace keel::x86

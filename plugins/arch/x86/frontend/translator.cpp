@@ -22,6 +22,7 @@ const LowerTable& lower_table()
         register_flag_operations(table);
         register_strings(table);
         register_system(table);
+        register_x87(table);
         built = true;
     }
     return table;
@@ -93,7 +94,9 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
 
         lw.begin(d);
         LowerFunction lower = table.functions[d.insn.mnemonic];
-        if (!lower && is_sse_instruction(d.insn))
+        if (!lower && uses_fpu_state(d.insn, d.ops))
+            lower = lower_x87;
+        else if (!lower && is_sse_instruction(d.insn))
             lower = lower_sse;
         Lowered result = lower ? lower(lw) : Lowered::Unimplemented;
         if (result == Lowered::Unimplemented) {
@@ -101,7 +104,18 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
             u64 bit = 1ull << (d.insn.mnemonic % 64);
             if (!(bits & bit)) {
                 bits |= bit;
-                KEEL_LOG(Unimp, "unimp: %s at 0x%llx raises #UD (logged once)\n", ZydisMnemonicGetString(d.insn.mnemonic), (unsigned long long)pc);
+                if (log::enabled(log::Unimp)) {
+                    // The bytes too: one mnemonic covers many forms (MOV to a debug register).
+                    char hex[3 * ZYDIS_MAX_INSTRUCTION_LENGTH + 1] = {};
+                    for (unsigned i = 0; i < d.insn.length && i < ZYDIS_MAX_INSTRUCTION_LENGTH; ++i) {
+                        const char* digits = "0123456789abcdef";
+                        hex[3 * i] = i ? ' ' : '\0';
+                        hex[3 * i + 1] = digits[bytes[i] >> 4];
+                        hex[3 * i + 2] = digits[bytes[i] & 15];
+                    }
+                    log::printf("unimp: %s (%s) at 0x%llx raises #UD (logged once)\n", ZydisMnemonicGetString(d.insn.mnemonic),
+                        hex + 1, (unsigned long long)pc);
+                }
             }
             lw.raise(vector::UD);
             return true;

@@ -19,6 +19,12 @@ extern const ir::Helper wrmsr;               // ()
 extern const ir::Helper write_cr;            // (cr number, value)
 extern const ir::Helper invlpg;              // (linear address)
 extern const ir::Helper ltr;                 // (selector)
+extern const ir::Helper lldt;                // (selector)
+extern const ir::Helper syscall;             // (next rip); ends the block
+extern const ir::Helper sysret;              // (operand size); ends the block
+extern const ir::Helper verr_verw;           // (selector, write) -> 1 when accessible (VERR/VERW)
+extern const ir::Helper read_dr;             // (n) -> DRn
+extern const ir::Helper write_dr;            // (n, value)
 extern const ir::Helper load_segment;        // (segment index | insn length << 8, selector)
 extern const ir::Helper iretq;               // (operand size in bytes)
 extern const ir::Helper far_return;          // (operand size in bytes, bytes to release)

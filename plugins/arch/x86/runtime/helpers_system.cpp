@@ -137,6 +137,55 @@ ir::HelperResult do_ltr(CpuContext* ctx, u64 selector, u64, u64)
     return ir::helper_continue();
 }
 
+// MOV from/to DRn (Intel SDM vol. 2, MOV—Move to/from Debug Registers; CPL 0 is checked
+// by the lowering). DR4/DR5: #UD with CR4.DE, else DR6/DR7. DR6/DR7: bits 63:32 must be 0.
+bool debug_register_index(CpuContext& ctx, u64& n)
+{
+    if (n == 4 || n == 5) {
+        if (state(ctx).cr4 & cr4::DE)
+            return raise_fault(ctx, vector::UD);
+        n += 2;
+    }
+    return true;
+}
+
+ir::HelperResult do_read_dr(CpuContext* ctx, u64 n, u64, u64)
+{
+    if (!debug_register_index(*ctx, n))
+        return fault();
+    return ir::helper_continue(state(*ctx).dr[n]);
+}
+
+ir::HelperResult do_write_dr(CpuContext* ctx, u64 n, u64 value, u64)
+{
+    if (!debug_register_index(*ctx, n))
+        return fault();
+    CpuState& s = state(*ctx);
+    if (n >= 6 && (value >> 32))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    if (n == 6)
+        value = (value & 0x0000E00F) | 0xFFFF0FF0; // reserved bits read as 1 (bit 12 and RTM as 0)
+    else if (n == 7)
+        value = (value & ~0xD800ull) | 0x400;      // bits 11, 12, 14, 15 read 0, bit 10 reads 1
+    s.dr[n] = value;
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_verify_segment(CpuContext* ctx, u64 selector, u64 write, u64)
+{
+    bool accessible;
+    if (!x86::verify_segment(*ctx, static_cast<u16>(selector), write != 0, accessible))
+        return fault();
+    return ir::helper_continue(accessible ? 1 : 0);
+}
+
+ir::HelperResult do_lldt(CpuContext* ctx, u64 selector, u64, u64)
+{
+    if (!load_ldt_register(*ctx, static_cast<u16>(selector)))
+        return fault();
+    return ir::helper_continue();
+}
+
 ir::HelperResult do_load_segment(CpuContext* ctx, u64 packed, u64 selector, u64)
 {
     auto seg = static_cast<SegmentIndex>(packed & 0xFF);
@@ -231,6 +280,10 @@ const ir::Helper wrmsr { "wrmsr", do_wrmsr };
 const ir::Helper write_cr { "write_cr", do_write_cr };
 const ir::Helper invlpg { "invlpg", do_invlpg };
 const ir::Helper ltr { "ltr", do_ltr };
+const ir::Helper lldt { "lldt", do_lldt };
+const ir::Helper verr_verw { "verr_verw", do_verify_segment };
+const ir::Helper read_dr { "read_dr", do_read_dr };
+const ir::Helper write_dr { "write_dr", do_write_dr };
 const ir::Helper load_segment { "load_segment", do_load_segment };
 const ir::Helper popf { "popf", do_popf };
 const ir::Helper cli { "cli", do_cli };

@@ -1,0 +1,91 @@
+#pragma once
+// Host instruction bytes for ir::HostInsn (docs/sse.md, docs/x87.md): guest instructions
+// that keel runs as the same host instruction, re-encoded with Zydis' encoder to address
+// the guest state through RBP (the backend's state base).
+#include <Zydis/Zydis.h>
+#include <initializer_list>
+#include "dbt/base/types.h"
+
+namespace keel::x86 {
+
+// Byte sequences built with Zydis' encoder.
+class HostBytes {
+public:
+    bool add(const ZydisEncoderRequest& request)
+    {
+        ZyanUSize length = sizeof(m_bytes) - m_length;
+        if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&request, m_bytes + m_length, &length)))
+            return false;
+        m_length += static_cast<u32>(length);
+        return true;
+    }
+    // MOVDQU between a host XMM register and [rbp + offset].
+    bool move_xmm(unsigned host_xmm, u32 offset, bool to_state)
+    {
+        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOVDQU, 2);
+        ZydisEncoderOperand& reg = r.operands[to_state ? 1 : 0];
+        ZydisEncoderOperand& mem = r.operands[to_state ? 0 : 1];
+        set_register(reg, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host_xmm));
+        set_state(mem, offset, 16);
+        return add(r);
+    }
+    // MOV between RAX and [rbp + offset].
+    bool move_rax(u32 offset, bool to_state)
+    {
+        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOV, 2);
+        set_state(r.operands[to_state ? 0 : 1], offset, 8);
+        set_register(r.operands[to_state ? 1 : 0], ZYDIS_REGISTER_RAX);
+        return add(r);
+    }
+    // Bytes used as they are (fixed encodings).
+    bool raw(std::initializer_list<u8> bytes)
+    {
+        if (m_length + bytes.size() > sizeof(m_bytes))
+            return false;
+        for (u8 b : bytes)
+            m_bytes[m_length++] = b;
+        return true;
+    }
+    // An instruction with one [rbp + disp32] operand, ModRM reg field `digit` (REX.W when
+    // `rex_w`): FXSAVE64 (0F AE /0), FXRSTOR64 (0F AE /1).
+    bool rbp_operand(bool rex_w, std::initializer_list<u8> opcode, u8 digit, u32 offset)
+    {
+        if (rex_w && !raw({ 0x48 }))
+            return false;
+        if (!raw(opcode))
+            return false;
+        return raw({ static_cast<u8>(0x80 | digit << 3 | 5), static_cast<u8>(offset), static_cast<u8>(offset >> 8),
+            static_cast<u8>(offset >> 16), static_cast<u8>(offset >> 24) });
+    }
+    const u8* data() const { return m_bytes; }
+    u32 length() const { return m_length; }
+
+    static void set_register(ZydisEncoderOperand& o, ZydisRegister reg)
+    {
+        o = ZydisEncoderOperand {};
+        o.type = ZYDIS_OPERAND_TYPE_REGISTER;
+        o.reg.value = reg;
+    }
+    static void set_state(ZydisEncoderOperand& o, u32 offset, u16 size)
+    {
+        o = ZydisEncoderOperand {};
+        o.type = ZYDIS_OPERAND_TYPE_MEMORY;
+        o.mem.base = ZYDIS_REGISTER_RBP; // the backend's state base
+        o.mem.displacement = offset;
+        o.mem.size = size;
+    }
+
+private:
+    static ZydisEncoderRequest request(ZydisMnemonic m, u8 operands)
+    {
+        ZydisEncoderRequest r {};
+        r.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+        r.mnemonic = m;
+        r.operand_count = operands;
+        return r;
+    }
+    u8 m_bytes[128];
+    u32 m_length = 0;
+};
+
+} // namespace keel::x86
