@@ -68,7 +68,8 @@ Lowered lower_mxcsr(Lowerer& lw)
 bool is_sse_instruction(const ZydisDecodedInstruction& insn)
 {
     return insn.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY
-        && (insn.meta.isa_set == ZYDIS_ISA_SET_SSE || insn.meta.isa_set == ZYDIS_ISA_SET_SSE2);
+        && (insn.meta.isa_set == ZYDIS_ISA_SET_SSE || insn.meta.isa_set == ZYDIS_ISA_SET_SSE2
+            || insn.meta.isa_set == ZYDIS_ISA_SET_SSEMXCSR); // LDMXCSR, STMXCSR
 }
 
 Lowered lower_sse(Lowerer& lw)

@@ -1,0 +1,51 @@
+#!/bin/sh
+# linux.boot: the hosted keel boots Debian's unmodified kernel (scripts/linux/fetch-linux.sh)
+# with the test initramfs, whose /init (init-test.sh) runs busybox commands and a static
+# C program and powers off. Checks the marker, each command's block and status, the
+# program's result, that dmesg has no error line other than the known ones
+# (known-dmesg-errors.txt, each with its reason), and keel's exit status.
+# Usage: linux_boot_test.sh KEEL LINUX_DIR KNOWN_DMESG_ERRORS
+set -u
+keel=$1 linux=$2 known=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+
+# Until keel has ACPI (issue 12 item 2), poweroff -f ends in the kernel's "System halted":
+# the CPU halts with interrupts off, which keel reports as status 4.
+expected_status=4
+
+timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
+    -append "console=ttyS0 panic=-1" >"$work/out" 2>"$work/err"
+status=$?
+tr -d '\r' <"$work/out" >"$work/console"
+
+check() { # description, grep -E pattern that must match a line
+    grep -qE "$2" "$work/console" || { echo "linux.boot: no $1 (pattern: $2)"; fail=1; }
+}
+check "init marker" '^KEEL-LINUX-INIT-REACHED$'
+for block in uname cpuinfo pci-devices check_program; do
+    check "successful $block block" "^=== END $block status=0 ===\$"
+done
+check "x86_64 uname" '^Linux .* x86_64 GNU/Linux$'
+check "cpuinfo flags with fpu, fxsr, sse2" '^flags[[:space:]]*:.* fpu .*fxsr sse sse2'
+check "PCI host bridge" '^0000:00:00\.0$'
+check "check_program result" '^check_program: ok primes=454396537 '
+check "end marker" '^KEEL-LINUX-TESTS-DONE$'
+
+# dmesg | grep -i error: every line must be a known one (the file lists them without
+# their timestamp, each after a '# reason' comment).
+sed -n '/^=== BEGIN dmesg-errors ===$/,/^=== END dmesg-errors/p' "$work/console" | sed '1d;$d' |
+    sed 's/^\[ *[0-9.]*\] //' >"$work/dmesg-errors"
+grep -v '^#' "$known" | grep -v '^$' >"$work/known"
+unknown=$(grep -vxF -f "$work/known" "$work/dmesg-errors")
+[ -z "$unknown" ] || { echo "linux.boot: dmesg errors not in $(basename "$known"):"; echo "$unknown"; fail=1; }
+stale=$(grep -vxF -f "$work/dmesg-errors" "$work/known")
+[ -z "$stale" ] || { echo "linux.boot: known dmesg errors that no longer occur (remove them):"; echo "$stale"; fail=1; }
+
+[ "$status" -eq "$expected_status" ] || { echo "linux.boot: keel exit status $status, expected $expected_status"; fail=1; }
+if [ "$fail" -ne 0 ]; then
+    echo "--- keel's standard error:"; tail -n 20 "$work/err"
+    echo "--- the console, last 60 lines:"; tail -n 60 "$work/console"
+fi
+exit $fail
