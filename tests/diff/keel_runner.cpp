@@ -10,6 +10,7 @@
 #include "hosted/builtin_types.h"
 #include "hosted/hosted_pc.h"
 #include "plugins/arch/x86/x86_arch.h"
+#include "plugins/arch/x86/boot/long_mode_entry.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Fails if a guest image contains an instruction outside the set keel implements, or
 # any SSE/x87/MMX register use. For C guests this catches what the compiler chose.
-# Usage: check_isa.sh OBJDUMP GUEST.elf [integer|sse]
+# Usage: check_isa.sh OBJDUMP GUEST.elf [integer|sse|fpu]
 # With "sse", the guest may also use the legacy SSE/SSE2 instructions and XMM registers
-# keel runs as host instructions (docs/sse.md); x87 and MMX stay forbidden.
+# keel runs as host instructions (docs/sse.md); x87 and MMX stay forbidden. With "fpu",
+# x87 (f*) and MMX instructions and registers too (docs/x87.md).
 set -eu
 objdump=$1 elf=$2 isa=${3:-integer}
 
@@ -29,7 +30,9 @@ allowed="$allowed|invlpg"
     while (i < n && w[i] ~ /^(rep|repz|repe|repnz|repne|lock|data16|addr32|cs|ds|es|ss|fs|gs|rex(\.[WRXB]+)?)$/)
         i++
     m = w[i]
-    if (isa == "sse")
+    if (isa == "fpu")
+        bad_insn = (m !~ allowed && line !~ /xmm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/ && m !~ /^(f[a-z0-9]+|emms)$/) || line ~ /[yz]mm[0-9]/
+    else if (isa == "sse")
         bad_insn = (m !~ allowed && line !~ /xmm[0-9]/) || line ~ /[yz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
     else
         bad_insn = m !~ allowed || line ~ /[xyz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/

@@ -1,0 +1,57 @@
+// x87 through the host FPU (docs/x87.md): the exceptions keel raises in IR before the host
+// runs an x87 instruction, so that the host itself never takes one. ctest unit.x86.
+#include <catch2/catch.hpp>
+#include "guest_machine.h"
+
+using namespace keel;
+using namespace keel::unit;
+
+namespace {
+
+// fld1 / fldz / mov eax, CW / mov [rsp-8], ax / fldcw [rsp-8] / fdivp st(1), st(0) /
+// fld1 / hlt. The second FLD1 is at 0x10014.
+std::vector<u8> divide_by_zero_with(u16 control_word)
+{
+    std::vector<u8> code { 0xD9, 0xE8, 0xD9, 0xEE, 0xB8 };
+    append_le(code, control_word, 4);
+    code.insert(code.end(), { 0x66, 0x89, 0x44, 0x24, 0xF8, 0xD9, 0x6C, 0x24, 0xF8, 0xDE, 0xF9, 0xD9, 0xE8, 0xF4 });
+    return code;
+}
+
+u16 fpu_status(GuestMachine& m) { return static_cast<u16>(m.cpu().fpu[2] | m.cpu().fpu[3] << 8); }
+
+} // namespace
+
+TEST_CASE("x87: an unmasked exception is pending until the next waiting instruction raises #MF", "[x86][fpu]")
+{
+    // Intel SDM vol. 1 §8.7: with ZE unmasked (FCW 0x037B), FDIVP by zero sets ZE and ES;
+    // the next x87 instruction faults with #MF before it executes.
+    GuestMachine m;
+    m.load(0x10000, divide_by_zero_with(0x037B));
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::MF);
+    CHECK(m.cpu().event.return_rip == 0x10014);
+    CHECK((fpu_status(m) & 0x84) == 0x84); // ES and ZE
+}
+
+TEST_CASE("x87: a masked exception only sets its flag", "[x86][fpu]")
+{
+    GuestMachine m;
+    m.load(0x10000, divide_by_zero_with(0x037F));
+    m.require_halted(m.run_to_halt());
+    CHECK((fpu_status(m) & 0x84) == 0x04); // ZE, no ES
+}
+
+TEST_CASE("x87: CR0.TS or CR0.EM make an x87 instruction raise #NM", "[x86][fpu]")
+{
+    for (u64 bit : { u64 { 1 << 3 }, u64 { 1 << 2 } }) {
+        GuestMachine m;
+        m.load(0x10000, { 0xD9, 0xE8, 0xF4 }); // fld1 / hlt
+        m.cpu().cr0 |= bit;
+        RunResult r = m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(m.cpu().event.vector == x86::vector::NM);
+        CHECK(m.cpu().event.return_rip == 0x10000);
+    }
+}
