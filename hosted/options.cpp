@@ -36,8 +36,9 @@ const char* usage()
            "Exit status: (v << 1) | 1 (odd) when the guest writes v to port 0xf4; 2 after a\n"
            "triple fault; 4 when the guest halts with nothing to wake it; 6 when the guest\n"
            "needs something keel cannot do yet; 8 when keel cannot run the guest at all (bad\n"
-           "options or files, a refused plugin; the reason on stderr). 0 after -help, -version,\n"
-           "the monitor's quit.\n";
+           "options or files, a refused plugin; the reason on stderr); 10 when the guest resets\n"
+           "the machine (keel does not reboot). 0 after an ACPI power-off, -help, -version, the\n"
+           "monitor's quit.\n";
 }
 
 namespace {

@@ -1,4 +1,5 @@
 #include "machine/machine.h"
+#include "machine/acpi/acpi_tables.h"
 #include "machine/linux/linux_loader.h"
 #include "dbt/plugin/device_options.h"
 #include "dbt/base/log.h"
@@ -52,7 +53,77 @@ Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config
             return error;
         }
     }
+    if (auto acpi = machine->install_acpi_tables(); acpi.is_error()) {
+        Error error = Error::formatted("%s: ACPI tables: %s", name, acpi.error().message());
+        delete machine;
+        return error;
+    }
     return machine;
+}
+
+const DeviceSpec* Machine::find_spec_of_type(const char* type) const
+{
+    for (const DeviceSpec& spec : m_description.devices)
+        if (string_equal(spec.type, type))
+            return &spec;
+    return nullptr;
+}
+
+Result<void> Machine::install_acpi_tables()
+{
+    // A machine gets ACPI when it has the hardware the FADT must describe (acpi_pm).
+    const DeviceSpec* pm = find_spec_of_type("acpi_pm");
+    if (!pm)
+        return {};
+    acpi::Platform platform;
+    if (const DeviceSpec* lapic = find_spec_of_type("lapic"); lapic && !lapic->mmio.is_empty())
+        platform.lapic_address = lapic->mmio[0].base;
+    if (const DeviceSpec* ioapic = find_spec_of_type("ioapic"); ioapic && !ioapic->mmio.is_empty()) {
+        platform.has_ioapic = true;
+        platform.ioapic_address = static_cast<u32>(ioapic->mmio[0].base);
+        platform.ioapic_id = static_cast<u8>(TRY(device_option_number(ioapic->name, ioapic->options, "id", 0, 0x0F)));
+    }
+    platform.has_8259 = find_spec_of_type("pic8259") != nullptr;
+    platform.has_i8042 = find_spec_of_type("i8042") != nullptr;
+    platform.pm_base = pm->ports.is_empty() ? 0 : pm->ports[0].first;
+    for (const DeviceSpec& spec : m_description.devices)
+        for (const PortSpec& ports : spec.ports)
+            if (string_equal(spec.type, "pci") && ports.first <= 0xCF9 && 0xCF9 < ports.first + ports.count)
+                platform.reset_register = true;
+
+    // The ISA interrupts as the description wires them: a device on 8259 line N and IOAPIC
+    // pin M != N gets an override; the SCI is level-triggered, active high, whatever pin.
+    for (const DeviceSpec& spec : m_description.devices) {
+        i32 isa = -1, gsi = -1;
+        for (const IrqSpec& wire : spec.irqs) {
+            const DeviceSpec* controller = m_description.find(wire.controller);
+            if (controller && string_equal(controller->type, "pic8259"))
+                isa = static_cast<i32>(wire.line);
+            else if (controller && string_equal(controller->type, "ioapic"))
+                gsi = static_cast<i32>(wire.line);
+        }
+        bool sci = &spec == pm;
+        if (sci && isa >= 0)
+            platform.sci_irq = static_cast<u8>(isa);
+        if (isa < 0 || gsi < 0 || (isa == gsi && !sci))
+            continue;
+        bool known = false;
+        for (const acpi::InterruptOverride& o : platform.overrides)
+            known |= o.isa_irq == isa;
+        if (!known)
+            platform.overrides.append({ static_cast<u8>(isa), static_cast<u32>(gsi), sci ? acpi::level_active_high : u16 { 0 } });
+    }
+
+    // The BIOS area, 0xE0000-0xFFFFF, as a ROM holding the tables (an OS scans it for the
+    // RSDP on 16-byte boundaries; ACPI 6.5 §5.2.5.1).
+    constexpr u64 bios_area = 0xE0000, bios_area_size = 0x20000;
+    acpi::Image image = acpi::build(platform, bios_area);
+    m_bios_area.resize(bios_area_size);
+    fill_memory(m_bios_area.data(), 0, bios_area_size);
+    copy_memory(m_bios_area.data(), image.bytes.data(), image.bytes.size());
+    TRY(m_engine->memory().add_rom(bios_area, bios_area_size, m_bios_area.data(), "bios"));
+    m_acpi_rsdp = image.rsdp_address;
+    return {};
 }
 
 Result<void> Machine::add_device(const DeviceSpec& spec)
@@ -148,9 +219,9 @@ void Machine::log(const char* text, usize length) { ::keel::log::write(text, len
 
 void Machine::request_reset()
 {
-    // As QEMU with -no-reboot: a reset ends the run (status 0), and says so.
+    // As QEMU with -no-reboot: a reset ends the run, and says so, with keel's own status.
     ::keel::log::printf("keel: the guest reset the machine; keel does not reboot (as QEMU -no-reboot)\n");
-    m_engine->request_shutdown(0);
+    m_engine->request_shutdown(reset_status);
 }
 
 Result<void> Machine::load_kernel(const KernelFiles& files)
@@ -165,6 +236,7 @@ Result<void> Machine::load_kernel(const KernelFiles& files)
     }
     linux_boot::LinuxFiles linux_files { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
         files.initrd_name, files.command_line ? files.command_line : "" };
+    linux_files.acpi_rsdp = m_acpi_rsdp;
     linux_boot::LinuxLayout layout = TRY(linux_boot::load_linux(m_engine->memory(), m_engine->ram_below_4g(), linux_files));
     return m_arch->enter_linux_boot(m_engine->context(), layout.entry, linux_boot::boot_params_address);
 }

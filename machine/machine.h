@@ -17,6 +17,9 @@ namespace keel::machine {
 // out (docs/machine.md#memory-map).
 constexpr u64 pci_hole_start = 0xE0000000;       // less than 3.5 GiB of RAM: it all fits below
 constexpr u64 pci_hole_start_large = 0xC0000000; // 3.5 GiB or more: low RAM ends at 3 GiB
+// keel's exit status when the guest resets the machine (i8042 pulse, port 0x92, 0xCF9):
+// even, as keel's own statuses are; 0 is the ACPI power-off.
+constexpr int reset_status = 10;
 
 struct MachineConfig {
     const TypeRegistry* types = nullptr; // device types (not owned)
@@ -86,9 +89,15 @@ public:
     void add_msr_handler(MsrHandler* handler) override { m_engine->add_msr_handler(handler); }
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
 
+    // Where the RSDP is (0: the machine has no ACPI tables).
+    u64 acpi_rsdp() const { return m_acpi_rsdp; }
+
 private:
     Machine(HostServices& host, const MachineConfig& config) : m_host(host), m_config(config), m_arch(config.arch) {}
     Result<void> add_device(const DeviceSpec& spec);
+    const DeviceSpec* find_spec_of_type(const char* type) const;
+    // ACPI tables from the description (machine/acpi), in a ROM over the BIOS area.
+    Result<void> install_acpi_tables();
 
     // One device output wired to several inputs.
     class Fanout final : public InterruptSink {
@@ -113,6 +122,8 @@ private:
     MachineDescription m_description;
     Vector<Instance> m_devices;
     ConsoleInput* m_console_input = nullptr;
+    Vector<u8> m_bios_area; // the ROM's bytes
+    u64 m_acpi_rsdp = 0;
 };
 
 } // namespace keel::machine

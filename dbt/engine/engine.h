@@ -158,7 +158,16 @@ public:
     void mode_changed() override;
     u32 port_read(u16 port, unsigned size) override { return m_io.read(port, size); }
     void port_write(u16 port, u32 value, unsigned size) override { m_io.write(port, value, size); }
-    u64 clock_ns() override { return m_clock.now_ns(); }
+    // With -icount, the virtual clock; otherwise the host's time now, which the virtual
+    // clock catches up with at its next advance (so a guest polling the TSC sees it move
+    // inside a block that never returns to the dispatcher).
+    u64 clock_ns() override
+    {
+        if (deterministic_time())
+            return m_clock.now_ns();
+        u64 live = m_host.monotonic_ns() - m_clock_origin_ns;
+        return live > m_clock.now_ns() ? live : m_clock.now_ns();
+    }
     bool deterministic_time() const override { return m_config.icount_shift >= 0; }
     MsrAccess device_msr_read(u32 index, u64& value) override;
     MsrAccess device_msr_write(u32 index, u64 value) override;

@@ -13,6 +13,8 @@ enum class ExitCode : u8 {
     GuestHaltedForever = 0x72, // HLT with interrupts disabled: nothing can wake it
     GuestUnsupported = 0x73,   // the guest needs something keel does not implement
     PluginRefused = 0x74,      // a plugin on the ESP is not one keel can load; no VM starts
+    GuestPoweredOff = 0x75,    // the guest powered the machine off (ACPI S5)
+    GuestReset = 0x76,         // the guest reset the machine (keel does not reboot)
     KernelPanic = 0x7f,
 };
 

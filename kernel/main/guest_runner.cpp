@@ -97,9 +97,16 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     GuestOutcome outcome {};
     switch (result.kind) {
     case RunResult::Kind::Shutdown:
-        // The debug-exit device reports QEMU's status, (v << 1) | 1; keel passes v on.
-        outcome.exit_value = static_cast<u8>(static_cast<u32>(result.exit_code) >> 1);
-        serial::print("keel: guest %s: debug exit 0x%x\n", name, outcome.exit_value);
+        if (result.exit_code & 1) {
+            // The debug-exit device reports QEMU's status, (v << 1) | 1; keel passes v on.
+            outcome.exit_value = static_cast<u8>(static_cast<u32>(result.exit_code) >> 1);
+            serial::print("keel: guest %s: debug exit 0x%x\n", name, outcome.exit_value);
+        } else {
+            // keel's own even statuses: 0 after an ACPI power-off, machine::reset_status.
+            bool reset = result.exit_code == machine::reset_status;
+            outcome.exit_value = static_cast<u8>(reset ? ExitCode::GuestReset : ExitCode::GuestPoweredOff);
+            serial::print("keel: guest %s: %s\n", name, reset ? "reset the machine" : "powered the machine off");
+        }
         break;
     case RunResult::Kind::TripleFault: {
         StringBuilder dump;

@@ -11,6 +11,7 @@ constexpr u64 e820_table_offset = 0x2D0;
 constexpr u64 ext_ramdisk_image_offset = 0x0C0;
 constexpr u64 ext_ramdisk_size_offset = 0x0C4;
 constexpr u64 ext_cmd_line_ptr_offset = 0x0C8;
+constexpr u64 acpi_rsdp_addr_offset = 0x070;
 constexpr u64 boot_params_size = 4096;
 constexpr u8 undefined_loader = 0xFF; // type_of_loader: "other", no ext_loader_type
 
@@ -102,6 +103,7 @@ Result<LinuxLayout> load_linux(PhysicalMemory& memory, u64 ram_below_4g, const L
     put(zero_page + header::ramdisk_size, layout.initrd_size, 4);
     put(zero_page + ext_ramdisk_image_offset, layout.initrd_address >> 32, 4);
     put(zero_page + ext_ramdisk_size_offset, layout.initrd_size >> 32, 4);
+    put(zero_page + acpi_rsdp_addr_offset, files.acpi_rsdp, 8);
 
     layout.e820 = build_e820(memory);
     if (layout.e820.size() > e820_max_entries)

@@ -26,6 +26,7 @@ struct LinuxFiles {
     u64 initrd_size = 0;
     const char* initrd_name = "";
     const char* command_line = "";
+    u64 acpi_rsdp = 0; // boot_params.acpi_rsdp_addr (protocol 2.14); 0: the OS scans for it
 };
 
 // One e820 entry (boot.rst "zero page": e820_table, 20 bytes each).

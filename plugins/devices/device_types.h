@@ -11,6 +11,7 @@
 
 namespace keel::devices {
 
+extern const DeviceType acpi_pm_type;
 extern const DeviceType cmos_rtc_type;
 extern const DeviceType debug_exit_type;
 extern const DeviceType i8042_type;

@@ -11,9 +11,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
 
-# Until keel has ACPI (issue 12 item 2), poweroff -f ends in the kernel's "System halted":
-# the CPU halts with interrupts off, which keel reports as status 4.
-expected_status=4
+# poweroff -f: Linux enters ACPI S5 through the FADT's PM1a control block (keel's status 0);
+# reboot -f: through the FADT's reset register, 0xCF9 (status 10, keel does not reboot).
+expected_status=0
 
 timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
     -append "console=ttyS0 panic=-1" >"$work/out" 2>"$work/err"
@@ -48,4 +48,10 @@ if [ "$fail" -ne 0 ]; then
     echo "--- keel's standard error:"; tail -n 20 "$work/err"
     echo "--- the console, last 60 lines:"; tail -n 60 "$work/console"
 fi
+# reboot -f (init-test.sh: keel.test=reboot) ends keel with the reset status.
+timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
+    -append "console=ttyS0 panic=-1 keel.test=reboot" >"$work/out" 2>"$work/err"
+status=$?
+grep -q '^KEEL-LINUX-TESTS-DONE' "$work/out" && [ "$status" -eq 10 ] ||
+    { echo "linux.boot: reboot: keel exit status $status, expected 10"; tail -n 20 "$work/out" "$work/err"; fail=1; }
 exit $fail

@@ -110,6 +110,7 @@ TEST_CASE("machine: info mtree lists every region and port range of machines/pc.
            "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
            "    0000000000000000-000000000009ffff (prio 0, ram): ram-low\n"
            "    00000000000b8000-00000000000bffff (prio 0, i/o): vga\n"
+           "    00000000000e0000-00000000000fffff (prio 0, rom): bios\n"
            "    0000000000100000-0000000001ffffff (prio 0, ram): ram\n"
            "    00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic\n"
            "    00000000fee00000-00000000fee00fff (prio 0, i/o): lapic\n"
@@ -131,6 +132,7 @@ TEST_CASE("machine: info mtree lists every region and port range of machines/pc.
            "    00000000000003da-00000000000003da (prio 0, i/o): vga\n"
            "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n"
            "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic\n"
+           "    0000000000000600-000000000000060b (prio 0, i/o): pm\n"
            "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci\n");
 }
 

@@ -239,6 +239,8 @@ u32 PciBus::io_read(u16 port, unsigned size)
     if (port == config_address_port && size == 4)
         return m_config_address;
     unsigned byte = port - config_data_port;
+    if (port == reset_control_port && size == 1)
+        return 0x00; // RCR: the reset bits are not kept (see docs/devices/pci.md)
     if (byte >= 4 || size == 0)
         return Device::io_read(port, size);
     unsigned n = size < 4 - byte ? size : 4 - byte; // the bytes within CONFIG_DATA
@@ -259,8 +261,10 @@ void PciBus::io_write(u16 port, u32 value, unsigned size)
     }
     unsigned byte = port - config_data_port;
     if (byte >= 4 || size == 0) {
-        if (port == 0xCF9 && size == 1) // the PIIX3 reset control register
-            KEEL_LOG(Unimp, "pci: reset control register (0xcf9) write 0x%x ignored\n", value & 0xFF);
+        // The PIIX3 reset control register: RCPU (bit 2) resets the system, as on QEMU's pc
+        // (the ACPI reset register in keel's FADT; Linux's reboot=acpi and reboot=pci).
+        if (port == reset_control_port && size == 1 && (value & 0x04) && m_system.reset_system)
+            m_system.reset_system(m_system.context); // last: it may reset this device
         return;
     }
     unsigned n = size < 4 - byte ? size : 4 - byte;

@@ -6,6 +6,7 @@
 // bridge (00:01.0) with its PIRQ route registers. docs/devices/pci.md says what is
 // modelled and what is not.
 #include "dbt/plugin/device.h"
+#include "plugins/devices/system_control.h"
 
 namespace keel::devices {
 
@@ -106,6 +107,7 @@ class PciBus final : public Device {
 public:
     static constexpr u16 config_address_port = 0xCF8;
     static constexpr u16 config_data_port = 0xCFC;
+    static constexpr u16 reset_control_port = 0xCF9; // the PIIX3's RCR
     static constexpr u16 port_count = 8;
     static constexpr unsigned device_count = 32, function_count = 8;
     static constexpr u8 state_version = 1;
@@ -130,6 +132,8 @@ public:
     // The function at 00:device.function, or null (for the monitor and the machine).
     PciFunction* function(u8 device, u8 function) const;
     u32 config_address() const { return m_config_address; }
+    // The system reset that a write of RCPU to 0xCF9 pulls (system_control.h).
+    void set_system_control(SystemControl system) { m_system = system; }
 
 private:
     PciFunction* addressed() const; // the function CONFIG_ADDRESS selects, or null
@@ -137,6 +141,7 @@ private:
     PciFunction* m_functions[device_count * function_count] = {};
     bool m_owned[device_count * function_count] = {};
     u32 m_config_address = 0;
+    SystemControl m_system {};
 };
 
 } // namespace keel::devices

@@ -10,16 +10,13 @@ namespace keel::x86 {
 // The TSC before the guest's offset: the host's, or with deterministic time the virtual
 // clock at 1 GHz (the rate the local APIC's TSC-deadline mode assumes by default), so
 // RDTSC repeats from run to run too.
-static u64 host_tsc(const CpuContext& ctx)
-{
-    if (ctx.services->deterministic_time())
-        return ctx.services->clock_ns();
-    u32 lo, hi;
-    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return u64(hi) << 32 | lo;
-}
+// The guest's TSC runs at 1 GHz of the machine's time (virtual time with -icount, the
+// host's otherwise): the rate the local APIC converts TSC-deadline values with (its
+// tsc_mhz, default 1000), and what an OS measures against the PM timer or the PIT. The
+// host's own TSC would tick at a rate no device of the machine knows.
+static u64 machine_tsc(const CpuContext& ctx) { return ctx.services->clock_ns(); }
 
-u64 guest_tsc(const CpuContext& ctx) { return host_tsc(ctx) + state(ctx).tsc_offset; }
+u64 guest_tsc(const CpuContext& ctx) { return machine_tsc(ctx) + state(ctx).tsc_offset; }
 
 bool read_msr(CpuContext& ctx, u32 index, u64& value)
 {
@@ -48,7 +45,7 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
     CpuState& s = state(ctx);
     switch (index) {
     case msr::tsc:
-        s.tsc_offset = value - host_tsc(ctx);
+        s.tsc_offset = value - machine_tsc(ctx);
         return true;
     case msr::efer: {
         // SCE, LME, NXE are writable; LMA is read-only. LME cannot change while paging

@@ -1,0 +1,46 @@
+#pragma once
+// The ACPI tables keel generates for a machine (ACPI 6.5, chapter 5), so that an operating
+// system finds its interrupt controllers and the power-management hardware the way it does
+// on a PC: RSDP -> RSDT/XSDT -> FADT (-> FACS, DSDT with \_S5) and MADT. Built from what
+// the machine description declares (machine.cpp: install_acpi_tables), into a ROM image
+// the machine maps in the BIOS area, where an OS scans for the RSDP. docs/linux.md.
+#include "dbt/base/vector.h"
+#include "dbt/base/types.h"
+
+namespace keel::machine::acpi {
+
+// An ISA interrupt that reaches the IOAPIC on another pin, or with other electrical
+// characteristics, than ISA's identity, edge-triggered, active-high default.
+struct InterruptOverride {
+    u8 isa_irq;
+    u32 gsi;
+    u16 flags; // MPS INTI flags: polarity (bits 0-1), trigger mode (bits 2-3)
+};
+constexpr u16 level_active_high = 0x000D; // the SCI, as on PIIX4 boards
+
+struct Platform {
+    u64 lapic_address = 0xFEE00000;
+    bool has_ioapic = false;
+    u8 ioapic_id = 0;
+    u32 ioapic_address = 0xFEC00000;
+    bool has_8259 = false;     // MADT PCAT_COMPAT
+    bool has_i8042 = false;    // FADT IAPC_BOOT_ARCH 8042
+    u16 pm_base = 0;           // the acpi_pm block (PM1a event, control, timer); 0: none
+    u8 sci_irq = 9;
+    bool reset_register = false; // the PIIX3 reset control register at 0xCF9
+    Vector<InterruptOverride> overrides;
+};
+
+struct Image {
+    Vector<u8> bytes;      // to be mapped at `base`
+    u64 base = 0;
+    u64 rsdp_address = 0;
+};
+
+// Lays the tables out for guest-physical `base` (16-byte aligned), `size` bytes at most.
+Image build(const Platform& platform, u64 base);
+
+// The 8-bit checksum rule every table keeps: all its bytes sum to 0.
+u8 checksum(const u8* bytes, usize length);
+
+} // namespace keel::machine::acpi

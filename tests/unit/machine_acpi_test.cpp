@@ -1,0 +1,137 @@
+// The ACPI tables keel builds for machines/pc.cfg (machine/acpi, docs/linux.md) as a guest
+// reads them from guest memory, and the acpi_pm device they describe: PM timer, PM1
+// registers, S5 power-off. ctest unit.machine.
+#include <string>
+#include "guest_machine.h"
+#include "machine/acpi/acpi_tables.h"
+
+using namespace keel;
+using namespace keel::unit;
+
+namespace {
+
+struct Tables {
+    GuestMachine& m;
+    u64 u(u64 address, unsigned size) { return m.read(address, size); }
+    std::string text(u64 address, unsigned n)
+    {
+        std::string s;
+        for (unsigned i = 0; i < n; ++i)
+            s += static_cast<char>(u(address + i, 1));
+        return s;
+    }
+    bool sums_to_zero(u64 address, u64 length)
+    {
+        u8 sum = 0;
+        for (u64 i = 0; i < length; ++i)
+            sum = static_cast<u8>(sum + u(address + i, 1));
+        return sum == 0;
+    }
+    // The table with `signature` the XSDT lists, or 0.
+    u64 find(u64 xsdt, const char* signature)
+    {
+        u64 length = u(xsdt + 4, 4);
+        for (u64 at = xsdt + 36; at < xsdt + length; at += 8) {
+            u64 table = u(at, 8);
+            if (text(table, 4) == signature)
+                return table;
+        }
+        return 0;
+    }
+};
+
+} // namespace
+
+TEST_CASE("acpi: the PC's tables, found as an OS finds them", "[machine][acpi]")
+{
+    GuestMachine m;
+    Tables t { m };
+    // The RSDP on a 16-byte boundary in 0xE0000-0xFFFFF (ACPI 6.5 §5.2.5.1).
+    u64 rsdp = 0;
+    for (u64 a = 0xE0000; a < 0x100000 && !rsdp; a += 16)
+        if (t.text(a, 8) == "RSD PTR ")
+            rsdp = a;
+    REQUIRE(rsdp);
+    CHECK(rsdp == m.pc().machine().acpi_rsdp());
+    CHECK(t.sums_to_zero(rsdp, 20));
+    CHECK(t.sums_to_zero(rsdp, 36));
+    CHECK(t.u(rsdp + 15, 1) == 2);
+    u64 rsdt = t.u(rsdp + 16, 4), xsdt = t.u(rsdp + 24, 8);
+    CHECK(t.text(rsdt, 4) == "RSDT");
+    CHECK(t.text(xsdt, 4) == "XSDT");
+    CHECK(t.sums_to_zero(rsdt, t.u(rsdt + 4, 4)));
+    CHECK(t.sums_to_zero(xsdt, t.u(xsdt + 4, 4)));
+
+    u64 fadt = t.find(xsdt, "FACP");
+    REQUIRE(fadt);
+    CHECK(t.sums_to_zero(fadt, t.u(fadt + 4, 4)));
+    CHECK(t.u(fadt + 46, 2) == 9);         // SCI_INT
+    CHECK(t.u(fadt + 48, 4) == 0);         // no SMI_CMD: ACPI mode is on
+    CHECK(t.u(fadt + 56, 4) == 0x600);     // PM1a_EVT_BLK
+    CHECK(t.u(fadt + 64, 4) == 0x604);     // PM1a_CNT_BLK
+    CHECK(t.u(fadt + 76, 4) == 0x608);     // PM_TMR_BLK
+    CHECK(t.u(fadt + 116 + 4, 8) == 0xCF9); // RESET_REG
+    CHECK(t.u(fadt + 128, 1) == 0x06);
+    u64 dsdt = t.u(fadt + 140, 8);
+    CHECK(dsdt == t.u(fadt + 40, 4));
+    CHECK(t.text(dsdt, 4) == "DSDT");
+    CHECK(t.sums_to_zero(dsdt, t.u(dsdt + 4, 4)));
+    CHECK(t.text(dsdt + 37, 4) == "_S5_");
+    CHECK(t.text(t.u(fadt + 36, 4), 4) == "FACS");
+
+    // MADT: the LAPIC, the IOAPIC, and pc.cfg's wiring: the PIT (8259 line 0) on pin 2,
+    // the SCI (line 9) level-triggered active high; the other ISA lines are identity.
+    u64 madt = t.find(xsdt, "APIC");
+    REQUIRE(madt);
+    CHECK(t.sums_to_zero(madt, t.u(madt + 4, 4)));
+    CHECK(t.u(madt + 36, 4) == 0xFEE00000);
+    CHECK(t.u(madt + 40, 4) == 1); // PCAT_COMPAT
+    std::string entries;
+    for (u64 at = madt + 44; at < madt + t.u(madt + 4, 4); at += t.u(at + 1, 1)) {
+        switch (t.u(at, 1)) {
+        case 0: entries += "lapic " + std::to_string(t.u(at + 3, 1)) + "; "; break;
+        case 1: entries += "ioapic " + std::to_string(t.u(at + 4, 4)) + "; "; break;
+        case 2:
+            entries += "iso " + std::to_string(t.u(at + 3, 1)) + "->" + std::to_string(t.u(at + 4, 4)) + " flags "
+                + std::to_string(t.u(at + 8, 2)) + "; ";
+            break;
+        case 4: entries += "nmi lint" + std::to_string(t.u(at + 5, 1)) + "; "; break;
+        default: entries += "?; ";
+        }
+    }
+    CHECK(entries == "lapic 0; ioapic 4273995776; iso 0->2 flags 0; iso 9->9 flags 13; nmi lint1; ");
+
+    // The e820 map a Linux boot gets lists the area as reserved (machine/linux).
+    const MemoryRegion* bios = m.engine().memory().find(0xE0000);
+    REQUIRE(bios);
+    CHECK(bios->kind == RegionKind::Rom);
+}
+
+TEST_CASE("acpi_pm: the PM timer counts at 3.579545 MHz of virtual time, 24 bits wide", "[machine][acpi]")
+{
+    GuestMachine m;
+    TimerQueue& clock = m.engine().clock();
+    u64 start = clock.now_ns();
+    u32 first = m.engine().port_read(0x608, 4);
+    CHECK(first < (1u << 24));
+    clock.advance_to(start + 2000000); // 2 ms: 7159.09 ticks
+    u32 ticks = (m.engine().port_read(0x608, 4) - first) & 0xFFFFFF;
+    CHECK((ticks == 7159 || ticks == 7160));
+    // Absolute: 5 s is 17897725 ticks, which the 24-bit counter shows as 1120509.
+    clock.advance_to(5000000000ull);
+    CHECK(m.engine().port_read(0x608, 4) == 1120509);
+    CHECK(m.engine().port_read(0x60A, 1) == (1120509 >> 16)); // a byte of it
+}
+
+TEST_CASE("acpi_pm: SLP_TYP 5 with SLP_EN powers off; PM1 registers read back", "[machine][acpi]")
+{
+    GuestMachine m;
+    CHECK((m.engine().port_read(0x604, 2) & 1) == 1); // SCI_EN: ACPI mode already on
+    m.engine().port_write(0x602, 0x0121, 2);          // PM1_EN
+    CHECK(m.engine().port_read(0x602, 2) == 0x0121);
+    // mov dx, 0x604 / mov ax, SLP_TYP 5 | SLP_EN / out dx, ax / hlt
+    m.load(0x10000, { 0x66, 0xBA, 0x04, 0x06, 0x66, 0xB8, 0x00, 0x34, 0x66, 0xEF, 0xF4 });
+    RunResult r = m.engine().run();
+    REQUIRE(r.kind == RunResult::Kind::Shutdown);
+    CHECK(r.exit_code == 0);
+}
