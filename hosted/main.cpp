@@ -27,13 +27,15 @@ void panic_handler(const char* file, int line, const char* message)
     abort();
 }
 
-bool g_stdout_is_terminal = false;
+// Every console byte is flushed at once on a terminal, and when standard input feeds the
+// guest (someone, or a script, answers what it prints: a shell prompt has no newline);
+// otherwise whole lines.
+bool g_flush_every_write = false;
 
 void console_output(void*, const char* bytes, usize length)
 {
     fwrite(bytes, 1, length, stdout);
-    // Whole lines for pipes; on a terminal every byte at once (a guest echoing keys).
-    if (g_stdout_is_terminal || memchr(bytes, '\n', length))
+    if (g_flush_every_write || memchr(bytes, '\n', length))
         fflush(stdout);
 }
 
@@ -55,7 +57,7 @@ int main(int argc, char** argv)
         return exit_error;
     }
     hosted::Options options = parsed.release_value();
-    g_stdout_is_terminal = isatty(STDOUT_FILENO);
+    g_flush_every_write = isatty(STDOUT_FILENO);
     if (options.monitor_stdio && (options.serial_input == hosted::Options::SerialInput::MonStdio ||
                                      options.serial_input == hosted::Options::SerialInput::Stdio)) {
         fprintf(stderr, "keel: -monitor stdio and -serial %sstdio both want standard input; choose one\n",
@@ -171,6 +173,8 @@ int main(int argc, char** argv)
     SerialInput serial = options.serial_input;
     if (serial == SerialInput::Auto)
         serial = !options.monitor_stdio && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? SerialInput::MonStdio : SerialInput::None;
+    if (serial != SerialInput::None)
+        g_flush_every_write = true;
     hosted::MonitorConsole* monitor_console = nullptr;
     hosted::TerminalConsole* terminal_console = nullptr;
     if (options.monitor_stdio) {
