@@ -35,6 +35,7 @@ bench: all
 	@scripts/setup-deps.sh bench
 	cmake --build $(BUILD) --target bench-run
 	bench/boot/boot_time.sh $(BUILD)
+	bench/boot/linux_boot.sh $(BUILD)
 
 # Boots the UEFI kernel in QEMU/OVMF with a guest: the demo, or GUEST=file [MEM=256M]
 # [APPEND="..."]. uefi-image/run.sh builds the ESP image and maps QEMU's status.
