@@ -37,13 +37,15 @@ bench: all
 	bench/boot/boot_time.sh $(BUILD)
 	bench/boot/linux_boot.sh $(BUILD)
 
-# Boots the UEFI kernel in QEMU/OVMF with a guest: the demo, or GUEST=file [MEM=256M]
-# [APPEND="..."]. uefi-image/run.sh builds the ESP image and maps QEMU's status.
+# Boots the UEFI kernel in QEMU/OVMF with a guest: Debian's kernel and a busybox shell
+# (build/linux), or GUEST=file [INITRD=file] [MEM=256M] [APPEND="..."] (a bzImage or an ELF
+# test guest). uefi-image/run.sh builds the ESP image and maps QEMU's status.
 GUEST  ?=
+INITRD ?=
 MEM    ?= 256M
 APPEND ?=
 run: all
-	@uefi-image/run.sh $(BUILD) "$(GUEST)" "$(MEM)" "$(APPEND)"
+	@uefi-image/run.sh $(BUILD) "$(GUEST)" "$(MEM)" "$(APPEND)" "$(INITRD)"
 
 clean:
 	rm -rf $(BUILD)

@@ -91,6 +91,11 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             if (size.value() < 2 * MiB)
                 return Error::formatted("%s:%u: memory: at least 2M is needed", name, line);
             config.memory = size.value();
+        } else if (key_is(key_begin, key_end, "initrd")) {
+            if (value_begin == value_end)
+                return Error::formatted("%s:%u: initrd needs a file name", name, line);
+            if (!copy_bounded(config.initrd, BootConfig::max_path, value_begin, value_end))
+                return Error::formatted("%s:%u: initrd file name longer than %zu characters", name, line, BootConfig::max_path - 1);
         } else if (key_is(key_begin, key_end, "append")) {
             copy_memory(config.append, value, string_length(value) + 1);
         } else if (key_is(key_begin, key_end, "log")) {
@@ -119,7 +124,7 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, append, log, icount, machine, plugins, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, initrd, append, log, icount, machine, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

@@ -26,6 +26,7 @@ struct BootConfig {
     u32 guest_count = 0;
     u64 memory = 256 * MiB;
     char append[max_append] {};
+    char initrd[max_path] {}; // a Linux guest's initramfs, a file on the ESP (none when empty)
     u32 log_mask = 0;
     int icount_shift = -1; // >= 0: guest time counts instructions (docs/virtual-time.md)
     char machine[max_path] = "pc"; // a built-in machine's name or a description file on the ESP

@@ -26,6 +26,7 @@ struct BootInfo {
     LoadedFile guests[BootConfig::max_guests];
     LoadedFile symbols; // keel.sym, optional
     LoadedFile machine; // the machine description named by keel.cfg, unless a built-in one
+    LoadedFile initrd;  // keel.cfg's initrd, if it names one
 
     static constexpr u32 max_plugins = 32;
     char plugin_names[max_plugins][BootConfig::max_path] {};

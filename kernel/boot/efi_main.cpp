@@ -147,6 +147,13 @@ extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table)
         else
             serial::print("keel: loaded %s (%llu bytes)\n", info.config.guests[i], static_cast<unsigned long long>(info.guests[i].size));
     }
+    if (info.config.initrd[0]) {
+        volume.value().read(info.config.initrd, info.initrd);
+        if (info.initrd.error[0])
+            serial::print("keel: loading %s: %s\n", info.config.initrd, info.initrd.error);
+        else
+            serial::print("keel: loaded %s (%llu bytes)\n", info.config.initrd, static_cast<unsigned long long>(info.initrd.size));
+    }
     volume.value().read(symbols_path, info.symbols);
     if (!machine::find_builtin_machine(info.config.machine)) {
         volume.value().read(info.config.machine, info.machine);

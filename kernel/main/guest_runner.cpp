@@ -42,7 +42,8 @@ GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started
 
 } // namespace
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file, Arch& arch,
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file,
+    const LoadedFile& initrd, Arch& arch,
     const TypeRegistry& types)
 {
     u64 started = clock::monotonic_ns();
@@ -75,7 +76,22 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
         return fail(name, ExitCode::GuestFileProblem, created.error().message(), started); // the machine cannot be built
     machine::Machine* pc = created.release_value();
 
-    auto loaded = pc->load_elf(file.data, file.size, name);
+    // An ELF test guest, or a Linux kernel with keel.cfg's initrd and append (told apart
+    // by content, as the keel command does).
+    if (config.initrd[0] && initrd.error[0]) {
+        delete pc;
+        char message[200];
+        format(message, sizeof(message), "initrd %s: %s", config.initrd, initrd.error);
+        return fail(name, ExitCode::GuestFileProblem, message, started);
+    }
+    machine::Machine::KernelFiles kernel_files { file.data, file.size, name };
+    if (config.initrd[0]) {
+        kernel_files.initrd = initrd.data;
+        kernel_files.initrd_size = initrd.size;
+        kernel_files.initrd_name = config.initrd;
+    }
+    kernel_files.command_line = config.append[0] ? config.append : nullptr;
+    auto loaded = pc->load_kernel(kernel_files);
     if (loaded.is_error()) {
         delete pc;
         // The loader's messages start with the file name, which fail() prints already.

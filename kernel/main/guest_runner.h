@@ -16,7 +16,8 @@ struct GuestOutcome {
 
 // `machine_file` is the description keel.cfg's machine = names, read from the ESP; unused
 // when that names a built-in machine.
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file, Arch& arch,
+GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file,
+    const LoadedFile& initrd, Arch& arch,
     const TypeRegistry& types);
 
 } // namespace keel::kernel
