@@ -70,7 +70,8 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
 
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, append, log, icount, machine, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\ninitrd =\n") == "keel.cfg:2: initrd needs a file name");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, initrd, append, log, icount, machine, plugins, crash_test)");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
     CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
     CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");
