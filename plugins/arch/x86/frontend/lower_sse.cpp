@@ -10,7 +10,7 @@
 // A guest-memory operand goes through the softMMU into CpuState::vector_temp (loads
 // before, stores after the instruction), with the 16-byte alignment rule of legacy SSE.
 #include "dbt/base/log.h"
-#include "plugins/arch/x86/frontend/host_bytes.h"
+#include "plugins/arch/x86/frontend/host_insn.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
 
 namespace keel::x86 {
@@ -83,10 +83,8 @@ Lowered lower_sse(Lowerer& lw)
         return Lowered::Unimplemented; // implicit [RDI] store
 
     ZydisEncoderRequest request;
-    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&insn, lw.d().ops, insn.operand_count_visible, &request)))
+    if (!host_request_for(lw, request))
         return Lowered::Unimplemented;
-    request.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
-    request.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
 
     HostBytes prologue, body, epilogue;
     unsigned next_xmm = 0;
@@ -128,6 +126,9 @@ Lowered lower_sse(Lowerer& lw)
     }
     if (!body.add(request) || memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
+    HostSequence sequence { &prologue, &body, &epilogue };
+    if (!sequence.fits())
+        return Lowered::Unimplemented;
 
     // Guest memory in: alignment (#GP), then the softMMU (may fault), into vector_temp.
     ir::Value address;
@@ -139,37 +140,18 @@ Lowered lower_sse(Lowerer& lw)
             ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
             lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(low_bits, lw.imm(Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
         }
-        bool reads = lw.op(static_cast<unsigned>(memory_operand)).actions & ZYDIS_OPERAND_ACTION_MASK_READ;
-        if (reads) {
-            for (u32 at = 0; at < memory_size; at += 8) {
-                u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
-                ir::Type t = Lowerer::type_of_bits(chunk * 8);
-                ir::Value part = lw.load(t, at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, stack);
-                lw.ir.store_state(offset::vector_temp + at, part);
-            }
-        }
+        if (lw.op(static_cast<unsigned>(memory_operand)).actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+            load_vector_temp(lw, address, memory_size, stack);
     }
 
     lw.commit();
-    u8 bytes[3 * 128];
-    u32 length = 0;
-    for (const HostBytes* part : { &prologue, &body, &epilogue }) {
-        __builtin_memcpy(bytes + length, part->data(), part->length());
-        length += part->length();
-    }
-    ir::Value host = lw.ir.host_insn(bytes, length);
+    ir::Value host = sequence.emit(lw);
     if (writes_flags(insn.mnemonic))
         lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
 
     // Guest memory out.
-    if (memory_operand >= 0 && memory_written) {
-        for (u32 at = 0; at < memory_size; at += 8) {
-            u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
-            ir::Type t = Lowerer::type_of_bits(chunk * 8);
-            ir::Value part = lw.ir.load_state(t, offset::vector_temp + at);
-            lw.store(at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, part, stack);
-        }
-    }
+    if (memory_operand >= 0 && memory_written)
+        store_vector_temp(lw, address, memory_size, stack);
     return Lowered::Continue;
 }
 

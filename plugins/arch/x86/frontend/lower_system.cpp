@@ -73,23 +73,16 @@ Lowered lower_store_descriptor_table(Lowerer& lw)
     return Lowered::Continue;
 }
 
-Lowered lower_ltr(Lowerer& lw)
+// LTR and LLDT: a selector from a register or memory, loaded by `helper` (which checks the
+// descriptor and may fault), CPL 0 only.
+template<const ir::Helper& Helper>
+Lowered lower_load_system_register(Lowerer& lw)
 {
     if (lw.cpl() != 0)
         return privileged(lw);
     ir::Value selector = lw.read_as(0, Type::U16);
     lw.commit();
-    lw.ir.call(helpers::ltr, lw.ir.zext(Type::U64, selector));
-    return Lowered::Continue;
-}
-
-Lowered lower_lldt(Lowerer& lw)
-{
-    if (lw.cpl() != 0)
-        return privileged(lw);
-    ir::Value selector = lw.read_as(0, Type::U16);
-    lw.commit();
-    lw.ir.call(helpers::lldt, lw.ir.zext(Type::U64, selector));
+    lw.ir.call(Helper, lw.ir.zext(Type::U64, selector));
     return Lowered::Continue;
 }
 
@@ -245,10 +238,10 @@ void register_system(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_LIDT, lower_load_descriptor_table);
     t.add(ZYDIS_MNEMONIC_SGDT, lower_store_descriptor_table);
     t.add(ZYDIS_MNEMONIC_SIDT, lower_store_descriptor_table);
-    t.add(ZYDIS_MNEMONIC_LTR, lower_ltr);
+    t.add(ZYDIS_MNEMONIC_LTR, lower_load_system_register<helpers::ltr>);
     t.add(ZYDIS_MNEMONIC_STR, lower_str);
     t.add(ZYDIS_MNEMONIC_SLDT, lower_sldt);
-    t.add(ZYDIS_MNEMONIC_LLDT, lower_lldt);
+    t.add(ZYDIS_MNEMONIC_LLDT, lower_load_system_register<helpers::lldt>);
     t.add(ZYDIS_MNEMONIC_VERR, lower_verr_verw);
     t.add(ZYDIS_MNEMONIC_VERW, lower_verr_verw);
     t.add(ZYDIS_MNEMONIC_RDMSR, lower_msr);

@@ -14,7 +14,7 @@
 // through the softMMU into vector_temp (stored back after the host instruction when it
 // is written). The host never sees a pending unmasked exception, so it never takes #MF.
 #include "dbt/base/log.h"
-#include "plugins/arch/x86/frontend/host_bytes.h"
+#include "plugins/arch/x86/frontend/host_insn.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
 
 namespace keel::x86 {
@@ -124,10 +124,8 @@ Lowered lower_x87(Lowerer& lw)
         return Lowered::Continue; // nothing pending: WAIT does nothing
 
     ZydisEncoderRequest request;
-    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&insn, lw.d().ops, insn.operand_count_visible, &request)))
+    if (!host_request_for(lw, request))
         return Lowered::Unimplemented;
-    request.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
-    request.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
 
     HostBytes prologue, body, epilogue;
     if (!prologue.rbp_operand(true, { 0x0F, 0xAE }, 1, offset::fpu)) // FXRSTOR64
@@ -180,7 +178,7 @@ Lowered lower_x87(Lowerer& lw)
     if (memory_operand >= 0 && (memory_size == 0 || memory_size > sizeof(CpuState::vector_temp)))
         return Lowered::Unimplemented;
 
-    u8 cc;
+    u8 cc = 0;
     bool fcmov = fcmov_condition(m, cc);
     if (fcmov) {
         // cmp byte [rbp + fpu_condition], 0 / fcmovne: moves when the guest's condition held.
@@ -192,43 +190,28 @@ Lowered lower_x87(Lowerer& lw)
         return Lowered::Unimplemented;
     if (!epilogue.rbp_operand(true, { 0x0F, 0xAE }, 0, offset::fpu) || !epilogue.raw({ 0xDB, 0xE3 })) // FXSAVE64, FNINIT
         return Lowered::Unimplemented;
+    HostSequence sequence { &prologue, &body, &epilogue };
+    if (!sequence.fits())
+        return Lowered::Unimplemented;
 
     ir::Value address;
     bool stack = false;
     if (memory_operand >= 0) {
         address = lw.address(static_cast<unsigned>(memory_operand));
         stack = lw.is_stack_operand(static_cast<unsigned>(memory_operand));
-        if (memory_read) {
-            for (u32 at = 0; at < memory_size; at += 8) {
-                u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
-                ir::Value part = lw.load(Lowerer::type_of_bits(chunk * 8), at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, stack);
-                lw.ir.store_state(offset::vector_temp + at, part);
-            }
-        }
+        if (memory_read)
+            load_vector_temp(lw, address, memory_size, stack);
     }
     if (fcmov)
         lw.ir.store_state(offset::fpu_condition, lw.ir.zext(Type::U8, lw.condition(cc)));
 
     lw.commit();
-    u8 bytes[3 * 128];
-    u32 length = 0;
-    for (const HostBytes* part : { &prologue, &body, &epilogue }) {
-        __builtin_memcpy(bytes + length, part->data(), part->length());
-        length += part->length();
-    }
-    if (length > 255)
-        return Lowered::Unimplemented;
-    ir::Value host = lw.ir.host_insn(bytes, length);
+    ir::Value host = sequence.emit(lw);
     if (writes_eflags(m))
         lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
 
-    if (memory_operand >= 0 && memory_written) {
-        for (u32 at = 0; at < memory_size; at += 8) {
-            u32 chunk = memory_size - at >= 8 ? 8 : memory_size - at;
-            ir::Value part = lw.ir.load_state(Lowerer::type_of_bits(chunk * 8), offset::vector_temp + at);
-            lw.store(at ? lw.ir.add(address, lw.imm(Type::U64, at)) : address, part, stack);
-        }
-    }
+    if (memory_operand >= 0 && memory_written)
+        store_vector_temp(lw, address, memory_size, stack);
     return Lowered::Continue;
 }
 
