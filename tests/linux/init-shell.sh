@@ -9,6 +9,10 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts
 exec </dev/console >/dev/console 2>&1
+# Warnings and worse still reach the console; informational messages from deferred kernel
+# work (the clocksource switch, ...) go only to dmesg instead of landing in the middle of
+# the prompt. Debian's own default (procps: kernel.printk = 4 4 1 7).
+dmesg -n 4
 
 echo
 echo "keel Linux guest: $(uname -sr), busybox shell. 'exit' powers the machine off."
