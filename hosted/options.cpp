@@ -37,8 +37,9 @@ const char* usage()
            "triple fault; 4 when the guest halts with nothing to wake it; 6 when the guest\n"
            "needs something keel cannot do yet; 8 when keel cannot run the guest at all (bad\n"
            "options or files, a refused plugin; the reason on stderr); 10 when the guest resets\n"
-           "the machine (keel does not reboot). 0 after an ACPI power-off, -help, -version, the\n"
-           "monitor's quit.\n";
+           "the machine after an orderly shutdown (ACPI _TTS: reboot), 12 when it resets it\n"
+           "without one (a kernel panic with panic=-1, an OS without ACPI); keel does not\n"
+           "reboot. 0 after an ACPI power-off, -help, -version, the monitor's quit.\n";
 }
 
 namespace {

@@ -86,6 +86,8 @@ Result<void> Machine::install_acpi_tables()
     platform.has_8259 = find_spec_of_type("pic8259") != nullptr;
     platform.has_i8042 = find_spec_of_type("i8042") != nullptr;
     platform.pm_base = pm->ports.is_empty() ? 0 : pm->ports[0].first;
+    if (!pm->ports.is_empty() && pm->ports[0].count > acpi::pm_transition_offset)
+        platform.transition_port = static_cast<u16>(platform.pm_base + acpi::pm_transition_offset);
     for (const DeviceSpec& spec : m_description.devices)
         for (const PortSpec& ports : spec.ports)
             if (string_equal(spec.type, "pci") && ports.first <= 0xCF9 && 0xCF9 < ports.first + ports.count)
@@ -220,8 +222,14 @@ void Machine::log(const char* text, usize length) { ::keel::log::write(text, len
 void Machine::request_reset()
 {
     // As QEMU with -no-reboot: a reset ends the run, and says so, with keel's own status.
-    ::keel::log::printf("keel: the guest reset the machine; keel does not reboot (as QEMU -no-reboot)\n");
-    m_engine->request_shutdown(reset_status);
+    if (m_orderly_shutdown_announced) {
+        ::keel::log::printf("keel: the guest reset the machine; keel does not reboot (as QEMU -no-reboot)\n");
+        m_engine->request_shutdown(reset_status);
+    } else {
+        ::keel::log::printf("keel: the guest reset the machine without an orderly shutdown (a kernel panic with "
+                            "panic=-1, or an OS without ACPI); keel does not reboot\n");
+        m_engine->request_shutdown(emergency_reset_status);
+    }
 }
 
 Result<void> Machine::load_kernel(const KernelFiles& files)

@@ -17,9 +17,12 @@ namespace keel::machine {
 // out (docs/machine.md#memory-map).
 constexpr u64 pci_hole_start = 0xE0000000;       // less than 3.5 GiB of RAM: it all fits below
 constexpr u64 pci_hole_start_large = 0xC0000000; // 3.5 GiB or more: low RAM ends at 3 GiB
-// keel's exit status when the guest resets the machine (i8042 pulse, port 0x92, 0xCF9):
-// even, as keel's own statuses are; 0 is the ACPI power-off.
+// keel's exit statuses when the guest resets the machine (i8042 pulse, port 0x92, 0xCF9),
+// even, as keel's own statuses are (0 is the ACPI power-off): after the OS announced an
+// orderly restart (ACPI _TTS: `reboot`), and without that announcement (an emergency
+// restart: Linux's panic with panic=-1, or an OS that does not use ACPI).
 constexpr int reset_status = 10;
+constexpr int emergency_reset_status = 12;
 
 struct MachineConfig {
     const TypeRegistry* types = nullptr; // device types (not owned)
@@ -85,6 +88,7 @@ public:
     void log(const char* text, usize length) override;
     void request_shutdown(int status) override { m_engine->request_shutdown(status); }
     void request_reset() override;
+    void note_orderly_shutdown() override { m_orderly_shutdown_announced = true; }
     void add_interrupt_controller(InterruptController* controller) override { m_engine->add_interrupt_controller(controller); }
     void add_msr_handler(MsrHandler* handler) override { m_engine->add_msr_handler(handler); }
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
@@ -124,6 +128,7 @@ private:
     ConsoleInput* m_console_input = nullptr;
     Vector<u8> m_bios_area; // the ROM's bytes
     u64 m_acpi_rsdp = 0;
+    bool m_orderly_shutdown_announced = false;
 };
 
 } // namespace keel::machine

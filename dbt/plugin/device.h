@@ -88,9 +88,14 @@ public:
     virtual void log(const char* text, usize length) = 0;
     // Ends the run as QEMU's isa-debug-exit does: the host exits with `status`.
     virtual void request_shutdown(int status) = 0;
-    // A system reset (i8042 pulse, port 0x92, triple fault on real boards). keel behaves as
-    // QEMU with -no-reboot: the run ends, with status 0.
+    // A system reset (i8042 pulse, port 0x92, 0xCF9). keel behaves as QEMU with -no-reboot:
+    // the run ends, with the machine's reset status; an orderly one (announced below) and
+    // an emergency one (a kernel panic with panic=-1) end with different statuses.
     virtual void request_reset() = 0;
+    // The guest's OS announced an orderly shutdown or restart: ACPI's _TTS (Transition To
+    // State, ACPI 6.5 §7.3.6), which Linux and Windows evaluate from their reboot and
+    // power-off paths and never from a panic (keel's DSDT makes it a port write, acpi_pm).
+    virtual void note_orderly_shutdown() = 0;
     // Another device of this machine by instance name (machine description order: only
     // devices declared earlier exist yet), or null.
     virtual Device* find_device(const char* name) = 0;

@@ -14,7 +14,8 @@ enum class ExitCode : u8 {
     GuestUnsupported = 0x73,   // the guest needs something keel does not implement
     PluginRefused = 0x74,      // a plugin on the ESP is not one keel can load; no VM starts
     GuestPoweredOff = 0x75,    // the guest powered the machine off (ACPI S5)
-    GuestReset = 0x76,         // the guest reset the machine (keel does not reboot)
+    GuestReset = 0x76,         // the guest reset the machine after an orderly shutdown (ACPI _TTS)
+    GuestEmergencyReset = 0x77, // ... without one: a panic with panic=-1, an OS without ACPI
     KernelPanic = 0x7f,
 };
 

@@ -118,10 +118,15 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
             outcome.exit_value = static_cast<u8>(static_cast<u32>(result.exit_code) >> 1);
             serial::print("keel: guest %s: debug exit 0x%x\n", name, outcome.exit_value);
         } else {
-            // keel's own even statuses: 0 after an ACPI power-off, machine::reset_status.
-            bool reset = result.exit_code == machine::reset_status;
-            outcome.exit_value = static_cast<u8>(reset ? ExitCode::GuestReset : ExitCode::GuestPoweredOff);
-            serial::print("keel: guest %s: %s\n", name, reset ? "reset the machine" : "powered the machine off");
+            // keel's own even statuses: 0 after an ACPI power-off, the machine's reset ones.
+            ExitCode code = ExitCode::GuestPoweredOff;
+            const char* what = "powered the machine off";
+            if (result.exit_code == machine::reset_status)
+                code = ExitCode::GuestReset, what = "reset the machine";
+            else if (result.exit_code == machine::emergency_reset_status)
+                code = ExitCode::GuestEmergencyReset, what = "reset the machine without an orderly shutdown";
+            outcome.exit_value = static_cast<u8>(code);
+            serial::print("keel: guest %s: %s\n", name, what);
         }
         break;
     case RunResult::Kind::TripleFault: {

@@ -6,7 +6,7 @@ namespace {
 
 // Where each table goes in the image (offsets from its base; each table fits below the next).
 constexpr u32 rsdp_at = 0x000, rsdt_at = 0x040, xsdt_at = 0x080, facs_at = 0x0C0, fadt_at = 0x100, dsdt_at = 0x200,
-              madt_at = 0x280, image_size = 0x400;
+              madt_at = 0x300, image_size = 0x400;
 constexpr u32 header_size = 36;
 constexpr u32 fadt_size = 244; // ACPI 2.0-style FADT (revision 4): 32- and 64-bit addresses
 constexpr u32 facs_size = 64;
@@ -66,6 +66,18 @@ constexpr u8 dsdt_aml[] = {
     0x08, '_', 'U', 'I', 'D', 0x00,
 };
 
+// And, when the machine has the acpi_pm device's transition register, the OS's
+// announcement of an orderly shutdown or restart (§7.3.6) as a write to it:
+//   OperationRegion (KTTS, SystemIO, port, 1)
+//   Field (KTTS, ByteAcc, NoLock, Preserve) { TTSV, 8 }
+//   Method (_TTS, 1) { Store (Arg0, TTSV) }
+constexpr u8 tts_aml[] = {
+    0x5B, 0x80, 'K', 'T', 'T', 'S', 0x01, 0x0B, 0x00, 0x00, 0x01, // OpRegionOp; WordPrefix port (patched), One
+    0x5B, 0x81, 0x0B, 'K', 'T', 'T', 'S', 0x01, 'T', 'T', 'S', 'V', 0x08, // FieldOp, PkgLength 11, ByteAcc
+    0x14, 0x0C, '_', 'T', 'T', 'S', 0x01, 0x70, 0x68, 'T', 'T', 'S', 'V', // MethodOp, PkgLength 12, 1 arg; StoreOp Arg0
+};
+constexpr u32 tts_port_at = 8; // the WordPrefix's operand in tts_aml
+
 } // namespace
 
 u8 checksum(const u8* bytes, usize length)
@@ -111,11 +123,17 @@ Image build(const Platform& p, u64 base)
     w.header(madt_at, "APIC", madt_length, 3);
     w.seal(madt_at, madt_length, madt_at + 9);
 
-    // DSDT (§5.2.11.1): \_S5 and the PCI host bridge. Revision 2: 64-bit AML integers.
-    u32 dsdt_length = header_size + sizeof(dsdt_aml);
+    // DSDT (§5.2.11.1): \_S5, the PCI host bridge, \_TTS. Revision 2: 64-bit AML integers.
+    u32 d = dsdt_at + header_size;
+    for (u8 byte : dsdt_aml)
+        w.u8_at(d++, byte);
+    if (p.transition_port) {
+        for (u8 byte : tts_aml)
+            w.u8_at(d++, byte);
+        w.le_at(d - sizeof(tts_aml) + tts_port_at, p.transition_port, 2);
+    }
+    u32 dsdt_length = d - dsdt_at;
     w.header(dsdt_at, "DSDT", dsdt_length, 2);
-    for (u32 i = 0; i < sizeof(dsdt_aml); ++i)
-        w.u8_at(dsdt_at + header_size + i, dsdt_aml[i]);
     w.seal(dsdt_at, dsdt_length, dsdt_at + 9);
 
     // FACS (§5.2.10): no checksum; version 2.

@@ -1,7 +1,7 @@
 #pragma once
 // The ACPI tables keel generates for a machine (ACPI 6.5, chapter 5), so that an operating
 // system finds its interrupt controllers and the power-management hardware the way it does
-// on a PC: RSDP -> RSDT/XSDT -> FADT (-> FACS, DSDT with \_S5) and MADT. Built from what
+// on a PC: RSDP -> RSDT/XSDT -> FADT (-> FACS, DSDT with \_S5 and \_TTS) and MADT. Built from what
 // the machine description declares (machine.cpp: install_acpi_tables), into a ROM image
 // the machine maps in the BIOS area, where an OS scans for the RSDP. docs/linux.md.
 #include "dbt/base/vector.h"
@@ -18,6 +18,10 @@ struct InterruptOverride {
 };
 constexpr u16 level_active_high = 0x000D; // the SCI, as on PIIX4 boards
 
+// The acpi_pm device's transition register, from its block's base (AcpiPm, which a
+// plugin cannot share a header with: the two constants are one contract).
+constexpr u16 pm_transition_offset = 12;
+
 struct Platform {
     u64 lapic_address = 0xFEE00000;
     bool has_ioapic = false;
@@ -27,6 +31,8 @@ struct Platform {
     bool has_i8042 = false;    // FADT IAPC_BOOT_ARCH 8042
     u16 pm_base = 0;           // the acpi_pm block (PM1a event, control, timer); 0: none
     u8 sci_irq = 9;
+    // The acpi_pm transition register the DSDT's \_TTS writes (0: no \_TTS).
+    u16 transition_port = 0;
     bool reset_register = false; // the PIIX3 reset control register at 0xCF9
     Vector<InterruptOverride> overrides;
 };

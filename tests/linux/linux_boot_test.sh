@@ -12,7 +12,8 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 
 # poweroff -f: Linux enters ACPI S5 through the FADT's PM1a control block (keel's status 0);
-# reboot -f: through the FADT's reset register, 0xCF9 (status 10, keel does not reboot).
+# reboot -f: \_TTS(5), then the FADT's reset register, 0xCF9 (status 10, keel does not
+# reboot); a panic with panic=-1: the same reset without \_TTS (status 12).
 expected_status=0
 
 timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
@@ -54,4 +55,12 @@ timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linu
 status=$?
 grep -q '^KEEL-LINUX-TESTS-DONE' "$work/out" && [ "$status" -eq 10 ] ||
     { echo "linux.boot: reboot: keel exit status $status, expected 10"; tail -n 20 "$work/out" "$work/err"; fail=1; }
+# A panic before any user code (no such init, and rdinit= too, or the initramfs's /init
+# would run; the kernel then finds no root file system and panics): panic=-1 resets at
+# once, unannounced.
+timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
+    -append "console=ttyS0 panic=-1 rdinit=/no-such-init init=/no-such-init" >"$work/out" 2>"$work/err"
+status=$?
+grep -q 'Kernel panic - not syncing' "$work/out" && [ "$status" -eq 12 ] ||
+    { echo "linux.boot: panic: keel exit status $status, expected 12"; tail -n 20 "$work/out" "$work/err"; fail=1; }
 exit $fail

@@ -77,6 +77,15 @@ TEST_CASE("acpi: the PC's tables, found as an OS finds them", "[machine][acpi]")
     CHECK(t.text(dsdt, 4) == "DSDT");
     CHECK(t.sums_to_zero(dsdt, t.u(dsdt + 4, 4)));
     CHECK(t.text(dsdt + 37, 4) == "_S5_");
+    // \_TTS's operation region: SystemIO at the acpi_pm block's transition register.
+    u64 region = 0;
+    for (u64 at = dsdt + 36; at + 11 <= dsdt + t.u(dsdt + 4, 4) && !region; ++at)
+        if (t.u(at, 2) == 0x805B && t.text(at + 2, 4) == "KTTS")
+            region = at;
+    REQUIRE(region);
+    CHECK(t.u(region + 6, 1) == 1);          // SystemIO
+    CHECK(t.u(region + 8, 2) == 0x60C);      // WordPrefix operand
+    CHECK(t.text(region + 26, 4) == "_TTS"); // the method follows the field
     CHECK(t.text(t.u(fadt + 36, 4), 4) == "FACS");
 
     // MADT: the LAPIC, the IOAPIC, and pc.cfg's wiring: the PIT (8259 line 0) on pin 2,
@@ -134,4 +143,45 @@ TEST_CASE("acpi_pm: SLP_TYP 5 with SLP_EN powers off; PM1 registers read back", 
     RunResult r = m.engine().run();
     REQUIRE(r.kind == RunResult::Kind::Shutdown);
     CHECK(r.exit_code == 0);
+}
+
+namespace {
+
+// mov dx, PORT / mov al, VALUE / out dx, al
+std::vector<u8> out_byte(u16 port, u8 value)
+{
+    return { 0x66, 0xBA, static_cast<u8>(port), static_cast<u8>(port >> 8), 0xB0, value, 0xEE };
+}
+
+RunResult reset_through_cf9(GuestMachine& m, bool announce)
+{
+    std::vector<u8> code;
+    if (announce) // what the DSDT's \_TTS(5) does
+        code = out_byte(0x60C, 5);
+    for (u8 byte : out_byte(0xCF9, 0x06)) // RESET_VALUE to RESET_REG (the FADT's)
+        code.push_back(byte);
+    code.push_back(0xF4); // hlt (not reached)
+    m.load(0x10000, code);
+    return m.engine().run();
+}
+
+} // namespace
+
+TEST_CASE("acpi_pm: a reset after \\_TTS is an orderly reboot (status 10), one without it an emergency (12)", "[machine][acpi]")
+{
+    {
+        GuestMachine m;
+        RunResult r = reset_through_cf9(m, true);
+        REQUIRE(r.kind == RunResult::Kind::Shutdown);
+        CHECK(r.exit_code == machine::reset_status);
+        CHECK(m.engine().port_read(0x60C, 1) == 5); // reads back what \_TTS wrote
+    }
+    {
+        GuestMachine m;
+        CHECK(m.engine().port_read(0x60C, 1) == 0);
+        CHECK(m.engine().port_read(0x60C, 2) == 0xFF00); // the byte past it reads as ones
+        RunResult r = reset_through_cf9(m, false);
+        REQUIRE(r.kind == RunResult::Kind::Shutdown);
+        CHECK(r.exit_code == machine::emergency_reset_status);
+    }
 }

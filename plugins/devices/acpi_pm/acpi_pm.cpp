@@ -19,6 +19,7 @@ void AcpiPm::reset()
     m_enable = 0;
     // No SMI_CMD in keel's FADT, so the OS finds ACPI mode already on (ACPI 6.5 §4.8.2.1).
     m_control = sci_en;
+    m_transition = 0;
 }
 
 u32 AcpiPm::timer() const
@@ -66,6 +67,8 @@ void AcpiPm::write16(unsigned offset, u16 value)
 u32 AcpiPm::io_read(u16 port, unsigned size)
 {
     unsigned offset = static_cast<u16>(port - m_base);
+    if (offset == transition_offset) // one byte; whatever else the access covers reads as ones
+        return size >= 4 ? 0xFFFFFF00u | m_transition : ((1u << (8 * size)) - 0x100) | m_transition;
     if (offset >= 8 && offset < 12) {
         u32 value = timer() >> (8 * (offset - 8));
         return size >= 4 ? value : value & ((1u << (8 * size)) - 1);
@@ -83,6 +86,13 @@ u32 AcpiPm::io_read(u16 port, unsigned size)
 void AcpiPm::io_write(u16 port, u32 value, unsigned size)
 {
     unsigned offset = static_cast<u16>(port - m_base);
+    if (offset == transition_offset) {
+        // ACPI 6.5 §7.3.6: _TTS(state) runs before the OS's own preparations for the
+        // transition, from an orderly shutdown or restart only.
+        m_transition = static_cast<u8>(value);
+        m_machine.note_orderly_shutdown();
+        return;
+    }
     if (offset >= 6)
         return; // the timer is read-only
     if ((offset & 1) == 0 && size >= 2) {
@@ -101,8 +111,8 @@ void AcpiPm::io_write(u16 port, u32 value, unsigned size)
 
 void AcpiPm::describe(StringBuilder& out) const
 {
-    out.append("acpi_pm: base 0x%x PM1_STS %04x PM1_EN %04x PM1_CNT %04x PM_TMR %06x\n", m_base, m_status, m_enable, m_control,
-        timer());
+    out.append("acpi_pm: base 0x%x PM1_STS %04x PM1_EN %04x PM1_CNT %04x PM_TMR %06x TRANSITION %u\n", m_base, m_status, m_enable,
+        m_control, timer(), m_transition);
 }
 
 void AcpiPm::save(StateWriter& out) const
@@ -111,6 +121,7 @@ void AcpiPm::save(StateWriter& out) const
     out.write_u16(m_status);
     out.write_u16(m_enable);
     out.write_u16(m_control);
+    out.write_u8(m_transition);
 }
 
 Result<void> AcpiPm::restore(StateReader& in)
@@ -121,7 +132,10 @@ Result<void> AcpiPm::restore(StateReader& in)
     u16 status = TRY(in.read_u16()), enable = TRY(in.read_u16()), control = TRY(in.read_u16());
     if ((status & ~status_writable) || (enable & ~enable_writable) || (control & ~control_writable))
         return Error::formatted("acpi_pm state: reserved bits set");
-    m_status = status, m_enable = enable, m_control = control | sci_en;
+    u8 transition = TRY(in.read_u8());
+    m_status = status, m_enable = enable, m_control = control | sci_en, m_transition = transition;
+    if (transition)
+        m_machine.note_orderly_shutdown();
     return {};
 }
 

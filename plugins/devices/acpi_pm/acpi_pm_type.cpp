@@ -1,4 +1,4 @@
-// `device acpi_pm NAME port=BASE+12 [irq=...]`: ACPI PM1 registers and PM timer (the SCI
+// `device acpi_pm NAME port=BASE+16 [irq=...]`: ACPI PM1 registers and PM timer (the SCI
 // is its interrupt output; keel raises no SCI yet).
 #include "plugins/devices/acpi_pm/acpi_pm.h"
 #include "plugins/devices/device_types.h"
