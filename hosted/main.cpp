@@ -167,8 +167,7 @@ int main(int argc, char** argv)
     // Standard input: the monitor alone (-monitor stdio), or the guest's console with the
     // monitor behind Ctrl-A c (-serial mon:stdio), or nothing.
     Monitor monitor(pc->engine());
-    for (usize i = 0; i < pc->machine().device_count(); ++i)
-        monitor.add_device(&pc->machine().device(i), pc->machine().device_name(i));
+    pc->machine().attach(monitor);
     using SerialInput = hosted::Options::SerialInput;
     SerialInput serial = options.serial_input;
     if (serial == SerialInput::Auto)

@@ -4,6 +4,7 @@
 #include "dbt/plugin/device_options.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
+#include "dbt/engine/monitor.h"
 #include "dbt/loader/elf_loader.h"
 #include "machine/builtin_machines.h"
 
@@ -135,7 +136,7 @@ Result<void> Machine::add_device(const DeviceSpec& spec)
         return Error::formatted("no device type '%s' (its plugin, %s.so, is not loaded)", spec.type, spec.type);
     TRY(check_device_options(spec.name, spec.type, spec.options, type->options));
 
-    // The interrupt output: unconnected, one input, or a fan-out to several.
+    // The interrupt output: unconnected, or wired (through its counter) to its inputs.
     Instance instance { &spec, nullptr, nullptr };
     InterruptLine irq;
     for (const IrqSpec& wire : spec.irqs) {
@@ -152,14 +153,10 @@ Result<void> Machine::add_device(const DeviceSpec& spec)
                     controller ? "takes no interrupt inputs" : "is not declared before it");
             input = { sink, wire.line };
         }
-        if (spec.irqs.size() == 1) {
-            irq = input;
-        } else {
-            if (!instance.fanout)
-                instance.fanout = new Fanout;
-            instance.fanout->targets.append(input);
-            irq = { instance.fanout, 0 };
-        }
+        if (!instance.irq)
+            instance.irq = new IrqOutput;
+        instance.irq->targets.append(input);
+        irq = { instance.irq, 0 };
     }
 
     DeviceCreateArgs args {};
@@ -172,7 +169,7 @@ Result<void> Machine::add_device(const DeviceSpec& spec)
     Error error = Error::formatted("%s: the %s factory gave no device", spec.name, spec.type);
     instance.device = type->create(args, &error);
     if (!instance.device) {
-        delete instance.fanout;
+        delete instance.irq;
         return error;
     }
     m_devices.append(instance);
@@ -192,9 +189,40 @@ Machine::~Machine()
     // APIC), then the engine, whose clock and interrupt pin they use.
     for (usize i = m_devices.size(); i-- > 0;) {
         delete m_devices[i].device;
-        delete m_devices[i].fanout;
+        delete m_devices[i].irq;
     }
     delete m_engine;
+}
+
+void Machine::attach(Monitor& monitor)
+{
+    for (const Instance& instance : m_devices)
+        monitor.add_device(instance.device, instance.spec->name);
+    monitor.add_info("irq", "device interrupt outputs (wiring, level, assertions) and the vectors the CPU took",
+        [](void* machine, StringBuilder& out) { static_cast<const Machine*>(machine)->describe_interrupts(out); }, this);
+}
+
+void Machine::describe_interrupts(StringBuilder& out) const
+{
+    out.append("device       wired to                   level  asserted\n");
+    for (const Instance& instance : m_devices) {
+        if (!instance.irq)
+            continue;
+        StringBuilder wiring;
+        for (const IrqSpec& wire : instance.spec->irqs)
+            wiring.append("%s:%u ", wire.controller, wire.line);
+        out.append("%-12s %-26s %-6s %llu\n", instance.spec->name, wiring.c_str(), instance.irq->level ? "high" : "low",
+            static_cast<unsigned long long>(instance.irq->assertions));
+    }
+    out.append("vectors the CPU took from its interrupt controllers (vector: count):\n");
+    const u64* counts = m_engine->stats().interrupts_by_vector;
+    unsigned shown = 0;
+    for (unsigned vector = 0; vector < 256; ++vector) {
+        if (!counts[vector])
+            continue;
+        out.append("  0x%02x: %-10llu%s", vector, static_cast<unsigned long long>(counts[vector]), ++shown % 4 ? "" : "\n");
+    }
+    out.append(shown == 0 ? "  none yet\n" : shown % 4 ? "\n" : "");
 }
 
 Device* Machine::find_device(const char* name)

@@ -11,6 +11,10 @@
 #include "dbt/plugin/type_registry.h"
 #include "machine/machine_description.h"
 
+namespace keel {
+class Monitor;
+}
+
 namespace keel::machine {
 
 // Where a PC's RAM below 4 GiB ends (the PCI hole starts), as QEMU's pc machine lays it
@@ -96,6 +100,12 @@ public:
     // Where the RSDP is (0: the machine has no ACPI tables).
     u64 acpi_rsdp() const { return m_acpi_rsdp; }
 
+    // Gives `monitor` the devices (info NAME) and the machine's own items (info irq).
+    void attach(Monitor& monitor);
+    // `info irq`: each device output's wiring, level and assertions, and the vectors the
+    // CPU took.
+    void describe_interrupts(StringBuilder& out) const;
+
 private:
     Machine(HostServices& host, const MachineConfig& config) : m_host(host), m_config(config), m_arch(config.arch) {}
     Result<void> add_device(const DeviceSpec& spec);
@@ -103,20 +113,25 @@ private:
     // ACPI tables from the description (machine/acpi), in a ROM over the BIOS area.
     Result<void> install_acpi_tables();
 
-    // One device output wired to several inputs.
-    class Fanout final : public InterruptSink {
+    // A device's interrupt output, wired to every input its irq= words name (ISA lines
+    // reach both the 8259 and the IOAPIC), counting its assertions for `info irq`.
+    class IrqOutput final : public InterruptSink {
     public:
         Vector<InterruptLine> targets;
-        void set_irq_level(u32, bool level) override
+        bool level = false;
+        u64 assertions = 0; // low-to-high changes
+        void set_irq_level(u32, bool new_level) override
         {
+            assertions += new_level && !level;
+            level = new_level;
             for (const InterruptLine& line : targets)
-                line.set(level);
+                line.set(new_level);
         }
     };
     struct Instance {
         const DeviceSpec* spec;
         Device* device;
-        Fanout* fanout; // null unless wired to more than one input
+        IrqOutput* irq; // null when the device has no irq=
     };
 
     HostServices& m_host;

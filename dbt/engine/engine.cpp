@@ -355,6 +355,7 @@ bool Engine::take_interrupt()
     for (InterruptController* controller : m_interrupt_controllers) {
         if (controller->has_interrupt()) {
             u8 vector = controller->acknowledge();
+            ++m_stats.interrupts_by_vector[vector];
             KEEL_LOG(Int, "int: external interrupt, vector 0x%02x, at pc 0x%llx\n", vector, (unsigned long long)m_run->cpu.hot.pc);
             m_arch.raise_external_interrupt(m_run->cpu, vector);
             return true;

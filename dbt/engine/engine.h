@@ -65,6 +65,9 @@ struct EngineStats {
     // passes, code emission, cache insertion).
     enum Phase { Frontend, Passes, Backend, Cache, PhaseCount };
     u64 phase_ticks[PhaseCount] = {};
+    // External interrupts the CPU took, by vector (what an interrupt controller answered
+    // at the acknowledge): the monitor's `info irq`.
+    u64 interrupts_by_vector[256] = {};
 };
 
 // The engine is also what the architecture plugin reaches through CpuContext::services

@@ -51,14 +51,20 @@ constexpr const char* help_text = "info registers    the CPU state\n"
                                   "info tlb          every page-table leaf: virtual, physical, flags (XGPDACTUW)\n"
                                   "info blocks       translation cache statistics\n"
                                   "info devices      the devices and their names\n"
-                                  "info NAME         one device's state (info pic, info lapic, info com1, ...)\n"
-                                  "x/NFU ADDR        guest virtual memory: N units of U (b h w g) as F (x d)\n"
-                                  "xp/NFU ADDR       the same, guest physical\n"
-                                  "quit              end the VM\n";
+                                  "info NAME         one device's state (info pic, info lapic, info com1, ...)\n";
+// (the machine's items, add_info, between the two)
+constexpr const char* help_text_end = "x/NFU ADDR        guest virtual memory: N units of U (b h w g) as F (x d)\n"
+                                      "xp/NFU ADDR       the same, guest physical\n"
+                                      "quit              end the VM\n";
 
 } // namespace
 
 void Monitor::add_device(Device* device, const char* instance_name) { m_devices.append({ device, instance_name }); }
+
+void Monitor::add_info(const char* item, const char* help, InfoFunction describe, void* context)
+{
+    m_extra_infos.append({ item, help, describe, context });
+}
 
 bool Monitor::execute(const char* line, StringBuilder& out)
 {
@@ -69,7 +75,10 @@ bool Monitor::execute(const char* line, StringBuilder& out)
     if (string_equal(command, "quit") || string_equal(command, "q"))
         return false;
     if (string_equal(command, "help") || string_equal(command, "?")) {
-        out.append("%s", help_text);
+        StringBuilder extras;
+        for (const ExtraInfo& extra : m_extra_infos)
+            extras.append("info %-12s %s\n", extra.item, extra.help);
+        out.append("%s%s%s", help_text, extras.c_str(), help_text_end);
     } else if (string_equal(command, "info")) {
         char what[32];
         next_word(rest, what, sizeof(what));
@@ -112,6 +121,12 @@ void Monitor::info(const char* what, StringBuilder& out)
         for (const NamedDevice& d : m_devices)
             out.append("%-12s %s\n", d.name, d.device->name());
     } else {
+        for (const ExtraInfo& extra : m_extra_infos) {
+            if (string_equal(what, extra.item)) {
+                extra.describe(extra.context, out);
+                return;
+            }
+        }
         // A device by instance name or type; QEMU's `info pic` and `info lapic`.
         const char* type = string_equal(what, "pic") ? "pic8259" : string_equal(what, "lapic") ? "lapic" : what;
         for (const NamedDevice& d : m_devices) {
@@ -123,7 +138,10 @@ void Monitor::info(const char* what, StringBuilder& out)
                 return;
             }
         }
-        out.append("info: unknown item '%s' (registers, mtree, mem, blocks, devices, or a device name)\n", what);
+        StringBuilder extras;
+        for (const ExtraInfo& extra : m_extra_infos)
+            extras.append("%s, ", extra.item);
+        out.append("info: unknown item '%s' (registers, mtree, mem, blocks, devices, %sor a device name)\n", what, extras.c_str());
     }
 }
 

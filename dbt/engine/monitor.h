@@ -5,6 +5,7 @@
 //
 //   info registers | info mtree | info mem | info blocks | info devices | info DEVICE
 //   x/NFU ADDR (F: x or d; U: b h w g) | xp/NFU ADDR (physical) | quit | help
+// and the items the machine adds (info irq).
 #include "dbt/base/string_builder.h"
 #include "dbt/base/vector.h"
 
@@ -21,6 +22,11 @@ public:
     // pic8259`), and QEMU's `info pic`/`info lapic` find the first device of those types.
     void add_device(Device* device, const char* instance_name);
 
+    // Another `info ITEM`, from the layer that knows it (the machine's `info irq`): a line
+    // of help and what appends the answer.
+    using InfoFunction = void (*)(void* context, StringBuilder& out);
+    void add_info(const char* item, const char* help, InfoFunction describe, void* context);
+
     // Runs one command; appends its output (or a one-line error). Returns false after `quit`.
     bool execute(const char* line, StringBuilder& out);
 
@@ -32,8 +38,15 @@ private:
         Device* device;
         const char* name;
     };
+    struct ExtraInfo {
+        const char* item;
+        const char* help;
+        InfoFunction describe;
+        void* context;
+    };
     Engine& m_engine;
     Vector<NamedDevice> m_devices;
+    Vector<ExtraInfo> m_extra_infos;
 };
 
 } // namespace keel

@@ -103,8 +103,7 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     }
 
     Monitor monitor(pc->engine());
-    for (usize i = 0; i < pc->device_count(); ++i)
-        monitor.add_device(&pc->device(i), pc->device_name(i));
+    pc->attach(monitor);
     serial_console::attach(*pc, monitor);
     RunResult result = pc->engine().run();
     serial_console::detach();
