@@ -73,6 +73,7 @@ Result<void> Engine::initialize()
     m_mmu = new Mmu(*m_run, m_memory, m_arch, *m_blocks);
     m_blocks->set_code_page_protector(m_mmu);
     m_memory.set_code_pages(m_blocks);
+    m_memory.set_before_device_access([](void* engine) { static_cast<Engine*>(engine)->before_device_access(); }, this);
     m_blocks->set_empty_jump_target(m_backend->lookup_miss());
     m_mmu->flush_all(m_run->cpu);
     m_arch.reset(m_run->cpu);

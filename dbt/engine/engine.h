@@ -159,11 +159,27 @@ public:
     void flush_tlb() override;
     void flush_tlb_page(u64 vaddr) override;
     void mode_changed() override;
-    u32 port_read(u16 port, unsigned size) override { return m_io.read(port, size); }
-    void port_write(u16 port, u32 value, unsigned size) override { m_io.write(port, value, size); }
+    // A device access first brings the virtual clock up to the host's time (timers due by
+    // then fire first), so a device polled in a loop that never returns to the dispatcher
+    // (Linux's PIT and PM-timer TSC calibration) sees time move as the TSC does.
+    u32 port_read(u16 port, unsigned size) override
+    {
+        before_device_access();
+        return m_io.read(port, size);
+    }
+    void port_write(u16 port, u32 value, unsigned size) override
+    {
+        before_device_access();
+        m_io.write(port, value, size);
+    }
     // With -icount, the virtual clock; otherwise the host's time now, which the virtual
     // clock catches up with at its next advance (so a guest polling the TSC sees it move
     // inside a block that never returns to the dispatcher).
+    void before_device_access()
+    {
+        if (!deterministic_time())
+            advance_clock();
+    }
     u64 clock_ns() override
     {
         if (deterministic_time())

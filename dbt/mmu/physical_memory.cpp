@@ -89,8 +89,10 @@ u64 PhysicalMemory::read(u64 address, unsigned size) const
 {
     const MemoryRegion* r = find(address);
     if (r && address - r->base + size <= r->size) {
-        if (r->kind == RegionKind::Mmio)
+        if (r->kind == RegionKind::Mmio) {
+            before_device_access();
             return r->mmio->mmio_read(address - r->base, size);
+        }
         u64 v = 0;
         copy_memory(&v, r->host + (address - r->base), size);
         return v;
@@ -100,8 +102,12 @@ u64 PhysicalMemory::read(u64 address, unsigned size) const
     for (unsigned i = 0; i < size; ++i) {
         const MemoryRegion* b = find(address + i);
         u64 byte = 0xFF;
-        if (b)
-            byte = b->kind == RegionKind::Mmio ? b->mmio->mmio_read(address + i - b->base, 1) & 0xFF : b->host[address + i - b->base];
+        if (b && b->kind == RegionKind::Mmio) {
+            before_device_access();
+            byte = b->mmio->mmio_read(address + i - b->base, 1) & 0xFF;
+        } else if (b) {
+            byte = b->host[address + i - b->base];
+        }
         v |= byte << (8 * i);
     }
     return v;
@@ -111,9 +117,10 @@ void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
 {
     const MemoryRegion* r = find(address);
     if (r && address - r->base + size <= r->size) {
-        if (r->kind == RegionKind::Mmio)
+        if (r->kind == RegionKind::Mmio) {
+            before_device_access();
             r->mmio->mmio_write(address - r->base, value, size);
-        else if (r->kind == RegionKind::Ram) {
+        } else if (r->kind == RegionKind::Ram) {
             copy_memory(r->host + (address - r->base), &value, size);
             written(address, size);
         }
@@ -124,9 +131,10 @@ void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
         u8 byte = static_cast<u8>(value >> (8 * i));
         if (!b)
             continue;
-        if (b->kind == RegionKind::Mmio)
+        if (b->kind == RegionKind::Mmio) {
+            before_device_access();
             b->mmio->mmio_write(address + i - b->base, byte, 1);
-        else if (b->kind == RegionKind::Ram) {
+        } else if (b->kind == RegionKind::Ram) {
             b->host[address + i - b->base] = byte;
             written(address + i, 1);
         }

@@ -46,6 +46,13 @@ public:
     // code it overwrites is invalidated whoever wrote (a page walk's accessed/dirty bits,
     // a loader, a device). The MMU's direct stores have their own check (tlb::not_dirty).
     void set_code_pages(CodePageTracker* tracker) { m_code_pages = tracker; }
+    // Runs before every MMIO handler call: the engine brings the virtual clock up to the
+    // host's time there, so a device reads the same time as the guest's TSC.
+    void set_before_device_access(void (*hook)(void* context), void* context)
+    {
+        m_before_device_access = hook;
+        m_before_device_context = context;
+    }
 
 private:
     Result<void> add(const MemoryRegion& region);
@@ -53,6 +60,13 @@ private:
     Vector<MemoryRegion> m_regions; // sorted by base, never overlapping
     mutable const MemoryRegion* m_last = nullptr;
     CodePageTracker* m_code_pages = nullptr;
+    void (*m_before_device_access)(void*) = nullptr;
+    void* m_before_device_context = nullptr;
+    void before_device_access() const
+    {
+        if (m_before_device_access)
+            m_before_device_access(m_before_device_context);
+    }
 };
 
 } // namespace keel

@@ -60,7 +60,11 @@ int main(void)
     printf("counted %u periodic LAPIC timer interrupts\n", TICKS);
     expect_hex("vector", frame_vector, 0x40);
 
-    /* One-shot: exactly one interrupt. */
+    /* One-shot: exactly one interrupt. A periodic expiry that came before the mask is
+     * still pending in the IRR (masking the LVT does not clear it; SDM vol. 3 §10.5.1):
+     * take it first, as it may have come on a slow host, so it is not counted below. */
+    for (int i = 0; i < 4; ++i)
+        __asm__ volatile("sti; nop; cli");
     unsigned before = ticks;
     REG(LVT_TIMER) = 0x40;
     REG(INITIAL) = 62500;
