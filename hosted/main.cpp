@@ -183,7 +183,9 @@ int main(int argc, char** argv)
         terminal_console = new hosted::TerminalConsole(pc->machine(), monitor, serial == SerialInput::MonStdio);
         terminal_console->start();
     }
+    u64 run_started = plugin_services.monotonic_ns();
     RunResult result = pc->engine().run();
+    u64 run_ns = plugin_services.monotonic_ns() - run_started;
     pc->machine().run_ended();
     delete monitor_console;
     delete terminal_console;
@@ -210,6 +212,11 @@ int main(int argc, char** argv)
         fprintf(stderr, "keel: cannot continue: %s\n", result.message);
         status = exit_unsupported;
         break;
+    }
+    if (options.stats) {
+        StringBuilder line;
+        describe_time_split(pc->engine().stats(), run_ns, line);
+        fprintf(stderr, "keel: run time %s\n", line.c_str());
     }
     if (g_log != stderr)
         fclose(g_log);

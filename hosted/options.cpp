@@ -19,6 +19,8 @@ const char* usage()
            "  -D FILE               write the log to FILE instead of stderr\n"
            "  -accel tcg,tb-size=N  translation cache size in MiB (default 1024)\n"
            "  -perfmap              write /tmp/perf-PID.map naming generated code for perf\n"
+           "  -stats                at exit, say on stderr where the run's time went: translating,\n"
+           "                        halted, running the rest (docs/benchmarks.md)\n"
            "  -serial mon:stdio     standard input feeds the console UART (COM1); Ctrl-A c switches to\n"
            "                        the monitor and back (default when stdin and stdout are terminals)\n"
            "  -serial stdio|none    standard input feeds COM1 with no escape | is not read\n"
@@ -140,6 +142,8 @@ Result<Options> parse_options(int argc, char** argv)
             o.plugin_dir = TRY(value("-plugin-dir"));
         } else if (string_equal(a, "-perfmap")) {
             o.perf_map = true;
+        } else if (string_equal(a, "-stats")) {
+            o.stats = true;
         } else if (string_equal(a, "-h") || string_equal(a, "-help")) {
             o.help = true;
         } else if (string_equal(a, "-version")) {

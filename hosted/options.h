@@ -14,6 +14,7 @@ struct Options {
     const char* log_file = nullptr; // -D FILE
     u64 code_cache_size = 1 * GiB;  // -accel tcg,tb-size=MiB
     bool perf_map = false;          // -perfmap
+    bool stats = false;             // -stats
     bool monitor_stdio = false;      // -monitor stdio
     const char* plugin_dir = nullptr; // -plugin-dir DIR (default: ../plugins next to the binary)
     const char* machine = "pc";     // -M NAME|FILE: a built-in machine or a description file

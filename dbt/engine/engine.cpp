@@ -300,7 +300,10 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
         if (tb)
             m_blocks->invalidate(tb);
     }
-    return translate(pc, linear, physical, single_step);
+    u64 started = m_host.monotonic_ns();
+    TranslatedBlock* tb = translate(pc, linear, physical, single_step);
+    m_stats.translate_ns += m_host.monotonic_ns() - started;
+    return tb;
 }
 
 bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)
@@ -322,6 +325,19 @@ bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)
     value = 0;
     copy_memory(&value, p, size);
     return true;
+}
+
+void describe_time_split(const EngineStats& s, u64 wall_ns, StringBuilder& out)
+{
+    auto ms = [](u64 ns) { return static_cast<unsigned long long>(ns / 1000000); };
+    auto percent = [&](u64 ns) { return static_cast<unsigned>(wall_ns ? ns * 100 / wall_ns : 0); };
+    u64 busy = s.translate_ns + s.halted_ns;
+    u64 rest = wall_ns > busy ? wall_ns - busy : 0;
+    out.append("%llu ms: translating %llu ms (%u%%; %llu blocks, %llu guest instructions), halted %llu ms (%u%%), "
+               "running the rest %llu ms (%u%%)",
+        ms(wall_ns), ms(s.translate_ns), percent(s.translate_ns), static_cast<unsigned long long>(s.translations),
+        static_cast<unsigned long long>(s.guest_instructions_translated), ms(s.halted_ns), percent(s.halted_ns), ms(rest),
+        percent(rest));
 }
 
 void Engine::advance_clock()
@@ -447,8 +463,10 @@ RunResult Engine::run_loop(const RunOptions& options)
                 m_virtual_ns = deadline > m_virtual_ns ? deadline : m_virtual_ns;
                 continue;
             }
+            u64 idle_from = m_host.monotonic_ns();
             m_host.idle_until(deadline == ~0ull || deterministic_time() ? ~0ull : m_clock_origin_ns + deadline,
                 &m_run->cpu.hot.exit_request);
+            m_stats.halted_ns += m_host.monotonic_ns() - idle_from;
             continue;
         }
 

@@ -17,6 +17,8 @@
 
 namespace keel {
 
+class StringBuilder;
+
 namespace x64 {
 class Backend;
 }
@@ -65,10 +67,19 @@ struct EngineStats {
     // passes, code emission, cache insertion).
     enum Phase { Frontend, Passes, Backend, Cache, PhaseCount };
     u64 phase_ticks[PhaseCount] = {};
+    // Where a run's host time went, besides running translated code, helpers, devices and
+    // the dispatcher: translating blocks, and sleeping while the guest halted.
+    u64 translate_ns = 0;
+    u64 halted_ns = 0;
     // External interrupts the CPU took, by vector (what an interrupt controller answered
     // at the acknowledge): the monitor's `info irq`.
     u64 interrupts_by_vector[256] = {};
 };
+
+// Where `wall_ns` of host time went, on one line: translating (with the blocks and guest
+// instructions translated), halted, and the rest (translated code, helpers, devices, the
+// dispatcher). The keel command's -stats, the kernel's guest summary, `info blocks`.
+void describe_time_split(const EngineStats& stats, u64 wall_ns, StringBuilder& out);
 
 // The engine is also what the architecture plugin reaches through CpuContext::services
 // (ArchServices): it owns everything those services touch.

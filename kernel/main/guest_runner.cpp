@@ -105,7 +105,9 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     Monitor monitor(pc->engine());
     pc->attach(monitor);
     serial_console::attach(*pc, monitor);
+    u64 run_started = clock::monotonic_ns();
     RunResult result = pc->engine().run();
+    u64 run_ns = clock::monotonic_ns() - run_started;
     serial_console::detach();
     pc->run_ended();
     end_guest_line();
@@ -150,6 +152,9 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     const EngineStats& stats = pc->engine().stats();
     outcome.guest_instructions_translated = stats.guest_instructions_translated;
     outcome.translations = stats.translations;
+    StringBuilder split;
+    describe_time_split(stats, run_ns, split);
+    format(outcome.time_split, sizeof(outcome.time_split), "%s", split.c_str());
     delete pc;
     outcome.host_ns = clock::monotonic_ns() - started;
     return outcome;

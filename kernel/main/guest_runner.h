@@ -12,6 +12,7 @@ struct GuestOutcome {
     u64 host_ns;   // from VM creation to the end of the run
     u64 guest_instructions_translated;
     u64 translations;
+    char time_split[200]; // describe_time_split of the run: translating, halted, the rest
 };
 
 // `machine_file` is the description keel.cfg's machine = names, read from the ESP; unused

@@ -121,6 +121,8 @@ void kernel_main(BootInfo* boot_info)
                       "translated) ===\n",
             name, outcome.exit_value, ull(outcome.host_ns / 1000000), ull(outcome.translations),
             ull(outcome.guest_instructions_translated));
+        if (outcome.time_split[0]) // the guest ran
+            serial::print("keel: guest %s run time %s\n", name, outcome.time_split);
         exit_value = outcome.exit_value;
     }
 
