@@ -32,8 +32,8 @@ allowed="$allowed|invlpg"
     m = w[i]
     if (isa == "fpu")
         bad_insn = (m !~ allowed && line !~ /xmm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/ && m !~ /^(f[a-z0-9]+|emms)$/) || line ~ /[yz]mm[0-9]/
-    else if (isa == "sse")
-        bad_insn = (m !~ allowed && line !~ /xmm[0-9]/) || line ~ /[yz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
+    else if (isa == "sse") # LDMXCSR/STMXCSR name no XMM register
+        bad_insn = (m !~ allowed && line !~ /xmm[0-9]/ && m !~ /^(ldmxcsr|stmxcsr)$/) || line ~ /[yz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
     else
         bad_insn = m !~ allowed || line ~ /[xyz]mm[0-9]|st\([0-7]\)|(^|[^a-z])mm[0-7]/
     if (bad_insn) {

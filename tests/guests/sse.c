@@ -30,6 +30,44 @@ static double integrate_pi(int steps)
     return sum / steps;
 }
 
+static uint32_t get_mxcsr(void)
+{
+    uint32_t m;
+    __asm__ volatile("stmxcsr %0" : "=m"(m));
+    return m;
+}
+
+static void set_mxcsr(uint32_t m) { __asm__ volatile("ldmxcsr %0" : : "m"(m)); }
+
+static long cvtsd2si(double d)
+{
+    long r;
+    __asm__ volatile("cvtsd2si %1, %0" : "=r"(r) : "x"(d));
+    return r;
+}
+
+/* MXCSR (Intel SDM vol. 1 §10.2.3): rounding control, the sticky exception flags, FTZ.
+ * Every exception stays masked: natively an unmasked one would be a SIGFPE. */
+static void mxcsr_checks(void)
+{
+    for (uint32_t rc = 0; rc < 4; ++rc) {
+        set_mxcsr(0x1F80 | rc << 13);
+        printf("round%u  %ld %ld %ld\n", rc, cvtsd2si(2.5), cvtsd2si(-2.5), cvtsd2si(3.7));
+    }
+    volatile double one = 1.0, three = 3.0, zero = 0.0, tiny = 1e-300;
+    set_mxcsr(0x1F80);
+    volatile double q = one / three; /* inexact: PE */
+    uint32_t inexact = get_mxcsr() & 0x3F;
+    set_mxcsr(0x1F80);
+    q = one / zero; /* ZE */
+    uint32_t divide = get_mxcsr() & 0x3F;
+    set_mxcsr(0x1F80 | 0x8000); /* FTZ: an underflowing result becomes +0, UE and PE */
+    q = tiny * tiny;
+    uint32_t underflow = get_mxcsr() & 0x3F;
+    set_mxcsr(0x1F80);
+    printf("mxcsr   %02x %02x %02x %016llx\n", inexact, divide, underflow, (unsigned long long)bits_of(q));
+}
+
 static double newton_sqrt(double v)
 {
     double x = v;
@@ -90,5 +128,6 @@ int main(void)
     for (int i = 0; i < 4; ++i)
         equal += values[i] == values[(i + 1) & 3]; /* UCOMISD sets ZF/PF/CF */
     printf("compare %d\n", equal);
+    mxcsr_checks();
     return 0;
 }

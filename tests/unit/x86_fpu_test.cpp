@@ -1,5 +1,7 @@
 // x87 through the host FPU (docs/x87.md): the exceptions keel raises in IR before the host
-// runs an x87 instruction, so that the host itself never takes one. ctest unit.x86.
+// runs an x87 instruction, so that the host itself never takes one; and SSE's MXCSR
+// (docs/sse.md): an exception the guest unmasked raises #XM (or #UD) after the host ran the
+// instruction masked, the destination left as it was. ctest unit.x86.
 #include <catch2/catch.hpp>
 #include "guest_machine.h"
 
@@ -54,4 +56,62 @@ TEST_CASE("x87: CR0.TS or CR0.EM make an x87 instruction raise #NM", "[x86][fpu]
         CHECK(m.cpu().event.vector == x86::vector::NM);
         CHECK(m.cpu().event.return_rip == 0x10000);
     }
+}
+
+namespace {
+
+// mov eax, MXCSR / push rax / ldmxcsr [rsp] / pop rax / divsd xmm0, xmm1 (at 0x1000B) / hlt,
+// with xmm0 = 1.0 and xmm1 = 0.0.
+constexpr u64 divsd_at = 0x1000B;
+constexpr u64 one_bits = 0x3FF0000000000000ull;
+
+void load_sse_divide_by_zero(GuestMachine& m, u32 mxcsr)
+{
+    std::vector<u8> code { 0xB8 };
+    append_le(code, mxcsr, 4);
+    code.insert(code.end(), { 0x50, 0x0F, 0xAE, 0x14, 0x24, 0x58, 0xF2, 0x0F, 0x5E, 0xC1, 0xF4 });
+    m.load(0x10000, code);
+    __builtin_memcpy(m.cpu().xmm[0], &one_bits, 8);
+    __builtin_memset(m.cpu().xmm[1], 0, 16);
+}
+
+u64 xmm0_low(GuestMachine& m)
+{
+    u64 v;
+    __builtin_memcpy(&v, m.cpu().xmm[0], 8);
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("sse: an unmasked SIMD exception raises #XM at the instruction, its destination unchanged", "[x86][sse]")
+{
+    // ZM clear (MXCSR 0x1D80): DIVSD by zero faults (Intel SDM vol. 1 §11.5.1) with ZE set.
+    GuestMachine m;
+    load_sse_divide_by_zero(m, 0x1D80);
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::XM);
+    CHECK(m.cpu().event.return_rip == divsd_at);
+    CHECK(xmm0_low(m) == one_bits);
+    CHECK((m.cpu().mxcsr & 0x3F) == 0x04); // ZE
+
+    // Without CR4.OSXMMEXCPT the same exception is #UD (vol. 3 §6.15, interrupt 19).
+    GuestMachine u;
+    load_sse_divide_by_zero(u, 0x1D80);
+    u.cpu().cr4 &= ~x86::cr4::OSXMMEXCPT;
+    r = u.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(u.cpu().event.vector == x86::vector::UD);
+    CHECK(xmm0_low(u) == one_bits);
+}
+
+TEST_CASE("sse: a masked SIMD exception gives the default result and a sticky flag", "[x86][sse]")
+{
+    GuestMachine m;
+    load_sse_divide_by_zero(m, 0x1F80);
+    m.require_halted(m.run_to_halt());
+    CHECK(xmm0_low(m) == 0x7FF0000000000000ull); // +infinity
+    CHECK((m.cpu().mxcsr & 0x3F) == 0x04);
+    CHECK((m.cpu().mxcsr & 0xFFC0) == 0x1F80); // the control bits as the guest set them
 }

@@ -357,12 +357,33 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVDQU });
         CHECK(host.displacements == std::vector<i64> { off::xmm(0), off::vector_temp, off::xmm(0) });
     }
-    SECTION("addsd xmm2, xmm3: both registers loaded, the destination stored")
+    SECTION("addsd xmm2, xmm3: both registers loaded, the destination stored, under the guest's MXCSR")
     {
         LoweredBlock l({ 0xF2, 0x0F, 0x58, 0xD3 });
         CHECK(l.count(Opcode::Load) == 0);
         HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
-        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_ADDSD, ZYDIS_MNEMONIC_MOVDQU });
-        CHECK(host.displacements == std::vector<i64> { off::xmm(2), off::xmm(3), off::xmm(2) });
+        // The host's MXCSR saved, the guest's loaded (flags cleared, exceptions masked); after
+        // the instruction its flags kept and the host's MXCSR back (docs/sse.md).
+        CHECK(host.mnemonics
+            == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_STMXCSR, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_AND, ZYDIS_MNEMONIC_OR,
+                ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_LDMXCSR, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_ADDSD,
+                ZYDIS_MNEMONIC_STMXCSR, ZYDIS_MNEMONIC_LDMXCSR, ZYDIS_MNEMONIC_MOVDQU });
+        CHECK(host.displacements
+            == std::vector<i64> { off::mxcsr_host, off::mxcsr, off::mxcsr_run, off::mxcsr_run, off::xmm(2), off::xmm(3),
+                off::mxcsr_run, off::mxcsr_host, off::xmm(2) });
+        // Then: the flags into the guest's MXCSR, the destination put back on an unmasked
+        // exception, #XM (CR4.OSXMMEXCPT) or #UD.
+        std::vector<u32> traps = l.all(Opcode::TrapIf);
+        REQUIRE(traps.size() == 2);
+        CHECK((l.block.insts[traps[0]].args[1].imm_value() & 0xFF) == x86::vector::XM);
+        CHECK((l.block.insts[traps[1]].args[1].imm_value() & 0xFF) == x86::vector::UD);
+        CHECK(l.count(Opcode::Select) == 3); // xmm2's two halves, and #XM's condition
+    }
+    SECTION("paddd xmm0, xmm1: integer SIMD, no MXCSR (SDM vol. 2 §2.4, exception type 4)")
+    {
+        LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1 });
+        HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
+        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_PADDD, ZYDIS_MNEMONIC_MOVDQU });
+        CHECK(l.count(Opcode::TrapIf) == 0);
     }
 }

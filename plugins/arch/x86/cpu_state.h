@@ -74,6 +74,9 @@ struct CpuState {
     u64 interrupt_shadow_rip; // no interrupt before this RIP executes (STI, MOV SS); ~0 none
     PendingEvent event;
     u32 mxcsr;                // SSE control/status (see docs/sse.md for what is modelled)
+    // Around an SSE instruction that uses MXCSR (docs/sse.md): the host's own MXCSR, kept
+    // while the guest's runs, and the one the instruction ran with (its flags after).
+    u32 mxcsr_host, mxcsr_run;
     alignas(16) u8 xmm[16][16];
     // A guest-memory operand of an instruction run on the host (SSE: 16 bytes; x87: up to
     // the 108 of FNSAVE/FRSTOR), in transit through the softMMU.
@@ -113,6 +116,8 @@ constexpr u32 efer = offsetof(CpuState, efer);
 constexpr u32 mxcsr = offsetof(CpuState, mxcsr);
 constexpr u32 xmm(unsigned i) { return static_cast<u32>(offsetof(CpuState, xmm) + 16 * i); }
 constexpr u32 vector_temp = offsetof(CpuState, vector_temp);
+constexpr u32 mxcsr_host = offsetof(CpuState, mxcsr_host);
+constexpr u32 mxcsr_run = offsetof(CpuState, mxcsr_run);
 constexpr u32 fpu = offsetof(CpuState, fpu);
 constexpr u32 fpu_control = fpu + 0;  // FCW
 constexpr u32 fpu_status = fpu + 2;   // FSW

@@ -9,6 +9,9 @@
 //
 // A guest-memory operand goes through the softMMU into CpuState::vector_temp (loads
 // before, stores after the instruction), with the 16-byte alignment rule of legacy SSE.
+// An instruction that uses MXCSR runs with the guest's (rounding, DAZ, FTZ), every
+// exception masked on the host; its flags reach the guest's MXCSR after, and an exception
+// the guest left unmasked raises #XM with the destination left as it was.
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/frontend/host_insn.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
@@ -45,6 +48,56 @@ bool needs_alignment(ZydisMnemonic m)
 bool writes_flags(ZydisMnemonic m)
 {
     return m == ZYDIS_MNEMONIC_COMISS || m == ZYDIS_MNEMONIC_COMISD || m == ZYDIS_MNEMONIC_UCOMISS || m == ZYDIS_MNEMONIC_UCOMISD;
+}
+
+// The instructions that take MXCSR's rounding control, DAZ/FTZ and exception masks and set
+// its flags: Intel SDM vol. 2 §2.4's exception types 2 (packed) and 3 (scalar), which Zydis
+// reports as the instruction's exception class. Types 1, 4 and 5 (moves, logic, integer
+// SIMD, integer-to-double conversions) raise no SIMD floating-point exception.
+bool uses_mxcsr(const ZydisDecodedInstruction& insn)
+{
+    return insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE2 || insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE3;
+}
+
+constexpr u32 mxcsr_flags = 0x3F, mxcsr_masks = 0x1F80;
+
+// Host bytes around the instruction: the guest's MXCSR (flags cleared, every exception
+// masked so the host never faults) in, after saving the host's; then its flags out and
+// the host's back.
+bool mxcsr_in(HostBytes& b)
+{
+    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_host)  // stmxcsr [rbp + mxcsr_host]
+        && b.rbp_operand(false, { 0x8B }, 0, offset::mxcsr)              // mov eax, [rbp + mxcsr]
+        && b.raw({ 0x25, 0xC0, 0xFF, 0xFF, 0xFF })                       // and eax, ~0x3F
+        && b.raw({ 0x0D, 0x80, 0x1F, 0x00, 0x00 })                       // or eax, 0x1F80
+        && b.rbp_operand(false, { 0x89 }, 0, offset::mxcsr_run)          // mov [rbp + mxcsr_run], eax
+        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_run);   // ldmxcsr [rbp + mxcsr_run]
+}
+
+bool mxcsr_out(HostBytes& b)
+{
+    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_run)   // stmxcsr [rbp + mxcsr_run]
+        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_host); // ldmxcsr [rbp + mxcsr_host]
+}
+
+// After the instruction: its flags into the guest's MXCSR (sticky), and for an exception
+// the guest left unmasked (flag set, mask clear) the destination `restore` puts back, then
+// #XM, or #UD when CR4.OSXMMEXCPT is clear (Intel SDM vol. 3 §6.15 "#XM"; vol. 1
+// §11.5.1: an unmasked exception leaves the destination unchanged).
+template<typename Restore>
+void mxcsr_result(Lowerer& lw, Restore restore)
+{
+    ir::Value guest = lw.ir.load_state(Type::U32, offset::mxcsr);
+    ir::Value raised = lw.ir.and_(lw.ir.load_state(Type::U32, offset::mxcsr_run), lw.imm(Type::U32, mxcsr_flags));
+    lw.ir.store_state(offset::mxcsr, lw.ir.or_(guest, raised));
+    ir::Value masks = lw.ir.shift(ir::Opcode::Shr, guest, ir::Builder::imm8(7));
+    ir::Value unmasked_bits = lw.ir.and_(raised, lw.ir.xor_(masks, lw.imm(Type::U32, mxcsr_flags)));
+    auto not_zero = [&](ir::Value v, Type t) { return lw.ir.xor_(lw.ir.equal(v, lw.imm(t, 0)), ir::Builder::bool_imm(true)); };
+    ir::Value unmasked = not_zero(unmasked_bits, Type::U32);
+    restore(unmasked);
+    ir::Value osxmmexcpt = not_zero(lw.ir.and_(lw.ir.load_state(Type::U64, offset::cr4), lw.imm(Type::U64, cr4::OSXMMEXCPT)), Type::U64);
+    lw.ir.trap_if(not_zero(lw.ir.select(osxmmexcpt, unmasked_bits, lw.imm(Type::U32, 0)), Type::U32), vector::XM, false, 0);
+    lw.ir.trap_if(unmasked, vector::UD, false, 0);
 }
 
 // LDMXCSR/STMXCSR: the control word lives in the state (docs/sse.md: what is modelled).
@@ -86,7 +139,13 @@ Lowered lower_sse(Lowerer& lw)
     if (!host_request_for(lw, request))
         return Lowered::Unimplemented;
 
-    HostBytes prologue, body, epilogue;
+    HostBytes mxcsr_before, prologue, body, mxcsr_after, epilogue;
+    bool mxcsr = uses_mxcsr(insn);
+    if (mxcsr && (!mxcsr_in(mxcsr_before) || !mxcsr_out(mxcsr_after)))
+        return Lowered::Unimplemented;
+    // The state the instruction writes, to put back if it raises an unmasked exception.
+    u32 written_state[2];
+    unsigned written_count = 0;
     unsigned next_xmm = 0;
     i32 memory_operand = -1;
     u32 memory_size = 0;
@@ -102,6 +161,10 @@ Lowered lower_sse(Lowerer& lw)
             // Loaded even when only written: many write only part of the register.
             if (!prologue.move_xmm(host, offset::xmm(guest), false) || (writes && !epilogue.move_xmm(host, offset::xmm(guest), true)))
                 return Lowered::Unimplemented;
+            if (writes && written_count < 2) {
+                written_state[written_count++] = offset::xmm(guest);
+                written_state[written_count++] = offset::xmm(guest) + 8;
+            }
         } else if (is_gpr(o)) {
             // Through RAX (SSE/SSE2 instructions have at most one general register): loaded
             // from the state before, stored after (a 32-bit write zero-extends RAX, as the
@@ -115,6 +178,8 @@ Lowered lower_sse(Lowerer& lw)
                 return Lowered::Unimplemented;
             if (writes && !epilogue.move_rax(offset::gpr(g), true))
                 return Lowered::Unimplemented;
+            if (writes && written_count < 2)
+                written_state[written_count++] = offset::gpr(g);
         } else if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) {
             memory_operand = static_cast<i32>(i);
             memory_size = o.size / 8;
@@ -126,7 +191,7 @@ Lowered lower_sse(Lowerer& lw)
     }
     if (!body.add(request) || memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
-    HostSequence sequence { &prologue, &body, &epilogue };
+    HostSequence sequence { &mxcsr_before, &prologue, &body, &mxcsr_after, &epilogue };
     if (!sequence.fits())
         return Lowered::Unimplemented;
 
@@ -145,9 +210,19 @@ Lowered lower_sse(Lowerer& lw)
     }
 
     lw.commit();
+    ir::Value before[2];
+    if (mxcsr)
+        for (unsigned i = 0; i < written_count; ++i)
+            before[i] = lw.ir.load_state(Type::U64, written_state[i]);
     ir::Value host = sequence.emit(lw);
     if (writes_flags(insn.mnemonic))
         lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
+    if (mxcsr) {
+        mxcsr_result(lw, [&](ir::Value unmasked) {
+            for (unsigned i = 0; i < written_count; ++i)
+                lw.ir.store_state(written_state[i], lw.ir.select(unmasked, before[i], lw.ir.load_state(Type::U64, written_state[i])));
+        });
+    }
 
     // Guest memory out.
     if (memory_operand >= 0 && memory_written)
