@@ -5,7 +5,7 @@ BUILDTYPE ?= RelWithDebInfo
 JOBS      ?= $(shell nproc)
 CMAKE_GEN := $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
 
-.PHONY: all deps configure test sanitize bench run clean
+.PHONY: all deps configure test sanitize bench stress run clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -30,6 +30,13 @@ sanitize: deps
 	rm -rf $(SANITIZE_BUILD)/sanitizer-logs && mkdir -p $(SANITIZE_BUILD)/sanitizer-logs
 	cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS) -LE boot; \
 	  status=$$?; $(CURDIR)/tests/sanitize/check_logs.sh sanitizer-logs || status=1; exit $$status
+
+# The differential tester at scale (docs/testing.md#the-differential-tester): CASES random
+# cases (default 10 million) over every form, on every core; SEED repeats a run.
+CASES ?= 10000000
+SEED  ?=
+stress: all
+	tests/diff/stress.sh $(BUILD)/bin/keel-diff $(CASES) $(SEED)
 
 bench: all
 	@scripts/setup-deps.sh bench

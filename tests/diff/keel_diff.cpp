@@ -28,7 +28,8 @@ void usage() {
             "  --cases N          cases per form (default KEEL_DIFF_CASES or %u)\n"
             "  --master N         master seed (default KEEL_DIFF_SEED or built-in)\n"
             "  --native-only      compare the native runner with itself\n"
-            "  --stats            print, per form, how many native runs faulted\n",
+            "  --stats            print, per form, how many native runs faulted\n"
+            "  --shard K/N        only the forms whose index in --list is K modulo N (make stress)\n",
             kDefaultCasesPerForm);
 }
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     bool have_seed = false, native_only = false, stats = false;
     uint64_t seed = 0, master = master_seed_from_env();
     unsigned cases = cases_from_env();
+    unsigned shard = 0, shards = 1;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> const char* {
@@ -78,6 +80,12 @@ int main(int argc, char** argv) {
         else if (a == "--master") master = strtoull(value(), nullptr, 0);
         else if (a == "--native-only") native_only = true;
         else if (a == "--stats") stats = true;
+        else if (a == "--shard") {
+            if (sscanf(value(), "%u/%u", &shard, &shards) != 2 || shards == 0 || shard >= shards) {
+                usage();
+                return 2;
+            }
+        }
         else { usage(); return 2; }
     }
     Runner other = default_runner(native_only);
@@ -96,8 +104,9 @@ int main(int argc, char** argv) {
     }
 
     auto start = std::chrono::steady_clock::now();
-    unsigned passed = 0, failed = 0, total_cases = 0;
+    unsigned passed = 0, failed = 0, total_cases = 0, index = 0;
     for (const Form& f : all_forms()) {
+        if (index++ % shards != shard) continue;
         if (only && &f != only) continue;
         if (!filter.empty() && f.name.find(filter) == std::string::npos) continue;
         FormResult r = run_form(f, master, cases, other);
