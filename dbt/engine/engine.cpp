@@ -244,7 +244,10 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
             tb->page_count = 1;
             tb->physical_pages[0] = physical_pc & guest_page_mask;
         }
-        tb->findable = !single_step && !fetcher.read_outside_ram();
+        // Not found again: a block over bytes keel does not track, and one shaped by a page
+        // it could not fetch (the raise_fetch_fault block would otherwise be found forever
+        // once the guest maps that page: QEMU's tests/tcg noexec).
+        tb->findable = !single_step && !fetcher.read_outside_ram() && !fetcher.fetch_failed();
         x64::CompileOptions options { !log::enabled(log::NoChain), deterministic_time() };
         u64 t3 = ticks();
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {

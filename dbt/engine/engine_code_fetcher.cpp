@@ -20,11 +20,12 @@ usize EngineCodeFetcher::fetch(u64 vaddr, u8* out, usize length)
             }
         }
         if (!known) {
-            if (m_page_count == 2)
-                break; // a block spans at most two pages
             Translation t;
-            if (!m_engine.arch().translate(m_ctx, va, Access::Execute, m_mmu_index, access_flag::probe, t))
+            if (m_page_count == 2 // a block spans at most two pages
+                || !m_engine.arch().translate(m_ctx, va, Access::Execute, m_mmu_index, access_flag::probe, t)) {
+                m_failed = true;
                 break;
+            }
             ppage = t.physical_page;
             m_virtual_pages[m_page_count] = vpage;
             m_pages[m_page_count++] = ppage;

@@ -17,6 +17,10 @@ public:
     u64 physical_page(u8 i) const { return m_pages[i]; }
     // Some bytes came from MMIO or unassigned space, not RAM or ROM.
     bool read_outside_ram() const { return m_outside_ram; }
+    // A fetch stopped at a page that could not be fetched (not present, not executable,
+    // or a third page): the block ends before that instruction or raises its #PF, and is
+    // only right while the page stays unfetchable, which nothing tracks.
+    bool fetch_failed() const { return m_failed; }
     // The bytes fetched so far from the block start, for the in_asm log.
     usize copy_fetched(u8* out, usize capacity) const;
 
@@ -30,6 +34,7 @@ private:
     u64 m_first = 0;
     usize m_fetched = 0;
     bool m_outside_ram = false;
+    bool m_failed = false;
 };
 
 } // namespace keel

@@ -5,7 +5,10 @@
 // reserved bits (§4.5), non-canonical addresses (§3.3.7.1), and TLB behaviour (§4.10.4).
 // Part of ctest unit.mmu.
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include "guest_machine.h"
 #include "page_tables.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -362,4 +365,45 @@ TEST_CASE("page walk: setting A in an entry that lies inside translated code inv
     f.m.ctx().hot.pc = 0x203FE;
     f.m.require_halted(f.m.run_to_halt());
     CHECK(f.m.gpr(x86::RAX) == (entry | A)); // retranslated, not the stale immediate
+}
+
+// An instruction that straddles into a page that cannot be fetched faults there (#PF at
+// the instruction, CR2 at the page boundary); once the guest maps the page and returns to
+// it, the instruction runs. keel translates such an instruction to a block that raises the
+// fetch fault, and that block must not be found again once the page is mapped (QEMU's
+// tests/tcg/x86_64/noexec, "fallthrough [cross]", looped forever on it).
+TEST_CASE("guest code: an instruction straddling into a missing page faults, then runs once it is mapped", "[mmu]")
+{
+    Fixture f;
+    f.pt.map(0x600000, 0x300000, P | RW);
+    u64 second = f.pt.map(0x601000, 0x301000, P | RW);
+    // mov ecx, 0x1234 at 0x600FFE (B9 34 | 12 00 00 in the next page) / hlt.
+    f.m.write(0x300FFE, { 0xB9, 0x34 });
+    f.m.write(0x301000, { 0x12, 0x00, 0x00, 0xF4 });
+    f.pt.set_entry(second, 0);
+    f.m.engine().flush_tlb();
+
+    // A host-side watchdog: a regression loops in the dispatcher instead of halting.
+    std::atomic<bool> done { false };
+    std::thread watchdog([&] {
+        for (int i = 0; i < 1000 && !done; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (!done)
+            f.m.engine().request_stop();
+    });
+    f.m.ctx().hot.pc = 0x600FFE;
+    RunResult r = f.m.run_to_halt();
+    CHECK(r.kind == RunResult::Kind::GuestException);
+    x86::PendingEvent e = f.take_event();
+    CHECK(e.vector == x86::vector::PF);
+    CHECK(e.return_rip == 0x600FFE);
+    CHECK(f.m.cpu().cr2 == 0x601000);
+
+    f.pt.set_entry(second, 0x301000 | P | RW);
+    f.m.ctx().hot.pc = 0x600FFE;
+    r = f.m.run_to_halt();
+    done = true;
+    watchdog.join();
+    f.m.require_halted(r);
+    CHECK(f.m.gpr(x86::RCX) == 0x1234);
 }
