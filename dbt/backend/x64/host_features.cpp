@@ -13,7 +13,8 @@ void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
 Result<void> check_host_features()
 {
     // Intel SDM vol. 2, CPUID: POPCNT is leaf 1 ECX[23], LZCNT leaf 0x80000001 ECX[5], BMI1
-    // leaf 7 EBX[3].
+    // leaf 7 EBX[3]. The guest's SSE3 to SSE4.2 (leaf 1 ECX[0], [9], [19], [20]) run as the
+    // same host instructions (docs/sse.md); every CPU with BMI1 has them.
     u32 a, b, c, d;
     host_cpuid(0, 0, a, b, c, d);
     u32 max_leaf = a;
@@ -21,6 +22,7 @@ Result<void> check_host_features()
     u32 max_extended = a;
     host_cpuid(1, 0, a, b, c, d);
     bool popcnt = c & (1u << 23);
+    bool sse4 = (c & 1u) && (c & (1u << 9)) && (c & (1u << 19)) && (c & (1u << 20));
     bool lzcnt = false, bmi1 = false;
     if (max_extended >= 0x80000001) {
         host_cpuid(0x80000001, 0, a, b, c, d);
@@ -30,9 +32,9 @@ Result<void> check_host_features()
         host_cpuid(7, 0, a, b, c, d);
         bmi1 = b & (1u << 3);
     }
-    if (!popcnt || !lzcnt || !bmi1)
-        return Error::formatted("this host CPU lacks%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
-            lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1");
+    if (!popcnt || !lzcnt || !bmi1 || !sse4)
+        return Error::formatted("this host CPU lacks%s%s%s%s, which keel's generated code uses", popcnt ? "" : " POPCNT",
+            lzcnt ? "" : " LZCNT", bmi1 ? "" : " BMI1", sse4 ? "" : " SSE3-SSE4.2");
     return {};
 }
 

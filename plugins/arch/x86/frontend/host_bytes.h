@@ -29,14 +29,19 @@ public:
         set_state(mem, offset, 16);
         return add(r);
     }
-    // MOV between RAX and [rbp + offset].
-    bool move_rax(u32 offset, bool to_state)
+    // MOV between a 64-bit host register and [rbp + offset].
+    bool move_gpr(ZydisRegister reg64, u32 offset, bool to_state)
     {
         ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOV, 2);
         set_state(r.operands[to_state ? 0 : 1], offset, 8);
-        set_register(r.operands[to_state ? 1 : 0], ZYDIS_REGISTER_RAX);
+        set_register(r.operands[to_state ? 1 : 0], reg64);
         return add(r);
     }
+    bool move_rax(u32 offset, bool to_state) { return move_gpr(ZYDIS_REGISTER_RAX, offset, to_state); }
+    // PUSH/POP of RCX or RDX (50+r, 58+r): host registers the backend allocates, kept
+    // across an instruction that needs them (PCMPESTRI's EDX and ECX, CRC32's source).
+    bool push(ZydisRegister reg64) { return raw({ static_cast<u8>(0x50 + (reg64 - ZYDIS_REGISTER_RAX)) }); }
+    bool pop(ZydisRegister reg64) { return raw({ static_cast<u8>(0x58 + (reg64 - ZYDIS_REGISTER_RAX)) }); }
     // Bytes used as they are (fixed encodings).
     bool raw(std::initializer_list<u8> bytes)
     {

@@ -36,6 +36,12 @@ void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack)
     }
 }
 
+bool point_rdi_at_vector_temp(HostBytes& saves, HostBytes& prologue, HostBytes& restores)
+{
+    return saves.push(ZYDIS_REGISTER_RDI) && prologue.rbp_operand(true, { 0x8D }, 7, offset::vector_temp) // lea rdi, [rbp + vector_temp]
+        && restores.pop(ZYDIS_REGISTER_RDI);
+}
+
 HostSequence::HostSequence(std::initializer_list<const HostBytes*> parts)
 {
     for (const HostBytes* part : parts) {

@@ -17,6 +17,12 @@ bool host_request_for(Lowerer& lw, ZydisEncoderRequest& request);
 void load_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack);
 void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack);
 
+// MASKMOVDQU and MASKMOVQ store to [RDI], which no operand encodes: the host instruction
+// runs with RDI = &vector_temp (the backend's RDI pushed before, popped after), and the
+// lowering moves the guest's bytes into vector_temp before and out after, so the bytes the
+// mask leaves keep their values (docs/sse.md).
+bool point_rdi_at_vector_temp(HostBytes& saves, HostBytes& prologue, HostBytes& restores);
+
 // The host instruction's bytes in order. ir::HostInsn holds at most 255: fits() says
 // whether they do, to be checked before any IR of the instruction is emitted.
 class HostSequence {

@@ -28,26 +28,47 @@ bool is_gpr(const ZydisDecodedOperand& o)
     if (o.type != ZYDIS_OPERAND_TYPE_REGISTER)
         return false;
     ZydisRegisterClass c = ZydisRegisterGetClass(o.reg.value);
-    return c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64;
+    return c == ZYDIS_REGCLASS_GPR8 || c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64;
+}
+
+// The host register of the guest's register's width that stands for it: host RAX, RCX or
+// RDX (`host` 0, 1, 2), AH/CH/DH for a high-byte register.
+ZydisRegister host_gpr(unsigned host, ir::Type type, bool high)
+{
+    switch (type) {
+    case Type::U8: return static_cast<ZydisRegister>((high ? ZYDIS_REGISTER_AH : ZYDIS_REGISTER_AL) + host);
+    case Type::U16: return static_cast<ZydisRegister>(ZYDIS_REGISTER_AX + host);
+    case Type::U32: return static_cast<ZydisRegister>(ZYDIS_REGISTER_EAX + host);
+    default: return static_cast<ZydisRegister>(ZYDIS_REGISTER_RAX + host);
+    }
 }
 
 // Legacy SSE instructions fault on a misaligned 16-byte memory operand, except these
-// (Intel SDM vol. 1 §10.4.1.1, and each instruction's page).
+// (Intel SDM vol. 1 §10.4.1.1, vol. 2 §2.4 table 2-21's note, and each instruction's page).
 bool needs_alignment(ZydisMnemonic m)
 {
     switch (m) {
     case ZYDIS_MNEMONIC_MOVUPS:
     case ZYDIS_MNEMONIC_MOVUPD:
     case ZYDIS_MNEMONIC_MOVDQU:
+    case ZYDIS_MNEMONIC_LDDQU:
+    case ZYDIS_MNEMONIC_PCMPESTRI:
+    case ZYDIS_MNEMONIC_PCMPESTRM:
+    case ZYDIS_MNEMONIC_PCMPISTRI:
+    case ZYDIS_MNEMONIC_PCMPISTRM:
+    case ZYDIS_MNEMONIC_MASKMOVDQU:
         return false;
     default:
         return true;
     }
 }
 
-bool writes_flags(ZydisMnemonic m)
+// COMISS/UCOMISS, PTEST, PCMPxSTRx, CRC32 (no flags)...: what Zydis says the instruction
+// writes in RFLAGS, taken from the host's flags after it.
+bool writes_flags(const ZydisDecodedInstruction& insn)
 {
-    return m == ZYDIS_MNEMONIC_COMISS || m == ZYDIS_MNEMONIC_COMISD || m == ZYDIS_MNEMONIC_UCOMISS || m == ZYDIS_MNEMONIC_UCOMISD;
+    const ZydisAccessedFlags* f = insn.cpu_flags;
+    return f && (f->modified | f->set_0 | f->set_1 | f->undefined) != 0;
 }
 
 // The instructions that take MXCSR's rounding control, DAZ/FTZ and exception masks and set
@@ -120,9 +141,20 @@ Lowered lower_mxcsr(Lowerer& lw)
 
 bool is_sse_instruction(const ZydisDecodedInstruction& insn)
 {
-    return insn.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY
-        && (insn.meta.isa_set == ZYDIS_ISA_SET_SSE || insn.meta.isa_set == ZYDIS_ISA_SET_SSE2
-            || insn.meta.isa_set == ZYDIS_ISA_SET_SSEMXCSR); // LDMXCSR, STMXCSR
+    if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY)
+        return false;
+    switch (insn.meta.isa_set) {
+    case ZYDIS_ISA_SET_SSE:
+    case ZYDIS_ISA_SET_SSE2:
+    case ZYDIS_ISA_SET_SSEMXCSR: // LDMXCSR, STMXCSR
+    case ZYDIS_ISA_SET_SSE3:     // not MONITOR/MWAIT (ISA set MONITOR); FISTTP is lower_x87's
+    case ZYDIS_ISA_SET_SSSE3:    // the MMX-register forms are SSSE3MMX (lower_x87)
+    case ZYDIS_ISA_SET_SSE4:     // SSE4.1
+    case ZYDIS_ISA_SET_SSE42:    // PCMPxSTRx, PCMPGTQ, CRC32
+        return true;
+    default:
+        return false;
+    }
 }
 
 Lowered lower_sse(Lowerer& lw)
@@ -132,8 +164,6 @@ Lowered lower_sse(Lowerer& lw)
         return Lowered::Unimplemented;
     if (insn.mnemonic == ZYDIS_MNEMONIC_LDMXCSR || insn.mnemonic == ZYDIS_MNEMONIC_STMXCSR)
         return lower_mxcsr(lw);
-    if (insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU)
-        return Lowered::Unimplemented; // implicit [RDI] store
 
     ZydisEncoderRequest request;
     if (!host_request_for(lw, request))
@@ -146,10 +176,81 @@ Lowered lower_sse(Lowerer& lw)
     // The state the instruction writes, to put back if it raises an unmasked exception.
     u32 written_state[2];
     unsigned written_count = 0;
+    auto note_written = [&](u32 state_offset, bool vector) {
+        if (written_count < 2)
+            written_state[written_count++] = state_offset;
+        if (vector && written_count < 2)
+            written_state[written_count++] = state_offset + 8;
+    };
+    // Host XMM0 is the guest's XMM0 when the instruction names it implicitly (BLENDVPS,
+    // PBLENDVB: the mask; PCMPxSTRM: the result); the explicit XMM operands then take XMM1
+    // and XMM2.
     unsigned next_xmm = 0;
+    for (unsigned i = insn.operand_count_visible; i < lw.d().operands_decoded; ++i) {
+        const ZydisDecodedOperand& o = lw.op(i);
+        if (!is_xmm(o))
+            continue;
+        if (o.reg.value != ZYDIS_REGISTER_XMM0)
+            return Lowered::Unimplemented;
+        next_xmm = 1;
+        if (!prologue.move_xmm(0, offset::xmm(0), false))
+            return Lowered::Unimplemented;
+        if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !epilogue.move_xmm(0, offset::xmm(0), true))
+            return Lowered::Unimplemented;
+        if (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+            note_written(offset::xmm(0), true);
+    }
     i32 memory_operand = -1;
     u32 memory_size = 0;
-    bool memory_written = false;
+    bool memory_read = false, memory_written = false;
+    // General registers: the explicit ones through RAX, then RCX (CRC32's source); the
+    // implicit ones (PCMPESTRx reads EAX and EDX, PCMPxSTRI writes ECX) as themselves.
+    // RCX and RDX are the backend's: pushed before and popped after.
+    bool host_gpr_used[3] = {};
+    HostBytes saves, restores;
+    auto bind_gpr = [&](const ZydisDecodedOperand& o, unsigned host, ZydisEncoderOperand* e) {
+        Gpr g;
+        ir::Type t;
+        bool high;
+        if (!gpr_of(o.reg.value, g, t, high) || host > 2 || host_gpr_used[host])
+            return false;
+        host_gpr_used[host] = true;
+        ZydisRegister full = static_cast<ZydisRegister>(ZYDIS_REGISTER_RAX + host);
+        if (e)
+            HostBytes::set_register(*e, host_gpr(host, t, high));
+        if (host != 0 && (!saves.push(full) || !restores.pop(full)))
+            return false;
+        // The whole register in and out: a 32-bit write zero-extends the host register as
+        // it would the guest's; narrower writes keep the bits around them.
+        if (!prologue.move_gpr(full, offset::gpr(g), false))
+            return false;
+        if (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
+            if (!epilogue.move_gpr(full, offset::gpr(g), true))
+                return false;
+            note_written(offset::gpr(g), false);
+        }
+        return true;
+    };
+    for (unsigned i = insn.operand_count_visible; i < lw.d().operands_decoded; ++i) {
+        const ZydisDecodedOperand& o = lw.op(i);
+        if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            // MASKMOVDQU's [RDI]: read, merged by the mask, written back (docs/sse.md).
+            if (insn.mnemonic != ZYDIS_MNEMONIC_MASKMOVDQU || !point_rdi_at_vector_temp(saves, prologue, restores))
+                return Lowered::Unimplemented;
+            memory_operand = static_cast<i32>(i);
+            memory_size = o.size / 8;
+            memory_read = memory_written = true;
+            continue;
+        }
+        if (!is_gpr(o))
+            continue;
+        Gpr g;
+        ir::Type t;
+        bool high;
+        if (!gpr_of(o.reg.value, g, t, high) || (g != RAX && g != RCX && g != RDX) || !bind_gpr(o, g, nullptr))
+            return Lowered::Unimplemented;
+    }
+    unsigned next_gpr = 0;
     for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
         const ZydisDecodedOperand& o = lw.op(i);
         ZydisEncoderOperand& e = request.operands[i];
@@ -161,37 +262,26 @@ Lowered lower_sse(Lowerer& lw)
             // Loaded even when only written: many write only part of the register.
             if (!prologue.move_xmm(host, offset::xmm(guest), false) || (writes && !epilogue.move_xmm(host, offset::xmm(guest), true)))
                 return Lowered::Unimplemented;
-            if (writes && written_count < 2) {
-                written_state[written_count++] = offset::xmm(guest);
-                written_state[written_count++] = offset::xmm(guest) + 8;
-            }
+            if (writes)
+                note_written(offset::xmm(guest), true);
         } else if (is_gpr(o)) {
-            // Through RAX (SSE/SSE2 instructions have at most one general register): loaded
-            // from the state before, stored after (a 32-bit write zero-extends RAX, as the
-            // guest's register would be).
-            Gpr g;
-            ir::Type t;
-            bool high;
-            gpr_of(o.reg.value, g, t, high);
-            HostBytes::set_register(e, t == Type::U64 ? ZYDIS_REGISTER_RAX : ZYDIS_REGISTER_EAX);
-            if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_READ) && !prologue.move_rax(offset::gpr(g), false))
+            while (next_gpr < 3 && host_gpr_used[next_gpr])
+                ++next_gpr;
+            if (!bind_gpr(o, next_gpr, &e))
                 return Lowered::Unimplemented;
-            if (writes && !epilogue.move_rax(offset::gpr(g), true))
-                return Lowered::Unimplemented;
-            if (writes && written_count < 2)
-                written_state[written_count++] = offset::gpr(g);
         } else if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) {
             memory_operand = static_cast<i32>(i);
             memory_size = o.size / 8;
+            memory_read = o.actions & ZYDIS_OPERAND_ACTION_MASK_READ;
             memory_written = writes;
             HostBytes::set_state(e, offset::vector_temp, static_cast<u16>(memory_size));
         } else if (o.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-            return Lowered::Unimplemented; // MMX registers: no MMX state in keel
+            return Lowered::Unimplemented; // MMX registers: lower_x87
         }
     }
     if (!body.add(request) || memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
-    HostSequence sequence { &mxcsr_before, &prologue, &body, &mxcsr_after, &epilogue };
+    HostSequence sequence { &saves, &mxcsr_before, &prologue, &body, &mxcsr_after, &epilogue, &restores };
     if (!sequence.fits())
         return Lowered::Unimplemented;
 
@@ -205,7 +295,7 @@ Lowered lower_sse(Lowerer& lw)
             ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
             lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(low_bits, lw.imm(Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
         }
-        if (lw.op(static_cast<unsigned>(memory_operand)).actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+        if (memory_read)
             load_vector_temp(lw, address, memory_size, stack);
     }
 
@@ -215,8 +305,8 @@ Lowered lower_sse(Lowerer& lw)
         for (unsigned i = 0; i < written_count; ++i)
             before[i] = lw.ir.load_state(Type::U64, written_state[i]);
     ir::Value host = sequence.emit(lw);
-    if (writes_flags(insn.mnemonic))
-        lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
+    if (writes_flags(insn))
+        lw.set_flags(host, ir::flag::All); // the host's flags after it (the moves and pops keep them)
     if (mxcsr) {
         mxcsr_result(lw, [&](ir::Value unmasked) {
             for (unsigned i = 0; i < written_count; ++i)

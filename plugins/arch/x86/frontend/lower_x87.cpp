@@ -96,11 +96,18 @@ void check_pending_exception(Lowerer& lw)
     lw.ir.trap_if(not_zero(lw, lw.ir.and_(fsw, lw.imm(Type::U16, fsw_es)), Type::U16), vector::MF, false, 0);
 }
 
+// x87 instructions: FISTTP came with SSE3 (Zydis files it under SSE3) but is an x87 store,
+// with the x87 rules for CR0.EM (#NM, not #UD).
+bool is_x87(const ZydisDecodedInstruction& insn)
+{
+    return insn.meta.isa_ext == ZYDIS_ISA_EXT_X87 || insn.mnemonic == ZYDIS_MNEMONIC_FISTTP;
+}
+
 } // namespace
 
 bool uses_fpu_state(const ZydisDecodedInstruction& insn, const ZydisDecodedOperand* ops)
 {
-    if (insn.meta.isa_ext == ZYDIS_ISA_EXT_X87 || insn.meta.isa_ext == ZYDIS_ISA_EXT_MMX)
+    if (insn.meta.isa_ext == ZYDIS_ISA_EXT_X87 || insn.meta.isa_ext == ZYDIS_ISA_EXT_MMX || is_x87(insn))
         return true;
     for (unsigned i = 0; i < insn.operand_count_visible; ++i)
         if (is_mmx_register(ops[i]))
@@ -112,11 +119,8 @@ Lowered lower_x87(Lowerer& lw)
 {
     const ZydisDecodedInstruction& insn = lw.insn();
     ZydisMnemonic m = insn.mnemonic;
-    bool mmx = insn.meta.isa_ext != ZYDIS_ISA_EXT_X87;
+    bool mmx = !is_x87(insn);
     bool wait = m == ZYDIS_MNEMONIC_FWAIT;
-    if (m == ZYDIS_MNEMONIC_MASKMOVQ)
-        return Lowered::Unimplemented; // an implicit [RDI] store
-
     check_cr0(lw, mmx, wait);
     if (!is_non_waiting(m))
         check_pending_exception(lw);
@@ -127,7 +131,7 @@ Lowered lower_x87(Lowerer& lw)
     if (!host_request_for(lw, request))
         return Lowered::Unimplemented;
 
-    HostBytes prologue, body, epilogue;
+    HostBytes saves, prologue, body, epilogue, restores;
     if (!prologue.rbp_operand(true, { 0x0F, 0xAE }, 1, offset::fpu)) // FXRSTOR64
         return Lowered::Unimplemented;
     unsigned next_xmm = 0;
@@ -175,6 +179,17 @@ Lowered lower_x87(Lowerer& lw)
         if (o.type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
             return Lowered::Unimplemented;
     }
+    for (unsigned i = insn.operand_count_visible; i < lw.d().operands_decoded; ++i) {
+        const ZydisDecodedOperand& o = lw.op(i);
+        if (o.type != ZYDIS_OPERAND_TYPE_MEMORY)
+            continue;
+        // MASKMOVQ's [RDI]: read, merged by the mask, written back.
+        if (m != ZYDIS_MNEMONIC_MASKMOVQ || !point_rdi_at_vector_temp(saves, prologue, restores))
+            return Lowered::Unimplemented;
+        memory_operand = static_cast<i32>(i);
+        memory_size = o.size / 8;
+        memory_read = memory_written = true;
+    }
     if (memory_operand >= 0 && (memory_size == 0 || memory_size > sizeof(CpuState::vector_temp)))
         return Lowered::Unimplemented;
 
@@ -190,7 +205,7 @@ Lowered lower_x87(Lowerer& lw)
         return Lowered::Unimplemented;
     if (!epilogue.rbp_operand(true, { 0x0F, 0xAE }, 0, offset::fpu) || !epilogue.raw({ 0xDB, 0xE3 })) // FXSAVE64, FNINIT
         return Lowered::Unimplemented;
-    HostSequence sequence { &prologue, &body, &epilogue };
+    HostSequence sequence { &saves, &prologue, &body, &epilogue, &restores };
     if (!sequence.fits())
         return Lowered::Unimplemented;
 

@@ -15,6 +15,7 @@ namespace keel::x86 {
 struct DecodedInsn {
     ZydisDecodedInstruction insn;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    u8 operands_decoded; // ops[0..operands_decoded): the visible ones, or all (Translator::decode)
     u64 pc;
     u64 next_pc() const { return pc + insn.length; }
 };

@@ -11,10 +11,10 @@ constexpr u32 max_extended_leaf = 0x80000008;
 u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32(u8(s[2])) << 16 | u32(u8(s[3])) << 24; }
 
 // Leaf 1 EDX/ECX and leaf 0x80000001 bits keel implements (Intel SDM vol. 2, CPUID,
-// tables 3-10, 3-11). x87, MMX, FXSR, SSE and SSE2 run as host instructions (docs/x87.md,
-// docs/sse.md; what MXCSR does not model is listed there); x86-64 Linux refuses to boot
-// without them. Absent until they are complete: SSE3 and later, SYSENTER, MCE/MCA, PAT,
-// MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry format that
+// tables 3-10, 3-11). x87, MMX, FXSR and SSE to SSE4.2 run as host instructions
+// (docs/x87.md, docs/sse.md; what MXCSR does not model is listed there; the backend refuses
+// a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. Absent until they are
+// complete: MONITOR/MWAIT, PCLMULQDQ, AES, AVX, SYSENTER, MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry format that
 // 4-level paging uses; PGE is honest because flushing global entries too is allowed.
 constexpr u32 leaf1_edx = (1u << 0)    // FPU: x87
                         | (1u << 3)    // PSE: large pages
@@ -28,7 +28,11 @@ constexpr u32 leaf1_edx = (1u << 0)    // FPU: x87
                         | (1u << 24)   // FXSR: FXSAVE/FXRSTOR
                         | (1u << 25)   // SSE
                         | (1u << 26);  // SSE2
-constexpr u32 leaf1_ecx = (1u << 13)   // CX16: CMPXCHG16B
+constexpr u32 leaf1_ecx = (1u << 0)    // SSE3
+                        | (1u << 9)    // SSSE3
+                        | (1u << 13)   // CX16: CMPXCHG16B
+                        | (1u << 19)   // SSE4.1
+                        | (1u << 20)   // SSE4.2 (PCMPxSTRx, PCMPGTQ, CRC32)
                         | (1u << 23)   // POPCNT
                         | (1u << 31);  // running under a hypervisor
 constexpr u32 ext1_edx = (1u << 11)    // SYSCALL/SYSRET (in 64-bit mode)
