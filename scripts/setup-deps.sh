@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's package archive, whatever the build needs and this machine lacks.
 # Called by every Makefile target before building, so a fresh Debian 12 needs nothing by hand.
-# Usage: scripts/setup-deps.sh [group...]   groups: build (default), kernel, bench
+# Usage: scripts/setup-deps.sh [group...]   groups: build (default), kernel, suites, bench
 set -euo pipefail
 
 declare -A GROUP
@@ -9,6 +9,10 @@ declare -A GROUP
 GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2 valgrind"
 # The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests).
 GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools"
+# The public ISA suites (scripts/suites/fetch-suites.sh): Valgrind's generator is perl and
+# QEMU's test-mmx.h python3; their tarballs are bzip2 and xz; the programs link statically
+# against libc6-dev's libc.a; cpio packs the initramfs overlay.
+GROUP[suites]="perl python3 bzip2 xz-utils cpio gcc libc6-dev"
 # qemu-user gives bench/ its qemu-x86_64 column (QEMU's TCG on the same guest code).
 GROUP[bench]="qemu-user"
 
