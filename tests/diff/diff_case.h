@@ -59,10 +59,20 @@ inline constexpr uint64_t kUserFlags = kStatusFlags | kFlagDF;
 // process always sees, so PUSHF pushes the same image in both runs.
 inline constexpr uint64_t kFixedFlags = 0x2 | kFlagIF;
 
+// MXCSR as a Linux process starts with it: round to nearest, every exception masked.
+inline constexpr uint32_t kDefaultMxcsr = 0x1F80;
+inline constexpr unsigned kXmmCount = 16;
+
+// Layout fixed for native_thunk.S: gpr at 0, rflags at 128, xmm at 144, mxcsr at 400.
 struct CpuSnapshot {
     uint64_t gpr[kGprCount];  // rax rcx rdx rbx rsp rbp rsi rdi r8..r15
     uint64_t rflags;
+    uint64_t reserved;
+    uint8_t xmm[kXmmCount][16];
+    uint32_t mxcsr = kDefaultMxcsr;
+    uint32_t reserved2;
 };
+static_assert(sizeof(CpuSnapshot) == 408);
 
 struct Case {
     std::string form;

@@ -12,7 +12,7 @@ bool parse_operand(std::string_view t, OperandKind& out) {
         {"al", {OperandType::Acc, 8}},   {"ax", {OperandType::Acc, 16}},
         {"eax", {OperandType::Acc, 32}}, {"rax", {OperandType::Acc, 64}},
         {"cl", {OperandType::Cl, 8}},    {"1", {OperandType::One, 8}},
-        {"agen", {OperandType::Agen, 0}},
+        {"agen", {OperandType::Agen, 0}},  {"xmm", {OperandType::Xmm, 128}},
     };
     for (const Named& n : kNamed)
         if (t == n.text) {
@@ -50,6 +50,7 @@ std::string operand_text(OperandKind k) {
         case OperandType::Cl: return "cl";
         case OperandType::One: return "1";
         case OperandType::Agen: return "agen";
+        case OperandType::Xmm: return "xmm";
     }
     return "?";
 }

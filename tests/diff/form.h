@@ -21,6 +21,7 @@ enum class OperandType : uint8_t {
     Cl,     // cl: the shift count register
     One,    // 1: the shift-by-one encodings (D0/D1)
     Agen,   // agen: a LEA address, computed but never accessed
+    Xmm,    // xmm: any of XMM0..XMM15 (the SSE forms, form_table_sse.cpp)
 };
 
 struct OperandKind {
@@ -63,6 +64,11 @@ struct Form {
     uint8_t branch_bits = 0;    // 8 or 32 for relative branches
     uint16_t param = 0;         // shape-specific (NopFill: length)
 };
+
+// The SSE forms (form_table_sse.cpp), appended to all_forms().
+void add_sse_forms(std::vector<Form>& forms);
+// The form runs with random XMM registers and MXCSR (it has an XMM operand or is SSE).
+bool uses_sse_state(const Form& form);
 
 // All forms, in table order. Built once.
 const std::vector<Form>& all_forms();

@@ -342,6 +342,7 @@ std::vector<Form> build_forms() {
     add_strings(forms);
     add_nops(forms);
     add_hint_prefixes(forms);
+    add_sse_forms(forms);
     return forms;
 }
 

@@ -49,6 +49,8 @@ RegMask implicit_regs(const Form& f) {
     if (is_mnemonic(m, {M(CMPXCHG8B), M(CMPXCHG16B)}))
         mask |= reg_bit(kRax) | reg_bit(kRdx) | reg_bit(kRbx) | reg_bit(kRcx);
     if (uses_stack(m)) mask |= reg_bit(kRsp);
+    if (is_mnemonic(m, {M(PCMPESTRI), M(PCMPESTRM)})) mask |= reg_bit(kRax) | reg_bit(kRdx);
+    if (m == M(MASKMOVDQU)) mask |= reg_bit(kRdi);
     for (const OperandKind& k : f.operands)
         if (k.type == OperandType::Cl) mask |= reg_bit(kRcx);
     return mask;
@@ -63,6 +65,52 @@ uint64_t shift_count(Rng& rng, unsigned bits) {
     if (rng.percent(35)) return rng.below(256);
     if (rng.percent(30)) return rng.below(bits + 1);
     return picks[rng.below(sizeof picks / sizeof picks[0])];
+}
+
+// Values for SSE data, a 32- or 64-bit lane at a time: random bits, or the floating-point
+// values whose handling differs (zeros, infinities, quiet and signalling NaNs, denormals,
+// the extremes of the normal range, small integers, values near 1).
+uint64_t sse_lane(Rng& rng, unsigned bits) {
+    if (rng.percent(35)) return bits == 64 ? rng.next() : rng.next() & 0xFFFFFFFFu;
+    const bool wide = bits == 64;
+    const uint64_t sign = rng.percent(50) ? (wide ? 1ull << 63 : 1ull << 31) : 0;
+    const unsigned mantissa_bits = wide ? 52 : 23;
+    const uint64_t exponent_max = wide ? 0x7FF : 0xFF, bias = wide ? 1023 : 127;
+    const uint64_t mantissa = rng.next() & ((1ull << mantissa_bits) - 1);
+    uint64_t exponent;
+    switch (rng.below(8)) {
+        case 0: return sign;                                                  // +-0
+        case 1: return sign | exponent_max << mantissa_bits;                  // +-infinity
+        case 2: return sign | exponent_max << mantissa_bits | (mantissa | 1ull << (mantissa_bits - 1));  // quiet NaN
+        case 3: return sign | exponent_max << mantissa_bits | ((mantissa >> 1) | 1);                     // signalling NaN
+        case 4: return sign | mantissa;                                       // denormal (or zero)
+        case 5: exponent = rng.percent(50) ? 1 : exponent_max - 1; break;     // the normal range's ends
+        default: exponent = bias - 8 + rng.below(40); break;                  // around 1, integers up to 2^31
+    }
+    return sign | exponent << mantissa_bits | (rng.percent(30) ? mantissa & ~((1ull << (mantissa_bits - 4)) - 1) : mantissa);
+}
+
+void write_sse_bytes(Rng& rng, uint8_t* out, unsigned bytes) {
+    const unsigned lane = rng.percent(50) ? 8 : 4;
+    for (unsigned at = 0; at < bytes; at += lane) {
+        uint64_t v = sse_lane(rng, lane * 8);
+        memcpy(out + at, &v, std::min(lane, bytes - at));
+    }
+}
+
+// The SSE state a case starts with: random XMM registers, and MXCSR mostly as a Linux
+// process has it; sometimes another rounding mode, flush-to-zero or denormals-are-zero,
+// and sticky flags already set. Exceptions stay masked: the unmasked ones (#XM) are
+// unit.x86's ([sse] cases).
+void randomize_sse(Rng& rng, Case& c) {
+    for (auto& reg : c.in.xmm) write_sse_bytes(rng, reg, 16);
+    c.in.mxcsr = kDefaultMxcsr;
+    if (rng.percent(30)) {
+        c.in.mxcsr |= static_cast<uint32_t>(rng.below(4)) << 13;  // RC
+        if (rng.percent(30)) c.in.mxcsr |= 1u << 15;              // FTZ
+        if (rng.percent(30)) c.in.mxcsr |= 1u << 6;               // DAZ
+        if (rng.percent(30)) c.in.mxcsr |= static_cast<uint32_t>(rng.below(64));  // sticky flags
+    }
 }
 
 uint64_t read_operand(CaseBuilder& b, const Operand& op) {
@@ -148,6 +196,10 @@ bool build_plain(CaseBuilder& b) {
                 op.enc.type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
                 op.enc.imm.s = sign_extend(interesting(rng, bits), bits);
                 continue;
+            case OperandType::Xmm:
+                op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
+                op.enc.reg.value = static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + rng.below(kXmmCount));
+                continue;
             default: continue;
         }
         op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
@@ -158,6 +210,7 @@ bool build_plain(CaseBuilder& b) {
 
     // Memory operands.
     const bool no_access = m == ZYDIS_MNEMONIC_NOP || m == ZYDIS_MNEMONIC_LEA;
+    const bool sse = uses_sse_state(f);
     for (size_t i = 0; i < ops.size(); ++i) {
         Operand& op = ops[i];
         const unsigned bytes = op.kind.bits / 8;
@@ -188,11 +241,22 @@ bool build_plain(CaseBuilder& b) {
             op.address = b.fault_target(bytes, false);
         } else {
             op.address = b.data_target(bytes);
-            // CMPXCHG16B needs 16-byte alignment, else #GP (SDM Vol. 2A, CMPXCHG8B/16B).
-            if (m == ZYDIS_MNEMONIC_CMPXCHG16B)
-                op.address = rng.percent(95) ? op.address & ~15ull : op.address | (1 + rng.below(15));
+            // CMPXCHG16B needs 16-byte alignment, else #GP (SDM Vol. 2A, CMPXCHG8B/16B), as do
+            // most legacy SSE instructions with a 16-byte operand (vol. 1 §10.4.1.1).
+            if (m == ZYDIS_MNEMONIC_CMPXCHG16B || (sse && bytes == 16))
+                op.address = rng.percent(sse ? 90 : 95) ? op.address & ~15ull : op.address | (1 + rng.below(15));
         }
         op.enc = b.memory_operand(op.address, static_cast<uint16_t>(bytes), avoid);
+        if (sse && b.in_data(op.address, bytes)) {
+            uint8_t value[16];
+            write_sse_bytes(rng, value, bytes);
+            for (unsigned at = 0; at < bytes; at += 8) {
+                uint64_t part = 0;
+                memcpy(&part, value + at, std::min(8u, bytes - at));
+                b.write_data(op.address + at, part, std::min(8u, bytes - at));
+            }
+            continue;
+        }
         for (unsigned at = 0; at < bytes; at += 8)
             b.write_data(op.address + at, interesting(rng, std::min(64u, unsigned(op.kind.bits))), std::min(8u, bytes));
     }
@@ -229,6 +293,15 @@ bool build_plain(CaseBuilder& b) {
         }
     }
     if (is_bit_scan(m) && rng.percent(25)) write_operand(b, ops[1], 0);
+    // PCMPESTRx: string lengths in EAX/EDX, mostly around the 16 (or 8) elements, whose
+    // absolute value saturates (SDM vol. 2B, PCMPESTRI).
+    if ((m == ZYDIS_MNEMONIC_PCMPESTRI || m == ZYDIS_MNEMONIC_PCMPESTRM) && rng.percent(80)) {
+        b.gpr(kRax) = static_cast<uint64_t>(rng.range(-20, 20));
+        b.gpr(kRdx) = static_cast<uint64_t>(rng.range(-20, 20));
+    }
+    // MASKMOVDQU stores to [RDI]: mostly inside the data area, sometimes where it faults.
+    if (m == ZYDIS_MNEMONIC_MASKMOVDQU)
+        b.gpr(kRdi) = rng.percent(kFaultPercent) ? b.fault_target(16, true) : b.data_target(16);
 
     // Zydis encodes XCHG of a register with itself as NOP (90), a different instruction
     // ("xchg eax, eax" clears the upper half of RAX): draw again.
@@ -272,6 +345,7 @@ bool generate_case(const Form& form, uint64_t seed, Case& out, std::string& erro
     out.seed = seed;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         randomize_state(rng, out);
+        if (uses_sse_state(form)) randomize_sse(rng, out);
         CaseBuilder b(form, rng, out);
         out.in.gpr[kRsp] = b.stack_pointer();
         bool ok = form.shape == Shape::Plain ? build_plain(b) : build_snippet(b);

@@ -6,6 +6,7 @@
 // code marks the end: at CPL 3 it raises #GP, which the engine reports undelivered.
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include "hosted/builtin_types.h"
 #include "hosted/hosted_pc.h"
@@ -102,6 +103,9 @@ Outcome KeelRunner::run(const Case& c)
 
     for (unsigned i = 0; i < kGprCount; ++i)
         s.gpr[i] = c.in.gpr[i];
+    static_assert(sizeof(s.xmm) == sizeof(c.in.xmm));
+    memcpy(s.xmm, c.in.xmm, sizeof(s.xmm));
+    s.mxcsr = c.in.mxcsr;
     s.segment[CS] = user_segment(user_code_selector, user_code_descriptor);
     for (SegmentIndex seg : { SS, DS, ES })
         s.segment[seg] = user_segment(user_data_selector, user_data_descriptor);
@@ -143,6 +147,8 @@ Outcome KeelRunner::run(const Case& c)
     for (unsigned i = 0; i < kGprCount; ++i)
         outcome.out.gpr[i] = s.gpr[i];
     outcome.out.rflags = read_rflags(ctx);
+    memcpy(outcome.out.xmm, s.xmm, sizeof(s.xmm));
+    outcome.out.mxcsr = s.mxcsr;
     outcome.data.resize(kDataSize);
     MUST(engine.memory().read_bytes(kDataBase, outcome.data.data(), kDataSize));
     return outcome;

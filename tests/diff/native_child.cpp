@@ -63,6 +63,11 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     for (unsigned i = 0; i < kGprCount; ++i)
         keel_difftest_out.gpr[i] = static_cast<uint64_t>(g[kUcontextIndex[i]]);
     keel_difftest_out.rflags = static_cast<uint64_t>(g[REG_EFL]) & ~kFlagRF;
+    // The SSE state at the fault, from the signal frame's FXSAVE image.
+    if (uc->uc_mcontext.fpregs) {
+        memcpy(keel_difftest_out.xmm, uc->uc_mcontext.fpregs->_xmm, sizeof keel_difftest_out.xmm);
+        keel_difftest_out.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    }
     int vector = static_cast<int>(g[REG_TRAPNO]);
     uint64_t rip = static_cast<uint64_t>(g[REG_RIP]);
     // INT3 is a trap (SDM Vol. 3A, Table 6-1): the saved RIP follows the one-byte CC.

@@ -29,6 +29,24 @@ keel_difftest_enter:
     push r15
     pushfq
     mov [rip + keel_difftest_host_rsp], rsp
+    stmxcsr [rip + keel_difftest_host_mxcsr]
+    movdqu xmm0, [rdi + 144]
+    movdqu xmm1, [rdi + 160]
+    movdqu xmm2, [rdi + 176]
+    movdqu xmm3, [rdi + 192]
+    movdqu xmm4, [rdi + 208]
+    movdqu xmm5, [rdi + 224]
+    movdqu xmm6, [rdi + 240]
+    movdqu xmm7, [rdi + 256]
+    movdqu xmm8, [rdi + 272]
+    movdqu xmm9, [rdi + 288]
+    movdqu xmm10, [rdi + 304]
+    movdqu xmm11, [rdi + 320]
+    movdqu xmm12, [rdi + 336]
+    movdqu xmm13, [rdi + 352]
+    movdqu xmm14, [rdi + 368]
+    movdqu xmm15, [rdi + 384]
+    ldmxcsr [rdi + 400]
     // From popfq on, only MOVs (which leave RFLAGS alone) until the case runs.
     push qword ptr [rdi + 128]
     popfq
@@ -74,6 +92,23 @@ keel_difftest_exit:
     push rbx
     push rdx
     push rcx                                 // -> gpr[1]; gpr[0] came from the epilogue
+    movdqu [rip + keel_difftest_out + 144], xmm0
+    movdqu [rip + keel_difftest_out + 160], xmm1
+    movdqu [rip + keel_difftest_out + 176], xmm2
+    movdqu [rip + keel_difftest_out + 192], xmm3
+    movdqu [rip + keel_difftest_out + 208], xmm4
+    movdqu [rip + keel_difftest_out + 224], xmm5
+    movdqu [rip + keel_difftest_out + 240], xmm6
+    movdqu [rip + keel_difftest_out + 256], xmm7
+    movdqu [rip + keel_difftest_out + 272], xmm8
+    movdqu [rip + keel_difftest_out + 288], xmm9
+    movdqu [rip + keel_difftest_out + 304], xmm10
+    movdqu [rip + keel_difftest_out + 320], xmm11
+    movdqu [rip + keel_difftest_out + 336], xmm12
+    movdqu [rip + keel_difftest_out + 352], xmm13
+    movdqu [rip + keel_difftest_out + 368], xmm14
+    movdqu [rip + keel_difftest_out + 384], xmm15
+    stmxcsr [rip + keel_difftest_out + 400]
     jmp keel_difftest_resume
     .size keel_difftest_exit, . - keel_difftest_exit
 
@@ -82,6 +117,7 @@ keel_difftest_exit:
     .type keel_difftest_resume, @function
 keel_difftest_resume:
     mov rsp, [rip + keel_difftest_host_rsp]
+    ldmxcsr [rip + keel_difftest_host_mxcsr] // the host's rounding and masks again
     popfq                                    // the host's flags: DF, AC and TF clear again
     pop r15
     pop r14
@@ -97,11 +133,13 @@ keel_difftest_resume:
     .globl keel_difftest_out
     .hidden keel_difftest_out
 keel_difftest_out:
-    .zero 136
+    .zero 408                                // sizeof(CpuSnapshot)
     .globl keel_difftest_host_rsp
     .hidden keel_difftest_host_rsp
 keel_difftest_host_rsp:
     .quad 0
+keel_difftest_host_mxcsr:
+    .long 0, 0
 keel_difftest_case_rsp:
     .quad 0
 keel_difftest_entry:

@@ -27,6 +27,16 @@ std::string registers_text(const CpuSnapshot& s) {
     }
     char buf[80];
     snprintf(buf, sizeof buf, "  rflags %016" PRIx64 " [%s]\n", s.rflags, flags_text(s.rflags).c_str());
+    out += buf;
+    // XMM registers only where they are not all zero (the integer forms leave them so).
+    for (unsigned i = 0; i < kXmmCount; ++i) {
+        uint64_t half[2];
+        memcpy(half, s.xmm[i], 16);
+        if (!half[0] && !half[1]) continue;
+        snprintf(buf, sizeof buf, "  xmm%-2u %016" PRIx64 "_%016" PRIx64 "\n", i, half[1], half[0]);
+        out += buf;
+    }
+    snprintf(buf, sizeof buf, "  mxcsr %08x\n", s.mxcsr);
     return out + buf;
 }
 
@@ -137,6 +147,19 @@ bool outcomes_agree(const Case& c, const Outcome& expected, const Outcome& actua
         snprintf(line, sizeof line, "  rflags differ in [%s]: native [%s] keel [%s] (ignored: [%s])\n",
                  flags_text(flag_diff).c_str(), flags_text(expected.out.rflags & compared).c_str(),
                  flags_text(actual.out.rflags & compared).c_str(), flags_text(ignored.flags).c_str());
+        differences += line;
+    }
+    for (unsigned i = 0; i < kXmmCount; ++i) {
+        if (memcmp(expected.out.xmm[i], actual.out.xmm[i], 16) == 0) continue;
+        uint64_t n[2], k[2];
+        memcpy(n, expected.out.xmm[i], 16);
+        memcpy(k, actual.out.xmm[i], 16);
+        snprintf(line, sizeof line, "  xmm%-2u native %016" PRIx64 "_%016" PRIx64 " keel %016" PRIx64 "_%016" PRIx64 "\n", i,
+                 n[1], n[0], k[1], k[0]);
+        differences += line;
+    }
+    if (expected.out.mxcsr != actual.out.mxcsr) {
+        snprintf(line, sizeof line, "  mxcsr native %08x keel %08x\n", expected.out.mxcsr, actual.out.mxcsr);
         differences += line;
     }
     if (expected.data.size() != actual.data.size()) {
