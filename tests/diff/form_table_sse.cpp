@@ -1,5 +1,6 @@
-// The SSE forms under test: SSE, SSE2, SSE3, SSSE3, SSE4.1 and SSE4.2 in their legacy
-// encodings with XMM operands (keel runs them as the same host instruction, docs/sse.md;
+// The SSE forms under test: SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ in
+// their legacy encodings with XMM operands, and the general-register instructions that also
+// run as host instructions (CRC32, MOVBE, BMI2) (keel runs them as the same host instruction, docs/sse.md;
 // what this checks is the plumbing around it: operands loaded and stored, memory through
 // the softMMU with the alignment rule, MXCSR in and out, flags, the implicit operands).
 // Signatures as in form_table.cpp, with "xmm" for an XMM register.
@@ -125,6 +126,20 @@ constexpr SseLine kSse[] = {
     {"pcmpestri", M(PCMPESTRI), kPackedImm}, {"pcmpestrm", M(PCMPESTRM), kPackedImm},
     {"pcmpistri", M(PCMPISTRI), kPackedImm}, {"pcmpistrm", M(PCMPISTRM), kPackedImm},
     {"crc32", M(CRC32), "r32,r8 r32,r16 r32,r32 r64,r64 r32,m8 r32,m16 r32,m32 r64,m64"},
+    // What keel advertises where the host has it (plugins/arch/x86/runtime/host_cpu.h): on a
+    // host without it both runs raise #UD. AES, PCLMULQDQ; MOVBE and BMI2 (general registers).
+    {"aesenc", M(AESENC), kPacked}, {"aesenclast", M(AESENCLAST), kPacked}, {"aesdec", M(AESDEC), kPacked},
+    {"aesdeclast", M(AESDECLAST), kPacked}, {"aesimc", M(AESIMC), kPacked}, {"aeskeygenassist", M(AESKEYGENASSIST), kPackedImm},
+    {"pclmulqdq", M(PCLMULQDQ), kPackedImm},
+    {"movbe", M(MOVBE), "r16,m16 r32,m32 r64,m64 m16,r16 m32,r32 m64,r64"},
+    {"pdep", M(PDEP), "r32,r32,r32 r64,r64,r64 r32,r32,m32 r64,r64,m64"},
+    {"pext", M(PEXT), "r32,r32,r32 r64,r64,r64 r32,r32,m32 r64,r64,m64"},
+    {"mulx", M(MULX), "r32,r32,r32 r64,r64,r64 r32,r32,m32 r64,r64,m64"},
+    {"bzhi", M(BZHI), "r32,r32,r32 r64,r64,r64 r32,m32,r32 r64,m64,r64"},
+    {"sarx", M(SARX), "r32,r32,r32 r64,r64,r64 r32,m32,r32 r64,m64,r64"},
+    {"shlx", M(SHLX), "r32,r32,r32 r64,r64,r64 r32,m32,r32 r64,m64,r64"},
+    {"shrx", M(SHRX), "r32,r32,r32 r64,r64,r64 r32,m32,r32 r64,m64,r64"},
+    {"rorx", M(RORX), "r32,r32,i8 r64,r64,i8 r32,m32,i8 r64,m64,i8"},
 };
 #undef M
 

@@ -173,3 +173,30 @@ TEST_CASE("MASKMOVDQU and MASKMOVQ store the selected bytes at [RDI] and leave t
     q.require_halted(q.run_to_halt());
     CHECK(q.read(buffer, 8) == native.low);
 }
+
+TEST_CASE("BMI2, MOVBE, AES, PCLMULQDQ: advertised exactly when the host has them, and run or #UD accordingly", "[x86][sse]")
+{
+    // cpuid leaf 7 / mov r8, rbx / mov eax, 1 / cpuid / mov r9, rcx /
+    // pdep rax, rsi, rdi (C4 E2 CB F5 C7) / hlt
+    GuestMachine m;
+    m.load(0x10000, { 0xB8, 0x07, 0x00, 0x00, 0x00, 0x31, 0xC9, 0x0F, 0xA2, 0x49, 0x89, 0xD8, 0xB8, 0x01, 0x00, 0x00, 0x00,
+                        0x0F, 0xA2, 0x49, 0x89, 0xC9, 0xC4, 0xE2, 0xCB, 0xF5, 0xC7, 0xF4 });
+    m.gpr(x86::RSI) = 0x0123456789ABCDEFull;
+    m.gpr(x86::RDI) = 0xF0F0F0F00F0F0F0Full;
+    RunResult r = m.run_to_halt();
+
+    __builtin_cpu_init();
+    bool bmi2 = __builtin_cpu_supports("bmi2"), aes = __builtin_cpu_supports("aes"), pclmul = __builtin_cpu_supports("pclmul");
+    CHECK(((m.gpr(x86::R8) >> 8) & 1) == bmi2);
+    CHECK(((m.gpr(x86::R9) >> 25) & 1) == aes);
+    CHECK(((m.gpr(x86::R9) >> 1) & 1) == pclmul);
+    if (bmi2) {
+        m.require_halted(r);
+        u64 native;
+        asm("pdep %[mask], %[src], %[out]" : [out] "=r"(native) : [src] "r"(0x0123456789ABCDEFull), [mask] "r"(0xF0F0F0F00F0F0F0Full));
+        CHECK(m.gpr(x86::RAX) == native);
+    } else {
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(m.cpu().event.vector == x86::vector::UD);
+    }
+}

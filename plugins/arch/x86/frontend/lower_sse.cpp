@@ -15,6 +15,7 @@
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/frontend/host_insn.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/runtime/host_cpu.h"
 
 namespace keel::x86 {
 namespace {
@@ -31,8 +32,8 @@ bool is_gpr(const ZydisDecodedOperand& o)
     return c == ZYDIS_REGCLASS_GPR8 || c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64;
 }
 
-// The host register of the guest's register's width that stands for it: host RAX, RCX or
-// RDX (`host` 0, 1, 2), AH/CH/DH for a high-byte register.
+// The host register of the guest's register's width that stands for it: host RAX, RCX,
+// RDX or RBX (`host` 0 to 3), AH/CH/DH/BH for a high-byte register.
 ZydisRegister host_gpr(unsigned host, ir::Type type, bool high)
 {
     switch (type) {
@@ -141,9 +142,18 @@ Lowered lower_mxcsr(Lowerer& lw)
 
 bool is_sse_instruction(const ZydisDecodedInstruction& insn)
 {
+    // Host instructions the host may lack: only where CPUID advertises them (host_cpu.h).
+    if (insn.meta.isa_set == ZYDIS_ISA_SET_BMI2) // VEX-encoded general-register instructions
+        return insn.encoding == ZYDIS_INSTRUCTION_ENCODING_VEX && host_cpu().bmi2;
     if (insn.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY)
         return false;
     switch (insn.meta.isa_set) {
+    case ZYDIS_ISA_SET_AES:
+        return host_cpu().aes;
+    case ZYDIS_ISA_SET_PCLMULQDQ:
+        return host_cpu().pclmulqdq;
+    case ZYDIS_ISA_SET_MOVBE:
+        return host_cpu().movbe;
     case ZYDIS_ISA_SET_SSE:
     case ZYDIS_ISA_SET_SSE2:
     case ZYDIS_ISA_SET_SSEMXCSR: // LDMXCSR, STMXCSR
@@ -203,16 +213,18 @@ Lowered lower_sse(Lowerer& lw)
     i32 memory_operand = -1;
     u32 memory_size = 0;
     bool memory_read = false, memory_written = false;
-    // General registers: the explicit ones through RAX, then RCX (CRC32's source); the
-    // implicit ones (PCMPESTRx reads EAX and EDX, PCMPxSTRI writes ECX) as themselves.
-    // RCX and RDX are the backend's: pushed before and popped after.
-    bool host_gpr_used[3] = {};
+    // General registers: the explicit ones through RAX, then RCX, RDX, RBX (CRC32's source,
+    // BMI2's three operands); the implicit ones (PCMPESTRx reads EAX and EDX, PCMPxSTRI
+    // writes ECX, MULX reads EDX/RDX) as themselves. All but RAX are the backend's: pushed
+    // before and popped after.
+    bool host_gpr_used[4] = {};
+    u32 gprs_written = 0;
     HostBytes saves, restores;
     auto bind_gpr = [&](const ZydisDecodedOperand& o, unsigned host, ZydisEncoderOperand* e) {
         Gpr g;
         ir::Type t;
         bool high;
-        if (!gpr_of(o.reg.value, g, t, high) || host > 2 || host_gpr_used[host])
+        if (!gpr_of(o.reg.value, g, t, high) || host > 3 || host_gpr_used[host])
             return false;
         host_gpr_used[host] = true;
         ZydisRegister full = static_cast<ZydisRegister>(ZYDIS_REGISTER_RAX + host);
@@ -224,7 +236,10 @@ Lowered lower_sse(Lowerer& lw)
         // it would the guest's; narrower writes keep the bits around them.
         if (!prologue.move_gpr(full, offset::gpr(g), false))
             return false;
-        if (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
+        // Two destinations naming one register (MULX's): the first operand's value is the
+        // one the register keeps (Intel SDM vol. 2, MULX), so the later one is not stored.
+        if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !(gprs_written & (1u << g))) {
+            gprs_written |= 1u << g;
             if (!epilogue.move_gpr(full, offset::gpr(g), true))
                 return false;
             note_written(offset::gpr(g), false);
@@ -265,7 +280,7 @@ Lowered lower_sse(Lowerer& lw)
             if (writes)
                 note_written(offset::xmm(guest), true);
         } else if (is_gpr(o)) {
-            while (next_gpr < 3 && host_gpr_used[next_gpr])
+            while (next_gpr < 4 && host_gpr_used[next_gpr])
                 ++next_gpr;
             if (!bind_gpr(o, next_gpr, &e))
                 return Lowered::Unimplemented;

@@ -30,8 +30,9 @@ const LowerTable& lower_table()
 
 // Decodes one instruction and only its visible operands: the lowering never looks at the
 // implicit ones (flags register, RSP of PUSH, ...), and skipping them is measurably faster.
-// SSE4.1/4.2 and MASKMOVDQU/MASKMOVQ are the exception: the lowering binds BLENDVPS's XMM0,
-// PCMPESTRI's EAX, EDX and ECX, and MASKMOVDQU's [RDI], which no operand names.
+// SSE4.1/4.2, BMI2 and MASKMOVDQU/MASKMOVQ are the exception: the lowering binds BLENDVPS's
+// XMM0, PCMPESTRI's EAX, EDX and ECX, MULX's EDX, and MASKMOVDQU's [RDI], which no operand
+// names.
 ZyanStatus Translator::decode(const u8* bytes, usize length, DecodedInsn& d) const
 {
     ZydisDecoderContext context;
@@ -39,7 +40,8 @@ ZyanStatus Translator::decode(const u8* bytes, usize length, DecodedInsn& d) con
     if (!ZYAN_SUCCESS(status))
         return status;
     bool implicit = d.insn.meta.isa_set == ZYDIS_ISA_SET_SSE4 || d.insn.meta.isa_set == ZYDIS_ISA_SET_SSE42
-        || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ;
+        || d.insn.meta.isa_set == ZYDIS_ISA_SET_BMI2 || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU
+        || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ;
     d.operands_decoded = implicit ? d.insn.operand_count : d.insn.operand_count_visible;
     return ZydisDecoderDecodeOperands(&m_decoder, &context, &d.insn, d.ops, d.operands_decoded);
 }

@@ -1,6 +1,7 @@
 #include "plugins/arch/x86/runtime/cpuid.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/page_walk.h"
+#include "plugins/arch/x86/runtime/host_cpu.h"
 
 namespace keel::x86 {
 namespace {
@@ -13,9 +14,12 @@ u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32
 // Leaf 1 EDX/ECX and leaf 0x80000001 bits keel implements (Intel SDM vol. 2, CPUID,
 // tables 3-10, 3-11). x87, MMX, FXSR and SSE to SSE4.2 run as host instructions
 // (docs/x87.md, docs/sse.md; what MXCSR does not model is listed there; the backend refuses
-// a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. Absent until they are
-// complete: MONITOR/MWAIT, PCLMULQDQ, AES, AVX, SYSENTER, MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry format that
-// 4-level paging uses; PGE is honest because flushing global entries too is allowed.
+// a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. AES, PCLMULQDQ, MOVBE
+// and BMI2 run as host instructions too, so they are advertised where the host has them
+// (host_cpu.h). Absent until they are complete: MONITOR/MWAIT, AVX, ADX, RDRAND, SYSENTER,
+// MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry
+// format that 4-level paging uses; PGE is honest because flushing global entries too is
+// allowed.
 constexpr u32 leaf1_edx = (1u << 0)    // FPU: x87
                         | (1u << 3)    // PSE: large pages
                         | (1u << 4)    // TSC
@@ -42,9 +46,17 @@ constexpr u32 ext1_edx = (1u << 11)    // SYSCALL/SYSRET (in 64-bit mode)
                        | (1u << 29);   // LM: long mode
 constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
                        | (1u << 5);    // ABM: LZCNT
+constexpr u32 leaf1_ecx_pclmulqdq = 1u << 1, leaf1_ecx_movbe = 1u << 22, leaf1_ecx_aes = 1u << 25;
+constexpr u32 leaf7_ebx_bmi1 = 1u << 3, leaf7_ebx_bmi2 = 1u << 8;
 constexpr u32 leaf1_edx_apic = 1u << 9;          // APIC: an xAPIC at IA32_APIC_BASE
 constexpr u32 leaf1_ecx_tsc_deadline = 1u << 24; // TSC-deadline mode of the APIC timer
 constexpr u32 msr_apic_base = 0x1B;
+
+u32 host_leaf1_ecx()
+{
+    const HostCpu& host = host_cpu();
+    return (host.pclmulqdq ? leaf1_ecx_pclmulqdq : 0) | (host.movbe ? leaf1_ecx_movbe : 0) | (host.aes ? leaf1_ecx_aes : 0);
+}
 
 } // namespace
 
@@ -62,11 +74,12 @@ CpuidResult cpuid(u32 leaf, u32 subleaf, const CpuidPlatform& platform)
     case 1:
         // Family 6, model 0x3A-like numbering is not claimed: family 6 model 1 stepping 0.
         // EBX: CLFLUSH line 8 * 8 = 64 bytes, one logical processor, APIC ID 0.
-        return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx | (platform.local_apic ? leaf1_ecx_tsc_deadline : 0),
+        return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx | host_leaf1_ecx() | (platform.local_apic ? leaf1_ecx_tsc_deadline : 0),
             leaf1_edx | (platform.local_apic ? leaf1_edx_apic : 0) };
     case 7:
-        // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT).
-        return subleaf == 0 ? CpuidResult { 0, 1u << 3, 0, 0 } : CpuidResult { 0, 0, 0, 0 };
+        // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT); BMI2 where the
+        // host has it.
+        return subleaf == 0 ? CpuidResult { 0, leaf7_ebx_bmi1 | (host_cpu().bmi2 ? leaf7_ebx_bmi2 : 0), 0, 0 } : CpuidResult { 0, 0, 0, 0 };
     case 0x80000000:
         return { max_extended_leaf, 0, 0, 0 };
     case 0x80000001:
