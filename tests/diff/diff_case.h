@@ -63,16 +63,31 @@ inline constexpr uint64_t kFixedFlags = 0x2 | kFlagIF;
 inline constexpr uint32_t kDefaultMxcsr = 0x1F80;
 inline constexpr unsigned kXmmCount = 16;
 
-// Layout fixed for native_thunk.S: gpr at 0, rflags at 128, xmm at 144, mxcsr at 400.
-struct CpuSnapshot {
+// The x87/MMX state travels as an FXSAVE image (Intel SDM vol. 1 §10.5.1, table 10-2):
+// FCW at 0, FSW at 2, the abridged tag byte at 4, ST0..ST7 (MM0..MM7) at 32 + 16 i, 10
+// bytes each. Its MXCSR (24) must be valid for FXRSTOR; its XMM area is not used (`xmm`
+// and `mxcsr` above are the SSE state). FOP, FIP and FDP (6..23) say where the last x87
+// instruction was, which in keel is its host copy: never compared.
+inline constexpr unsigned kFpuImageSize = 512;
+inline constexpr unsigned kFpuStOffset = 32;
+inline constexpr uint16_t kDefaultFcw = 0x037F;  // FNINIT's: 64-bit precision, nearest, all masked
+
+// Layout fixed for native_thunk.S: gpr at 0, rflags at 128, xmm at 144, mxcsr at 400, the
+// FXSAVE image at 416 (16-byte aligned, as FXRSTOR wants).
+struct alignas(16) CpuSnapshot {
     uint64_t gpr[kGprCount];  // rax rcx rdx rbx rsp rbp rsi rdi r8..r15
     uint64_t rflags;
     uint64_t reserved;
     uint8_t xmm[kXmmCount][16];
     uint32_t mxcsr = kDefaultMxcsr;
     uint32_t reserved2;
+    uint64_t reserved3;
+    uint8_t fpu[kFpuImageSize];
 };
-static_assert(sizeof(CpuSnapshot) == 408);
+static_assert(sizeof(CpuSnapshot) == 928);
+// FNINIT's x87 state, MXCSR 0x1F80 in the image: what every case starts from unless its
+// form randomizes the x87 state (generator.cpp).
+void reset_fpu_image(CpuSnapshot& s);
 
 struct Case {
     std::string form;

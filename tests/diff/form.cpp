@@ -13,6 +13,8 @@ bool parse_operand(std::string_view t, OperandKind& out) {
         {"eax", {OperandType::Acc, 32}}, {"rax", {OperandType::Acc, 64}},
         {"cl", {OperandType::Cl, 8}},    {"1", {OperandType::One, 8}},
         {"agen", {OperandType::Agen, 0}},  {"xmm", {OperandType::Xmm, 128}},
+        {"st0", {OperandType::St, 0}},     {"st", {OperandType::St, 80}},
+        {"mm", {OperandType::Mm, 64}},
     };
     for (const Named& n : kNamed)
         if (t == n.text) {
@@ -31,7 +33,7 @@ bool parse_operand(std::string_view t, OperandKind& out) {
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
         if (ec != std::errc() || end != digits.data() + digits.size()) return false;
         bool ok = bits == 8 || bits == 16 || bits == 32 || bits == 64 ||
-                  (bits == 128 && p.type == OperandType::Mem);
+                  ((bits == 128 || bits == 80) && p.type == OperandType::Mem);
         out = {p.type, static_cast<uint8_t>(bits)};
         return ok;
     }
@@ -51,6 +53,8 @@ std::string operand_text(OperandKind k) {
         case OperandType::One: return "1";
         case OperandType::Agen: return "agen";
         case OperandType::Xmm: return "xmm";
+        case OperandType::St: return k.bits ? "st" : "st0";
+        case OperandType::Mm: return "mm";
     }
     return "?";
 }

@@ -22,6 +22,8 @@ enum class OperandType : uint8_t {
     One,    // 1: the shift-by-one encodings (D0/D1)
     Agen,   // agen: a LEA address, computed but never accessed
     Xmm,    // xmm: any of XMM0..XMM15 (the SSE forms, form_table_sse.cpp)
+    St,     // st: any of ST(0)..ST(7); st0 (bits 0): ST(0) itself (form_table_x87.cpp)
+    Mm,     // mm: any of MM0..MM7
 };
 
 struct OperandKind {
@@ -63,12 +65,15 @@ struct Form {
     uint8_t operand_bits = 0;   // operand-size hint for forms without operands (pushf)
     uint8_t branch_bits = 0;    // 8 or 32 for relative branches
     uint16_t param = 0;         // shape-specific (NopFill: length)
+    bool x87 = false;           // starts from a random x87 state (form_table_x87.cpp)
 };
 
 // The SSE forms (form_table_sse.cpp), appended to all_forms().
 void add_sse_forms(std::vector<Form>& forms);
 // The form runs with random XMM registers and MXCSR (it has an XMM operand or is SSE).
 bool uses_sse_state(const Form& form);
+// The x87 and MMX forms (form_table_x87.cpp), appended to all_forms().
+void add_x87_forms(std::vector<Form>& forms);
 
 // All forms, in table order. Built once.
 const std::vector<Form>& all_forms();

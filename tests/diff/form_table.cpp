@@ -343,6 +343,7 @@ std::vector<Form> build_forms() {
     add_nops(forms);
     add_hint_prefixes(forms);
     add_sse_forms(forms);
+    add_x87_forms(forms);
     return forms;
 }
 

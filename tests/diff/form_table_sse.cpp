@@ -167,7 +167,7 @@ void add_sse_forms(std::vector<Form>& forms) {
 
 bool uses_sse_state(const Form& form) {
     for (const OperandKind& k : form.operands)
-        if (k.type == OperandType::Xmm) return true;
+        if (k.type == OperandType::Xmm || k.type == OperandType::Mm) return true;
     return form.mnemonic == ZYDIS_MNEMONIC_CRC32;
 }
 

@@ -50,7 +50,7 @@ RegMask implicit_regs(const Form& f) {
         mask |= reg_bit(kRax) | reg_bit(kRdx) | reg_bit(kRbx) | reg_bit(kRcx);
     if (uses_stack(m)) mask |= reg_bit(kRsp);
     if (is_mnemonic(m, {M(PCMPESTRI), M(PCMPESTRM)})) mask |= reg_bit(kRax) | reg_bit(kRdx);
-    if (m == M(MASKMOVDQU)) mask |= reg_bit(kRdi);
+    if (m == M(MASKMOVDQU) || m == M(MASKMOVQ)) mask |= reg_bit(kRdi);
     for (const OperandKind& k : f.operands)
         if (k.type == OperandType::Cl) mask |= reg_bit(kRcx);
     return mask;
@@ -110,6 +110,54 @@ void randomize_sse(Rng& rng, Case& c) {
         if (rng.percent(30)) c.in.mxcsr |= 1u << 15;              // FTZ
         if (rng.percent(30)) c.in.mxcsr |= 1u << 6;               // DAZ
         if (rng.percent(30)) c.in.mxcsr |= static_cast<uint32_t>(rng.below(64));  // sticky flags
+    }
+}
+
+// An 80-bit x87 value (Intel SDM vol. 1 §8.2.2, table 8-3): normals around 1 and at the
+// range's ends, zeros, infinities, quiet and signalling NaNs, denormals, and the encodings
+// only the 80-bit format has (pseudo-denormals, unnormals: invalid operands), or random.
+void x87_value(Rng& rng, uint8_t out[10]) {
+    const uint16_t sign = rng.percent(50) ? 0x8000 : 0;
+    const uint64_t j = 1ull << 63;
+    uint64_t mantissa = rng.next();
+    uint16_t exponent;
+    switch (rng.below(10)) {
+        case 0: exponent = 0, mantissa = 0; break;                                     // zero
+        case 1: exponent = 0x7FFF, mantissa = j; break;                                // infinity
+        case 2: exponent = 0x7FFF, mantissa |= j | 1ull << 62; break;                  // quiet NaN
+        case 3: exponent = 0x7FFF, mantissa = (mantissa & ~(1ull << 62)) | j | 1; break;  // signalling NaN
+        case 4: exponent = 0, mantissa &= ~j; break;                                   // denormal
+        case 5: exponent = rng.percent(50) ? 0 : static_cast<uint16_t>(1 + rng.below(0x7FFE)), mantissa |= rng.percent(50) ? j : 0;
+            break;                                                                     // pseudo-denormal, unnormal, any
+        case 6: exponent = rng.percent(50) ? 1 : 0x7FFE, mantissa |= j; break;         // the normal range's ends
+        case 7: exponent = static_cast<uint16_t>(16383 + rng.below(63)), mantissa = ((mantissa | j) & ~((1ull << (63 - rng.below(64))) - 1)) | j;
+            break;                                                                     // integers
+        default: exponent = static_cast<uint16_t>(16383 - 70 + rng.below(140)), mantissa |= j; break;  // around 1
+    }
+    exponent |= sign;
+    memcpy(out, &mantissa, 8);
+    memcpy(out + 8, &exponent, 2);
+}
+
+// A random x87 state: any stack top, tags, condition codes and (masked) sticky exception
+// flags, registers from x87_value; the control word mostly FNINIT's, sometimes another
+// rounding and precision (not the reserved precision 01). Exceptions stay masked: the
+// pending-exception path (#MF) is unit.x86's.
+void randomize_x87(Rng& rng, Case& c) {
+    uint8_t* fpu = c.in.fpu;
+    uint16_t fcw = kDefaultFcw;
+    if (rng.percent(30)) {
+        const uint16_t precision[] = {0, 2, 3};
+        fcw = static_cast<uint16_t>((fcw & ~0x0F00) | rng.below(4) << 10 | precision[rng.below(3)] << 8);
+    }
+    const uint16_t fsw = static_cast<uint16_t>(rng.below(8) << 11 | (rng.next() & 0x4700) | (rng.next() & 0x7F));
+    memcpy(fpu, &fcw, 2);
+    memcpy(fpu + 2, &fsw, 2);
+    fpu[4] = static_cast<uint8_t>(rng.next());
+    for (unsigned i = 0; i < 8; ++i) {
+        uint8_t* r = fpu + kFpuStOffset + 16 * i;
+        memset(r, 0, 16);
+        x87_value(rng, r);
     }
 }
 
@@ -200,6 +248,14 @@ bool build_plain(CaseBuilder& b) {
                 op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
                 op.enc.reg.value = static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + rng.below(kXmmCount));
                 continue;
+            case OperandType::St:
+                op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
+                op.enc.reg.value = static_cast<ZydisRegister>(ZYDIS_REGISTER_ST0 + (bits ? rng.below(8) : 0));
+                continue;
+            case OperandType::Mm:
+                op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
+                op.enc.reg.value = static_cast<ZydisRegister>(ZYDIS_REGISTER_MM0 + rng.below(8));
+                continue;
             default: continue;
         }
         op.enc.type = ZYDIS_OPERAND_TYPE_REGISTER;
@@ -247,7 +303,16 @@ bool build_plain(CaseBuilder& b) {
                 op.address = rng.percent(sse ? 90 : 95) ? op.address & ~15ull : op.address | (1 + rng.below(15));
         }
         op.enc = b.memory_operand(op.address, static_cast<uint16_t>(bytes), avoid);
-        if (sse && b.in_data(op.address, bytes)) {
+        if (f.x87 && bytes == 10 && b.in_data(op.address, bytes)) {
+            uint8_t value[10];
+            x87_value(rng, value);
+            uint64_t low;
+            memcpy(&low, value, 8);
+            b.write_data(op.address, low, 8);
+            b.write_data(op.address + 8, static_cast<uint64_t>(value[8] | value[9] << 8), 2);
+            continue;
+        }
+        if ((sse || (f.x87 && (bytes == 4 || bytes == 8))) && b.in_data(op.address, bytes)) {
             uint8_t value[16];
             write_sse_bytes(rng, value, bytes);
             for (unsigned at = 0; at < bytes; at += 8) {
@@ -300,8 +365,11 @@ bool build_plain(CaseBuilder& b) {
         b.gpr(kRdx) = static_cast<uint64_t>(rng.range(-20, 20));
     }
     // MASKMOVDQU stores to [RDI]: mostly inside the data area, sometimes where it faults.
+    // MASKMOVQ never faults here: AMD Zen has made its MMX transition (TOP = 0, every tag
+    // valid) before it takes the #PF, a partial effect the SDM does not describe (README).
     if (m == ZYDIS_MNEMONIC_MASKMOVDQU)
         b.gpr(kRdi) = rng.percent(kFaultPercent) ? b.fault_target(16, true) : b.data_target(16);
+    if (m == ZYDIS_MNEMONIC_MASKMOVQ) b.gpr(kRdi) = b.data_target(8);
 
     // Zydis encodes XCHG of a register with itself as NOP (90), a different instruction
     // ("xchg eax, eax" clears the upper half of RAX): draw again.
@@ -320,6 +388,7 @@ bool build_plain(CaseBuilder& b) {
 }
 
 void randomize_state(Rng& rng, Case& c) {
+    reset_fpu_image(c.in);
     for (uint64_t& g : c.in.gpr) g = interesting(rng, 64);
     c.in.rflags = kFixedFlags | (rng.next() & kUserFlags);
     // One random 4 KiB pattern, XORed with a random key per page: random enough for
@@ -339,6 +408,12 @@ void randomize_state(Rng& rng, Case& c) {
 
 }  // namespace
 
+void reset_fpu_image(CpuSnapshot& s) {
+    memset(s.fpu, 0, sizeof s.fpu);
+    memcpy(s.fpu, &kDefaultFcw, 2);
+    memcpy(s.fpu + 24, &kDefaultMxcsr, 4);
+}
+
 bool generate_case(const Form& form, uint64_t seed, Case& out, std::string& error) {
     Rng rng(seed);
     out.form = form.name;
@@ -346,6 +421,7 @@ bool generate_case(const Form& form, uint64_t seed, Case& out, std::string& erro
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         randomize_state(rng, out);
         if (uses_sse_state(form)) randomize_sse(rng, out);
+        if (form.x87) randomize_x87(rng, out);
         CaseBuilder b(form, rng, out);
         out.in.gpr[kRsp] = b.stack_pointer();
         bool ok = form.shape == Shape::Plain ? build_plain(b) : build_snippet(b);

@@ -106,6 +106,9 @@ Outcome KeelRunner::run(const Case& c)
     static_assert(sizeof(s.xmm) == sizeof(c.in.xmm));
     memcpy(s.xmm, c.in.xmm, sizeof(s.xmm));
     s.mxcsr = c.in.mxcsr;
+    // The x87 part of the image only: keel keeps its own MXCSR field (docs/x87.md).
+    memcpy(s.fpu, c.in.fpu, 24);
+    memcpy(s.fpu + kFpuStOffset, c.in.fpu + kFpuStOffset, 8 * 16);
     s.segment[CS] = user_segment(user_code_selector, user_code_descriptor);
     for (SegmentIndex seg : { SS, DS, ES })
         s.segment[seg] = user_segment(user_data_selector, user_data_descriptor);
@@ -149,6 +152,7 @@ Outcome KeelRunner::run(const Case& c)
     outcome.out.rflags = read_rflags(ctx);
     memcpy(outcome.out.xmm, s.xmm, sizeof(s.xmm));
     outcome.out.mxcsr = s.mxcsr;
+    memcpy(outcome.out.fpu, s.fpu, kFpuStOffset + 8 * 16);
     outcome.data.resize(kDataSize);
     MUST(engine.memory().read_bytes(kDataBase, outcome.data.data(), kDataSize));
     return outcome;

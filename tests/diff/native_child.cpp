@@ -67,6 +67,8 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     if (uc->uc_mcontext.fpregs) {
         memcpy(keel_difftest_out.xmm, uc->uc_mcontext.fpregs->_xmm, sizeof keel_difftest_out.xmm);
         keel_difftest_out.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+        static_assert(sizeof(*uc->uc_mcontext.fpregs) == kFpuImageSize);
+        memcpy(keel_difftest_out.fpu, uc->uc_mcontext.fpregs, kFpuImageSize);
     }
     int vector = static_cast<int>(g[REG_TRAPNO]);
     uint64_t rip = static_cast<uint64_t>(g[REG_RIP]);

@@ -30,6 +30,7 @@ keel_difftest_enter:
     pushfq
     mov [rip + keel_difftest_host_rsp], rsp
     stmxcsr [rip + keel_difftest_host_mxcsr]
+    fxrstor64 [rdi + 416]
     movdqu xmm0, [rdi + 144]
     movdqu xmm1, [rdi + 160]
     movdqu xmm2, [rdi + 176]
@@ -109,6 +110,7 @@ keel_difftest_exit:
     movdqu [rip + keel_difftest_out + 368], xmm14
     movdqu [rip + keel_difftest_out + 384], xmm15
     stmxcsr [rip + keel_difftest_out + 400]
+    fxsave64 [rip + keel_difftest_out + 416]
     jmp keel_difftest_resume
     .size keel_difftest_exit, . - keel_difftest_exit
 
@@ -118,6 +120,7 @@ keel_difftest_exit:
 keel_difftest_resume:
     mov rsp, [rip + keel_difftest_host_rsp]
     ldmxcsr [rip + keel_difftest_host_mxcsr] // the host's rounding and masks again
+    fninit                                   // an empty x87 stack, FCW 0x37F
     popfq                                    // the host's flags: DF, AC and TF clear again
     pop r15
     pop r14
@@ -133,7 +136,7 @@ keel_difftest_resume:
     .globl keel_difftest_out
     .hidden keel_difftest_out
 keel_difftest_out:
-    .zero 408                                // sizeof(CpuSnapshot)
+    .zero 928                                // sizeof(CpuSnapshot)
     .globl keel_difftest_host_rsp
     .hidden keel_difftest_host_rsp
 keel_difftest_host_rsp:

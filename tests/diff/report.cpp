@@ -17,6 +17,30 @@ std::string hex(uint64_t v) {
     return buf;
 }
 
+uint16_t fpu16(const CpuSnapshot& s, unsigned at) { return static_cast<uint16_t>(s.fpu[at] | s.fpu[at + 1] << 8); }
+
+std::string st_text(const CpuSnapshot& s, unsigned i) {
+    char buf[40];
+    const uint8_t* r = s.fpu + kFpuStOffset + 16 * i;
+    uint64_t mantissa;
+    memcpy(&mantissa, r, 8);
+    snprintf(buf, sizeof buf, "%04x_%016" PRIx64, r[8] | r[9] << 8, mantissa);
+    return buf;
+}
+
+// The x87 state (ST0..ST7 in stack order, as FXSAVE stores them), unless it is FNINIT's.
+std::string fpu_text(const CpuSnapshot& s) {
+    bool fresh = fpu16(s, 0) == kDefaultFcw && fpu16(s, 2) == 0 && s.fpu[4] == 0;
+    for (unsigned i = 0; fresh && i < 8 * 16; ++i) fresh = s.fpu[kFpuStOffset + i] == 0;
+    if (fresh) return "";
+    char buf[120];
+    snprintf(buf, sizeof buf, "  fcw %04x fsw %04x (top %u) ftw %02x\n", fpu16(s, 0), fpu16(s, 2), (fpu16(s, 2) >> 11) & 7,
+             s.fpu[4]);
+    std::string out = buf;
+    for (unsigned i = 0; i < 8; ++i) out += "  st" + std::to_string(i) + "   " + st_text(s, i) + (i % 2 ? "\n" : "");
+    return out;
+}
+
 std::string registers_text(const CpuSnapshot& s) {
     std::string out;
     for (unsigned i = 0; i < kGprCount; ++i) {
@@ -37,7 +61,9 @@ std::string registers_text(const CpuSnapshot& s) {
         out += buf;
     }
     snprintf(buf, sizeof buf, "  mxcsr %08x\n", s.mxcsr);
-    return out + buf;
+    out += buf;
+    out += fpu_text(s);
+    return out;
 }
 
 }  // namespace
@@ -157,6 +183,22 @@ bool outcomes_agree(const Case& c, const Outcome& expected, const Outcome& actua
         snprintf(line, sizeof line, "  xmm%-2u native %016" PRIx64 "_%016" PRIx64 " keel %016" PRIx64 "_%016" PRIx64 "\n", i,
                  n[1], n[0], k[1], k[0]);
         differences += line;
+    }
+    // The x87 state: control, status and abridged tag words and the eight registers.
+    for (unsigned at : {0u, 2u}) {
+        if (fpu16(expected.out, at) == fpu16(actual.out, at)) continue;
+        snprintf(line, sizeof line, "  %s native %04x keel %04x\n", at ? "fsw" : "fcw", fpu16(expected.out, at),
+                 fpu16(actual.out, at));
+        differences += line;
+    }
+    if (expected.out.fpu[4] != actual.out.fpu[4]) {
+        snprintf(line, sizeof line, "  ftw native %02x keel %02x\n", expected.out.fpu[4], actual.out.fpu[4]);
+        differences += line;
+    }
+    for (unsigned i = 0; i < 8; ++i) {
+        const unsigned at = kFpuStOffset + 16 * i;
+        if (memcmp(expected.out.fpu + at, actual.out.fpu + at, 10) == 0) continue;
+        differences += "  st" + std::to_string(i) + " native " + st_text(expected.out, i) + " keel " + st_text(actual.out, i) + "\n";
     }
     if (expected.out.mxcsr != actual.out.mxcsr) {
         snprintf(line, sizeof line, "  mxcsr native %08x keel %08x\n", expected.out.mxcsr, actual.out.mxcsr);

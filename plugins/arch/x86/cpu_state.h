@@ -86,6 +86,9 @@ struct CpuState {
     // (docs/x87.md). Its MXCSR field stays 0x1F80 (the guest's MXCSR is `mxcsr`) and its XMM
     // part is unused (the guest's XMM registers are `xmm`).
     alignas(16) u8 fpu[512];
+    // Where an x87 or MMX instruction that writes memory leaves its new state until its
+    // store has gone through the softMMU: a store that faults leaves `fpu` as it was.
+    alignas(16) u8 fpu_pending[512];
     // FCMOVcc's condition, evaluated from the guest's flags, for the host instruction.
     u8 fpu_condition;
     // DR0-DR3, DR6, DR7 (DR4/DR5 alias DR6/DR7 when CR4.DE is clear). Stored and read
@@ -123,6 +126,7 @@ constexpr u32 fpu_control = fpu + 0;  // FCW
 constexpr u32 fpu_status = fpu + 2;   // FSW
 constexpr u32 fpu_mxcsr = fpu + 24;   // MXCSR and MXCSR_MASK (fixed: see CpuState::fpu)
 constexpr u32 fpu_condition = offsetof(CpuState, fpu_condition);
+constexpr u32 fpu_pending = offsetof(CpuState, fpu_pending);
 } // namespace offset
 
 static_assert(sizeof(CpuState) <= arch_state_capacity);

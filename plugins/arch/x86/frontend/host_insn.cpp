@@ -58,6 +58,59 @@ void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack)
     }
 }
 
+bool uses_mxcsr(const ZydisDecodedInstruction& insn)
+{
+    switch (insn.mnemonic) {
+    // The conversions with an MMX operand (Intel SDM vol. 2: each raises #XM for invalid
+    // or precision), which Zydis files under no exception class. CVTPI2PD is exact.
+    case ZYDIS_MNEMONIC_CVTPI2PS:
+    case ZYDIS_MNEMONIC_CVTPS2PI:
+    case ZYDIS_MNEMONIC_CVTTPS2PI:
+    case ZYDIS_MNEMONIC_CVTPD2PI:
+    case ZYDIS_MNEMONIC_CVTTPD2PI:
+        return true;
+    default:
+        return insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE2 || insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE3;
+    }
+}
+
+bool save_host_mxcsr(HostBytes& b)
+{
+    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_host); // stmxcsr [rbp + mxcsr_host]
+}
+
+bool load_guest_mxcsr(HostBytes& b)
+{
+    return b.rbp_operand(false, { 0x8B }, 0, offset::mxcsr)            // mov eax, [rbp + mxcsr]
+        && b.raw({ 0x25, 0xC0, 0xFF, 0xFF, 0xFF })                     // and eax, ~0x3F
+        && b.raw({ 0x0D, 0x80, 0x1F, 0x00, 0x00 })                     // or eax, 0x1F80
+        && b.rbp_operand(false, { 0x89 }, 0, offset::mxcsr_run)        // mov [rbp + mxcsr_run], eax
+        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_run); // ldmxcsr [rbp + mxcsr_run]
+}
+
+bool mxcsr_out(HostBytes& b)
+{
+    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_run)   // stmxcsr [rbp + mxcsr_run]
+        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_host); // ldmxcsr [rbp + mxcsr_host]
+}
+
+void mxcsr_result(Lowerer& lw, void (*restore)(Lowerer& lw, ir::Value unmasked, void* context), void* context)
+{
+    using ir::Type;
+    constexpr u32 mxcsr_flags = 0x3F;
+    ir::Value guest = lw.ir.load_state(Type::U32, offset::mxcsr);
+    ir::Value raised = lw.ir.and_(lw.ir.load_state(Type::U32, offset::mxcsr_run), lw.imm(Type::U32, mxcsr_flags));
+    lw.ir.store_state(offset::mxcsr, lw.ir.or_(guest, raised));
+    ir::Value masks = lw.ir.shift(ir::Opcode::Shr, guest, ir::Builder::imm8(7));
+    ir::Value unmasked_bits = lw.ir.and_(raised, lw.ir.xor_(masks, lw.imm(Type::U32, mxcsr_flags)));
+    auto not_zero = [&](ir::Value v, Type t) { return lw.ir.xor_(lw.ir.equal(v, lw.imm(t, 0)), ir::Builder::bool_imm(true)); };
+    ir::Value unmasked = not_zero(unmasked_bits, Type::U32);
+    restore(lw, unmasked, context);
+    ir::Value osxmmexcpt = not_zero(lw.ir.and_(lw.ir.load_state(Type::U64, offset::cr4), lw.imm(Type::U64, cr4::OSXMMEXCPT)), Type::U64);
+    lw.ir.trap_if(not_zero(lw.ir.select(osxmmexcpt, unmasked_bits, lw.imm(Type::U32, 0)), Type::U32), vector::XM, false, 0);
+    lw.ir.trap_if(unmasked, vector::UD, false, 0);
+}
+
 bool point_rdi_at_vector_temp(HostBytes& saves, HostBytes& prologue, HostBytes& restores)
 {
     return saves.push(ZYDIS_REGISTER_RDI) && prologue.rbp_operand(true, { 0x8D }, 7, offset::vector_temp) // lea rdi, [rbp + vector_temp]

@@ -23,6 +23,32 @@ void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack);
 // mask leaves keep their values (docs/sse.md).
 bool point_rdi_at_vector_temp(HostBytes& saves, HostBytes& prologue, HostBytes& restores);
 
+// MXCSR around an instruction run on the host (docs/sse.md#mxcsr). The instructions that
+// take MXCSR's rounding control, DAZ/FTZ and exception masks and set its flags: Intel SDM
+// vol. 2 §2.4's exception types 2 (packed) and 3 (scalar), which Zydis reports as the
+// instruction's exception class. Types 1, 4 and 5 (moves, logic, integer SIMD,
+// integer-to-double conversions) raise no SIMD floating-point exception.
+bool uses_mxcsr(const ZydisDecodedInstruction& insn);
+// Host bytes: save the host's MXCSR; load the guest's with its flags cleared and every
+// exception masked (so the host never faults); after the instruction, keep what it left in
+// mxcsr_run and put the host's back. mxcsr_in is the first two together; an x87/MMX
+// instruction puts its FXRSTOR (which loads an MXCSR too) between them.
+bool save_host_mxcsr(HostBytes& b);
+bool load_guest_mxcsr(HostBytes& b);
+inline bool mxcsr_in(HostBytes& b) { return save_host_mxcsr(b) && load_guest_mxcsr(b); }
+bool mxcsr_out(HostBytes& b);
+
+// After the instruction: its flags into the guest's MXCSR (sticky), and for an exception
+// the guest left unmasked (flag set, mask clear) the destination `restore` puts back, then
+// #XM, or #UD when CR4.OSXMMEXCPT is clear (Intel SDM vol. 3 §6.15 "#XM"; vol. 1
+// §11.5.1: an unmasked exception leaves the destination unchanged).
+void mxcsr_result(Lowerer& lw, void (*restore)(Lowerer& lw, ir::Value unmasked, void* context), void* context);
+template<typename Restore>
+void mxcsr_result(Lowerer& lw, Restore restore)
+{
+    mxcsr_result(lw, [](Lowerer& l, ir::Value unmasked, void* c) { (*static_cast<Restore*>(c))(unmasked); (void)l; }, &restore);
+}
+
 // The host instruction's bytes in order. ir::HostInsn holds at most 255: fits() says
 // whether they do, to be checked before any IR of the instruction is emitted.
 class HostSequence {

@@ -72,56 +72,6 @@ bool writes_flags(const ZydisDecodedInstruction& insn)
     return f && (f->modified | f->set_0 | f->set_1 | f->undefined) != 0;
 }
 
-// The instructions that take MXCSR's rounding control, DAZ/FTZ and exception masks and set
-// its flags: Intel SDM vol. 2 §2.4's exception types 2 (packed) and 3 (scalar), which Zydis
-// reports as the instruction's exception class. Types 1, 4 and 5 (moves, logic, integer
-// SIMD, integer-to-double conversions) raise no SIMD floating-point exception.
-bool uses_mxcsr(const ZydisDecodedInstruction& insn)
-{
-    return insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE2 || insn.meta.exception_class == ZYDIS_EXCEPTION_CLASS_SSE3;
-}
-
-constexpr u32 mxcsr_flags = 0x3F, mxcsr_masks = 0x1F80;
-
-// Host bytes around the instruction: the guest's MXCSR (flags cleared, every exception
-// masked so the host never faults) in, after saving the host's; then its flags out and
-// the host's back.
-bool mxcsr_in(HostBytes& b)
-{
-    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_host)  // stmxcsr [rbp + mxcsr_host]
-        && b.rbp_operand(false, { 0x8B }, 0, offset::mxcsr)              // mov eax, [rbp + mxcsr]
-        && b.raw({ 0x25, 0xC0, 0xFF, 0xFF, 0xFF })                       // and eax, ~0x3F
-        && b.raw({ 0x0D, 0x80, 0x1F, 0x00, 0x00 })                       // or eax, 0x1F80
-        && b.rbp_operand(false, { 0x89 }, 0, offset::mxcsr_run)          // mov [rbp + mxcsr_run], eax
-        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_run);   // ldmxcsr [rbp + mxcsr_run]
-}
-
-bool mxcsr_out(HostBytes& b)
-{
-    return b.rbp_operand(false, { 0x0F, 0xAE }, 3, offset::mxcsr_run)   // stmxcsr [rbp + mxcsr_run]
-        && b.rbp_operand(false, { 0x0F, 0xAE }, 2, offset::mxcsr_host); // ldmxcsr [rbp + mxcsr_host]
-}
-
-// After the instruction: its flags into the guest's MXCSR (sticky), and for an exception
-// the guest left unmasked (flag set, mask clear) the destination `restore` puts back, then
-// #XM, or #UD when CR4.OSXMMEXCPT is clear (Intel SDM vol. 3 §6.15 "#XM"; vol. 1
-// §11.5.1: an unmasked exception leaves the destination unchanged).
-template<typename Restore>
-void mxcsr_result(Lowerer& lw, Restore restore)
-{
-    ir::Value guest = lw.ir.load_state(Type::U32, offset::mxcsr);
-    ir::Value raised = lw.ir.and_(lw.ir.load_state(Type::U32, offset::mxcsr_run), lw.imm(Type::U32, mxcsr_flags));
-    lw.ir.store_state(offset::mxcsr, lw.ir.or_(guest, raised));
-    ir::Value masks = lw.ir.shift(ir::Opcode::Shr, guest, ir::Builder::imm8(7));
-    ir::Value unmasked_bits = lw.ir.and_(raised, lw.ir.xor_(masks, lw.imm(Type::U32, mxcsr_flags)));
-    auto not_zero = [&](ir::Value v, Type t) { return lw.ir.xor_(lw.ir.equal(v, lw.imm(t, 0)), ir::Builder::bool_imm(true)); };
-    ir::Value unmasked = not_zero(unmasked_bits, Type::U32);
-    restore(unmasked);
-    ir::Value osxmmexcpt = not_zero(lw.ir.and_(lw.ir.load_state(Type::U64, offset::cr4), lw.imm(Type::U64, cr4::OSXMMEXCPT)), Type::U64);
-    lw.ir.trap_if(not_zero(lw.ir.select(osxmmexcpt, unmasked_bits, lw.imm(Type::U32, 0)), Type::U32), vector::XM, false, 0);
-    lw.ir.trap_if(unmasked, vector::UD, false, 0);
-}
-
 // LDMXCSR/STMXCSR: the control word lives in the state (docs/sse.md: what is modelled).
 Lowered lower_mxcsr(Lowerer& lw)
 {

@@ -131,9 +131,17 @@ Lowered lower_x87(Lowerer& lw)
     if (!host_request_for(lw, request))
         return Lowered::Unimplemented;
 
-    HostBytes saves, prologue, body, epilogue, restores;
-    if (!prologue.rbp_operand(true, { 0x0F, 0xAE }, 1, offset::fpu)) // FXRSTOR64
+    // The SSE forms with an MMX operand that use MXCSR (CVTPS2PI, CVTPD2PI, CVTPI2PS...) run
+    // under the guest's MXCSR as lower_sse's do: the host's saved before FXRSTOR (which
+    // loads the image's fixed one), the guest's loaded after it, the host's back before
+    // FXSAVE, so the image keeps the host's.
+    bool mxcsr = uses_mxcsr(insn);
+    HostBytes saves, host_mxcsr, restore_image, guest_mxcsr, prologue, body, mxcsr_after, epilogue, restores;
+    if (!restore_image.rbp_operand(true, { 0x0F, 0xAE }, 1, offset::fpu)) // FXRSTOR64
         return Lowered::Unimplemented;
+    if (mxcsr && (!save_host_mxcsr(host_mxcsr) || !load_guest_mxcsr(guest_mxcsr) || !mxcsr_out(mxcsr_after)))
+        return Lowered::Unimplemented;
+    u32 written_xmm = ~0u; // the XMM destination, to put back on an unmasked exception
     unsigned next_xmm = 0;
     i32 memory_operand = -1;
     u32 memory_size = 0;
@@ -152,6 +160,8 @@ Lowered lower_x87(Lowerer& lw)
                 HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
                 if (!prologue.move_xmm(host, offset::xmm(guest), false) || (writes && !epilogue.move_xmm(host, offset::xmm(guest), true)))
                     return Lowered::Unimplemented;
+                if (writes)
+                    written_xmm = offset::xmm(guest);
                 continue;
             }
             if (c == ZYDIS_REGCLASS_GPR16 || c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64) {
@@ -203,9 +213,12 @@ Lowered lower_x87(Lowerer& lw)
     }
     if (!body.add(request))
         return Lowered::Unimplemented;
-    if (!epilogue.rbp_operand(true, { 0x0F, 0xAE }, 0, offset::fpu) || !epilogue.raw({ 0xDB, 0xE3 })) // FXSAVE64, FNINIT
+    // FXSAVE64, FNINIT. An instruction that writes memory saves to fpu_pending, copied to
+    // fpu once its store is through (below).
+    bool pending = memory_operand >= 0 && memory_written;
+    if (!epilogue.rbp_operand(true, { 0x0F, 0xAE }, 0, pending ? offset::fpu_pending : offset::fpu) || !epilogue.raw({ 0xDB, 0xE3 }))
         return Lowered::Unimplemented;
-    HostSequence sequence { &saves, &prologue, &body, &epilogue, &restores };
+    HostSequence sequence { &saves, &host_mxcsr, &restore_image, &guest_mxcsr, &prologue, &body, &mxcsr_after, &epilogue, &restores };
     if (!sequence.fits())
         return Lowered::Unimplemented;
 
@@ -214,6 +227,12 @@ Lowered lower_x87(Lowerer& lw)
     if (memory_operand >= 0) {
         address = lw.address(static_cast<unsigned>(memory_operand));
         stack = lw.is_stack_operand(static_cast<unsigned>(memory_operand));
+        // The only 16-byte operands here are CVTPD2PI's and CVTTPD2PI's, legacy SSE2 ones
+        // that must be 16-byte aligned (Intel SDM vol. 1 §10.4.1.1): #GP(0) first.
+        if (memory_size == 16) {
+            ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
+            lw.ir.trap_if(not_zero(lw, low_bits, Type::U64), vector::GP, true, 0);
+        }
         if (memory_read)
             load_vector_temp(lw, address, memory_size, stack);
     }
@@ -221,12 +240,36 @@ Lowered lower_x87(Lowerer& lw)
         lw.ir.store_state(offset::fpu_condition, lw.ir.zext(Type::U8, lw.condition(cc)));
 
     lw.commit();
+    ir::Value xmm_before[2];
+    if (mxcsr && written_xmm != ~0u)
+        for (u32 half = 0; half < 2; ++half)
+            xmm_before[half] = lw.ir.load_state(Type::U64, written_xmm + 8 * half);
     ir::Value host = sequence.emit(lw);
     if (writes_eflags(m))
         lw.set_flags(host, ir::flag::All); // ZF PF CF from the compare; OF SF AF cleared
+    if (mxcsr) {
+        // An XMM destination is put back on an unmasked exception; an MMX one is not
+        // (docs/sse.md: not modelled).
+        mxcsr_result(lw, [&](ir::Value unmasked) {
+            if (written_xmm == ~0u)
+                return;
+            for (u32 half = 0; half < 2; ++half) {
+                u32 at = written_xmm + 8 * half;
+                lw.ir.store_state(at, lw.ir.select(unmasked, xmm_before[half], lw.ir.load_state(Type::U64, at)));
+            }
+        });
+    }
 
-    if (memory_operand >= 0 && memory_written)
+    if (pending) {
+        // A store that faults leaves the x87 state as it was (Intel SDM vol. 3 §6.5: FSTP
+        // neither pops nor sets C1 then). Once it is through, the new state: FCW to FDP
+        // and the eight registers (a pop rotates them in the image, which is in stack order).
         store_vector_temp(lw, address, memory_size, stack);
+        constexpr u32 registers_end = 32 + 8 * 16;
+        for (u32 at = 0; at < registers_end; at += 8)
+            if (at < 24 || at >= 32) // not the image's MXCSR (fixed, see CpuState::fpu)
+                lw.ir.store_state(offset::fpu + at, lw.ir.load_state(Type::U64, offset::fpu_pending + at));
+    }
     return Lowered::Continue;
 }
 
