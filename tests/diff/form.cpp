@@ -2,6 +2,8 @@
 #include "tests/diff/form.h"
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 
 namespace keel::difftest {
 namespace {
@@ -73,6 +75,25 @@ bool parse_signature(std::string_view text, std::vector<OperandKind>& out) {
     // agen takes the width of the register it is loaded into.
     if (out.size() == 2 && out[1].type == OperandType::Agen) out[1].bits = out[0].bits;
     return true;
+}
+
+std::vector<Form> forms_for(const char* table, const char* text, ZydisMnemonic mnemonic, std::string_view signatures) {
+    std::vector<Form> out;
+    size_t pos = 0;
+    do {  // an empty list still yields the operand-less form once
+        size_t end = signatures.find(' ', pos);
+        std::string_view sig = signatures.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+        pos = end == std::string_view::npos ? end : end + 1;
+        Form f;
+        f.mnemonic = mnemonic;
+        if (!parse_signature(sig, f.operands)) {
+            fprintf(stderr, "%s: bad signature '%.*s' for %s\n", table, static_cast<int>(sig.size()), sig.data(), text);
+            abort();
+        }
+        f.name = std::string(text) + (sig.empty() ? "" : " " + signature_text(f.operands));
+        out.push_back(std::move(f));
+    } while (pos != std::string_view::npos);
+    return out;
 }
 
 std::string signature_text(const std::vector<OperandKind>& operands) {

@@ -80,6 +80,11 @@ const std::vector<Form>& all_forms();
 // nullptr if no form has that name.
 const Form* find_form(std::string_view name);
 
+// One Plain form per space-separated signature of `signatures` ("" gives one form without
+// operands), named "TEXT SIGNATURE". A malformed signature is a bug in a table: it aborts
+// with a message naming `table`.
+std::vector<Form> forms_for(const char* table, const char* text, ZydisMnemonic mnemonic, std::string_view signatures);
+
 // Parses a signature such as "r32,m32" or "m64,i8" (no spaces); false if malformed.
 bool parse_signature(std::string_view text, std::vector<OperandKind>& out);
 // "r32, m32": the signature as it appears in form names.

@@ -166,19 +166,7 @@ Form shape_form(std::string name, ZydisMnemonic mnemonic, Shape shape) {
 
 void add_plain(std::vector<Form>& forms) {
     for (const PlainLine& line : kPlain) {
-        std::string sigs = line.signatures;
-        size_t pos = 0;
-        do {  // an empty list still yields the operand-less form once
-            size_t end = sigs.find(' ', pos);
-            std::string sig = sigs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-            pos = end == std::string::npos ? end : end + 1;
-            Form f;
-            f.mnemonic = line.mnemonic;
-            if (!parse_signature(sig, f.operands)) {
-                fprintf(stderr, "form_table: bad signature '%s' for %s\n", sig.c_str(), line.text);
-                abort();
-            }
-            f.name = std::string(line.text) + (sig.empty() ? "" : " " + signature_text(f.operands));
+        for (Form& f : forms_for("form_table", line.text, line.mnemonic, line.signatures)) {
             forms.push_back(f);
             bool memory_destination = !f.operands.empty() && f.operands[0].type == OperandType::Mem;
             if ((line.flags & kLockMem) && memory_destination) {
@@ -186,7 +174,7 @@ void add_plain(std::vector<Form>& forms) {
                 f.prefixes = ZYDIS_ATTRIB_HAS_LOCK;
                 forms.push_back(f);
             }
-        } while (pos != std::string::npos);
+        }
     }
 }
 

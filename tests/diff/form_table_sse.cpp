@@ -6,9 +6,6 @@
 // Signatures as in form_table.cpp, with "xmm" for an XMM register.
 #include "tests/diff/form.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 namespace keel::difftest {
 namespace {
 
@@ -146,23 +143,8 @@ constexpr SseLine kSse[] = {
 }  // namespace
 
 void add_sse_forms(std::vector<Form>& forms) {
-    for (const SseLine& line : kSse) {
-        std::string sigs = line.signatures;
-        size_t pos = 0;
-        while (pos != std::string::npos) {
-            size_t end = sigs.find(' ', pos);
-            std::string sig = sigs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-            pos = end == std::string::npos ? end : end + 1;
-            Form f;
-            f.mnemonic = line.mnemonic;
-            if (!parse_signature(sig, f.operands)) {
-                fprintf(stderr, "form_table_sse: bad signature '%s' for %s\n", sig.c_str(), line.text);
-                abort();
-            }
-            f.name = std::string(line.text) + " " + signature_text(f.operands);
-            forms.push_back(f);
-        }
-    }
+    for (const SseLine& line : kSse)
+        for (Form& f : forms_for("form_table_sse", line.text, line.mnemonic, line.signatures)) forms.push_back(f);
 }
 
 bool uses_sse_state(const Form& form) {

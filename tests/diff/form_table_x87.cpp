@@ -5,9 +5,6 @@
 // as in form_table.cpp, with "st" for any ST(i), "st0" for ST(0), "mm" for an MMX register.
 #include "tests/diff/form.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 namespace keel::difftest {
 namespace {
 
@@ -94,22 +91,10 @@ constexpr X87Line kX87[] = {
 
 void add_x87_forms(std::vector<Form>& forms) {
     for (const X87Line& line : kX87) {
-        std::string sigs = line.signatures;
-        size_t pos = 0;
-        do {  // an empty list still yields the operand-less form once
-            size_t end = sigs.find(' ', pos);
-            std::string sig = sigs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-            pos = end == std::string::npos ? end : end + 1;
-            Form f;
-            f.mnemonic = line.mnemonic;
+        for (Form& f : forms_for("form_table_x87", line.text, line.mnemonic, line.signatures)) {
             f.x87 = true;
-            if (!parse_signature(sig, f.operands)) {
-                fprintf(stderr, "form_table_x87: bad signature '%s' for %s\n", sig.c_str(), line.text);
-                abort();
-            }
-            f.name = std::string(line.text) + (sig.empty() ? "" : " " + signature_text(f.operands));
             forms.push_back(f);
-        } while (pos != std::string::npos);
+        }
     }
 }
 
