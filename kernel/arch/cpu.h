@@ -1,5 +1,6 @@
 #pragma once
 // Privileged x86-64 instructions the kernel uses, as inline functions (Intel SDM vol. 2).
+#include "dbt/base/host_cpuid.h"
 #include "dbt/base/types.h"
 
 namespace keel::kernel::cpu {
@@ -29,10 +30,7 @@ inline u64 rdtsc()
     return (u64(hi) << 32) | lo;
 }
 
-inline void cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
-{
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-}
+inline void cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d) { host_cpuid(leaf, subleaf, a, b, c, d); }
 
 #define KEEL_READ_CR(n)                               \
     inline u64 read_cr##n()                           \

@@ -1,14 +1,7 @@
 #include "dbt/backend/x64/host_features.h"
+#include "dbt/base/host_cpuid.h"
 
 namespace keel::x64 {
-namespace {
-
-void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
-{
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-}
-
-} // namespace
 
 Result<void> check_host_features()
 {

@@ -1,13 +1,8 @@
 #include "plugins/arch/x86/runtime/host_cpu.h"
-#include "dbt/base/types.h"
+#include "dbt/base/host_cpuid.h"
 
 namespace keel::x86 {
 namespace {
-
-void host_cpuid(u32 leaf, u32 subleaf, u32& a, u32& b, u32& c, u32& d)
-{
-    asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(subleaf));
-}
 
 HostCpu read_host_cpu()
 {
