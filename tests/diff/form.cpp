@@ -35,8 +35,8 @@ bool parse_operand(std::string_view t, OperandKind& out) {
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
         if (ec != std::errc() || end != digits.data() + digits.size()) return false;
         bool ok = bits == 8 || bits == 16 || bits == 32 || bits == 64 ||
-                  ((bits == 128 || bits == 80) && p.type == OperandType::Mem);
-        out = {p.type, static_cast<uint8_t>(bits)};
+                  ((bits == 128 || bits == 80 || bits == 512) && p.type == OperandType::Mem);
+        out = {p.type, static_cast<uint16_t>(bits)};
         return ok;
     }
     return false;

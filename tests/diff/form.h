@@ -15,7 +15,7 @@ namespace keel::difftest {
 enum class OperandType : uint8_t {
     Reg,    // r8/r16/r32/r64: any GPR of that width (r8 includes AH..BH)
     Acc,    // al/ax/eax/rax: the accumulator, for the short encodings (04, 3D, 90+r, A0..)
-    Mem,    // m8..m128: a memory operand inside the data area, any addressing form
+    Mem,    // m8..m128, m80, m512 (a cache line): a memory operand inside the data area, any addressing form
     Moffs,  // moffs8..moffs64: an absolute address (MOV A0..A3)
     Imm,    // i8/i16/i32/i64
     Cl,     // cl: the shift count register
@@ -28,7 +28,7 @@ enum class OperandType : uint8_t {
 
 struct OperandKind {
     OperandType type;
-    uint8_t bits;  // operand width; for Agen the width of the destination
+    uint16_t bits;  // operand width; for Agen the width of the destination
 };
 
 // How the bytes around the instruction under test are laid out (snippets.cpp). Every
@@ -66,6 +66,7 @@ struct Form {
     uint8_t branch_bits = 0;    // 8 or 32 for relative branches
     uint16_t param = 0;         // shape-specific (NopFill: length)
     bool x87 = false;           // starts from a random x87 state (form_table_x87.cpp)
+    bool privileged = false;    // raises #GP at CPL 3: every case faults (form_table_system.cpp)
 };
 
 // The SSE forms (form_table_sse.cpp), appended to all_forms().
@@ -74,6 +75,9 @@ void add_sse_forms(std::vector<Form>& forms);
 bool uses_sse_state(const Form& form);
 // The x87 and MMX forms (form_table_x87.cpp), appended to all_forms().
 void add_x87_forms(std::vector<Form>& forms);
+// SYSCALL, the privileged instructions at CPL 3, fences, prefetches and CLFLUSH
+// (form_table_system.cpp), appended to all_forms().
+void add_system_forms(std::vector<Form>& forms);
 
 // All forms, in table order. Built once.
 const std::vector<Form>& all_forms();

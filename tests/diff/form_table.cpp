@@ -332,6 +332,7 @@ std::vector<Form> build_forms() {
     add_hint_prefixes(forms);
     add_sse_forms(forms);
     add_x87_forms(forms);
+    add_system_forms(forms);
     return forms;
 }
 

@@ -265,7 +265,9 @@ bool build_plain(CaseBuilder& b) {
     }
 
     // Memory operands.
-    const bool no_access = m == ZYDIS_MNEMONIC_NOP || m == ZYDIS_MNEMONIC_LEA;
+    // Operands never accessed, so never faulting: half of them point where an access would.
+    const bool no_access = m == ZYDIS_MNEMONIC_NOP || m == ZYDIS_MNEMONIC_LEA || m == ZYDIS_MNEMONIC_PREFETCHNTA ||
+                           m == ZYDIS_MNEMONIC_PREFETCHT0 || m == ZYDIS_MNEMONIC_PREFETCHT1 || m == ZYDIS_MNEMONIC_PREFETCHT2;
     const bool sse = uses_sse_state(f);
     for (size_t i = 0; i < ops.size(); ++i) {
         Operand& op = ops[i];
@@ -370,6 +372,12 @@ bool build_plain(CaseBuilder& b) {
     if (m == ZYDIS_MNEMONIC_MASKMOVDQU)
         b.gpr(kRdi) = rng.percent(kFaultPercent) ? b.fault_target(16, true) : b.data_target(16);
     if (m == ZYDIS_MNEMONIC_MASKMOVQ) b.gpr(kRdi) = b.data_target(8);
+    // SYSCALL: a system call number no kernel has, so the host's kernel does nothing but
+    // answer (-ENOSYS, or a seccomp policy's errno). Linux compares the number as a 32-bit
+    // int since 5.x, and all 64 bits before: the low half is positive, below the x32 bit
+    // (0x40000000) and far above any real number; the high half is random.
+    if (m == ZYDIS_MNEMONIC_SYSCALL)
+        b.gpr(kRax) = (rng.next() & ~0xFFFFFFFFull) | (0x10000000 + rng.below(0x10000000));
 
     // Zydis encodes XCHG of a register with itself as NOP (90), a different instruction
     // ("xchg eax, eax" clears the upper half of RAX): draw again.

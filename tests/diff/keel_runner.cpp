@@ -24,6 +24,12 @@ using namespace keel::x86;
 
 // Guest-physical layout: identity-mapped code and data, paging structures and GDT below.
 constexpr u64 pml4 = 0x100000, pdpt = 0x101000, pd = 0x102000, pt_data = 0x103000, pt_code = 0x104000, gdt = 0x105000;
+// The system call entry (IA32_LSTAR): a supervisor page after the code page holding what
+// the host's kernel does with an unknown system call, seen from user mode: RAX = -ENOSYS,
+// then SYSRET to RCX with RFLAGS from R11 (form_table_system.cpp).
+constexpr u64 syscall_entry = kCodeBase + 0x1000;
+constexpr u8 syscall_stub[] = { 0x48, 0xC7, 0xC0, 0xDA, 0xFF, 0xFF, 0xFF, // mov rax, -38
+    0x48, 0x0F, 0x07 };                                               // sysretq
 constexpr u64 P = 1, RW = 2, US = 4, NX = 1ull << 63;
 constexpr u16 user_data_selector = 0x18 | 3, user_code_selector = 0x20 | 3;
 
@@ -77,6 +83,8 @@ KeelRunner::KeelRunner()
     for (u64 page = 0; page < kDataSize / 4096; ++page)
         write64(pt_data + ((kDataBase >> 12) & 511) * 8 + page * 8, (kDataBase + page * 4096) | P | RW | US | NX);
     write64(pt_code + ((kCodeBase >> 12) & 511) * 8, kCodeBase | P | RW | US);
+    write64(pt_code + ((syscall_entry >> 12) & 511) * 8, syscall_entry | P);
+    MUST(m_pc->engine().memory().write_bytes(syscall_entry, syscall_stub, sizeof(syscall_stub)));
     u64 descriptors[5] = { 0, 0x00AF9B000000FFFFull, 0x00CF93000000FFFFull, user_data_descriptor, user_code_descriptor };
     MUST(m_pc->engine().memory().write_bytes(gdt, descriptors, sizeof(descriptors)));
 
@@ -84,6 +92,13 @@ KeelRunner::KeelRunner()
     set_long_mode_control_registers(m_pc->engine().context(), pml4);
     s.gdtr = { gdt, sizeof(descriptors) - 1 };
     s.idtr = { 0, 0 };
+    // SYSCALL as a Linux kernel sets it up (arch/x86/kernel/cpu/common.c, syscall_init):
+    // kernel CS 0x08 / SS 0x10, SYSRET's base 0x10 so that it loads the user code (0x20|3)
+    // and data (0x18|3) selectors of the GDT above, and TF, DF, IF, IOPL, AC and NT masked.
+    s.efer |= efer::SCE;
+    s.star = (u64(0x10) << 48) | (u64(0x08) << 32);
+    s.lstar = syscall_entry;
+    s.sfmask = 0x47700;
     signal(SIGALRM, on_alarm);
 }
 

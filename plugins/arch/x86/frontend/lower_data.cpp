@@ -198,6 +198,16 @@ Lowered lower_xlat(Lowerer& lw)
 
 Lowered lower_nothing(Lowerer&) { return Lowered::Continue; }
 
+// CLFLUSH (and CLFLUSHOPT): keel has no caches to flush, but the instruction "is subject
+// to all permission checking and faults associated with a byte load" (Intel SDM vol. 2,
+// CLFLUSH), so it reads the byte and drops it. On MMIO that read reaches the device, which
+// hardware does not do; no guest keel runs flushes device memory.
+Lowered lower_clflush(Lowerer& lw)
+{
+    lw.read_as(0, Type::U8);
+    return Lowered::Continue;
+}
+
 Lowered lower_privileged_nothing(Lowerer& lw)
 {
     if (lw.cpl() != 0)
@@ -227,12 +237,14 @@ void register_data_movement(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_CDQ, lower_sign_into_rdx);
     t.add(ZYDIS_MNEMONIC_CQO, lower_sign_into_rdx);
     t.add(ZYDIS_MNEMONIC_XLAT, lower_xlat);
-    // No architectural effect keel models: hints, fences, prefetches, cache control.
+    // No architectural effect keel models: hints, fences, prefetches (which never fault).
     for (ZydisMnemonic m : { ZYDIS_MNEMONIC_NOP, ZYDIS_MNEMONIC_ENDBR64, ZYDIS_MNEMONIC_ENDBR32, ZYDIS_MNEMONIC_PAUSE,
              ZYDIS_MNEMONIC_LFENCE, ZYDIS_MNEMONIC_MFENCE, ZYDIS_MNEMONIC_SFENCE, ZYDIS_MNEMONIC_PREFETCH,
              ZYDIS_MNEMONIC_PREFETCHNTA, ZYDIS_MNEMONIC_PREFETCHT0, ZYDIS_MNEMONIC_PREFETCHT1, ZYDIS_MNEMONIC_PREFETCHT2,
-             ZYDIS_MNEMONIC_PREFETCHW, ZYDIS_MNEMONIC_CLFLUSH, ZYDIS_MNEMONIC_CLFLUSHOPT })
+             ZYDIS_MNEMONIC_PREFETCHW })
         t.add(m, lower_nothing);
+    t.add(ZYDIS_MNEMONIC_CLFLUSH, lower_clflush);
+    t.add(ZYDIS_MNEMONIC_CLFLUSHOPT, lower_clflush);
     t.add(ZYDIS_MNEMONIC_WBINVD, lower_privileged_nothing);
     t.add(ZYDIS_MNEMONIC_INVD, lower_privileged_nothing);
 }

@@ -28,6 +28,7 @@ constexpr u32 leaf1_edx = (1u << 0)    // FPU: x87
                         | (1u << 8)    // CX8: CMPXCHG8B
                         | (1u << 13)   // PGE (keel flushes global pages too, which is allowed)
                         | (1u << 15)   // CMOV
+                        | (1u << 19)   // CLFSH: CLFLUSH (a byte load's checks; line size in leaf 1 EBX)
                         | (1u << 23)   // MMX
                         | (1u << 24)   // FXSR: FXSAVE/FXRSTOR
                         | (1u << 25)   // SSE
