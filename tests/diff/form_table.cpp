@@ -6,6 +6,8 @@
 // shape builders in snippets.cpp.
 #include "tests/diff/form.h"
 
+#include "dbt/base/host_cpuid.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <span>
@@ -44,7 +46,18 @@ constexpr const char* kImul =
     "r16,r16,i16 r32,r32,i32 r64,r64,i32 r16,m16,i16 r32,m32,i32 r64,m64,i32";
 constexpr const char* kExtend8 = "r16,r8 r32,r8 r64,r8 r16,m8 r32,m8 r64,m8 r32,r16 r64,r16 r32,m16 r64,m16";
 
-enum : unsigned { kNoLock = 0, kLockMem = 1 };
+enum : unsigned { kNoLock = 0, kLockMem = 1, kNeedsAdx = 2 };
+
+// ADCX/ADOX are IR code in keel, advertised on any host, but the native reference needs a
+// host CPU with ADX (CPUID.7.0:EBX[19]); without it their forms are left out, with a
+// line on stderr saying so.
+bool host_has_adx() {
+    uint32_t a, b, c, d;
+    keel::host_cpuid(0, 0, a, b, c, d);
+    if (a < 7) return false;
+    keel::host_cpuid(7, 0, a, b, c, d);
+    return (b >> 19) & 1;
+}
 
 struct PlainLine {
     const char* text;  // the mnemonic as printed in form names
@@ -100,6 +113,8 @@ constexpr PlainLine kPlain[] = {
     {"tzcnt", M(TZCNT), kRegRm, kNoLock},
     {"lzcnt", M(LZCNT), kRegRm, kNoLock},
     {"popcnt", M(POPCNT), kRegRm, kNoLock},
+    {"adcx", M(ADCX), "r32,r32 r64,r64 r32,m32 r64,m64", kNeedsAdx},
+    {"adox", M(ADOX), "r32,r32 r64,r64 r32,m32 r64,m64", kNeedsAdx},
     {"bswap", M(BSWAP), "r32 r64", kNoLock},  // BSWAP r16 is undefined (SDM Vol. 2A, BSWAP)
     {"push", M(PUSH), "r64 r16 m64 m16 i8 i16 i32", kNoLock},
     {"pop", M(POP), "r64 r16 m64 m16", kNoLock},
@@ -165,7 +180,10 @@ Form shape_form(std::string name, ZydisMnemonic mnemonic, Shape shape) {
 }
 
 void add_plain(std::vector<Form>& forms) {
+    const bool adx = host_has_adx();
+    if (!adx) fprintf(stderr, "keel-diff: the host CPU lacks ADX: the adcx and adox forms are left out\n");
     for (const PlainLine& line : kPlain) {
+        if ((line.flags & kNeedsAdx) && !adx) continue;
         for (Form& f : forms_for("form_table", line.text, line.mnemonic, line.signatures)) {
             forms.push_back(f);
             bool memory_destination = !f.operands.empty() && f.operands[0].type == OperandType::Mem;

@@ -35,6 +35,34 @@ Lowered lower_with_carry(Lowerer& lw)
     return Lowered::Continue;
 }
 
+// ADCX: ADC that reads and writes CF only (Intel SDM vol. 2, ADCX).
+Lowered lower_adcx(Lowerer& lw)
+{
+    Type t = lw.op_type(0);
+    ir::Value r = lw.ir.adc(lw.read(0), lw.read_as(1, t), lw.flags());
+    lw.set_flags(r, ir::flag::CF);
+    lw.write(0, r);
+    return Lowered::Continue;
+}
+
+// ADOX: the same carry chain through OF (Intel SDM vol. 2, ADOX), so that a multi-precision
+// multiply can run two chains at once. OF moves to CF's place in the packed flags for the
+// carry in, and the carry out back to OF's (docs/ir.md#flags); no other flag changes.
+Lowered lower_adox(Lowerer& lw)
+{
+    Type t = lw.op_type(0);
+    ir::Value a = lw.read(0);
+    ir::Value b = lw.read_as(1, t);
+    ir::Value packed = lw.ir.flags_to_int(lw.flags());
+    ir::Value of_in = lw.ir.and_(packed, lw.imm(Type::U16, ir::flag::OF));
+    ir::Value carry_in = lw.ir.int_to_flags(lw.ir.shift(ir::Opcode::Shl, of_in, ir::Builder::imm8(8)));
+    ir::Value r = lw.ir.adc(a, b, carry_in);
+    ir::Value carry_out = lw.ir.and_(lw.ir.flags_to_int(lw.ir.flags_of(r)), lw.imm(Type::U16, ir::flag::CF));
+    lw.set_flags_value(lw.ir.int_to_flags(lw.ir.shift(ir::Opcode::Shr, carry_out, ir::Builder::imm8(8))), ir::flag::OF);
+    lw.write(0, r);
+    return Lowered::Continue;
+}
+
 // INC/DEC leave CF alone.
 template<ir::Opcode Op>
 Lowered lower_inc_dec(Lowerer& lw)
@@ -72,6 +100,8 @@ void register_arithmetic(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_TEST, lower_binary<ir::Opcode::And, false>);
     t.add(ZYDIS_MNEMONIC_ADC, lower_with_carry<ir::Opcode::Adc>);
     t.add(ZYDIS_MNEMONIC_SBB, lower_with_carry<ir::Opcode::Sbb>);
+    t.add(ZYDIS_MNEMONIC_ADCX, lower_adcx);
+    t.add(ZYDIS_MNEMONIC_ADOX, lower_adox);
     t.add(ZYDIS_MNEMONIC_INC, lower_inc_dec<ir::Opcode::Inc>);
     t.add(ZYDIS_MNEMONIC_DEC, lower_inc_dec<ir::Opcode::Dec>);
     t.add(ZYDIS_MNEMONIC_NEG, lower_neg);

@@ -16,7 +16,7 @@ u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32
 // (docs/x87.md, docs/sse.md; what MXCSR does not model is listed there; the backend refuses
 // a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. AES, PCLMULQDQ, MOVBE
 // and BMI2 run as host instructions too, so they are advertised where the host has them
-// (host_cpu.h). Absent until they are complete: MONITOR/MWAIT, AVX, ADX, RDRAND, SYSENTER,
+// (host_cpu.h). Absent until they are complete: MONITOR/MWAIT, AVX, RDRAND, SYSENTER,
 // MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry
 // format that 4-level paging uses; PGE is honest because flushing global entries too is
 // allowed.
@@ -48,7 +48,7 @@ constexpr u32 ext1_edx = (1u << 11)    // SYSCALL/SYSRET (in 64-bit mode)
 constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
                        | (1u << 5);    // ABM: LZCNT
 constexpr u32 leaf1_ecx_pclmulqdq = 1u << 1, leaf1_ecx_movbe = 1u << 22, leaf1_ecx_aes = 1u << 25;
-constexpr u32 leaf7_ebx_bmi1 = 1u << 3, leaf7_ebx_bmi2 = 1u << 8;
+constexpr u32 leaf7_ebx_bmi1 = 1u << 3, leaf7_ebx_bmi2 = 1u << 8, leaf7_ebx_adx = 1u << 19;
 constexpr u32 leaf1_edx_apic = 1u << 9;          // APIC: an xAPIC at IA32_APIC_BASE
 constexpr u32 leaf1_ecx_tsc_deadline = 1u << 24; // TSC-deadline mode of the APIC timer
 constexpr u32 msr_apic_base = 0x1B;
@@ -78,9 +78,10 @@ CpuidResult cpuid(u32 leaf, u32 subleaf, const CpuidPlatform& platform)
         return { 0x00000610, (8u << 8) | (1u << 16), leaf1_ecx | host_leaf1_ecx() | (platform.local_apic ? leaf1_ecx_tsc_deadline : 0),
             leaf1_edx | (platform.local_apic ? leaf1_edx_apic : 0) };
     case 7:
-        // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT); BMI2 where the
-        // host has it.
-        return subleaf == 0 ? CpuidResult { 0, leaf7_ebx_bmi1 | (host_cpu().bmi2 ? leaf7_ebx_bmi2 : 0), 0, 0 } : CpuidResult { 0, 0, 0, 0 };
+        // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT), bit 19 ADX
+        // (ADCX, ADOX: lowered to the IR, lower_alu.cpp); BMI2 where the host has it.
+        return subleaf == 0 ? CpuidResult { 0, leaf7_ebx_bmi1 | leaf7_ebx_adx | (host_cpu().bmi2 ? leaf7_ebx_bmi2 : 0), 0, 0 }
+                            : CpuidResult { 0, 0, 0, 0 };
     case 0x80000000:
         return { max_extended_leaf, 0, 0, 0 };
     case 0x80000001:
