@@ -217,6 +217,9 @@ int main(int argc, char** argv)
         StringBuilder line;
         describe_time_split(pc->engine().stats(), run_ns, line);
         fprintf(stderr, "keel: run time %s\n", line.c_str());
+        StringBuilder counters;
+        pc->engine().describe_counters(counters);
+        fprintf(stderr, "keel: counters: %s\n", counters.c_str());
     }
     if (g_log != stderr)
         fclose(g_log);

@@ -151,7 +151,7 @@ void BlockCache::invalidate(TranslatedBlock* block)
     unlink_outgoing(block);
     JumpCacheEntry& jc = m_ctx.jump_cache[jump_cache_index(block->linear_pc)];
     if (jc.code == block->code)
-        jc = { ~0ull, m_empty_jump_target };
+        jc = { ~0ull, 0, 0, m_empty_jump_target, 0 };
     for (u8 i = 0; i < block->page_count; ++i) {
         PageInfo* info = m_pages.find(block->physical_pages[i]);
         if (!info)
@@ -180,13 +180,41 @@ void BlockCache::flush()
 
 void BlockCache::remember_jump_target(TranslatedBlock* block)
 {
-    m_ctx.jump_cache[jump_cache_index(block->linear_pc)] = { block->linear_pc, block->code };
+    u32 index = jump_cache_index(block->linear_pc);
+    JumpCacheEntry& e = m_ctx.jump_cache[index];
+    if (e.linear_pc == ~0ull) { // an entry in use was logged when it was written
+        if (m_jump_log_size < jump_log_capacity)
+            m_jump_log[m_jump_log_size++] = static_cast<u16>(index);
+        else
+            m_jump_log_overflow = true;
+    }
+    e = { block->linear_pc, block->mode, 0, block->code, 0 };
+    u32 bit = jump_region_bit(block->linear_pc);
+    m_jump_regions[bit / 64] |= 1ull << (bit % 64);
 }
 
 void BlockCache::clear_jump_cache()
 {
-    for (JumpCacheEntry& e : m_ctx.jump_cache)
-        e = { ~0ull, m_empty_jump_target };
+    ++m_stats.jump_cache_clears;
+    static_assert(jump_cache_entries <= 0x10000, "the log holds 16-bit indexes");
+    if (m_jump_log_overflow) {
+        for (JumpCacheEntry& e : m_ctx.jump_cache)
+            e = { ~0ull, 0, 0, m_empty_jump_target, 0 };
+    } else {
+        for (u32 k = 0; k < m_jump_log_size; ++k)
+            m_ctx.jump_cache[m_jump_log[k]] = { ~0ull, 0, 0, m_empty_jump_target, 0 };
+    }
+    m_jump_log_size = 0;
+    m_jump_log_overflow = false;
+    for (u64& w : m_jump_regions)
+        w = 0;
+}
+
+void BlockCache::forget_jump_targets_near(u64 linear)
+{
+    u32 bit = jump_region_bit(linear);
+    if (m_jump_regions[bit / 64] & (1ull << (bit % 64)))
+        clear_jump_cache();
 }
 
 bool BlockCache::page_has_code(u64 physical_page)

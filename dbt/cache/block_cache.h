@@ -17,6 +17,7 @@ struct BlockCacheStats {
     u64 chained = 0;
     u64 unchained = 0;
     u64 live_blocks = 0;
+    u64 jump_cache_clears = 0; // the whole indirect-branch lookup cache dropped
 };
 
 class BlockCache final : public CodePageTracker {
@@ -37,13 +38,23 @@ public:
     // Forgets every block (the caller resets the code region).
     void flush();
 
-    // Indirect-branch lookup cache in the CPU context (linear pc -> host code). It is
-    // valid for the current mode and address mapping only: clear it when they change.
+    // Indirect-branch lookup cache in the CPU context ((linear pc, mode) -> host code). It
+    // is valid for the current address mapping and code base only: clear it when they
+    // change.
     void remember_jump_target(TranslatedBlock* block);
     void clear_jump_cache();
+    // The mapping of `linear` changed (a page flush): forget whatever the lookup cache may
+    // hold in its 2 MiB region (the largest page a page flush can leave partly mapped).
+    // A summary of the regions it holds answers most calls without touching the cache.
+    void forget_jump_targets_near(u64 linear);
     // Where an empty lookup-cache entry points: the lookup stub's miss path, so that even
     // a (never expected) tag match on an empty entry is harmless.
-    void set_empty_jump_target(const void* code) { m_empty_jump_target = code; clear_jump_cache(); }
+    void set_empty_jump_target(const void* code)
+    {
+        m_empty_jump_target = code;
+        m_jump_log_overflow = true; // every entry, empty ones too, gets the new target
+        clear_jump_cache();
+    }
 
     // CodePageTracker.
     bool page_has_code(u64 physical_page) override;
@@ -56,6 +67,7 @@ private:
     void unlink_incoming(TranslatedBlock* block);
     void unlink_outgoing(TranslatedBlock* block);
     void remove_from_hash(TranslatedBlock* block);
+    static u32 jump_region_bit(u64 linear) { return static_cast<u32>((linear >> 21) ^ (linear >> 33)) & (jump_region_bits - 1); }
 
     RunContext& m_ctx;
     ExitPatcher& m_patcher;
@@ -67,6 +79,16 @@ private:
     u32 m_used = 0;                    // descriptors handed out since the last flush
     BlockCacheStats m_stats;
     const void* m_empty_jump_target = nullptr;
+    // Which 2 MiB regions of linear addresses (hashed) the lookup cache may hold blocks in;
+    // reset with the cache.
+    static constexpr u32 jump_region_bits = 1024;
+    u64 m_jump_regions[jump_region_bits / 64] = {};
+    // The lookup-cache entries written since the last clear, so that a clear (every
+    // address-space switch) rewrites those only; past the capacity, all of them.
+    static constexpr u32 jump_log_capacity = 512;
+    u16 m_jump_log[jump_log_capacity];
+    u32 m_jump_log_size = 0;
+    bool m_jump_log_overflow = true; // a fresh cache is cleared whole
 };
 
 } // namespace keel

@@ -93,10 +93,18 @@ void Engine::flush_tlb()
     m_blocks->clear_jump_cache();
 }
 
+void Engine::flush_tlb_non_global()
+{
+    m_mmu->flush_non_global(m_run->cpu);
+    m_blocks->clear_jump_cache();
+}
+
 void Engine::flush_tlb_page(u64 vaddr)
 {
-    m_mmu->flush_page(m_run->cpu, vaddr);
-    m_blocks->clear_jump_cache();
+    if (m_mmu->flush_page(m_run->cpu, vaddr))
+        m_blocks->clear_jump_cache();
+    else
+        m_blocks->forget_jump_targets_near(vaddr);
 }
 
 void Engine::mode_changed() { m_blocks->clear_jump_cache(); }
@@ -341,6 +349,20 @@ void describe_time_split(const EngineStats& s, u64 wall_ns, StringBuilder& out)
         ms(wall_ns), ms(s.translate_ns), percent(s.translate_ns), static_cast<unsigned long long>(s.translations),
         static_cast<unsigned long long>(s.guest_instructions_translated), ms(s.halted_ns), percent(s.halted_ns), ms(rest),
         percent(rest));
+}
+
+void Engine::describe_counters(StringBuilder& out)
+{
+    const BlockCacheStats& c = m_blocks->stats();
+    u64 interrupts = 0;
+    for (u64 n : m_stats.interrupts_by_vector)
+        interrupts += n;
+    auto ull = [](u64 v) { return static_cast<unsigned long long>(v); };
+    out.append("dispatches %llu, TLB fills %llu, TLB flushes %llu (%llu keeping global pages), jump-cache clears %llu, "
+               "chained links %llu, interrupts %llu, host code %llu bytes",
+        ull(m_stats.dispatches), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
+        ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.chained),
+        ull(interrupts), ull(m_stats.host_code_bytes));
 }
 
 void Engine::advance_clock()

@@ -98,6 +98,9 @@ public:
     HostServices& host() { return m_host; }
     u8* ram() { return m_ram; }
     const EngineStats& stats() const { return m_stats; }
+    // The run's counters on one line (dispatches, TLB fills and flushes, jump-cache clears,
+    // chained links, host code bytes): the keel command's -stats, docs/benchmarks.md.
+    void describe_counters(StringBuilder& out);
     x64::Backend& backend() { return *m_backend; }
 
     // The virtual clock devices arm timers on. It follows the host's monotonic time from
@@ -168,6 +171,7 @@ public:
     u64 ram_size() const override { return m_config.ram_size; }
     u64 ram_below_4g() const override { return m_ram_low; }
     void flush_tlb() override;
+    void flush_tlb_non_global() override;
     void flush_tlb_page(u64 vaddr) override;
     void mode_changed() override;
     // A device access first brings the virtual clock up to the host's time (timers due by

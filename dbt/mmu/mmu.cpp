@@ -33,39 +33,132 @@ u64 tag_of(const TlbEntry& e, Access access)
 
 } // namespace
 
+static_assert(tlb::mmu_indexes << tlb::index_bits <= 0x10000, "the fill log holds 16-bit entry numbers");
+
+void Mmu::log_fill(u32 mmu_index, u32 index)
+{
+    if (m_fill_log_size == fill_log_capacity) {
+        m_fill_log_overflow = true;
+        return;
+    }
+    m_fill_log[m_fill_log_size++] = static_cast<u16>((mmu_index << tlb::index_bits) | index);
+}
+
+template<typename F>
+void Mmu::for_each_used_entry(F&& visit)
+{
+    if (m_fill_log_overflow) {
+        for (u32 m = 0; m < tlb::mmu_indexes; ++m)
+            for (u32 i = 0; i < tlb::entries; ++i)
+                visit(m, i);
+        return;
+    }
+    for (u32 k = 0; k < m_fill_log_size; ++k)
+        visit(m_fill_log[k] >> tlb::index_bits, m_fill_log[k] & (tlb::entries - 1));
+}
+
+void Mmu::invalidate_entry(u32 mmu_index, u32 index)
+{
+    m_ctx.tlb.entries[mmu_index][index] = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+}
+
 void Mmu::flush_all(CpuContext&)
 {
+    for_each_used_entry([&](u32 m, u32 i) { invalidate_entry(m, i); });
+    m_fill_log_size = 0;
+    m_fill_log_overflow = false;
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
-        for (TlbEntry& e : m_ctx.tlb.entries[m])
-            e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
         m_large[m] = {};
+        m_huge[m] = {};
     }
     ++m_flushes;
     KEEL_LOG(Mmu, "mmu: TLB flush\n");
 }
 
-void Mmu::flush_page(CpuContext& ctx, u64 vaddr)
+void Mmu::flush_non_global(CpuContext&)
 {
-    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
-        if (m_large[m].mask && (vaddr & m_large[m].mask) == m_large[m].base) {
-            KEEL_LOG(Mmu, "mmu: flush page 0x%llx inside a large page: TLB flush\n", (unsigned long long)vaddr);
-            flush_all(ctx);
+    // The surviving (global) entries make the new log; the large-page ranges stay as they
+    // are: a superset of what the TLB still holds is fine.
+    bool walked_all = m_fill_log_overflow;
+    u32 kept = 0;
+    auto visit = [&](u32 m, u32 i) {
+        TlbEntry& e = m_ctx.tlb.entries[m][i];
+        if (e.read_tag & tlb::invalid)
             return;
+        if (!m_ctx.tlb.info[m][i].global) {
+            invalidate_entry(m, i);
+            return;
+        }
+        if (!walked_all)
+            m_fill_log[kept++] = static_cast<u16>((m << tlb::index_bits) | i); // kept <= the entry visited
+    };
+    for_each_used_entry(visit);
+    if (walked_all) {
+        // Rebuild the log from the survivors.
+        m_fill_log_size = 0;
+        m_fill_log_overflow = false;
+        for (u32 m = 0; m < tlb::mmu_indexes; ++m)
+            for (u32 i = 0; i < tlb::entries; ++i)
+                if (!(m_ctx.tlb.entries[m][i].read_tag & tlb::invalid))
+                    log_fill(m, i);
+    } else {
+        m_fill_log_size = kept;
+    }
+    ++m_non_global_flushes;
+    KEEL_LOG(Mmu, "mmu: TLB flush (global entries kept)\n");
+}
+
+namespace {
+
+bool maps_page(const TlbEntry& e, u64 page)
+{
+    return (e.read_tag & guest_page_mask) == page || (e.write_tag & guest_page_mask) == page || (e.exec_tag & guest_page_mask) == page;
+}
+
+bool in_range(u64 vaddr, u64 base, u64 mask) { return mask && (vaddr & mask) == base; }
+
+} // namespace
+
+bool Mmu::flush_page(CpuContext& ctx, u64 vaddr)
+{
+    // A 1 GiB page fills entries all over the TLB: drop everything.
+    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        if (in_range(vaddr, m_huge[m].base, m_huge[m].mask)) {
+            KEEL_LOG(Mmu, "mmu: flush page 0x%llx inside a 1 GiB page: TLB flush\n", (unsigned long long)vaddr);
+            flush_all(ctx);
+            return true;
         }
     }
     u64 page = vaddr & guest_page_mask;
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
+        if (in_range(vaddr, m_large[m].base, m_large[m].mask)) {
+            // A 2 MiB page holding vaddr filled its 4 KiB entries at 512 consecutive
+            // indexes (the TLB has a multiple of 512): drop every entry of that window that
+            // lies in vaddr's 2 MiB region, whatever size its own page was.
+            static_assert(tlb::entries % large_page_entries == 0);
+            // (fill() always sets read_tag, so it tells whether an entry is in use.)
+            constexpr u64 region_mask = ~(large_page_entries * guest_page_size - 1);
+            u64 region = vaddr & region_mask;
+            u32 first = tlb_index(region);
+            for (u32 i = first; i < first + large_page_entries; ++i) {
+                TlbEntry& e = m_ctx.tlb.entries[m][i];
+                if (!(e.read_tag & tlb::invalid) && (e.read_tag & region_mask) == region)
+                    e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+            }
+            continue;
+        }
         TlbEntry& e = m_ctx.tlb.entries[m][tlb_index(vaddr)];
-        if ((e.read_tag & guest_page_mask) == page || (e.write_tag & guest_page_mask) == page || (e.exec_tag & guest_page_mask) == page)
+        if (maps_page(e, page))
             e = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
     }
     KEEL_LOG(Mmu, "mmu: flush page 0x%llx\n", (unsigned long long)page);
+    return false;
 }
 
 void Mmu::note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits)
 {
     // Grow the tracked range to the smallest aligned block covering it and the new page.
-    LargePages& l = m_large[mmu_index];
+    LargePages& l = page_bits > large_page_bits ? m_huge[mmu_index] : m_large[mmu_index];
     u64 mask = ~((1ull << page_bits) - 1);
     if (!l.mask) {
         l = { vaddr & mask, mask };
@@ -80,13 +173,11 @@ void Mmu::note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits)
 
 void Mmu::protect_code_page(u64 physical_page)
 {
-    for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
-        for (u32 i = 0; i < tlb::entries; ++i) {
-            TlbEntry& e = m_ctx.tlb.entries[m][i];
-            if (!(e.write_tag & tlb::invalid) && m_ctx.tlb.info[m][i].physical_page == physical_page)
-                e.write_tag |= tlb::not_dirty;
-        }
-    }
+    for_each_used_entry([&](u32 m, u32 i) {
+        TlbEntry& e = m_ctx.tlb.entries[m][i];
+        if (!(e.write_tag & tlb::invalid) && m_ctx.tlb.info[m][i].physical_page == physical_page)
+            e.write_tag |= tlb::not_dirty;
+    });
 }
 
 TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags)
@@ -100,7 +191,9 @@ TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u3
     u64 vpage = vaddr & guest_page_mask;
     u32 index = tlb_index(vaddr);
     TlbEntry& e = m_ctx.tlb.entries[mmu_index][index];
-    m_ctx.tlb.info[mmu_index][index].physical_page = t.physical_page;
+    if (e.read_tag & tlb::invalid)
+        log_fill(mmu_index, index); // a valid entry was logged when it was filled
+    m_ctx.tlb.info[mmu_index][index] = { t.physical_page, t.global };
 
     const MemoryRegion* region = m_memory.find(t.physical_page);
     bool direct = region && region->kind != RegionKind::Mmio && t.physical_page + guest_page_size <= region->end();

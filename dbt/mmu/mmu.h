@@ -19,9 +19,13 @@ public:
     PhysicalMemory& memory() { return m_memory; }
 
     void flush_all(CpuContext& ctx);
-    // Drops the translations of the page holding `vaddr`; when a large page (x86: 2 MiB or
-    // 1 GiB, Intel SDM vol. 3 §4.10.4.1) filled entries around it, drops them all.
-    void flush_page(CpuContext& ctx, u64 vaddr);
+    // flush_all, except the entries of global translations (Translation::global).
+    void flush_non_global(CpuContext& ctx);
+    // Drops the translations of the page holding `vaddr`, whatever the size of the page
+    // that mapped it (x86: 4 KiB, 2 MiB or 1 GiB, Intel SDM vol. 3 §4.10.4.1). Inside a
+    // range where 2 MiB pages were seen it drops every entry of vaddr's 2 MiB region; inside
+    // one where 1 GiB pages were seen, everything: then it returns true.
+    bool flush_page(CpuContext& ctx, u64 vaddr);
     // CodePageProtector: a page just received translated code, so every write to it must
     // take the slow path.
     void protect_code_page(u64 physical_page) override;
@@ -41,6 +45,7 @@ public:
 
     u64 fills() const { return m_fills; }
     u64 flushes() const { return m_flushes; }
+    u64 non_global_flushes() const { return m_non_global_flushes; }
 
 private:
     TlbEntry* fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags);
@@ -53,21 +58,39 @@ private:
     bool write_impl(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags, bool allow_restart, bool& restart);
 
     // The range of virtual addresses covered by large pages the TLB holds, per MMU index
-    // (QEMU's tlb large-page tracking): a page flush inside it flushes everything, since
-    // one large page fills many 4 KiB entries. Empty when mask == 0.
+    // (QEMU's tlb large-page tracking), 2 MiB pages and larger ones apart: one large page
+    // fills many 4 KiB entries, which a page flush inside the range must find. A 2 MiB
+    // page's entries sit at 512 consecutive indexes; a 1 GiB page's anywhere. Empty when
+    // mask == 0.
     struct LargePages {
         u64 base = 0;
         u64 mask = 0;
     };
+    static constexpr u8 large_page_bits = 21;
+    static constexpr u32 large_page_entries = 1u << (large_page_bits - 12);
     void note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits);
 
+    // The entries filled since the last flush, (mmu index << index_bits) | index, so that
+    // flushes and code-page protection touch those only: between two address-space
+    // switches a guest uses a few dozen entries of the 8192. Past the capacity, the whole
+    // TLB is walked instead.
+    static constexpr u32 fill_log_capacity = 1024;
+    void log_fill(u32 mmu_index, u32 index);
+    template<typename F> void for_each_used_entry(F&& visit);
+    void invalidate_entry(u32 mmu_index, u32 index);
+
     RunContext& m_ctx;
+    u16 m_fill_log[fill_log_capacity];
+    u32 m_fill_log_size = 0;
+    bool m_fill_log_overflow = true; // nothing is known of a fresh TLB: the first flush walks it all
     LargePages m_large[tlb::mmu_indexes];
+    LargePages m_huge[tlb::mmu_indexes];
     PhysicalMemory& m_memory;
     PageTranslator& m_translator;
     CodePageTracker& m_code_pages;
     u64 m_fills = 0;
     u64 m_flushes = 0;
+    u64 m_non_global_flushes = 0;
 };
 
 inline u32 tlb_index(u64 vaddr) { return static_cast<u32>(vaddr >> 12) & (tlb::entries - 1); }

@@ -13,10 +13,11 @@
 // nothing else of keel (tests/layering/check_includes.sh enforces it), so nothing else can
 // break it. 3: the architecture reaches the engine only through ArchServices. 4: RAM past
 // the PCI hole (ArchServices/MachineServices::ram_below_4g), Arch::enter_linux_boot.
-// 5: MachineServices::note_orderly_shutdown.
+// 5: MachineServices::note_orderly_shutdown. 6: Translation::global,
+// ArchServices::flush_tlb_non_global.
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 5u
+#define KEEL_PLUGIN_ABI_VERSION 6u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {

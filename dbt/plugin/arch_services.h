@@ -34,10 +34,15 @@ public:
 
     // The TLB and the cached translations that depend on the mode and the mappings.
     virtual void flush_tlb() = 0;
+    // The same, except translations the page walk called global (x86: MOV CR3 with
+    // CR4.PGE, Intel SDM vol. 3 §4.10.4.1). Flushing them too would be allowed, only slower.
+    virtual void flush_tlb_non_global() = 0;
     // Drops every cached translation of the page containing `vaddr`, whatever its size
     // (a 2 MiB or 1 GiB page containing the address goes too).
     virtual void flush_tlb_page(u64 vaddr) = 0;
-    // ctx.hot.mode or ctx.hot.code_base changed: blocks of the old mode must not run.
+    // ctx.hot.code_base changed: the engine's lookup cache, keyed by linear pc and mode,
+    // must forget its blocks (they compute guest pcs from the old base). A change of
+    // ctx.hot.mode alone needs no call: the lookup cache compares the mode.
     virtual void mode_changed() = 0;
 
     // Port I/O (x86 IN/OUT); unclaimed ports read all ones.

@@ -28,6 +28,9 @@ struct Translation {
     // log2 of the size of the page the translation came from (x86: 12, 21 or 30), so that
     // invalidating any address inside a large page drops every TLB entry it filled.
     u8 page_bits = 12;
+    // A global translation (x86: G in the leaf entry with CR4.PGE, Intel SDM vol. 3
+    // §4.10.2.4) survives ArchServices::flush_tlb_non_global.
+    bool global = false;
 };
 
 class PageTranslator {

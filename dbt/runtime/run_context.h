@@ -24,11 +24,17 @@ enum class RunExit : u32 {
     HelperExit = 5,  // a helper or the MMU slow path asked to leave (exception, SMC, ...)
 };
 
+// An entry matches when both the linear pc and the mode match, so that a mode change
+// (every CPL change: system calls, interrupts, their returns) needs no clearing.
 struct JumpCacheEntry {
     u64 linear_pc;   // tag; ~0 when empty
+    u32 mode;        // tag: the mode the block was translated for
+    u32 unused;
     const void* code;
+    u64 unused2;
 };
-static_assert(sizeof(JumpCacheEntry) == 16, "the lookup stub scales the index by 16");
+static_assert(sizeof(JumpCacheEntry) == 32, "the lookup stub scales the index by 32");
+static_assert(offsetof(JumpCacheEntry, mode) == 8 && offsetof(JumpCacheEntry, code) == 16, "the lookup stub's offsets");
 
 // Shared by the dispatcher and the generated lookup stub (backend/x64/thunks.cpp).
 inline u32 jump_cache_index(u64 linear_pc) { return static_cast<u32>(linear_pc ^ (linear_pc >> 12)) & (jump_cache_entries - 1); }

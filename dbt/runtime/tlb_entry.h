@@ -31,6 +31,7 @@ static_assert(sizeof(TlbEntry) == 32, "the generated fast path scales the index 
 // What the MMU remembers about each entry, kept out of the hot array.
 struct TlbEntryInfo {
     u64 physical_page; // guest-physical address of the page
+    bool global;       // Translation::global: kept by Mmu::flush_non_global
 };
 
 struct SoftTlb {

@@ -226,3 +226,34 @@ TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forget
     CHECK_FALSE(fresh->valid);
     CHECK(fresh->pc == 0);
 }
+
+// The lookup cache matches on (linear pc, mode), so that a mode change needs no clearing;
+// a page flush clears it only when it may hold a block in that 2 MiB region.
+TEST_CASE("BlockCache: lookup-cache entries carry the mode; page flushes elsewhere keep them", "[cache]")
+{
+    auto ctx = make_context();
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
+    static const u8 miss_stub = 0;
+    cache.set_empty_jump_target(&miss_stub);
+    TranslatedBlock* a = add_block(cache, 0x402000, 0x2000, 8, 0x1c);
+    cache.remember_jump_target(a);
+    JumpCacheEntry& e = ctx->jump_cache[jump_cache_index(0x402000)];
+    CHECK(e.linear_pc == 0x402000);
+    CHECK(e.mode == 0x1c);
+    CHECK(e.code == a->code);
+
+    cache.forget_jump_targets_near(0x7FF000); // another 2 MiB region
+    CHECK(e.code == a->code);
+    u64 clears = cache.stats().jump_cache_clears;
+    cache.forget_jump_targets_near(0x5FF000); // the block's region
+    CHECK(e.linear_pc == ~0ull);
+    CHECK(e.code == &miss_stub);
+    CHECK(cache.stats().jump_cache_clears == clears + 1);
+
+    // After a clear, the remembered entries are found again and cleared again.
+    cache.remember_jump_target(a);
+    CHECK(e.code == a->code);
+    cache.clear_jump_cache();
+    CHECK(e.code == &miss_stub);
+}

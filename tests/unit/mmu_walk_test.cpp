@@ -332,6 +332,92 @@ TEST_CASE("TLB: INVLPG of any address inside a 2 MiB page drops the whole page",
     CHECK(v == 0x22);
 }
 
+// INVLPG inside a 2 MiB page drops the entries of that 2 MiB region only: the soft TLB's
+// entries for other large pages (Linux maps its whole kernel with them) stay.
+TEST_CASE("TLB: INVLPG inside a 2 MiB page keeps the entries of other 2 MiB regions", "[mmu]")
+{
+    Fixture f;
+    f.m.engine().memory().write(0x800000, 0x11, 1);
+    f.m.engine().memory().write(0xA00000, 0x22, 1);
+    f.m.engine().memory().write(0xC00000, 0x33, 1);
+    u64 first = f.pt.map(0x40000000ull, 0x800000, P | RW, 1);
+    u64 second = f.pt.map(0x40200000ull, 0xA00000, P | RW, 1);
+    u64 v = 0;
+    REQUIRE(f.read(0x40000000ull, v, 1));
+    REQUIRE(f.read(0x40200000ull, v, 1));
+    f.pt.set_entry(first, 0xC00000 | P | RW | PS);
+    f.pt.set_entry(second, 0xC00000 | P | RW | PS);
+    f.m.engine().flush_tlb_page(0x40100000ull);
+    REQUIRE(f.read(0x40000000ull, v, 1));
+    CHECK(v == 0x33); // walked again
+    REQUIRE(f.read(0x40200000ull, v, 1));
+    CHECK(v == 0x22); // still the cached translation: INVLPG did not touch it
+}
+
+// MOV CR3 keeps global translations when CR4.PGE is set (SDM vol. 3 §4.10.2.4, §4.10.4.1);
+// without CR4.PGE the G bit means nothing; a full flush (CR4.PGE toggled) drops them too.
+TEST_CASE("TLB: MOV CR3 keeps global translations, only with CR4.PGE", "[mmu]")
+{
+    for (bool pge : { true, false }) {
+        INFO("CR4.PGE " << pge);
+        Fixture f;
+        if (pge)
+            f.m.cpu().cr4 |= x86::cr4::PGE;
+        f.m.engine().memory().write(0x300000, 0x11, 1);
+        f.m.engine().memory().write(0x301000, 0x22, 1);
+        f.m.engine().memory().write(0x302000, 0x33, 1);
+        u64 global = f.pt.map(0x600000, 0x300000, P | RW | G);
+        u64 local = f.pt.map(0x700000, 0x301000, P | RW);
+        u64 v = 0;
+        REQUIRE(f.read(0x600000, v, 1));
+        REQUIRE(f.read(0x700000, v, 1));
+        f.pt.set_entry(global, 0x302000 | P | RW | G);
+        f.pt.set_entry(local, 0x302000 | P | RW);
+        f.m.engine().flush_tlb_non_global(); // MOV CR3
+        REQUIRE(f.read(0x700000, v, 1));
+        CHECK(v == 0x33);
+        REQUIRE(f.read(0x600000, v, 1));
+        CHECK(v == (pge ? 0x11 : 0x33));
+        f.m.engine().flush_tlb(); // CR4.PGE toggled
+        REQUIRE(f.read(0x600000, v, 1));
+        CHECK(v == 0x33);
+    }
+}
+
+// The MMU remembers which entries it filled so that a flush rewrites those only; past what
+// it remembers (1024 entries), a flush must still reach every entry. Three 2 MiB pages
+// touched in every 4 KiB part fill 1536 entries.
+TEST_CASE("TLB: flushes reach every entry after more fills than the MMU remembers", "[mmu]")
+{
+    for (bool keep_global : { true, false }) {
+        INFO((keep_global ? "MOV CR3" : "full flush"));
+        Fixture f;
+        f.m.cpu().cr4 |= x86::cr4::PGE;
+        // Every 4 KiB part of the old pages reads 0x55; the new page (0x600000) reads 0x11 at
+        // its start and 0 elsewhere.
+        for (u64 pa = 0x800000; pa < 0xE00000; pa += 0x1000)
+            f.m.engine().memory().write(pa, 0x55, 1);
+        f.m.engine().memory().write(0x600000, 0x11, 1);
+        u64 pdes[3];
+        for (int i = 0; i < 3; ++i)
+            pdes[i] = f.pt.map(0x40000000ull + i * 0x200000ull, 0x800000 + i * 0x200000ull, P | RW, 1);
+        u64 v = 0;
+        for (u64 va = 0x40000000ull; va < 0x40600000ull; va += 0x1000)
+            REQUIRE(f.read(va, v, 1));
+        for (u64 pde : pdes)
+            f.pt.set_entry(pde, 0x600000 | P | RW | PS);
+        if (keep_global)
+            f.m.engine().flush_tlb_non_global();
+        else
+            f.m.engine().flush_tlb();
+        for (u64 va = 0x40000000ull; va < 0x40600000ull; va += 0x1000) {
+            REQUIRE(f.read(va, v, 1));
+            INFO("va 0x" << std::hex << va);
+            REQUIRE(v == ((va & 0x1FFFFF) == 0 ? 0x11 : 0));
+        }
+    }
+}
+
 // The accessed/dirty bits the page walk writes are guest-memory writes like any other: a
 // page-table entry that shares its bytes with translated code (here the immediate of a
 // `mov rax, imm64`) must invalidate that code when the walk sets A in it.

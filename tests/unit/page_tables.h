@@ -9,7 +9,7 @@ namespace keel::unit {
 
 // Entry bits (SDM §4.5, tables 4-15 to 4-20).
 namespace pte {
-constexpr u64 P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80, XD = 1ull << 63;
+constexpr u64 P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80, G = 0x100, XD = 1ull << 63;
 }
 
 class PageTables {

@@ -237,6 +237,28 @@ TEST_CASE("x86: IA32_TSC_AUX is writable and RDTSCP returns it in ECX", "[x86][m
     }
 }
 
+// IA32_ARCH_CAPABILITIES (0x10A, SDM vol. 4) exists when CPUID.7.0:EDX[29] says so; keel
+// reports RDCL_NO (msr.h says why that is true of its CPU) and the MSR is read-only.
+TEST_CASE("x86: CPUID advertises IA32_ARCH_CAPABILITIES, which reads RDCL_NO and is read-only", "[x86][msr]")
+{
+    SECTION("CPUID leaf 7 and the read")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RAX, 7), mov_r32_imm(x86::RCX, 0), cpuid, { 0x89, 0xD6 }, // mov esi, edx
+                                 mov_r32_imm(x86::RCX, 0x10A), rdmsr, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK((m.gpr(x86::RSI) >> 29 & 1) == 1);
+        CHECK(m.gpr(x86::RAX) == 1); // RDCL_NO only
+        CHECK(m.gpr(x86::RDX) == 0);
+    }
+    SECTION("a write raises #GP(0)")
+    {
+        GuestMachine m;
+        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x10A), mov_r32_imm(x86::RAX, 1), mov_r32_imm(x86::RDX, 0), wrmsr, enc::hlt() }));
+        require_gp0_at(m, 0x1000F);
+    }
+}
+
 // ---- Event delivery through the 64-bit IDT (Intel SDM vol. 3 §6.12-§6.15) ----
 
 namespace {

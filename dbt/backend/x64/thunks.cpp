@@ -54,12 +54,16 @@ Result<void> Backend::emit_thunks()
     c.shr(rcx, 12);
     c.xor_(rcx, rax);
     c.and_(ecx, jump_cache_entries - 1);
-    c.shl(ecx, 4);
+    c.shl(ecx, 5);
     c.cmp(rax, qword[rbp + rcx + ctx_offset::jump_cache]);
     u8* miss = c.jcc_rel32_placeholder(cc::NE);
-    c.jmp(qword[rbp + rcx + ctx_offset::jump_cache + 8]);
+    c.mov(edx, dword[rbp + ctx_offset::mode]);
+    c.cmp(edx, dword[rbp + rcx + ctx_offset::jump_cache + 8]);
+    u8* other_mode = c.jcc_rel32_placeholder(cc::NE);
+    c.jmp(qword[rbp + rcx + ctx_offset::jump_cache + 16]);
     m_lookup_miss = c.cursor();
     CodeBuffer::bind(miss, m_lookup_miss);
+    CodeBuffer::bind(other_mode, m_lookup_miss);
     c.mov(eax, static_cast<u32>(RunExit::LookupMiss));
     c.jmp(m_thunks.exit);
 

@@ -27,12 +27,14 @@ void refresh_mode(CpuContext& ctx)
 {
     const CpuState& s = state(ctx);
     u32 m = compute_mode(s);
-    ctx.hot.code_base = (m & mode::code64) ? 0 : s.segment[CS].base;
-    if (m != ctx.hot.mode) {
-        ctx.hot.mode = m;
-        if (ctx.services)
-            ctx.services->mode_changed();
-    }
+    u64 code_base = (m & mode::code64) ? 0 : s.segment[CS].base;
+    // The engine's lookup cache compares the mode itself; a new code base changes what
+    // pc a linear address is (ArchServices::mode_changed).
+    bool base_changed = code_base != ctx.hot.code_base;
+    ctx.hot.code_base = code_base;
+    ctx.hot.mode = m;
+    if (base_changed && ctx.services)
+        ctx.services->mode_changed();
 }
 
 u64 read_rflags(const CpuContext& ctx)

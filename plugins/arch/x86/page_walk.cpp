@@ -6,7 +6,7 @@
 namespace keel::x86 {
 namespace {
 
-constexpr u64 P = 1 << 0, RW = 1 << 1, US = 1 << 2, A = 1 << 5, D = 1 << 6, PS = 1 << 7;
+constexpr u64 P = 1 << 0, RW = 1 << 1, US = 1 << 2, A = 1 << 5, D = 1 << 6, PS = 1 << 7, G = 1 << 8;
 constexpr u64 XD = 1ull << 63;
 constexpr u64 address_bits = ((1ull << max_physical_address_bits) - 1) & ~0xFFFull;
 // Bits 51..MAXPHYADDR of every entry are reserved (§4.5.4, table 4-20 and following).
@@ -115,6 +115,8 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
     out.physical_page = (page_base | (vaddr & page_offset_mask)) & guest_page_mask;
     out.writable = can_write && (leaf & D);
     out.executable = can_fetch;
+    // Global: the leaf's G bit while CR4.PGE is set (§4.10.2.4); MOV CR3 keeps it.
+    out.global = (leaf & G) && (s.cr4 & cr4::PGE);
     return true;
 }
 

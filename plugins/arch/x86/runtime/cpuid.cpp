@@ -49,6 +49,7 @@ constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
                        | (1u << 5);    // ABM: LZCNT
 constexpr u32 leaf1_ecx_pclmulqdq = 1u << 1, leaf1_ecx_movbe = 1u << 22, leaf1_ecx_aes = 1u << 25;
 constexpr u32 leaf7_ebx_bmi1 = 1u << 3, leaf7_ebx_bmi2 = 1u << 8, leaf7_ebx_adx = 1u << 19;
+constexpr u32 leaf7_edx_arch_capabilities = 1u << 29; // IA32_ARCH_CAPABILITIES (msr.h)
 constexpr u32 leaf1_edx_apic = 1u << 9;          // APIC: an xAPIC at IA32_APIC_BASE
 constexpr u32 leaf1_ecx_tsc_deadline = 1u << 24; // TSC-deadline mode of the APIC timer
 constexpr u32 msr_apic_base = 0x1B;
@@ -79,8 +80,10 @@ CpuidResult cpuid(u32 leaf, u32 subleaf, const CpuidPlatform& platform)
             leaf1_edx | (platform.local_apic ? leaf1_edx_apic : 0) };
     case 7:
         // Subleaf 0: EBX bit 3 BMI1 (ANDN, BEXTR, BLSI, BLSMSK, BLSR, TZCNT), bit 19 ADX
-        // (ADCX, ADOX: lowered to the IR, lower_alu.cpp); BMI2 where the host has it.
-        return subleaf == 0 ? CpuidResult { 0, leaf7_ebx_bmi1 | leaf7_ebx_adx | (host_cpu().bmi2 ? leaf7_ebx_bmi2 : 0), 0, 0 }
+        // (ADCX, ADOX: lowered to the IR, lower_alu.cpp); BMI2 where the host has it. EDX
+        // bit 29: the IA32_ARCH_CAPABILITIES MSR exists (msr.h says what it reports).
+        return subleaf == 0 ? CpuidResult { 0, leaf7_ebx_bmi1 | leaf7_ebx_adx | (host_cpu().bmi2 ? leaf7_ebx_bmi2 : 0), 0,
+                                  leaf7_edx_arch_capabilities }
                             : CpuidResult { 0, 0, 0, 0 };
     case 0x80000000:
         return { max_extended_leaf, 0, 0, 0 };

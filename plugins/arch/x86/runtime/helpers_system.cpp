@@ -100,7 +100,11 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
         if (value >> max_physical_address_bits)
             return raise_fault(*ctx, vector::GP, 0), fault();
         s.cr3 = value;
-        services.flush_tlb();
+        KEEL_LOG(Mmu, "mmu: mov cr3, 0x%llx\n", (unsigned long long)value);
+        // Global translations stay (Intel SDM vol. 3 §4.10.4.1): Linux marks its kernel
+        // mappings global, so a switch of address space (a context switch, the temporary
+        // mm of every text patch) keeps the kernel's TLB entries.
+        services.flush_tlb_non_global();
         return ir::helper_continue();
     case 4: {
         constexpr u64 supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT;
@@ -110,6 +114,7 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
             return raise_fault(*ctx, vector::GP, 0), fault();
         u64 changed = value ^ s.cr4;
         s.cr4 = value;
+        KEEL_LOG(Mmu, "mmu: mov cr4, 0x%llx\n", (unsigned long long)value);
         if (changed & (cr4::PAE | cr4::PGE | cr4::PSE))
             services.flush_tlb();
         return ir::helper_continue();

@@ -23,6 +23,7 @@ bool read_msr(CpuContext& ctx, u32 index, u64& value)
     CpuState& s = state(ctx);
     switch (index) {
     case msr::tsc: value = guest_tsc(ctx); return true;
+    case msr::arch_capabilities: value = arch_capabilities_value; return true;
     case msr::efer: value = s.efer; return true;
     case msr::star: value = s.star; return true;
     case msr::lstar: value = s.lstar; return true;
@@ -61,6 +62,8 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
             ctx.services->flush_tlb(); // cached translations encode NX
         return true;
     }
+    case msr::arch_capabilities:
+        return raise_fault(ctx, vector::GP, 0); // read-only
     case msr::star: s.star = value; return true;
     case msr::lstar:
     case msr::cstar:

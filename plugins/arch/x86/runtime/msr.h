@@ -6,6 +6,7 @@ namespace keel::x86 {
 
 namespace msr {
 constexpr u32 tsc = 0x10;
+constexpr u32 arch_capabilities = 0x10A; // read-only; CPUID.7.0:EDX[29]
 constexpr u32 efer = 0xC0000080;
 constexpr u32 star = 0xC0000081;
 constexpr u32 lstar = 0xC0000082;
@@ -16,6 +17,16 @@ constexpr u32 gs_base = 0xC0000101;
 constexpr u32 kernel_gs_base = 0xC0000102;
 constexpr u32 tsc_aux = 0xC0000103;
 } // namespace msr
+
+// IA32_ARCH_CAPABILITIES (SDM vol. 4, table 2-2): bit 0 RDCL_NO, the CPU is not affected by
+// rogue data cache load (Meltdown). True of keel's CPU: a load is checked against the
+// softMMU entry of the current privilege's own TLB (user and supervisor accesses have
+// separate TLBs, dbt/runtime/tlb_entry.h) before the host touches the page, and a user
+// TLB entry never maps a supervisor page, so no host access, speculative or not, reaches
+// memory the guest's page tables deny. Linux then needs no page-table isolation (no CR3
+// switch, and with it no TLB flush, at every kernel entry and exit). The other bits (MDS_NO
+// and the rest) are 0: they describe the host's buffers, which keel does not control.
+constexpr u64 arch_capabilities_value = 1u << 0; // RDCL_NO
 
 // False: #GP(0) was raised.
 bool read_msr(CpuContext& ctx, u32 index, u64& value);
