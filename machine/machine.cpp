@@ -85,7 +85,19 @@ Result<void> Machine::install_acpi_tables()
         platform.ioapic_id = static_cast<u8>(TRY(device_option_number(ioapic->name, ioapic->options, "id", 0, 0x0F)));
     }
     platform.has_8259 = find_spec_of_type("pic8259") != nullptr;
-    platform.has_i8042 = find_spec_of_type("i8042") != nullptr;
+    if (const DeviceSpec* kbd = find_spec_of_type("i8042")) {
+        platform.has_i8042 = true;
+        // port=DATA+1 port=COMMAND+1, as the i8042 device takes them (i8042_type.cpp).
+        if (kbd->ports.size() >= 2) {
+            platform.i8042_data_port = kbd->ports[0].first;
+            platform.i8042_command_port = kbd->ports[1].first;
+        }
+        for (const IrqSpec& wire : kbd->irqs) {
+            const DeviceSpec* controller = m_description.find(wire.controller);
+            if (controller && string_equal(controller->type, "pic8259") && wire.line < 16)
+                platform.i8042_irq = static_cast<u8>(wire.line);
+        }
+    }
     platform.pm_base = pm->ports.is_empty() ? 0 : pm->ports[0].first;
     if (!pm->ports.is_empty() && pm->ports[0].count > acpi::pm_transition_offset)
         platform.transition_port = static_cast<u16>(platform.pm_base + acpi::pm_transition_offset);

@@ -78,6 +78,27 @@ constexpr u8 tts_aml[] = {
 };
 constexpr u32 tts_port_at = 8; // the WordPrefix's operand in tts_aml
 
+// And, when the machine has an 8042, the keyboard controller as a PC's firmware describes
+// it (ACPI 6.5 §6.2.2 _HID, §6.2.2 _CRS, §6.4.2 resource descriptors):
+//   Scope (\_SB) { Device (KBD_) {
+//       Name (_HID, EisaId ("PNP0303"))
+//       Name (_CRS, ResourceTemplate () {
+//           IO (Decode16, data, data, 1, 1)  IO (Decode16, command, command, 1, 1)
+//           IRQNoFlags () { irq } }) } }
+// No PNP0F13: it has no auxiliary port.
+constexpr u8 kbd_aml[] = {
+    0x10, 0x34, '_', 'S', 'B', '_',                          // ScopeOp, PkgLength 52
+    0x5B, 0x82, 0x2D, 'K', 'B', 'D', '_',                    // DeviceOp, PkgLength 45
+    0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x03, 0x03,  // DWord 0x0303D041: PNP0303
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x18, 0x0A, 0x15,        // BufferOp, PkgLength 24, 21 bytes:
+    0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,          //   IO, 16-bit decode (ports patched)
+    0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,          //   IO
+    0x22, 0x02, 0x00,                                        //   IRQ mask (patched)
+    0x79, 0x00,                                              //   end tag, checksum 0: none
+};
+constexpr u32 kbd_data_port_at = 34, kbd_command_port_at = 42, kbd_irq_mask_at = 49; // in kbd_aml
+static_assert(sizeof(kbd_aml) == 53, "the PkgLengths above count these bytes");
+
 } // namespace
 
 u8 checksum(const u8* bytes, usize length)
@@ -123,7 +144,8 @@ Image build(const Platform& p, u64 base)
     w.header(madt_at, "APIC", madt_length, 3);
     w.seal(madt_at, madt_length, madt_at + 9);
 
-    // DSDT (§5.2.11.1): \_S5, the PCI host bridge, \_TTS. Revision 2: 64-bit AML integers.
+    // DSDT (§5.2.11.1): \_S5, the PCI host bridge, \_TTS, the keyboard controller.
+    // Revision 2: 64-bit AML integers.
     u32 d = dsdt_at + header_size;
     for (u8 byte : dsdt_aml)
         w.u8_at(d++, byte);
@@ -132,6 +154,16 @@ Image build(const Platform& p, u64 base)
             w.u8_at(d++, byte);
         w.le_at(d - sizeof(tts_aml) + tts_port_at, p.transition_port, 2);
     }
+    if (p.has_i8042) {
+        u32 kbd = d;
+        for (u8 byte : kbd_aml)
+            w.u8_at(d++, byte);
+        for (u32 at : { kbd_data_port_at, kbd_command_port_at })
+            for (u32 field = 0; field < 4; field += 2) // minimum and maximum
+                w.le_at(kbd + at + field, at == kbd_data_port_at ? p.i8042_data_port : p.i8042_command_port, 2);
+        w.le_at(kbd + kbd_irq_mask_at, 1u << p.i8042_irq, 2);
+    }
+    static_assert(dsdt_at + header_size + sizeof(dsdt_aml) + sizeof(tts_aml) + sizeof(kbd_aml) <= madt_at, "the DSDT fits");
     u32 dsdt_length = d - dsdt_at;
     w.header(dsdt_at, "DSDT", dsdt_length, 2);
     w.seal(dsdt_at, dsdt_length, dsdt_at + 9);

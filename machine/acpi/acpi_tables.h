@@ -29,6 +29,13 @@ struct Platform {
     u32 ioapic_address = 0xFEC00000;
     bool has_8259 = false;     // MADT PCAT_COMPAT
     bool has_i8042 = false;    // FADT IAPC_BOOT_ARCH 8042
+    // The 8042's ports and ISA interrupt for the DSDT's keyboard controller (PNP0303). It
+    // has no auxiliary (mouse) port, so the DSDT has no PNP0F13: an OS that enumerates PS/2
+    // through ACPI then knows not to probe for one (Linux: "PNP: PS/2 appears to have AUX
+    // port disabled", instead of loopback tests that time out after 0.75 s).
+    u16 i8042_data_port = 0x60;
+    u16 i8042_command_port = 0x64;
+    u8 i8042_irq = 1;
     u16 pm_base = 0;           // the acpi_pm block (PM1a event, control, timer); 0: none
     u8 sci_irq = 9;
     // The acpi_pm transition register the DSDT's \_TTS writes (0: no \_TTS).

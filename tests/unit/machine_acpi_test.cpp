@@ -89,6 +89,20 @@ TEST_CASE("acpi: the PC's tables, found as an OS finds them", "[machine][acpi]")
     CHECK(t.u(region + 8, 2) == 0x60C);      // WordPrefix operand
     CHECK(t.text(region + 26, 4) == "_TTS"); // the method follows the field
     CHECK(t.text(t.u(fadt + 36, 4), 4) == "FACS");
+    // The keyboard controller (PNP0303) with pc.cfg's ports and IRQ, and no mouse (PNP0F13).
+    u64 kbd = 0;
+    for (u64 at = dsdt + 36; at + 47 <= dsdt + t.u(dsdt + 4, 4) && !kbd; ++at)
+        if (t.u(at, 2) == 0x825B && t.text(at + 3, 4) == "KBD_")
+            kbd = at;
+    REQUIRE(kbd);
+    CHECK(t.u(kbd + 13, 4) == 0x0303D041);                         // _HID EisaId ("PNP0303")
+    CHECK(t.text(kbd + 18, 4) == "_CRS");
+    CHECK(t.u(kbd + 28, 4) == 0x00600060);                         // IO 0x60-0x60
+    CHECK(t.u(kbd + 36, 4) == 0x00640064);                         // IO 0x64-0x64
+    CHECK(t.u(kbd + 42, 3) == 0x000222);                           // IRQNoFlags {1}
+    CHECK(t.u(kbd + 45, 2) == 0x0079);                             // end tag
+    for (u64 at = dsdt + 36; at + 4 <= dsdt + t.u(dsdt + 4, 4); ++at)
+        CHECK(t.u(at, 4) != 0x130FD041); // no EisaId ("PNP0F13")
 
     // MADT: the LAPIC, the IOAPIC, and pc.cfg's wiring: the PIT (8259 line 0) on pin 2,
     // the SCI (line 9) level-triggered active high; the other ISA lines are identity.
