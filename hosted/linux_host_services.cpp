@@ -29,12 +29,32 @@ LinuxHostServices::~LinuxHostServices()
         munmap(m_code.base, m_code.size);
 }
 
-u8* LinuxHostServices::allocate_guest_memory(u64 size)
+namespace {
+
+constexpr u64 huge_page = 2 * MiB;
+
+// Anonymous memory, zeroed and only backed as it is touched, on a 2 MiB boundary and
+// offered to transparent huge pages (where the host's THP setting is `madvise` or
+// `always`): one host page fault per 2 MiB the guest touches instead of 512, and fewer
+// host TLB misses in translated code, whose accesses land all over guest RAM.
+u8* map_huge_page_friendly(u64 size, int protection)
 {
-    // Anonymous memory is zeroed and only backed as the guest touches it.
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? nullptr : static_cast<u8*>(p);
+    u64 padded = size + huge_page;
+    void* p = mmap(nullptr, padded, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return nullptr;
+    u64 start = reinterpret_cast<u64>(p), aligned = (start + huge_page - 1) & ~(huge_page - 1);
+    if (aligned > start)
+        munmap(p, aligned - start);
+    if (aligned + size < start + padded)
+        munmap(reinterpret_cast<void*>(aligned + size), start + padded - (aligned + size));
+    madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE); // advice: a refusal changes nothing
+    return reinterpret_cast<u8*>(aligned);
 }
+
+} // namespace
+
+u8* LinuxHostServices::allocate_guest_memory(u64 size) { return map_huge_page_friendly(size, PROT_READ | PROT_WRITE); }
 
 void LinuxHostServices::free_guest_memory(u8* memory, u64 size) { munmap(memory, size); }
 
@@ -44,11 +64,11 @@ Result<void> LinuxHostServices::map_code_region()
     if (m_code.base || m_code_cache_bytes == 0)
         return {};
     // One region, writable and executable for its whole life: no per-block mprotect.
-    void* p = mmap(nullptr, m_code_cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    u8* p = map_huge_page_friendly(m_code_cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC);
+    if (!p)
         return Error::formatted("cannot map the translation cache (%zu MiB, -accel tcg,tb-size=N): %s", m_code_cache_bytes / MiB,
             strerror(errno));
-    m_code = { static_cast<u8*>(p), m_code_cache_bytes };
+    m_code = { p, m_code_cache_bytes };
     return {};
 }
 
