@@ -164,6 +164,10 @@ public:
     // ArchServices: what the architecture plugin asks of the engine.
     bool read_virtual(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags) override;
     bool write_virtual(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags) override;
+    u8* host_span(CpuContext& ctx, u64 vaddr, u64 length, Access access, u32 mmu_index, u32 flags, bool& faulted) override
+    {
+        return m_mmu->host_span(ctx, vaddr, length, access, mmu_index, flags, faulted);
+    }
     bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical) override;
     u64 read_physical(u64 address, unsigned size) override { return m_memory.read(address, size); }
     void write_physical(u64 address, u64 value, unsigned size) override { m_memory.write(address, value, size); }

@@ -250,6 +250,23 @@ void Mmu::write_within_page(CpuContext& ctx, TlbEntry* e, u32 mmu_index, u64 vad
     store_host(reinterpret_cast<void*>(vaddr + e->addend), value, size);
 }
 
+u8* Mmu::host_span(CpuContext& ctx, u64 vaddr, u64 length, Access access, u32 mmu_index, u32 flags, bool& faulted)
+{
+    faulted = false;
+    if (length == 0 || ((vaddr ^ (vaddr + length - 1)) & guest_page_mask))
+        return nullptr;
+    TlbEntry* e = entry_for(ctx, vaddr, access, mmu_index, flags);
+    if (!e) {
+        faulted = true;
+        return nullptr;
+    }
+    // MMIO, and for writes ROM and pages with translated code (tlb::not_dirty), go the
+    // slow way, which knows what to do with them.
+    if (tag_of(*e, access) & (tlb::io | tlb::not_dirty | tlb::invalid))
+        return nullptr;
+    return reinterpret_cast<u8*>(vaddr + e->addend);
+}
+
 bool Mmu::read(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)
 {
     u64 last = vaddr + size - 1;

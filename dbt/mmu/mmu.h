@@ -34,6 +34,8 @@ public:
     // with the exception recorded by the architecture. size: 1, 2, 4 or 8.
     bool read(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags = 0);
     bool write(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags = 0);
+    // ArchServices::host_span: direct host access to part of one page of RAM.
+    u8* host_span(CpuContext& ctx, u64 vaddr, u64 length, Access access, u32 mmu_index, u32 flags, bool& faulted);
     // Translates a code address (execute access); used by the translator and dispatcher.
     bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical);
 

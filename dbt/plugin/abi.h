@@ -14,10 +14,10 @@
 // break it. 3: the architecture reaches the engine only through ArchServices. 4: RAM past
 // the PCI hole (ArchServices/MachineServices::ram_below_4g), Arch::enter_linux_boot.
 // 5: MachineServices::note_orderly_shutdown. 6: Translation::global,
-// ArchServices::flush_tlb_non_global.
+// ArchServices::flush_tlb_non_global. 7: ArchServices::host_span.
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 6u
+#define KEEL_PLUGIN_ABI_VERSION 7u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {

@@ -6,6 +6,7 @@
 #include "dbt/base/result.h"
 #include "dbt/plugin/cpu_context.h"
 #include "dbt/plugin/io_handlers.h"
+#include "dbt/plugin/page_translator.h" // Access
 
 namespace keel {
 
@@ -19,6 +20,13 @@ public:
     virtual bool write_virtual(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags) = 0;
     // Translates a code address (execute access); false on a fault (recorded).
     virtual bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical) = 0;
+    // For bulk accesses (x86 REP MOVS/STOS): the host address of the `length` bytes at
+    // `vaddr` when they lie in one page of RAM that `access` may use directly, translated
+    // as an access of that kind would be (accessed and dirty bits included). Null when it
+    // is not so simple (MMIO, ROM or translated code for writes, a page crossing): access
+    // it piece by piece with read/write_virtual instead. Null with `faulted` set when the
+    // translation raised a guest fault (recorded).
+    virtual u8* host_span(CpuContext& ctx, u64 vaddr, u64 length, Access access, u32 mmu_index, u32 flags, bool& faulted) = 0;
 
     // Guest-physical accesses (page tables, boot structures): RAM, ROM and MMIO as the bus
     // routes them; unassigned addresses read all ones and drop writes. Writes are seen by

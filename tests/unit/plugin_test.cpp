@@ -124,7 +124,7 @@ TEST_CASE("plugin: broken plugins are refused with the plugin's name and the rea
 {
     Fixture f;
     CHECK(f.refusal("wrong_abi_plugin.so")
-        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 6: rebuild the plugin");
+        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 7: rebuild the plugin");
     CHECK(f.refusal("unresolved_plugin.so") == "unresolved_plugin.so: unresolved import keel_symbol_that_keel_does_not_export");
     CHECK(f.refusal("no_descriptor_plugin.so") == "no_descriptor_plugin.so: not a keel plugin (it exports no keel_plugin_descriptor)");
     CHECK(f.refusal("truncated_plugin.so") == "truncated_plugin.so: program headers are missing or truncated");
@@ -140,8 +140,9 @@ TEST_CASE("plugin: broken plugins are refused with the plugin's name and the rea
 TEST_CASE("plugin: a plugin that refuses to start says why", "[plugin]")
 {
     Fixture f;
-    f.host.abi_version = 7; // the plugin checks the host's version itself
-    CHECK(f.refusal("test_device_plugin.so") == "test_device_plugin.so: the plugin refused to start: host ABI 7");
+    f.host.abi_version = KEEL_PLUGIN_ABI_VERSION + 1; // the plugin checks the host's version itself
+    CHECK(f.refusal("test_device_plugin.so")
+        == "test_device_plugin.so: the plugin refused to start: host ABI " + std::to_string(KEEL_PLUGIN_ABI_VERSION + 1));
 }
 
 TEST_CASE("plugin: executables and objects with interpreters are not plugins", "[plugin]")

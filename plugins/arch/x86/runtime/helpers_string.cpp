@@ -1,6 +1,7 @@
 // REP-prefixed string instructions and CMPXCHG8B/16B. Each REP iteration updates RCX,
 // RSI and RDI right away, so a fault (or a pause for pending interrupts) leaves the state
 // from which the instruction continues when re-executed (Intel SDM vol. 2, REP).
+#include "dbt/base/string.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/runtime/helpers.h"
@@ -26,20 +27,113 @@ ir::HelperResult finish(CpuContext* ctx, u64 length)
     return ir::helper_continue();
 }
 
+// The elements of one REP MOVS or STOS step that lie in one page of RAM for the
+// destination (and the source), done directly on host memory: what the element-by-element
+// loop below would do to them, with the same accessed and dirty bits, since each page is
+// translated as the first element's access would translate it, source before destination.
+enum class Bulk { Done, Slow, Fault };
+
+Bulk bulk_step(CpuContext& ctx, const string_op::Description& d, u64 source_base, u64 pointer_mask, bool down, u64& done_elements)
+{
+    CpuState& s = state(ctx);
+    u64 count = s.gpr[RCX] & pointer_mask;
+    u64 rsi = s.gpr[RSI] & pointer_mask, rdi = s.gpr[RDI] & pointer_mask;
+    u64 size = d.size;
+    // Whole elements from the pointer to the end of its page (up) or from its page's start
+    // (down); an element that crosses a page, or a 32-bit pointer about to wrap, is left to
+    // the slow path.
+    auto room = [&](u64 address) {
+        u64 offset = address & (guest_page_size - 1);
+        u64 bytes = down ? offset + size : guest_page_size - offset;
+        return bytes / size;
+    };
+    u64 n = count < room(rdi) ? count : room(rdi);
+    bool movs = d.kind == Kind::Movs;
+    if (movs && room(source_base + rsi) < n)
+        n = room(source_base + rsi);
+    if (d.address32 && movs) {
+        // ESI wraps at 4 GiB before FS or GS's base is added: stop where it would.
+        u64 before_wrap = down ? rsi / size + 1 : (0x100000000ull - rsi) / size;
+        n = n < before_wrap ? n : before_wrap;
+    }
+    if (n == 0)
+        return Bulk::Slow;
+    u64 bytes = n * size;
+    u32 mmu = mmu_index_for_cpl(current_cpl(ctx));
+    bool faulted = false;
+    u8* source = nullptr;
+    if (movs) {
+        u64 first = source_base + (down ? rsi - (n - 1) * size : rsi);
+        source = ctx.services->host_span(ctx, first, bytes, Access::Read, mmu, 0, faulted);
+        if (!source)
+            return faulted ? Bulk::Fault : Bulk::Slow;
+    }
+    u8* destination = ctx.services->host_span(ctx, down ? rdi - (n - 1) * size : rdi, bytes, Access::Write, mmu, 0, faulted);
+    if (!destination)
+        return faulted ? Bulk::Fault : Bulk::Slow;
+    if (!movs) {
+        u64 value = s.gpr[RAX];
+        if (size == 1) {
+            fill_memory(destination, static_cast<u8>(value), bytes);
+        } else {
+            for (u64 i = 0; i < bytes; ++i)
+                destination[i] = static_cast<u8>(value >> (8 * (i % size))); // little-endian elements
+        }
+    } else if (destination + bytes <= source || source + bytes <= destination) {
+        copy_memory(destination, source, bytes); // no overlap: any order gives the same bytes
+    } else {
+        // Overlapping: element by element in the instruction's direction, each element read
+        // whole before it is written, as the CPU does (a destination just above the source
+        // repeats the first elements).
+        for (u64 k = 0; k < n; ++k) {
+            u64 at = (down ? n - 1 - k : k) * size;
+            u8 element[8];
+            for (u64 b = 0; b < size; ++b)
+                element[b] = source[at + b];
+            for (u64 b = 0; b < size; ++b)
+                destination[at + b] = element[b];
+        }
+    }
+    i64 delta = down ? -static_cast<i64>(bytes) : static_cast<i64>(bytes);
+    auto update = [&](Gpr g, u64 v) { s.gpr[g] = d.address32 ? (v & 0xFFFFFFFF) : v; };
+    if (movs)
+        update(RSI, rsi + delta);
+    update(RDI, rdi + delta);
+    update(RCX, count - n);
+    done_elements = n;
+    return Bulk::Done;
+}
+
 ir::HelperResult do_rep_string(CpuContext* ctx, u64 encoded, u64 length, u64)
 {
     CpuState& s = state(*ctx);
     string_op::Description d = string_op::decode(encoded);
     u64 pointer_mask = d.address32 ? 0xFFFFFFFFull : ~0ull;
-    i64 step = (s.rflags & rflags::DF) ? -static_cast<i64>(d.size) : d.size;
+    bool down = s.rflags & rflags::DF;
+    i64 step = down ? -static_cast<i64>(d.size) : d.size;
     u64 source_base = (d.source_segment == FS || d.source_segment == GS) ? s.segment[d.source_segment].base : 0;
+    bool bulk = d.kind == Kind::Movs || d.kind == Kind::Stos;
     ctx->hot.smc_hit = 0;
-    for (u64 done = 0;; ++done) {
+    for (u64 done = 0, next_check = iterations_per_slice;;) {
         u64 count = s.gpr[RCX] & pointer_mask;
         if (count == 0)
             return finish(ctx, length);
-        if (done && done % iterations_per_slice == 0 && ctx->hot.exit_request)
-            return ir::helper_exit(); // pc still at this instruction: it resumes later
+        if (done >= next_check) {
+            next_check = done + iterations_per_slice;
+            if (ctx->hot.exit_request)
+                return ir::helper_exit(); // pc still at this instruction: it resumes later
+        }
+        if (bulk) {
+            u64 elements = 0;
+            Bulk b = bulk_step(*ctx, d, source_base, pointer_mask, down, elements);
+            if (b == Bulk::Fault)
+                return ir::helper_exit();
+            if (b == Bulk::Done) {
+                done += elements;
+                continue;
+            }
+        }
+        ++done;
         u64 rsi = s.gpr[RSI] & pointer_mask, rdi = s.gpr[RDI] & pointer_mask;
         u64 value = 0, other = 0;
         bool compare = false;
