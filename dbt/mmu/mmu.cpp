@@ -33,40 +33,49 @@ u64 tag_of(const TlbEntry& e, Access access)
 
 } // namespace
 
-static_assert(tlb::mmu_indexes << tlb::index_bits <= 0x10000, "the fill log holds 16-bit entry numbers");
+static_assert(tlb::mmu_indexes << tlb::index_bits <= 0x10000, "the entry lists hold 16-bit entry numbers");
 
-void Mmu::log_fill(u32 mmu_index, u32 index)
+void Mmu::note_in_list(u32 mmu_index, u32 index, bool global)
 {
-    if (m_fill_log_size == fill_log_capacity) {
-        m_fill_log_overflow = true;
+    TlbEntryInfo& info = m_ctx.tlb.info[mmu_index][index];
+    u8 wanted = global ? TlbEntryInfo::in_global_list : TlbEntryInfo::in_local_list;
+    if (info.list == wanted)
+        return;
+    info.list = wanted;
+    EntryList& list = global ? m_global_entries : m_local_entries;
+    if (list.size == EntryList::capacity) {
+        list.overflow = true;
         return;
     }
-    m_fill_log[m_fill_log_size++] = static_cast<u16>((mmu_index << tlb::index_bits) | index);
+    list.items[list.size++] = static_cast<u16>((mmu_index << tlb::index_bits) | index);
 }
 
 template<typename F>
-void Mmu::for_each_used_entry(F&& visit)
+void Mmu::drain(EntryList& list, F&& visit)
 {
-    if (m_fill_log_overflow) {
+    if (list.overflow) {
         for (u32 m = 0; m < tlb::mmu_indexes; ++m)
             for (u32 i = 0; i < tlb::entries; ++i)
                 visit(m, i);
-        return;
+    } else {
+        for (u32 k = 0; k < list.size; ++k)
+            visit(list.items[k] >> tlb::index_bits, list.items[k] & (tlb::entries - 1));
     }
-    for (u32 k = 0; k < m_fill_log_size; ++k)
-        visit(m_fill_log[k] >> tlb::index_bits, m_fill_log[k] & (tlb::entries - 1));
+    list.size = 0;
+    list.overflow = false;
 }
 
 void Mmu::invalidate_entry(u32 mmu_index, u32 index)
 {
     m_ctx.tlb.entries[mmu_index][index] = { tlb::invalid, tlb::invalid, tlb::invalid, 0 };
+    m_ctx.tlb.info[mmu_index][index].list = TlbEntryInfo::in_no_list;
 }
 
 void Mmu::flush_all(CpuContext&)
 {
-    for_each_used_entry([&](u32 m, u32 i) { invalidate_entry(m, i); });
-    m_fill_log_size = 0;
-    m_fill_log_overflow = false;
+    auto visit = [&](u32 m, u32 i) { invalidate_entry(m, i); };
+    drain(m_local_entries, visit);
+    drain(m_global_entries, visit);
     for (u32 m = 0; m < tlb::mmu_indexes; ++m) {
         m_large[m] = {};
         m_huge[m] = {};
@@ -77,33 +86,14 @@ void Mmu::flush_all(CpuContext&)
 
 void Mmu::flush_non_global(CpuContext&)
 {
-    // The surviving (global) entries make the new log; the large-page ranges stay as they
-    // are: a superset of what the TLB still holds is fine.
-    bool walked_all = m_fill_log_overflow;
-    u32 kept = 0;
-    auto visit = [&](u32 m, u32 i) {
-        TlbEntry& e = m_ctx.tlb.entries[m][i];
-        if (e.read_tag & tlb::invalid)
-            return;
-        if (!m_ctx.tlb.info[m][i].global) {
+    // Only the local list: global entries stay, untouched. The large-page ranges stay as
+    // they are: a superset of what the TLB still holds is fine.
+    bool walked_all = m_local_entries.overflow;
+    drain(m_local_entries, [&](u32 m, u32 i) {
+        TlbEntryInfo& info = m_ctx.tlb.info[m][i];
+        if (info.list == TlbEntryInfo::in_local_list || (walked_all && !info.global))
             invalidate_entry(m, i);
-            return;
-        }
-        if (!walked_all)
-            m_fill_log[kept++] = static_cast<u16>((m << tlb::index_bits) | i); // kept <= the entry visited
-    };
-    for_each_used_entry(visit);
-    if (walked_all) {
-        // Rebuild the log from the survivors.
-        m_fill_log_size = 0;
-        m_fill_log_overflow = false;
-        for (u32 m = 0; m < tlb::mmu_indexes; ++m)
-            for (u32 i = 0; i < tlb::entries; ++i)
-                if (!(m_ctx.tlb.entries[m][i].read_tag & tlb::invalid))
-                    log_fill(m, i);
-    } else {
-        m_fill_log_size = kept;
-    }
+    });
     ++m_non_global_flushes;
     KEEL_LOG(Mmu, "mmu: TLB flush (global entries kept)\n");
 }
@@ -173,11 +163,21 @@ void Mmu::note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits)
 
 void Mmu::protect_code_page(u64 physical_page)
 {
-    for_each_used_entry([&](u32 m, u32 i) {
+    auto protect = [&](u32 m, u32 i) {
         TlbEntry& e = m_ctx.tlb.entries[m][i];
         if (!(e.write_tag & tlb::invalid) && m_ctx.tlb.info[m][i].physical_page == physical_page)
             e.write_tag |= tlb::not_dirty;
-    });
+    };
+    for (EntryList* list : { &m_local_entries, &m_global_entries }) {
+        if (list->overflow) {
+            for (u32 m = 0; m < tlb::mmu_indexes; ++m)
+                for (u32 i = 0; i < tlb::entries; ++i)
+                    protect(m, i);
+            return; // every entry seen
+        }
+        for (u32 k = 0; k < list->size; ++k)
+            protect(list->items[k] >> tlb::index_bits, list->items[k] & (tlb::entries - 1));
+    }
 }
 
 TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u32 flags)
@@ -191,9 +191,9 @@ TlbEntry* Mmu::fill(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index, u3
     u64 vpage = vaddr & guest_page_mask;
     u32 index = tlb_index(vaddr);
     TlbEntry& e = m_ctx.tlb.entries[mmu_index][index];
-    if (e.read_tag & tlb::invalid)
-        log_fill(mmu_index, index); // a valid entry was logged when it was filled
-    m_ctx.tlb.info[mmu_index][index] = { t.physical_page, t.global };
+    m_ctx.tlb.info[mmu_index][index].physical_page = t.physical_page;
+    m_ctx.tlb.info[mmu_index][index].global = t.global;
+    note_in_list(mmu_index, index, t.global);
 
     const MemoryRegion* region = m_memory.find(t.physical_page);
     bool direct = region && region->kind != RegionKind::Mmio && t.physical_page + guest_page_size <= region->end();

@@ -72,19 +72,27 @@ private:
     static constexpr u32 large_page_entries = 1u << (large_page_bits - 12);
     void note_large_page(u32 mmu_index, u64 vaddr, u8 page_bits);
 
-    // The entries filled since the last flush, (mmu index << index_bits) | index, so that
+    // The entries in use, as (mmu index << index_bits) | index, in two lists, so that
     // flushes and code-page protection touch those only: between two address-space
-    // switches a guest uses a few dozen entries of the 8192. Past the capacity, the whole
-    // TLB is walked instead.
-    static constexpr u32 fill_log_capacity = 1024;
-    void log_fill(u32 mmu_index, u32 index);
-    template<typename F> void for_each_used_entry(F&& visit);
+    // switches a guest fills a few dozen entries of the 8192, and a switch drops only the
+    // non-global ones, which are in their own list. An entry is in the list its
+    // TlbEntryInfo::list names (a list may still name it after it moved: a visit checks).
+    // A list that fills up makes the next visit walk the whole TLB instead.
+    struct EntryList {
+        static constexpr u32 capacity = tlb::mmu_indexes * tlb::entries;
+        u16 items[capacity];
+        u32 size = 0;
+        bool overflow = true; // nothing is known of a fresh TLB: the first flush walks it all
+    };
+    void note_in_list(u32 mmu_index, u32 index, bool global);
+    // Calls visit(mmu index, index) for every entry the list may hold (all of them after an
+    // overflow), then empties it.
+    template<typename F> void drain(EntryList& list, F&& visit);
     void invalidate_entry(u32 mmu_index, u32 index);
 
     RunContext& m_ctx;
-    u16 m_fill_log[fill_log_capacity];
-    u32 m_fill_log_size = 0;
-    bool m_fill_log_overflow = true; // nothing is known of a fresh TLB: the first flush walks it all
+    EntryList m_local_entries;
+    EntryList m_global_entries;
     LargePages m_large[tlb::mmu_indexes];
     LargePages m_huge[tlb::mmu_indexes];
     PhysicalMemory& m_memory;

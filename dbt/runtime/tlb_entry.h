@@ -32,6 +32,8 @@ static_assert(sizeof(TlbEntry) == 32, "the generated fast path scales the index 
 struct TlbEntryInfo {
     u64 physical_page; // guest-physical address of the page
     bool global;       // Translation::global: kept by Mmu::flush_non_global
+    enum : u8 { in_no_list, in_local_list, in_global_list };
+    u8 list;           // which of the MMU's entry lists holds it (Mmu::EntryList)
 };
 
 struct SoftTlb {
