@@ -178,36 +178,58 @@ void BlockCache::flush()
     KEEL_LOG(Cache, "cache: flush\n");
 }
 
-void BlockCache::remember_jump_target(TranslatedBlock* block)
+void BlockCache::remember_jump_target(TranslatedBlock* block, bool global)
 {
+    static_assert(jump_cache_entries <= 0x10000, "the lists hold 16-bit slots");
     u32 index = jump_cache_index(block->linear_pc);
-    JumpCacheEntry& e = m_ctx.jump_cache[index];
-    if (e.linear_pc == ~0ull) { // an entry in use was logged when it was written
-        if (m_jump_log_size < jump_log_capacity)
-            m_jump_log[m_jump_log_size++] = static_cast<u16>(index);
-        else
-            m_jump_log_overflow = true;
+    u8 bit = global ? in_global_list : in_local_list;
+    if (!(m_jump_slot_lists[index] & bit)) {
+        JumpList& list = global ? m_global_jumps : m_local_jumps;
+        list.slots[list.size++] = static_cast<u16>(index); // at most once each: never full
+        m_jump_slot_lists[index] |= bit;
     }
-    e = { block->linear_pc, block->mode, 0, block->code, 0 };
-    u32 bit = jump_region_bit(block->linear_pc);
-    m_jump_regions[bit / 64] |= 1ull << (bit % 64);
+    m_ctx.jump_cache[index] = { block->linear_pc, block->mode, 0, block->code, 0 };
+    u32 region = jump_region_bit(block->linear_pc);
+    m_jump_regions[region / 64] |= 1ull << (region % 64);
+}
+
+void BlockCache::clear_jump_list(JumpList& list, u8 bit)
+{
+    for (u32 k = 0; k < list.size; ++k) {
+        u16 slot = list.slots[k];
+        m_ctx.jump_cache[slot] = { ~0ull, 0, 0, m_empty_jump_target, 0 };
+        m_jump_slot_lists[slot] &= static_cast<u8>(~bit);
+    }
+    list.size = 0;
 }
 
 void BlockCache::clear_jump_cache()
 {
     ++m_stats.jump_cache_clears;
-    static_assert(jump_cache_entries <= 0x10000, "the log holds 16-bit indexes");
-    if (m_jump_log_overflow) {
+    if (m_jump_cache_unknown) {
         for (JumpCacheEntry& e : m_ctx.jump_cache)
             e = { ~0ull, 0, 0, m_empty_jump_target, 0 };
+        for (u8& lists : m_jump_slot_lists)
+            lists = 0;
+        m_local_jumps.size = m_global_jumps.size = 0;
+        m_jump_cache_unknown = false;
     } else {
-        for (u32 k = 0; k < m_jump_log_size; ++k)
-            m_ctx.jump_cache[m_jump_log[k]] = { ~0ull, 0, 0, m_empty_jump_target, 0 };
+        clear_jump_list(m_local_jumps, in_local_list);
+        clear_jump_list(m_global_jumps, in_global_list);
     }
-    m_jump_log_size = 0;
-    m_jump_log_overflow = false;
     for (u64& w : m_jump_regions)
         w = 0;
+}
+
+void BlockCache::clear_non_global_jump_targets()
+{
+    if (m_jump_cache_unknown) {
+        clear_jump_cache();
+        return;
+    }
+    ++m_stats.jump_cache_clears;
+    // A slot in both lists holds whichever block came last: clearing it is the safe side.
+    clear_jump_list(m_local_jumps, in_local_list);
 }
 
 void BlockCache::forget_jump_targets_near(u64 linear)

@@ -41,8 +41,11 @@ public:
     // Indirect-branch lookup cache in the CPU context ((linear pc, mode) -> host code). It
     // is valid for the current address mapping and code base only: clear it when they
     // change.
-    void remember_jump_target(TranslatedBlock* block);
+    // `global`: every page of the block is mapped by a global translation, so an address-
+    // space switch that keeps those (clear_non_global_jump_targets) keeps its entry too.
+    void remember_jump_target(TranslatedBlock* block, bool global = false);
     void clear_jump_cache();
+    void clear_non_global_jump_targets();
     // The mapping of `linear` changed (a page flush): forget whatever the lookup cache may
     // hold in its 2 MiB region (the largest page a page flush can leave partly mapped).
     // A summary of the regions it holds answers most calls without touching the cache.
@@ -52,7 +55,7 @@ public:
     void set_empty_jump_target(const void* code)
     {
         m_empty_jump_target = code;
-        m_jump_log_overflow = true; // every entry, empty ones too, gets the new target
+        m_jump_cache_unknown = true; // every entry, empty ones too, gets the new target
         clear_jump_cache();
     }
 
@@ -83,12 +86,21 @@ private:
     // reset with the cache.
     static constexpr u32 jump_region_bits = 1024;
     u64 m_jump_regions[jump_region_bits / 64] = {};
-    // The lookup-cache entries written since the last clear, so that a clear (every
-    // address-space switch) rewrites those only; past the capacity, all of them.
-    static constexpr u32 jump_log_capacity = 512;
-    u16 m_jump_log[jump_log_capacity];
-    u32 m_jump_log_size = 0;
-    bool m_jump_log_overflow = true; // a fresh cache is cleared whole
+    // The lookup-cache entries written since they were last cleared, in two lists (blocks
+    // on global pages and the others), so that a clear rewrites those only, and an
+    // address-space switch only the non-global ones. m_jump_slot_lists says which lists
+    // name a slot (a slot is in each list at most once; a list may name a slot that has
+    // moved on: clearing it again is harmless).
+    struct JumpList {
+        u16 slots[jump_cache_entries];
+        u32 size = 0;
+    };
+    enum : u8 { in_local_list = 1, in_global_list = 2 };
+    void clear_jump_list(JumpList& list, u8 bit);
+    JumpList m_local_jumps;
+    JumpList m_global_jumps;
+    u8 m_jump_slot_lists[jump_cache_entries] = {};
+    bool m_jump_cache_unknown = true; // a fresh cache (or a new empty target) is cleared whole
 };
 
 } // namespace keel

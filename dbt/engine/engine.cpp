@@ -96,7 +96,7 @@ void Engine::flush_tlb()
 void Engine::flush_tlb_non_global()
 {
     m_mmu->flush_non_global(m_run->cpu);
-    m_blocks->clear_jump_cache();
+    m_blocks->clear_non_global_jump_targets();
 }
 
 void Engine::flush_tlb_page(u64 vaddr)
@@ -186,6 +186,20 @@ bool Engine::block_mapping_holds(const TranslatedBlock* block, u64 linear_pc)
     u64 second = (linear_pc & guest_page_mask) + guest_page_size;
     u32 mmu_index = m_arch.fetch_mmu_index(block->mode);
     return m_arch.translate(m_run->cpu, second, Access::Execute, mmu_index, access_flag::probe, t) && t.physical_page == block->physical_pages[1];
+}
+
+bool Engine::block_is_on_global_pages(const TranslatedBlock* block)
+{
+    // The first page was just translated for the fetch (find_or_translate); a second one
+    // takes a probing walk.
+    u32 mmu_index = m_arch.fetch_mmu_index(block->mode);
+    if (!m_mmu->holds_global_translation(block->linear_pc, mmu_index))
+        return false;
+    if (block->page_count < 2)
+        return true;
+    Translation t;
+    u64 second = (block->linear_pc & guest_page_mask) + guest_page_size;
+    return m_arch.translate(m_run->cpu, second, Access::Execute, mmu_index, access_flag::probe, t) && t.global;
 }
 
 void Engine::log_block(const ir::Block& block, const char* stage)
@@ -512,7 +526,7 @@ RunResult Engine::run_loop(const RunOptions& options)
             m_blocks->link(pending_link, tb);
         pending_link = nullptr;
         if (tb->findable)
-            m_blocks->remember_jump_target(tb);
+            m_blocks->remember_jump_target(tb, block_is_on_global_pages(tb));
 
         ++m_stats.dispatches;
         if (log::enabled(log::Cpu)) {

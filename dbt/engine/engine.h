@@ -176,6 +176,9 @@ public:
     u64 ram_below_4g() const override { return m_ram_low; }
     void flush_tlb() override;
     void flush_tlb_non_global() override;
+    // Whether every page of the block is mapped by a global translation (so its lookup-
+    // cache entry survives flush_tlb_non_global).
+    bool block_is_on_global_pages(const TranslatedBlock* block);
     void flush_tlb_page(u64 vaddr) override;
     void mode_changed() override;
     // A device access first brings the virtual clock up to the host's time (timers due by

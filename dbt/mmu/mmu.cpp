@@ -346,6 +346,14 @@ bool Mmu::translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physica
     return true;
 }
 
+bool Mmu::holds_global_translation(u64 vaddr, u32 mmu_index) const
+{
+    u32 index = tlb_index(vaddr);
+    const TlbEntry& e = m_ctx.tlb.entries[mmu_index][index];
+    return !(e.read_tag & tlb::invalid) && (e.read_tag & guest_page_mask) == (vaddr & guest_page_mask)
+        && m_ctx.tlb.info[mmu_index][index].global;
+}
+
 ir::HelperResult Mmu::load_slow(CpuContext& ctx, u64 vaddr, u64 info)
 {
     u64 value;

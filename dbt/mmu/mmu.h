@@ -38,6 +38,8 @@ public:
     u8* host_span(CpuContext& ctx, u64 vaddr, u64 length, Access access, u32 mmu_index, u32 flags, bool& faulted);
     // Translates a code address (execute access); used by the translator and dispatcher.
     bool translate_code(CpuContext& ctx, u64 vaddr, u32 mmu_index, u64& physical);
+    // Whether the TLB holds a global translation (Translation::global) of vaddr's page.
+    bool holds_global_translation(u64 vaddr, u32 mmu_index) const;
 
     // The slow paths behind generated code's loads and stores (RuntimeHooks::load/store,
     // `info` packed as mem_info says). ctx.hot.pc holds the guest instruction,

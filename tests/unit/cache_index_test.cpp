@@ -257,3 +257,36 @@ TEST_CASE("BlockCache: lookup-cache entries carry the mode; page flushes elsewhe
     cache.clear_jump_cache();
     CHECK(e.code == &miss_stub);
 }
+
+// An address-space switch that keeps global translations (MOV CR3) keeps the lookup-cache
+// entries of blocks on global pages and drops the others; a slot that held a global block
+// and then a non-global one is dropped too.
+TEST_CASE("BlockCache: clear_non_global_jump_targets keeps blocks on global pages only", "[cache]")
+{
+    auto ctx = make_context();
+    RecordingPatcher patcher;
+    BlockCache cache(*ctx, patcher);
+    static const u8 miss_stub = 0;
+    cache.set_empty_jump_target(&miss_stub);
+    cache.clear_jump_cache();
+    TranslatedBlock* kernel = add_block(cache, 0x2000, 0x2000, 8);
+    TranslatedBlock* user = add_block(cache, 0x3000, 0x3000, 8);
+    cache.remember_jump_target(kernel, true);
+    cache.remember_jump_target(user, false);
+    JumpCacheEntry& ek = ctx->jump_cache[jump_cache_index(0x2000)];
+    JumpCacheEntry& eu = ctx->jump_cache[jump_cache_index(0x3000)];
+    cache.clear_non_global_jump_targets();
+    CHECK(ek.code == kernel->code);
+    CHECK(eu.code == &miss_stub);
+
+    // The global block's slot now gets a non-global block with the same index.
+    TranslatedBlock* alias = add_block(cache, 0x1002000, 0x4000, 8); // 16 MiB above: the same slot
+    REQUIRE(jump_cache_index(alias->linear_pc) == jump_cache_index(0x2000));
+    cache.remember_jump_target(alias, false);
+    cache.clear_non_global_jump_targets();
+    CHECK(ek.code == &miss_stub);
+
+    cache.remember_jump_target(kernel, true);
+    cache.clear_jump_cache();
+    CHECK(ek.code == &miss_stub);
+}
