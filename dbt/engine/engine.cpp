@@ -373,9 +373,9 @@ void Engine::describe_counters(StringBuilder& out)
         interrupts += n;
     auto ull = [](u64 v) { return static_cast<unsigned long long>(v); };
     out.append("dispatches %llu, TLB fills %llu, TLB flushes %llu (%llu keeping global pages), jump-cache clears %llu, "
-               "chained links %llu, interrupts %llu, host code %llu bytes",
+               "blocks invalidated %llu, cache flushes %llu, chained links %llu, interrupts %llu, host code %llu bytes",
         ull(m_stats.dispatches), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
-        ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.chained),
+        ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.invalidated), ull(c.flushes), ull(c.chained),
         ull(interrupts), ull(m_stats.host_code_bytes));
 }
 
