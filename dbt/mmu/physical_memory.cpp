@@ -91,7 +91,10 @@ u64 PhysicalMemory::read(u64 address, unsigned size) const
     if (r && address - r->base + size <= r->size) {
         if (r->kind == RegionKind::Mmio) {
             before_device_access();
-            return r->mmio->mmio_read(address - r->base, size);
+            // `size` bytes, zero-extended, whatever the device left above them (generated
+            // code relies on narrow loads arriving zero-extended).
+            u64 value = r->mmio->mmio_read(address - r->base, size);
+            return size >= 8 ? value : value & ((1ull << (8 * size)) - 1);
         }
         u64 v = 0;
         copy_memory(&v, r->host + (address - r->base), size);

@@ -23,8 +23,12 @@ void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
 {
     const ir::Inst& inst = ctx.inst();
     ir::Value v = inst.args[0];
-    // A 32-bit value produced by a 32-bit host instruction already has bits 63..32 clear.
-    if (v.type() == ir::Type::U32 && v.is_inst() && ctx.ra.dies_here(v) && !ctx.upper_garbage[v.index()]) {
+    // A 32-bit value produced by a 32-bit host instruction already has bits 63..32 clear;
+    // an 8- or 16-bit load is a MOVZX (and its slow path returns the bytes zero-extended).
+    bool narrow_load = (v.type() == ir::Type::U8 || v.type() == ir::Type::U16) && v.is_inst()
+        && ctx.block.at(v).op == ir::Opcode::Load;
+    bool clean = v.type() == ir::Type::U32 ? v.is_inst() && !ctx.upper_garbage[v.index()] : narrow_load;
+    if (clean && ctx.ra.dies_here(v)) {
         ctx.ra.define(ctx.index, ctx.ra.use_scratch(v));
         return;
     }
