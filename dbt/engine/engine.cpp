@@ -377,6 +377,12 @@ void Engine::describe_counters(StringBuilder& out)
         ull(m_stats.dispatches), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
         ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.invalidated), ull(c.flushes), ull(c.chained),
         ull(interrupts), ull(m_stats.host_code_bytes));
+    u64 ticks = 0;
+    for (u64 t : m_stats.phase_ticks)
+        ticks += t;
+    auto share = [&](EngineStats::Phase p) { return static_cast<unsigned>(ticks ? m_stats.phase_ticks[p] * 100 / ticks : 0); };
+    out.append("; translation: decode and lower %u%%, IR passes %u%%, emission %u%%, cache insertion %u%%",
+        share(EngineStats::Frontend), share(EngineStats::Passes), share(EngineStats::Backend), share(EngineStats::Cache));
 }
 
 void Engine::advance_clock()
