@@ -54,6 +54,15 @@ TranslatedBlock* add_block(BlockCache& cache, u64 pc, u64 ppc, u32 size, u32 mod
     return b;
 }
 
+// A cache whose empty lookup-cache entries point at `miss_stub` (the backend's miss path).
+struct LookupCacheFixture {
+    std::unique_ptr<RunContext, ContextDeleter> ctx = make_context();
+    RecordingPatcher patcher;
+    BlockCache cache { *ctx, patcher };
+    static inline const u8 miss_stub = 0;
+    LookupCacheFixture() { cache.set_empty_jump_target(&miss_stub); }
+};
+
 } // namespace
 
 TEST_CASE("chunk_mask: which 64-byte chunks of a page a range touches", "[cache]")
@@ -192,11 +201,10 @@ TEST_CASE("BlockCache: a block straddling two physical pages", "[cache]")
 
 TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forgets everything", "[cache]")
 {
-    auto ctx = make_context();
-    RecordingPatcher patcher;
-    BlockCache cache(*ctx, patcher);
-    static const u8 miss_stub = 0;
-    cache.set_empty_jump_target(&miss_stub);
+    LookupCacheFixture f;
+    auto& ctx = f.ctx;
+    BlockCache& cache = f.cache;
+    const u8& miss_stub = LookupCacheFixture::miss_stub;
     TranslatedBlock* a = add_block(cache, 0x2000, 0x2000, 8);
     TranslatedBlock* b = add_block(cache, 0x3000, 0x3000, 8);
     cache.remember_jump_target(a);
@@ -231,11 +239,10 @@ TEST_CASE("BlockCache: the lookup cache forgets invalidated blocks; flush forget
 // a page flush clears it only when it may hold a block in that 2 MiB region.
 TEST_CASE("BlockCache: lookup-cache entries carry the mode; page flushes elsewhere keep them", "[cache]")
 {
-    auto ctx = make_context();
-    RecordingPatcher patcher;
-    BlockCache cache(*ctx, patcher);
-    static const u8 miss_stub = 0;
-    cache.set_empty_jump_target(&miss_stub);
+    LookupCacheFixture f;
+    auto& ctx = f.ctx;
+    BlockCache& cache = f.cache;
+    const u8& miss_stub = LookupCacheFixture::miss_stub;
     TranslatedBlock* a = add_block(cache, 0x402000, 0x2000, 8, 0x1c);
     cache.remember_jump_target(a);
     JumpCacheEntry& e = ctx->jump_cache[jump_cache_index(0x402000)];
@@ -263,11 +270,10 @@ TEST_CASE("BlockCache: lookup-cache entries carry the mode; page flushes elsewhe
 // and then a non-global one is dropped too.
 TEST_CASE("BlockCache: clear_non_global_jump_targets keeps blocks on global pages only", "[cache]")
 {
-    auto ctx = make_context();
-    RecordingPatcher patcher;
-    BlockCache cache(*ctx, patcher);
-    static const u8 miss_stub = 0;
-    cache.set_empty_jump_target(&miss_stub);
+    LookupCacheFixture f;
+    auto& ctx = f.ctx;
+    BlockCache& cache = f.cache;
+    const u8& miss_stub = LookupCacheFixture::miss_stub;
     cache.clear_jump_cache();
     TranslatedBlock* kernel = add_block(cache, 0x2000, 0x2000, 8);
     TranslatedBlock* user = add_block(cache, 0x3000, 0x3000, 8);
