@@ -259,6 +259,46 @@ TEST_CASE("x86: CPUID advertises IA32_ARCH_CAPABILITIES, which reads RDCL_NO and
     }
 }
 
+// RDRAND (SDM vol. 2): advertised exactly where the host has it (the numbers are the
+// host's). A 16-bit destination keeps bits 63..16, a 32-bit one is zero-extended; CF = 1
+// with a number, OF SF ZF AF PF cleared. Without it on the host: CPUID bit clear, #UD.
+TEST_CASE("x86: RDRAND writes its operand's width, sets CF, clears the other flags; #UD where not advertised", "[x86][rdrand]")
+{
+    GuestMachine m;
+    // mov eax, 1 / cpuid / mov esi, ecx / mov r11, 0x5555555555555555 / mov r12, the same /
+    // 1: rdrand r11w; jnc 1b / 2: rdrand r12d; jnc 2b / 3: rdrand r13; jnc 3b /
+    // mov rax, 0x8d5 (flags to be cleared: all set first) ; push rax ; popfq /
+    // 4: rdrand r13; jnc 4b / pushfq ; pop r14 / hlt
+    std::vector<u8> code = concat({ mov_r32_imm(x86::RAX, 1), mov_r32_imm(x86::RCX, 0), cpuid, { 0x89, 0xCE } });
+    for (u8 reg : { 0xBB, 0xBC }) { // mov r11 / r12, imm64
+        code.insert(code.end(), { 0x49, reg });
+        for (int i = 0; i < 8; ++i)
+            code.push_back(0x55);
+    }
+    code.insert(code.end(), { 0x66, 0x41, 0x0F, 0xC7, 0xF3, 0x73, 0xF9 }); // rdrand r11w; jnc -7
+    code.insert(code.end(), { 0x41, 0x0F, 0xC7, 0xF4, 0x73, 0xFA });       // rdrand r12d; jnc -6
+    code.insert(code.end(), { 0x49, 0x0F, 0xC7, 0xF5, 0x73, 0xFA });       // rdrand r13; jnc -6
+    code.insert(code.end(), { 0xB8, 0xD5, 0x08, 0x00, 0x00, 0x50, 0x9D }); // mov eax, 0x8d5; push rax; popfq
+    code.insert(code.end(), { 0x49, 0x0F, 0xC7, 0xF5, 0x73, 0xFA });       // rdrand r13; jnc -6
+    code.insert(code.end(), { 0x9C, 0x41, 0x5E, 0xF4 });                   // pushfq; pop r14; hlt
+    m.load(0x10000, code);
+    RunResult r = m.run_to_halt();
+    bool advertised = (m.gpr(x86::RSI) >> 30) & 1;
+    u32 host_ecx, ignored;
+    asm volatile("cpuid" : "=a"(ignored), "=b"(ignored), "=c"(host_ecx), "=d"(ignored) : "a"(1), "c"(0));
+    CHECK(advertised == (((host_ecx >> 30) & 1) != 0));
+    if (!advertised) {
+        WARN("this host has no RDRAND: only the #UD is checked");
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(m.cpu().event.vector == x86::vector::UD);
+        return;
+    }
+    m.require_halted(r);
+    CHECK((m.gpr(x86::R11) & ~0xFFFFull) == 0x5555555555550000ull);
+    CHECK((m.gpr(x86::R12) >> 32) == 0);
+    CHECK((m.gpr(x86::R14) & 0x8D5) == 0x001); // CF only, of CF PF AF ZF SF OF
+}
+
 // ---- Event delivery through the 64-bit IDT (Intel SDM vol. 3 §6.12-§6.15) ----
 
 namespace {

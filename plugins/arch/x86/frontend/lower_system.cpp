@@ -2,6 +2,7 @@
 // interrupts, CPUID, RDTSC, HLT, IRETQ, SWAPGS, INVLPG. Privileged ones raise #GP(0)
 // outside CPL 0 (known at translation time: CPL is part of the block's mode).
 #include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/runtime/host_cpu.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 
 namespace keel::x86 {
@@ -230,10 +231,26 @@ Lowered lower_rdtsc(Lowerer& lw)
     return Lowered::Continue;
 }
 
+Lowered lower_rdrand(Lowerer& lw)
+{
+    // RDRAND r16/r32/r64 (Intel SDM vol. 2): CF says whether the number is valid; OF, SF,
+    // ZF, AF and PF are cleared. #UD where CPUID does not advertise it.
+    if (!host_cpu().rdrand || lw.op(0).type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return lw.raise(vector::UD);
+    lw.commit();
+    ir::Value ready = lw.ir.call(helpers::rdrand);
+    ir::Value number = lw.ir.load_state(Type::U64, offset::vector_temp);
+    lw.write(0, lw.ir.trunc(lw.operand_type(), number));
+    ir::Value cf = lw.ir.shift(ir::Opcode::Shl, lw.ir.trunc(Type::U16, ready), ir::Builder::imm8(8)); // CF: bit 8
+    lw.set_flags_value(lw.ir.int_to_flags(cf), ir::flag::All);
+    return Lowered::Continue;
+}
+
 } // namespace
 
 void register_system(LowerTable& t)
 {
+    t.add(ZYDIS_MNEMONIC_RDRAND, lower_rdrand);
     t.add(ZYDIS_MNEMONIC_LGDT, lower_load_descriptor_table);
     t.add(ZYDIS_MNEMONIC_LIDT, lower_load_descriptor_table);
     t.add(ZYDIS_MNEMONIC_SGDT, lower_store_descriptor_table);

@@ -16,7 +16,8 @@ u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32
 // (docs/x87.md, docs/sse.md; what MXCSR does not model is listed there; the backend refuses
 // a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. AES, PCLMULQDQ, MOVBE
 // and BMI2 run as host instructions too, so they are advertised where the host has them
-// (host_cpu.h). Absent until they are complete: MONITOR/MWAIT, AVX, RDRAND, SYSENTER,
+// (host_cpu.h), and RDRAND, whose numbers come from the host's. Absent until they are
+// complete: MONITOR/MWAIT, AVX, RDSEED, SYSENTER,
 // MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry
 // format that 4-level paging uses; PGE is honest because flushing global entries too is
 // allowed.
@@ -47,7 +48,7 @@ constexpr u32 ext1_edx = (1u << 11)    // SYSCALL/SYSRET (in 64-bit mode)
                        | (1u << 29);   // LM: long mode
 constexpr u32 ext1_ecx = (1u << 0)     // LAHF/SAHF in 64-bit mode
                        | (1u << 5);    // ABM: LZCNT
-constexpr u32 leaf1_ecx_pclmulqdq = 1u << 1, leaf1_ecx_movbe = 1u << 22, leaf1_ecx_aes = 1u << 25;
+constexpr u32 leaf1_ecx_pclmulqdq = 1u << 1, leaf1_ecx_movbe = 1u << 22, leaf1_ecx_aes = 1u << 25, leaf1_ecx_rdrand = 1u << 30;
 constexpr u32 leaf7_ebx_bmi1 = 1u << 3, leaf7_ebx_bmi2 = 1u << 8, leaf7_ebx_adx = 1u << 19;
 constexpr u32 leaf7_edx_arch_capabilities = 1u << 29; // IA32_ARCH_CAPABILITIES (msr.h)
 constexpr u32 leaf1_edx_apic = 1u << 9;          // APIC: an xAPIC at IA32_APIC_BASE
@@ -57,7 +58,8 @@ constexpr u32 msr_apic_base = 0x1B;
 u32 host_leaf1_ecx()
 {
     const HostCpu& host = host_cpu();
-    return (host.pclmulqdq ? leaf1_ecx_pclmulqdq : 0) | (host.movbe ? leaf1_ecx_movbe : 0) | (host.aes ? leaf1_ecx_aes : 0);
+    return (host.pclmulqdq ? leaf1_ecx_pclmulqdq : 0) | (host.movbe ? leaf1_ecx_movbe : 0) | (host.aes ? leaf1_ecx_aes : 0)
+        | (host.rdrand ? leaf1_ecx_rdrand : 0);
 }
 
 } // namespace

@@ -13,6 +13,7 @@ extern const ir::Helper software_interrupt;  // (vector, next rip, 1 for INT1/IC
 
 // System instructions.
 extern const ir::Helper cpuid;               // ()
+extern const ir::Helper rdrand;              // () -> CF; the number (0 when CF = 0) in CpuState::vector_temp
 extern const ir::Helper rdtsc;               // (write rcx = TSC_AUX too: 1 for RDTSCP)
 extern const ir::Helper rdmsr;               // ()
 extern const ir::Helper wrmsr;               // ()

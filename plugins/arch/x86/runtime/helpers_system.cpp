@@ -1,6 +1,7 @@
 // Helpers for system instructions: CPUID, RDTSC, MSRs, control registers, INVLPG, LTR,
 // segment loads, POPF/CLI/STI and port I/O.
 #include "dbt/base/log.h"
+#include "dbt/base/string.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
@@ -37,6 +38,20 @@ ir::HelperResult do_rdtsc(CpuContext* ctx, u64 with_aux, u64, u64)
     if (with_aux)
         s.gpr[RCX] = s.tsc_aux; // IA32_TSC_AUX
     return ir::helper_continue();
+}
+
+ir::HelperResult do_rdrand(CpuContext* ctx, u64, u64, u64)
+{
+    // The host's RDRAND (advertised only where the host has it, cpuid.cpp): 64 random bits,
+    // of which the lowering keeps the operand's width. CF = 0 means none were ready, and
+    // the destination is then 0 (Intel SDM vol. 2, RDRAND); the guest retries, as on
+    // hardware.
+    u64 value;
+    u8 ready;
+    asm volatile("rdrand %0; setc %1" : "=r"(value), "=qm"(ready) : : "cc");
+    u64 result = ready ? value : 0;
+    copy_memory(state(*ctx).vector_temp, &result, sizeof(result));
+    return ir::helper_continue(ready);
 }
 
 ir::HelperResult do_rdmsr(CpuContext* ctx, u64, u64, u64)
@@ -280,6 +295,7 @@ ir::HelperResult do_io_out(CpuContext* ctx, u64 port, u64 packed, u64 value)
 
 const ir::Helper cpuid { "cpuid", do_cpuid };
 const ir::Helper rdtsc { "rdtsc", do_rdtsc };
+const ir::Helper rdrand { "rdrand", do_rdrand };
 const ir::Helper rdmsr { "rdmsr", do_rdmsr };
 const ir::Helper wrmsr { "wrmsr", do_wrmsr };
 const ir::Helper write_cr { "write_cr", do_write_cr };

@@ -14,6 +14,7 @@ HostCpu read_host_cpu()
     cpu.aes = c & (1u << 25);
     cpu.pclmulqdq = c & (1u << 1);
     cpu.movbe = c & (1u << 22);
+    cpu.rdrand = c & (1u << 30);
     if (max_leaf >= 7) {
         host_cpuid(7, 0, a, b, c, d);
         cpu.bmi2 = b & (1u << 8);

@@ -10,6 +10,7 @@ struct HostCpu {
     bool aes;       // AESENC... (CPUID.1:ECX[25])
     bool pclmulqdq; // PCLMULQDQ (CPUID.1:ECX[1])
     bool movbe;     // MOVBE (CPUID.1:ECX[22])
+    bool rdrand;    // RDRAND (CPUID.1:ECX[30])
     bool bmi2;      // BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX (CPUID.7.0:EBX[8])
 };
 
