@@ -17,7 +17,7 @@ namespace keel::bench {
 namespace {
 
 // The workloads bench/exec/CMakeLists.txt builds, as NAME.native and NAME.elf.
-const char* const workload_names[] = {"integer_mix", "memory_heavy", "branchy", "call_heavy"};
+const char* const workload_names[] = {"integer_mix", "memory_heavy", "branchy", "call_heavy", "random_access"};
 
 // keel exits with (v << 1) | 1 when the guest writes v to port 0xF4; the guests write 0
 // (docs/test-guest-entry-state.md, "How the run ends").
