@@ -2,6 +2,7 @@
 // guest code in a GuestMachine): architectural corner cases a review or a probe found,
 // each with the Intel SDM section relied on. Part of ctest unit.x86.
 #include <catch2/catch.hpp>
+#include "dbt/base/host_cpuid.h"
 #include "guest_machine.h"
 #include "page_tables.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -156,6 +157,15 @@ std::vector<u8> mov_r32_imm(u8 reg, u32 imm) // B8+r id
     return v;
 }
 const std::vector<u8> wrmsr { 0x0F, 0x30 }, rdmsr { 0x0F, 0x32 }, cpuid { 0x0F, 0xA2 }, rdtscp { 0x0F, 0x01, 0xF9 };
+
+// WRMSR of EDX:EAX to `msr` must raise #GP(0) on the WRMSR (at 0x1000F, after three
+// 5-byte MOVs).
+void require_wrmsr_gp0(u32 msr, u32 eax, u32 edx)
+{
+    GuestMachine m;
+    m.load(0x10000, concat({ mov_r32_imm(x86::RCX, msr), mov_r32_imm(x86::RAX, eax), mov_r32_imm(x86::RDX, edx), wrmsr, enc::hlt() }));
+    require_gp0_at(m, 0x1000F);
+}
 } // namespace
 
 // CPUID and the MSRs agree (SDM vol. 2 CPUID table 3-10/3-11; vol. 3 §10.4.4, §10.5.4.1):
@@ -179,12 +189,7 @@ TEST_CASE("x86: CPUID advertises the local APIC and its TSC-deadline timer, and 
         CHECK(m.gpr(x86::RAX) == 0xFEE00900);
         CHECK(m.gpr(x86::RDX) == 0);
     }
-    SECTION("IA32_APIC_BASE: reserved bits raise #GP(0)")
-    {
-        GuestMachine m;
-        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x1B), mov_r32_imm(x86::RAX, 0xFEE00901), mov_r32_imm(x86::RDX, 0), wrmsr, enc::hlt() }));
-        require_gp0_at(m, 0x1000F);
-    }
+    SECTION("IA32_APIC_BASE: reserved bits raise #GP(0)") { require_wrmsr_gp0(0x1B, 0xFEE00901, 0); }
     SECTION("IA32_APIC_BASE: clearing the enable bit disables the APIC, setting it enables it again")
     {
         GuestMachine m;
@@ -229,12 +234,7 @@ TEST_CASE("x86: IA32_TSC_AUX is writable and RDTSCP returns it in ECX", "[x86][m
         m.require_halted(m.run_to_halt());
         CHECK(m.gpr(x86::RCX) == 0x1234ABCD);
     }
-    SECTION("reserved high bits raise #GP(0)")
-    {
-        GuestMachine m;
-        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0xC0000103), mov_r32_imm(x86::RAX, 0), mov_r32_imm(x86::RDX, 1), wrmsr, enc::hlt() }));
-        require_gp0_at(m, 0x1000F);
-    }
+    SECTION("reserved high bits raise #GP(0)") { require_wrmsr_gp0(0xC0000103, 0, 1); }
 }
 
 // IA32_ARCH_CAPABILITIES (0x10A, SDM vol. 4) exists when CPUID.7.0:EDX[29] says so; keel
@@ -251,12 +251,7 @@ TEST_CASE("x86: CPUID advertises IA32_ARCH_CAPABILITIES, which reads RDCL_NO and
         CHECK(m.gpr(x86::RAX) == 1); // RDCL_NO only
         CHECK(m.gpr(x86::RDX) == 0);
     }
-    SECTION("a write raises #GP(0)")
-    {
-        GuestMachine m;
-        m.load(0x10000, concat({ mov_r32_imm(x86::RCX, 0x10A), mov_r32_imm(x86::RAX, 1), mov_r32_imm(x86::RDX, 0), wrmsr, enc::hlt() }));
-        require_gp0_at(m, 0x1000F);
-    }
+    SECTION("a write raises #GP(0)") { require_wrmsr_gp0(0x10A, 1, 0); }
 }
 
 // RDRAND (SDM vol. 2): advertised exactly where the host has it (the numbers are the
@@ -285,7 +280,7 @@ TEST_CASE("x86: RDRAND writes its operand's width, sets CF, clears the other fla
     RunResult r = m.run_to_halt();
     bool advertised = (m.gpr(x86::RSI) >> 30) & 1;
     u32 host_ecx, ignored;
-    asm volatile("cpuid" : "=a"(ignored), "=b"(ignored), "=c"(host_ecx), "=d"(ignored) : "a"(1), "c"(0));
+    host_cpuid(1, 0, ignored, ignored, host_ecx, ignored);
     CHECK(advertised == (((host_ecx >> 30) & 1) != 0));
     if (!advertised) {
         WARN("this host has no RDRAND: only the #UD is checked");
