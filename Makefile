@@ -42,7 +42,9 @@ stress: all
 
 bench: all
 	@scripts/setup-deps.sh bench
-	cmake --build $(BUILD) --target bench-run
+	cmake --build $(BUILD) --target bench-exec
+	cmake --build $(BUILD) --target bench-coldcode
+	cmake --build $(BUILD) --target bench-translate
 	bench/boot/boot_time.sh $(BUILD)
 	bench/boot/linux_boot.sh $(BUILD)
 

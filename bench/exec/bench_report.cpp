@@ -6,28 +6,6 @@
 
 namespace keel::bench {
 
-namespace {
-
-std::string seconds_cell(const ExecutorResult& result)
-{
-    if (!result.measured)
-        return "-";
-    if (!result.error.empty())
-        return "FAILED";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.3f", *result.median());
-    return text;
-}
-
-std::string ratio_cell(std::optional<double> ratio)
-{
-    if (!ratio)
-        return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.2fx", *ratio);
-    return text;
-}
-
 // JSON string literal (RFC 8259 section 7): quote, backslash and control characters are
 // escaped; keel's stderr can contain anything.
 std::string json_string(const std::string& text)
@@ -54,6 +32,28 @@ std::string json_number(std::optional<double> value)
         return "null";
     char text[32];
     std::snprintf(text, sizeof text, "%.6f", *value);
+    return text;
+}
+
+namespace {
+
+std::string seconds_cell(const ExecutorResult& result)
+{
+    if (!result.measured)
+        return "-";
+    if (!result.error.empty())
+        return "FAILED";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", *result.median());
+    return text;
+}
+
+std::string ratio_cell(std::optional<double> ratio)
+{
+    if (!ratio)
+        return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2fx", *ratio);
     return text;
 }
 

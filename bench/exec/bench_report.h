@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@ struct BenchSetup {
     std::string qemu; // empty: QEMU not measured
     int runs = 0;
 };
+
+// JSON text for a string (escaped as RFC 8259 section 7 says) and for a number (null when
+// there is none).
+std::string json_string(const std::string& text);
+std::string json_number(std::optional<double> value);
 
 void print_table(std::FILE* out, const std::vector<WorkloadResult>& results);
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench_report.h"
-#include "timed_run.h"
+#include "workload_runner.h"
 
 namespace keel::bench {
 
@@ -18,13 +18,6 @@ namespace {
 
 // The workloads bench/exec/CMakeLists.txt builds, as NAME.native and NAME.elf.
 const char* const workload_names[] = {"integer_mix", "memory_heavy", "branchy", "call_heavy", "random_access"};
-
-// keel exits with (v << 1) | 1 when the guest writes v to port 0xF4; the guests write 0
-// (docs/test-guest-entry-state.md, "How the run ends").
-constexpr int keel_normal_exit = 1;
-
-// keel's stderr can be a long register dump; errors quote its end.
-constexpr size_t stderr_quote_limit = 4000;
 
 struct Options {
     std::string keel;
@@ -40,7 +33,7 @@ struct Options {
 void usage(std::FILE* out)
 {
     std::fputs("usage: exec-bench --keel PATH --dir DIR [--runs N] [--json OUT.json]\n"
-               "                  [--qemu PATH-to-qemu-x86_64] [--timeout SECONDS]\n"
+               "                  [--qemu qemu-x86_64|PATH] [--timeout SECONDS]\n"
                "                  [--keel-arg ARG]... [--workload NAME]...\n"
                "Runs DIR/NAME.native, keel -kernel DIR/NAME.elf and qemu-x86_64 DIR/NAME.native\n"
                "N times each, interleaved; prints median wall times and ratios to native.\n"
@@ -104,129 +97,6 @@ std::optional<Options> parse_options(int argc, char** argv)
     return options;
 }
 
-// The hex digits after "checksum=" in a program's stdout, if any.
-std::optional<std::string> find_checksum(const std::string& out)
-{
-    static const std::string key = "checksum=";
-    size_t at = out.find(key);
-    if (at == std::string::npos)
-        return std::nullopt;
-    size_t begin = at + key.size(), end = begin;
-    while (end < out.size() && std::isxdigit(static_cast<unsigned char>(out[end])))
-        end++;
-    if (end == begin)
-        return std::nullopt;
-    return out.substr(begin, end - begin);
-}
-
-// What a keel exit status means (docs/test-guest-entry-state.md, "How the run ends").
-std::string explain_keel_status(int status)
-{
-    switch (status) {
-    case 8: return "keel could not start the guest";
-    case 2: return "the guest triple-faulted";
-    case 4: return "the guest halted with nothing to wake it";
-    case 6: return "the guest used something keel cannot run yet";
-    }
-    if (status & 1)
-        return "the guest wrote " + std::to_string(status >> 1) + " to port 0xF4, not 0";
-    return "unexpected exit status";
-}
-
-std::string quote_stderr(const std::string& err)
-{
-    if (err.empty())
-        return "";
-    if (err.size() <= stderr_quote_limit)
-        return "\n--- stderr ---\n" + err;
-    return "\n--- stderr (last " + std::to_string(stderr_quote_limit) + " bytes) ---\n"
-        + err.substr(err.size() - stderr_quote_limit);
-}
-
-// Why a run does not count, or an empty string if it does. The first good checksum
-// becomes the workload's reference.
-std::string check_run(Executor executor, const TimedRun& run, WorkloadResult& result)
-{
-    auto checksum = find_checksum(run.out);
-    int expected_status = executor == Executor::Keel ? keel_normal_exit : 0;
-    if (!run.started || !run.exited || run.exit_status != expected_status) {
-        std::string why = run.describe_end();
-        if (executor == Executor::Keel && run.exited)
-            why += ": " + explain_keel_status(run.exit_status);
-        return why + quote_stderr(run.err);
-    }
-    if (!checksum) {
-        return "printed no checksum line" + quote_stderr(run.err);
-    }
-    if (result.checksum.empty()) {
-        result.checksum = *checksum;
-        result.checksum_source = executor;
-    } else if (*checksum != result.checksum) {
-        return "printed checksum=" + *checksum + " but " + executor_name(result.checksum_source)
-            + " printed checksum=" + result.checksum + ": a wrong result";
-    }
-    return {};
-}
-
-std::vector<std::string> command_for(Executor executor, const Options& options,
-                                     const std::string& base)
-{
-    switch (executor) {
-    case Executor::Native:
-        return {base + ".native"};
-    case Executor::Keel: {
-        std::vector<std::string> argv = {options.keel};
-        argv.insert(argv.end(), options.keel_args.begin(), options.keel_args.end());
-        argv.insert(argv.end(), {"-kernel", base + ".elf"});
-        return argv;
-    }
-    case Executor::Qemu:
-        return {options.qemu, base + ".native"};
-    }
-    return {};
-}
-
-WorkloadResult measure(const std::string& name, const Options& options)
-{
-    WorkloadResult result;
-    result.name = name;
-    std::string base = options.dir + "/" + name;
-    for (Executor e : all_executors)
-        result.of(e).measured = e != Executor::Qemu || !options.qemu.empty();
-    // A missing file fails the executors that need it, not the whole benchmark.
-    std::string missing = " is missing (is the bench built?)";
-    if (access((base + ".native").c_str(), R_OK) != 0) {
-        result.of(Executor::Native).error = base + ".native" + missing;
-        if (result.of(Executor::Qemu).measured)
-            result.of(Executor::Qemu).error = base + ".native" + missing;
-    }
-    if (access((base + ".elf").c_str(), R_OK) != 0)
-        result.of(Executor::Keel).error = base + ".elf" + missing;
-
-    std::fprintf(stderr, "%s:", name.c_str());
-    for (int run = 0; run < options.runs; run++) {
-        for (Executor e : all_executors) {
-            ExecutorResult& slot = result.of(e);
-            if (!slot.measured || !slot.error.empty())
-                continue; // after a failure, further runs would only repeat it
-            TimedRun timed = run_timed(command_for(e, options, base), options.timeout_seconds);
-            std::string problem = check_run(e, timed, result);
-            if (problem.empty())
-                slot.seconds.push_back(timed.wall_seconds);
-            else
-                slot.error = problem;
-        }
-        std::fputc('.', stderr);
-    }
-    std::fputc('\n', stderr);
-    for (Executor e : all_executors) {
-        if (!result.of(e).error.empty())
-            std::fprintf(stderr, "error: %s under %s: %s\n", name.c_str(), executor_name(e),
-                         result.of(e).error.c_str());
-    }
-    return result;
-}
-
 bool wanted(const Options& options, const std::string& name)
 {
     if (options.only.empty())
@@ -248,10 +118,12 @@ int run_bench(int argc, char** argv)
         std::fprintf(stderr, "exec-bench: keel %s is not an executable file\n", options.keel.c_str());
         return 2;
     }
-    if (!options.qemu.empty() && access(options.qemu.c_str(), X_OK) != 0) {
-        std::fprintf(stderr, "exec-bench: no qemu-x86_64 at %s; measuring without QEMU\n",
-                     options.qemu.c_str());
-        options.qemu.clear();
+    if (!options.qemu.empty()) {
+        std::string found = find_program(options.qemu);
+        if (found.empty())
+            std::fprintf(stderr, "exec-bench: no %s found; measuring without QEMU\n",
+                         options.qemu.c_str());
+        options.qemu = found;
     }
     for (const auto& only : options.only) {
         bool known = false;
@@ -268,7 +140,9 @@ int run_bench(int argc, char** argv)
     for (const char* name : workload_names) {
         if (!wanted(options, name))
             continue;
-        results.push_back(measure(name, options));
+        RunnerOptions runner {options.keel, options.qemu, options.keel_args, options.runs,
+                              options.timeout_seconds};
+        results.push_back(measure_interleaved({name}, options.dir, runner).front());
         for (Executor e : all_executors)
             ok = ok && results.back().of(e).error.empty();
     }
