@@ -95,3 +95,70 @@ TEST_CASE("backend: a 32-bit shift or rotate by a masked count of 0 still zero-e
     CHECK(m.gpr(x86::RDX) == 0xFFFFFFFFull);
     CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0x44);
 }
+
+TEST_CASE("backend: flags only a fault needs are recomputed by the cold path", "[backend][flags]")
+{
+    // OP / mov rdx, [rsi] (#GP: RSI is not canonical) / xor ecx, ecx / hlt. The XOR
+    // overwrites the flags, so OP's flags matter only if the load faults: the hot path
+    // skips capturing them and the cold path recomputes them from OP's operands
+    // (docs/backend.md). They must equal what the same OP leaves when its flags are read
+    // at once (OP / pushfq / pop rdi / hlt), in the flags the SDM defines for it.
+    struct Case {
+        const char* name;
+        std::vector<u8> op;
+        u64 defined; // RFLAGS bits the SDM defines after OP
+    };
+    constexpr u64 all = 0x8D5; // OF SF ZF AF PF CF
+    const Case cases[] = {
+        {"add rax, rbx", {0x48, 0x01, 0xD8}, all},
+        {"sub rax, rbx", {0x48, 0x29, 0xD8}, all},
+        {"cmp rax, rbx", {0x48, 0x39, 0xD8}, all},
+        {"cmp eax, 0x80000000", {0x3D, 0x00, 0x00, 0x00, 0x80}, all},
+        {"add eax, 0x7fffffff", {0x05, 0xFF, 0xFF, 0xFF, 0x7F}, all},
+        {"sub al, bl", {0x28, 0xD8}, all},
+        {"add ax, bx", {0x66, 0x01, 0xD8}, all},
+        {"and rax, rbx", {0x48, 0x21, 0xD8}, 0x8C5},
+        {"test rax, rbx", {0x48, 0x85, 0xD8}, 0x8C5},
+        {"or eax, ebx", {0x09, 0xD8}, 0x8C5},
+        {"xor rax, rbx", {0x48, 0x31, 0xD8}, 0x8C5},
+        {"imul rax, rbx", {0x48, 0x0F, 0xAF, 0xC3}, 0x801},
+        {"imul eax, ebx, 0x12345", {0x69, 0xC3, 0x45, 0x23, 0x01, 0x00}, 0x801},
+        {"shl rax, 3", {0x48, 0xC1, 0xE0, 0x03}, 0xC5},
+        {"shr eax, 1", {0xD1, 0xE8}, 0x8C5},
+        {"sar rax, 63", {0x48, 0xC1, 0xF8, 0x3F}, 0xC5},
+    };
+    const u64 inputs[][2] = {
+        {0x7FFFFFFFFFFFFFFFull, 1}, {0x80000000ull, 0x80000000ull}, {0xFFull, 0x01ull}, {0x123456789ABCDEF0ull, 0xFEDCBA9876543210ull}, {0, 0},
+    };
+    const u64 non_canonical = 0x8000000000000000ull;
+    for (const Case& c : cases) {
+        for (const auto& in : inputs) {
+            INFO(c.name << " with rax=0x" << std::hex << in[0] << " rbx=0x" << in[1]);
+            // Flags read at once, in the hot path.
+            GuestMachine direct;
+            std::vector<u8> read_now = c.op;
+            read_now.insert(read_now.end(), {0x9C, 0x5F, 0xF4}); // pushfq / pop rdi / hlt
+            direct.load(0x10000, read_now);
+            direct.gpr(x86::RAX) = in[0];
+            direct.gpr(x86::RBX) = in[1];
+            direct.require_halted(direct.run_to_halt());
+            u64 expected = direct.gpr(x86::RDI) & c.defined;
+
+            GuestMachine faulting;
+            std::vector<u8> code = c.op;
+            code.insert(code.end(), {0x48, 0x8B, 0x16, 0x31, 0xC9, 0xF4}); // mov rdx, [rsi] / xor ecx, ecx / hlt
+            faulting.load(0x10000, code);
+            faulting.gpr(x86::RAX) = in[0];
+            faulting.gpr(x86::RBX) = in[1];
+            faulting.gpr(x86::RCX) = 0x77;
+            faulting.gpr(x86::RSI) = non_canonical;
+            RunResult r = faulting.run_to_halt();
+            REQUIRE(r.kind == RunResult::Kind::GuestException);
+            CHECK(faulting.cpu().event.vector == x86::vector::GP);
+            CHECK(faulting.cpu().event.return_rip == 0x10000 + c.op.size());
+            CHECK((x86::read_rflags(faulting.ctx()) & c.defined) == expected);
+            CHECK(faulting.gpr(x86::RAX) == direct.gpr(x86::RAX)); // OP's result, where it has one
+            CHECK(faulting.gpr(x86::RCX) == 0x77);                  // the XOR after did not happen
+        }
+    }
+}

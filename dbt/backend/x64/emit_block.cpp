@@ -51,7 +51,7 @@ public:
           m_helper_exit_sites(scratch.helper_exit_sites), m_lazy_cond(scratch.lazy_cond), m_value_used(scratch.value_used),
           m_upper_garbage(scratch.upper_garbage), m_flags_direct(scratch.flags_direct), m_unfusable(scratch.unfusable),
           m_other_user(scratch.other_user), m_last_consumer(scratch.last_consumer), m_store_user(scratch.store_user),
-          m_flags_last(scratch.flags_last)
+          m_flags_last(scratch.flags_last), m_cold_only(scratch.cold_only)
     {
         m_cold.clear();
         m_helper_exit_sites.clear();
@@ -67,8 +67,12 @@ private:
     // ctx.pc = pc (clobbers RAX when pc needs 64 bits).
     void store_pc(u64 pc);
     void emit_cold_path(const ColdPath& cold);
+    void recompute_flags(const ColdWrite& w);
     // The fault stores of instruction `index`, with their values' current locations.
     void attach_fault_stores(u32 index, ColdPath& cold);
+    ColdOperand locate(ir::Value value) const;
+    // Flags `value` that only a fault needs and the cold path can recompute.
+    bool recomputable_flags(ir::Value value) const;
 
     struct PendingExit {
         u8* site;       // the patchable jump
@@ -99,6 +103,7 @@ private:
     Vector<u32>& m_last_consumer;
     Vector<u32>& m_store_user;
     Vector<u32>& m_flags_last;
+    Vector<u8>& m_cold_only; // computed only in cold paths: skipped on the hot path
     PendingExit m_exits[3];
     u32 m_exit_count = 0;
     // exit_request checks of in-place exits: they leave through the interrupted thunk.
@@ -134,6 +139,7 @@ void BlockEmitter::analyze()
     reset(m_store_user);
     reset(m_other_user);
     reset(m_flags_last);
+    reset(m_cold_only);
 
     auto note_use = [&](ir::Value v, u32 user, unsigned arg) {
         if (!v.is_inst())
@@ -164,12 +170,27 @@ void BlockEmitter::analyze()
             note_use(inst.args[k], i, k);
     }
     note_use(m_block.terminal.value, n, 0);
-    // Values of fault stores must survive until their fault point.
+    // Values of fault stores must survive until their fault point. Flags nothing but a
+    // fault needs are recomputed by the cold path from their operation's operands, which
+    // must survive instead; the hot path then neither captures them nor, if its result is
+    // unused too, performs the operation at all.
     for (const ir::FaultStore& f : m_block.fault_stores) {
         if (!f.value.is_inst())
             continue;
-        m_ra.extend_last_use(f.value.index(), f.fault_inst);
-        m_other_user[f.value.index()] = 1;
+        u32 d = f.value.index();
+        if (f.flags && recomputable_flags(f.value)) {
+            m_cold_only[d] = 1;
+            u32 producer = m_block.insts[d].args[0].index();
+            for (unsigned k = 0; k < 2; ++k) {
+                if (m_block.insts[producer].args[k].is_inst())
+                    m_ra.extend_last_use(m_block.insts[producer].args[k].index(), f.fault_inst);
+            }
+            if (!m_value_used[producer])
+                m_cold_only[producer] = 1;
+            continue;
+        }
+        m_ra.extend_last_use(d, f.fault_inst);
+        m_other_user[d] = 1;
     }
 
     // Fused conditions: evaluated by their user, which then needs the flags value alive.
@@ -209,6 +230,51 @@ void BlockEmitter::analyze()
     }
 }
 
+bool BlockEmitter::recomputable_flags(ir::Value value) const
+{
+    const ir::Inst& flags = m_block.insts[value.index()];
+    if (flags.op != ir::Opcode::FlagsOf || m_value_used[value.index()] || !flags.args[0].is_inst())
+        return false;
+    const ir::Inst& p = m_block.insts[flags.args[0].index()];
+    if (p.type == ir::Type::U1 || !(p.args[0].is_inst() || p.args[0].is_imm()))
+        return false;
+    switch (p.op) {
+    case ir::Opcode::Add:
+    case ir::Opcode::Sub:
+    case ir::Opcode::And:
+    case ir::Opcode::Or:
+    case ir::Opcode::Xor:
+        return p.args[1].is_inst() || fits_imm32(p.args[1]);
+    case ir::Opcode::Mul: // IMUL has no 8-bit two-operand form
+        return p.type != ir::Type::U8 && (p.args[1].is_inst() || fits_imm32(p.args[1]));
+    case ir::Opcode::Shl:
+    case ir::Opcode::Shr:
+    case ir::Opcode::Sar: {
+        // A count of 0 leaves the flags as they were: only constant non-zero counts.
+        unsigned mask = p.type == ir::Type::U64 ? 63 : 31;
+        return p.args[2].is_none() && p.args[1].is_imm() && (p.args[1].imm_value() & mask) != 0;
+    }
+    default:
+        return false;
+    }
+}
+
+ColdOperand BlockEmitter::locate(ir::Value value) const
+{
+    ColdOperand o {};
+    if (value.is_imm()) {
+        o.from = ColdOperand::From::Immediate;
+        o.imm = value.imm_value();
+    } else if (m_ra.reg_of(value) >= 0) {
+        o.from = ColdOperand::From::Register;
+        o.reg = static_cast<u8>(m_ra.reg_of(value));
+    } else {
+        o.from = ColdOperand::From::Spill;
+        o.spill_offset = m_ra.spill_offset_of(value);
+    }
+    return o;
+}
+
 void BlockEmitter::attach_fault_stores(u32 index, ColdPath& cold)
 {
     cold.write_count = 0;
@@ -218,17 +284,81 @@ void BlockEmitter::attach_fault_stores(u32 index, ColdPath& cold)
         ColdWrite& w = cold.writes[cold.write_count++];
         w.offset = f.flags ? ctx_offset::flags : static_cast<i32>(f.offset);
         w.width = static_cast<u8>(f.flags ? 2 : ir::byte_width(f.value.type()));
-        if (f.value.is_imm()) {
-            w.from = ColdWrite::From::Immediate;
-            w.imm = f.value.imm_value();
-        } else if (m_ra.reg_of(f.value) >= 0) {
-            w.from = ColdWrite::From::Register;
-            w.reg = static_cast<u8>(m_ra.reg_of(f.value));
-        } else {
-            w.from = ColdWrite::From::Spill;
-            w.spill_offset = m_ra.spill_offset_of(f.value);
+        w.recompute = ir::Opcode::Deleted;
+        if (f.value.is_inst() && m_cold_only[f.value.index()]) {
+            const ir::Inst& p = m_block.insts[m_block.insts[f.value.index()].args[0].index()];
+            w.recompute = p.op;
+            w.recompute_type = p.type;
+            w.value = locate(p.args[0]);
+            w.operand = locate(p.args[1]);
+            if (p.args[1].is_imm())
+                w.operand.imm = imm64_of(p.args[1]); // as the hot path encodes it
+            continue;
         }
+        w.value = locate(f.value);
     }
+}
+
+// The flags of `w.recompute` on its operands, as LAHF/SETO pack them, into AX (RAX is
+// never allocated, docs/backend.md#registers). The same host instruction as the hot
+// path's, so the flags are the same, the architecturally undefined ones included.
+void BlockEmitter::recompute_flags(const ColdWrite& w)
+{
+    auto& c = m_code;
+    ir::Type type = w.recompute_type;
+    const ColdOperand& a = w.value;
+    const ColdOperand& b = w.operand;
+    if (a.from == ColdOperand::From::Immediate)
+        c.mov(rax, a.imm);
+    else if (a.from == ColdOperand::From::Register)
+        c.mov(rax, r64(a.reg));
+    else
+        c.mov(rax, qword[rbp + a.spill_offset]);
+    Xbyak::Reg dst = sized(RAX, type);
+    auto spill = [&]() -> Xbyak::Address {
+        switch (type) {
+        case ir::Type::U8: return byte[rbp + b.spill_offset];
+        case ir::Type::U16: return word[rbp + b.spill_offset];
+        case ir::Type::U32: return dword[rbp + b.spill_offset];
+        default: return qword[rbp + b.spill_offset];
+        }
+    };
+    u32 imm = static_cast<u32>(b.imm); // imm32_of: attach_fault_stores sign-extended it
+    using Op = ir::Opcode;
+    switch (w.recompute) {
+    case Op::Shl: c.shl(dst, static_cast<int>(b.imm & 0xFF)); break;
+    case Op::Shr: c.shr(dst, static_cast<int>(b.imm & 0xFF)); break;
+    case Op::Sar: c.sar(dst, static_cast<int>(b.imm & 0xFF)); break;
+    case Op::Mul:
+        if (b.from == ColdOperand::From::Immediate)
+            c.imul(dst, dst, static_cast<int>(imm));
+        else if (b.from == ColdOperand::From::Register)
+            c.imul(dst, sized(b.reg, type));
+        else
+            c.imul(dst, spill());
+        break;
+    default: {
+        using BinaryReg = void (CodeBuffer::*)(const Xbyak::Operand&, const Xbyak::Operand&);
+        using BinaryImm = void (CodeBuffer::*)(const Xbyak::Operand&, uint32_t);
+        BinaryReg op_reg = &Xbyak::CodeGenerator::add;
+        BinaryImm op_imm = &Xbyak::CodeGenerator::add;
+        switch (w.recompute) {
+        case Op::Sub: op_reg = &Xbyak::CodeGenerator::sub, op_imm = &Xbyak::CodeGenerator::sub; break;
+        case Op::And: op_reg = &Xbyak::CodeGenerator::and_, op_imm = &Xbyak::CodeGenerator::and_; break;
+        case Op::Or: op_reg = &Xbyak::CodeGenerator::or_, op_imm = &Xbyak::CodeGenerator::or_; break;
+        case Op::Xor: op_reg = &Xbyak::CodeGenerator::xor_, op_imm = &Xbyak::CodeGenerator::xor_; break;
+        default: VERIFY(w.recompute == Op::Add);
+        }
+        if (b.from == ColdOperand::From::Immediate)
+            (c.*op_imm)(dst, imm);
+        else if (b.from == ColdOperand::From::Register)
+            (c.*op_reg)(dst, sized(b.reg, type));
+        else
+            (c.*op_reg)(dst, spill());
+    }
+    }
+    c.lahf();
+    c.seto(al);
 }
 
 void BlockEmitter::emit_cold_path(const ColdPath& cold)
@@ -246,17 +376,21 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
             default: return qword[rbp + w.offset];
             }
         };
-        u8 reg = w.reg;
-        if (w.from == ColdWrite::From::Immediate) {
-            i64 sign_extended = w.width == 8 ? static_cast<i64>(w.imm) : static_cast<i64>(static_cast<i32>(w.imm));
+        u8 reg = w.value.reg;
+        if (w.recompute != ir::Opcode::Deleted) {
+            recompute_flags(w);
+            reg = RAX;
+        } else if (w.value.from == ColdOperand::From::Immediate) {
+            u64 value = w.value.imm;
+            i64 sign_extended = w.width == 8 ? static_cast<i64>(value) : static_cast<i64>(static_cast<i32>(value));
             if (w.width < 8 || sign_extended == static_cast<i32>(sign_extended)) {
-                c.mov(target(w.width), static_cast<u64>(w.width == 8 ? sign_extended : static_cast<i64>(w.imm & 0xFFFFFFFF)));
+                c.mov(target(w.width), static_cast<u64>(w.width == 8 ? sign_extended : static_cast<i64>(value & 0xFFFFFFFF)));
                 continue;
             }
-            c.mov(rax, w.imm);
+            c.mov(rax, value);
             reg = RAX;
-        } else if (w.from == ColdWrite::From::Spill) {
-            c.mov(rax, qword[rbp + w.spill_offset]);
+        } else if (w.value.from == ColdOperand::From::Spill) {
+            c.mov(rax, qword[rbp + w.value.spill_offset]);
             reg = RAX;
         }
         c.mov(target(w.width), w.width == 1 ? static_cast<Xbyak::Reg>(r8(reg)) : w.width == 2 ? static_cast<Xbyak::Reg>(r16(reg))
@@ -540,10 +674,10 @@ void BlockEmitter::emit(u32 mmu_index)
         c.sub(qword[rbp + ctx_offset::icount_budget], static_cast<i32>(m_tb.guest_insn_count));
     }
 
-    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, mmu_index };
+    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_cold_only, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
-        if (inst.is_deleted())
+        if (inst.is_deleted() || m_cold_only[i])
             continue;
         ctx.index = i;
         m_ra.begin_inst(i);

@@ -17,15 +17,25 @@ struct Thunks {
     const u8* interrupted;      // pc is set: exit RunExit::Interrupted
 };
 
-// A state write the cold path performs before calling out (ir::FaultStore), with where
-// its value was when the hot path jumped there.
-struct ColdWrite {
-    i32 offset;      // from RBP
-    u8 width;        // bytes
+// Where a value was when the hot path jumped to a cold path.
+struct ColdOperand {
     enum class From : u8 { Register, Spill, Immediate } from;
     u8 reg;
     i32 spill_offset;
     u64 imm;
+};
+
+// A state write the cold path performs before calling out (ir::FaultStore). Usually the
+// value is stored as it is; flags that only a fault needs are instead recomputed there
+// (`recompute` is their operation, e.g. Sub for a CMP, on `value` and `operand`), so the
+// hot path need not capture them (docs/backend.md#flags-only-a-fault-needs).
+struct ColdWrite {
+    i32 offset;      // from RBP
+    u8 width;        // bytes
+    ColdOperand value;
+    ir::Opcode recompute = ir::Opcode::Deleted; // Deleted: store `value` itself
+    ir::Type recompute_type = ir::Type::U64;
+    ColdOperand operand;
 };
 
 // An out-of-line path, emitted after the block's terminal.
@@ -59,6 +69,7 @@ struct EmitContext {
     Vector<u8>& value_used;         // per instruction: result used by other than its pseudo-ops
     Vector<u8>& upper_garbage;      // per instruction: a U32 result whose register bits 63..32 are not zero
     Vector<u8>& flags_direct;       // per instruction: FlagsOf stored from AX at capture / its StoreFlags
+    Vector<u8>& cold_only;          // per instruction: computed only in cold paths (see ColdWrite)
     u32 mmu_index;                  // softMMU index for the block's data accesses
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1
@@ -70,7 +81,12 @@ struct EmitContext {
     // Index of the live pseudo-op `op` that follows instruction `producer`, or -1.
     i32 find_pseudo(u32 producer, ir::Opcode op) const;
     // True when the instruction after the current one is a used FlagsOf of it.
-    bool flags_wanted() const { return find_pseudo(index, ir::Opcode::FlagsOf) >= 0; }
+    // (Not when the cold paths recompute those flags.)
+    bool flags_wanted() const
+    {
+        i32 flags = find_pseudo(index, ir::Opcode::FlagsOf);
+        return flags >= 0 && !cold_only[static_cast<u32>(flags)];
+    }
 
     // Puts the Flags value `flags` into host EFLAGS (MOV + ADD AL,0x7F + SAHF; RAX clobbered).
     void restore_host_flags(ir::Value flags);
