@@ -40,13 +40,20 @@ SEED  ?=
 stress: all
 	tests/diff/stress.sh $(BUILD)/bin/keel-diff $(CASES) $(SEED)
 
+# Each benchmark writes $(BUILD)/bench/NAME.json; the previous run's are kept as
+# NAME.prev.json and bench-compare prints every figure's change.
+BENCH_JSON := exec coldcode translate linux_exec linux_boot
 bench: all
 	@scripts/setup-deps.sh bench
+	@mkdir -p $(BUILD)/bench && cd $(BUILD)/bench && for f in $(BENCH_JSON); do \
+	  if [ -f $$f.json ]; then mv $$f.json $$f.prev.json; else rm -f $$f.prev.json; fi; done
 	cmake --build $(BUILD) --target bench-exec
 	cmake --build $(BUILD) --target bench-coldcode
 	cmake --build $(BUILD) --target bench-translate
+	cmake --build $(BUILD) --target bench-linux-exec
 	bench/boot/boot_time.sh $(BUILD)
 	bench/boot/linux_boot.sh $(BUILD)
+	$(BUILD)/bin/bench-compare $(BUILD)/bench
 
 # Boots the UEFI kernel in QEMU/OVMF with a guest: Debian's kernel and a busybox shell
 # (build/linux), or GUEST=file [INITRD=file] [MEM=256M] [APPEND="..."] (a bzImage or an ELF

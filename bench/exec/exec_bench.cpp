@@ -17,7 +17,8 @@ namespace keel::bench {
 namespace {
 
 // The workloads bench/exec/CMakeLists.txt builds, as NAME.native and NAME.elf.
-const char* const workload_names[] = {"integer_mix", "memory_heavy", "branchy", "call_heavy", "random_access"};
+const char* const workload_names[] = {"integer_mix", "memory_heavy", "branchy",      "call_heavy",
+                                      "random_access", "pointer_chase", "sse_arrays"};
 
 struct Options {
     std::string keel;
