@@ -162,3 +162,46 @@ TEST_CASE("backend: flags only a fault needs are recomputed by the cold path", "
         }
     }
 }
+
+TEST_CASE("backend: a compare only a TrapIf uses is fused into it (alignment and canonical checks)", "[backend]")
+{
+    // movdqa xmm0, [rax] / jmp rbx / (0x10009:) hlt. The alignment check of the MOVDQA
+    // (#GP(0) unless RAX % 16 == 0, SDM vol. 2 MOVDQA) and the canonical check of the JMP
+    // (#GP(0) for a non-canonical RBX) become TEST/CMP + JNE in the TrapIf itself.
+    const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x00, 0xFF, 0xE3, 0x90, 0x90, 0x90, 0xF4};
+    struct Case {
+        u64 rax, rbx;
+        bool faults;
+        u64 fault_rip;
+    };
+    const Case cases[] = {
+        {0x20000, 0x10009, false, 0},
+        {0x20008, 0x10009, true, 0x10000},             // misaligned
+        {0x20001, 0x10009, true, 0x10000},
+        {0x20010, 0x0000800000000000ull, true, 0x10004}, // not canonical
+        {0x20010, 0xFFFF7FFFFFFFFFFFull, true, 0x10004},
+    };
+    for (const Case& c : cases) {
+        INFO("rax=0x" << std::hex << c.rax << " rbx=0x" << c.rbx);
+        GuestMachine m;
+        m.load(0x10000, code);
+        std::vector<u8> data(32);
+        for (unsigned i = 0; i < data.size(); ++i)
+            data[i] = static_cast<u8>(0xA0 + i);
+        m.write(0x20000, data);
+        m.gpr(x86::RAX) = c.rax;
+        m.gpr(x86::RBX) = c.rbx;
+        RunResult r = m.run_to_halt();
+        if (!c.faults) {
+            m.require_halted(r);
+            CHECK(m.cpu().xmm[0][0] == 0xA0);
+            CHECK(m.cpu().xmm[0][15] == 0xAF);
+            continue;
+        }
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(m.cpu().event.vector == x86::vector::GP);
+        CHECK(m.cpu().event.has_error_code);
+        CHECK(m.cpu().event.error_code == 0);
+        CHECK(m.cpu().event.return_rip == c.fault_rip);
+    }
+}

@@ -51,7 +51,7 @@ public:
           m_helper_exit_sites(scratch.helper_exit_sites), m_lazy_cond(scratch.lazy_cond), m_value_used(scratch.value_used),
           m_upper_garbage(scratch.upper_garbage), m_flags_direct(scratch.flags_direct), m_unfusable(scratch.unfusable),
           m_other_user(scratch.other_user), m_last_consumer(scratch.last_consumer), m_store_user(scratch.store_user),
-          m_flags_last(scratch.flags_last), m_cold_only(scratch.cold_only)
+          m_flags_last(scratch.flags_last), m_elsewhere(scratch.emitted_elsewhere)
     {
         m_cold.clear();
         m_helper_exit_sites.clear();
@@ -103,7 +103,7 @@ private:
     Vector<u32>& m_last_consumer;
     Vector<u32>& m_store_user;
     Vector<u32>& m_flags_last;
-    Vector<u8>& m_cold_only; // computed only in cold paths: skipped on the hot path
+    Vector<u8>& m_elsewhere; // not emitted in place: by a cold path (flags only a fault needs) or by its only user
     PendingExit m_exits[3];
     u32 m_exit_count = 0;
     // exit_request checks of in-place exits: they leave through the interrupted thunk.
@@ -139,15 +139,15 @@ void BlockEmitter::analyze()
     reset(m_store_user);
     reset(m_other_user);
     reset(m_flags_last);
-    reset(m_cold_only);
+    reset(m_elsewhere);
 
     auto note_use = [&](ir::Value v, u32 user, unsigned arg) {
         if (!v.is_inst())
             return;
         u32 d = v.index();
         const ir::Inst* u = user < n ? &m_block.insts[user] : nullptr;
-        if (!(u && u->has(ir::attr::Pseudo) && arg == 0))
-            m_value_used[d] = 1;
+        if (!(u && u->has(ir::attr::Pseudo) && arg == 0) && m_value_used[d] < 255)
+            m_value_used[d]++; // a count, saturating: TrapIf fusion wants single users
         ir::Opcode def = m_block.insts[d].op;
         if (def == ir::Opcode::TestCond) {
             bool fusable = u ? (u->op == ir::Opcode::Select && arg == 0) : m_block.terminal.kind == ir::TerminalKind::Branch;
@@ -179,18 +179,60 @@ void BlockEmitter::analyze()
             continue;
         u32 d = f.value.index();
         if (f.flags && recomputable_flags(f.value)) {
-            m_cold_only[d] = 1;
+            m_elsewhere[d] = 1;
             u32 producer = m_block.insts[d].args[0].index();
             for (unsigned k = 0; k < 2; ++k) {
                 if (m_block.insts[producer].args[k].is_inst())
                     m_ra.extend_last_use(m_block.insts[producer].args[k].index(), f.fault_inst);
             }
             if (!m_value_used[producer])
-                m_cold_only[producer] = 1;
+                m_elsewhere[producer] = 1;
             continue;
         }
         m_ra.extend_last_use(d, f.fault_inst);
         m_other_user[d] = 1;
+    }
+
+    // "Trap if a != b" arrives as TrapIf(Xor(Equal(a, b), 1)) (alignment and canonical
+    // address checks): when the TrapIf is the compare's only user, it emits CMP (or TEST
+    // for an AND with a constant compared with 0) and the jump itself.
+    for (u32 i = 0; i < n; ++i) {
+        const ir::Inst& trap = m_block.insts[i];
+        if (trap.is_removed() || trap.op != ir::Opcode::TrapIf || !trap.args[0].is_inst())
+            continue;
+        u32 equal = trap.args[0].index();
+        auto only_here = [&](u32 v) { return m_value_used[v] == 1 && !m_other_user[v]; };
+        if (!only_here(equal))
+            continue;
+        const ir::Inst* e = &m_block.insts[equal];
+        if (e->op == ir::Opcode::Xor && e->args[0].is_inst() && e->args[1].is_imm() && e->args[1].imm_value() == 1) {
+            m_elsewhere[equal] = 1;
+            equal = e->args[0].index();
+            e = &m_block.insts[equal];
+            if (e->op != ir::Opcode::Equal || !only_here(equal)) {
+                m_elsewhere[trap.args[0].index()] = 0;
+                continue;
+            }
+        } else if (e->op != ir::Opcode::Equal) {
+            continue;
+        }
+        ir::Value a = e->args[0], b = e->args[1];
+        if (!a.is_inst()) { // a constant on the left: leave it to the plain path
+            m_elsewhere[trap.args[0].index()] = 0;
+            continue;
+        }
+        m_elsewhere[equal] = 1;
+        if (a.is_inst() && b.is_imm() && b.imm_value() == 0 && only_here(a.index())) {
+            const ir::Inst& masked = m_block.insts[a.index()];
+            if (masked.op == ir::Opcode::And && masked.args[0].is_inst() && fits_imm32(masked.args[1])) {
+                m_elsewhere[a.index()] = 1;
+                a = masked.args[0];
+            }
+        }
+        for (ir::Value v : {a, b}) {
+            if (v.is_inst())
+                m_ra.extend_last_use(v.index(), i);
+        }
     }
 
     // Fused conditions: evaluated by their user, which then needs the flags value alive.
@@ -285,7 +327,7 @@ void BlockEmitter::attach_fault_stores(u32 index, ColdPath& cold)
         w.offset = f.flags ? ctx_offset::flags : static_cast<i32>(f.offset);
         w.width = static_cast<u8>(f.flags ? 2 : ir::byte_width(f.value.type()));
         w.recompute = ir::Opcode::Deleted;
-        if (f.value.is_inst() && m_cold_only[f.value.index()]) {
+        if (f.value.is_inst() && m_elsewhere[f.value.index()]) {
             const ir::Inst& p = m_block.insts[m_block.insts[f.value.index()].args[0].index()];
             w.recompute = p.op;
             w.recompute_type = p.type;
@@ -674,10 +716,10 @@ void BlockEmitter::emit(u32 mmu_index)
         c.sub(qword[rbp + ctx_offset::icount_budget], static_cast<i32>(m_tb.guest_insn_count));
     }
 
-    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_cold_only, mmu_index };
+    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
-        if (inst.is_deleted() || m_cold_only[i])
+        if (inst.is_deleted() || m_elsewhere[i])
             continue;
         ctx.index = i;
         m_ra.begin_inst(i);

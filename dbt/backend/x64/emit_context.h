@@ -69,7 +69,8 @@ struct EmitContext {
     Vector<u8>& value_used;         // per instruction: result used by other than its pseudo-ops
     Vector<u8>& upper_garbage;      // per instruction: a U32 result whose register bits 63..32 are not zero
     Vector<u8>& flags_direct;       // per instruction: FlagsOf stored from AX at capture / its StoreFlags
-    Vector<u8>& cold_only;          // per instruction: computed only in cold paths (see ColdWrite)
+    Vector<u8>& emitted_elsewhere; // per instruction: not emitted in place: recomputed by cold paths
+                                    // (see ColdWrite) or by its only user (a compare in TrapIf)
     u32 mmu_index;                  // softMMU index for the block's data accesses
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1
@@ -85,7 +86,7 @@ struct EmitContext {
     bool flags_wanted() const
     {
         i32 flags = find_pseudo(index, ir::Opcode::FlagsOf);
-        return flags >= 0 && !cold_only[static_cast<u32>(flags)];
+        return flags >= 0 && !emitted_elsewhere[static_cast<u32>(flags)];
     }
 
     // Puts the Flags value `flags` into host EFLAGS (MOV + ADD AL,0x7F + SAHF; RAX clobbered).

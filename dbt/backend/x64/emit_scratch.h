@@ -8,7 +8,7 @@ namespace keel::x64 {
 struct EmitScratch {
     Vector<ColdPath> cold;
     Vector<u8*> helper_exit_sites;
-    Vector<u8> lazy_cond, value_used, upper_garbage, flags_direct, unfusable, other_user, cold_only;
+    Vector<u8> lazy_cond, value_used, upper_garbage, flags_direct, unfusable, other_user, emitted_elsewhere;
     Vector<u32> last_consumer, store_user, flags_last;
 };
 
