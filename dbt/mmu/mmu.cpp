@@ -33,7 +33,7 @@ u64 tag_of(const TlbEntry& e, Access access)
 
 } // namespace
 
-static_assert(tlb::mmu_indexes << tlb::index_bits <= 0x10000, "the entry lists hold 16-bit entry numbers");
+static_assert((u64(tlb::mmu_indexes) << tlb::index_bits) <= 0x100000000ull, "the entry lists hold 32-bit entry numbers");
 
 void Mmu::note_in_list(u32 mmu_index, u32 index, bool global)
 {
@@ -47,7 +47,7 @@ void Mmu::note_in_list(u32 mmu_index, u32 index, bool global)
         list.overflow = true;
         return;
     }
-    list.items[list.size++] = static_cast<u16>((mmu_index << tlb::index_bits) | index);
+    list.items[list.size++] = static_cast<u32>((mmu_index << tlb::index_bits) | index);
 }
 
 template<typename F>

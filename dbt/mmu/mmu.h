@@ -76,13 +76,13 @@ private:
 
     // The entries in use, as (mmu index << index_bits) | index, in two lists, so that
     // flushes and code-page protection touch those only: between two address-space
-    // switches a guest fills a few dozen entries of the 8192, and a switch drops only the
+    // switches a guest fills a few dozen entries of the 131072, and a switch drops only the
     // non-global ones, which are in their own list. An entry is in the list its
     // TlbEntryInfo::list names (a list may still name it after it moved: a visit checks).
     // A list that fills up makes the next visit walk the whole TLB instead.
     struct EntryList {
         static constexpr u32 capacity = tlb::mmu_indexes * tlb::entries;
-        u16 items[capacity];
+        u32 items[capacity];
         u32 size = 0;
         bool overflow = true; // nothing is known of a fresh TLB: the first flush walks it all
     };

@@ -12,7 +12,7 @@
 namespace keel {
 
 namespace tlb {
-constexpr u32 index_bits = 12; // 4096 entries: 16 MiB of 4-KiB pages per MMU index
+constexpr u32 index_bits = 16; // 65536 entries: 256 MiB of 4-KiB pages per MMU index
 constexpr u32 entries = 1u << index_bits;
 constexpr u32 mmu_indexes = 2;        // 0: supervisor accesses, 1: user accesses (CPL 3)
 constexpr u64 invalid = 1;            // tag bit: no translation

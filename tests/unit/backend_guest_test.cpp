@@ -205,3 +205,64 @@ TEST_CASE("backend: a compare only a TrapIf uses is fused into it (alignment and
         CHECK(m.cpu().event.return_rip == c.fault_rip);
     }
 }
+
+namespace {
+
+// RFLAGS after `op rax, rbx` run natively with RFLAGS = flags_in before it.
+template<int Op>
+u64 native_flags_after(u64 flags_in, u64 src)
+{
+    u64 out = 0, dst = 0x5555;
+    if constexpr (Op == 0)
+        asm volatile("push %[f]; popfq; lzcnt %[s], %[d]; pushfq; pop %[o]" : [o] "=r"(out), [d] "+r"(dst) : [f] "r"(flags_in), [s] "r"(src) : "cc");
+    else if constexpr (Op == 1)
+        asm volatile("push %[f]; popfq; tzcnt %[s], %[d]; pushfq; pop %[o]" : [o] "=r"(out), [d] "+r"(dst) : [f] "r"(flags_in), [s] "r"(src) : "cc");
+    else if constexpr (Op == 2)
+        asm volatile("push %[f]; popfq; bsf %[s], %[d]; pushfq; pop %[o]" : [o] "=r"(out), [d] "+r"(dst) : [f] "r"(flags_in), [s] "r"(src) : "cc");
+    else
+        asm volatile("push %[f]; popfq; bsr %[s], %[d]; pushfq; pop %[o]" : [o] "=r"(out), [d] "+r"(dst) : [f] "r"(flags_in), [s] "r"(src) : "cc");
+    return out;
+}
+
+}
+
+TEST_CASE("backend: LZCNT, TZCNT, BSF and BSR leave the flags the SDM leaves undefined as the host CPU does", "[backend][flags]")
+{
+    // mov rcx, [rsi] / push rcx / popfq / OP rax, rbx / pushfq / pop rdi / hlt, with the
+    // incoming flags read from memory (not a constant the translator could fold). CPUs
+    // differ in those flags (some keep them as they were); keel runs the host instruction
+    // with the guest's flags loaded, so they must match the same instruction run natively.
+    struct Case {
+        const char* name;
+        std::vector<u8> op;
+        u64 (*native)(u64, u64);
+    };
+    const Case cases[] = {
+        {"lzcnt rax, rbx", {0xF3, 0x48, 0x0F, 0xBD, 0xC3}, native_flags_after<0>},
+        {"tzcnt rax, rbx", {0xF3, 0x48, 0x0F, 0xBC, 0xC3}, native_flags_after<1>},
+        {"bsf rax, rbx", {0x48, 0x0F, 0xBC, 0xC3}, native_flags_after<2>},
+        {"bsr rax, rbx", {0x48, 0x0F, 0xBD, 0xC3}, native_flags_after<3>},
+    };
+    constexpr u64 status = 0x8D5; // OF SF ZF AF PF CF
+    for (const Case& c : cases) {
+        for (u64 flags_in : {u64 {0x2}, u64 {0x2 | status}, u64 {0x2 | 0x801}, u64 {0x2 | 0x94}}) {
+            for (u64 src : {u64 {0}, u64 {1}, u64 {0x8000000000000000ull}, u64 {0x00F0000000000000ull}}) {
+                INFO(c.name << " flags_in=0x" << std::hex << flags_in << " src=0x" << src);
+                GuestMachine m;
+                std::vector<u8> code = {0x48, 0x8B, 0x0E, 0x51, 0x9D}; // mov rcx, [rsi] / push rcx / popfq
+                code.insert(code.end(), c.op.begin(), c.op.end());
+                code.insert(code.end(), {0x9C, 0x5F, 0xF4}); // pushfq / pop rdi / hlt
+                m.load(0x10000, code);
+                std::vector<u8> flags_bytes(8);
+                for (unsigned i = 0; i < 8; ++i)
+                    flags_bytes[i] = static_cast<u8>(flags_in >> (8 * i));
+                m.write(0x20000, flags_bytes);
+                m.gpr(x86::RSI) = 0x20000;
+                m.gpr(x86::RAX) = 0x5555;
+                m.gpr(x86::RBX) = src;
+                m.require_halted(m.run_to_halt());
+                CHECK((m.gpr(x86::RDI) & status) == (c.native(flags_in, src) & status));
+            }
+        }
+    }
+}

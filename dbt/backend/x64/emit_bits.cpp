@@ -26,12 +26,23 @@ void emit_bit_modify(EmitContext& ctx, BitReg op_reg, BitImm op_imm)
 
 using ScanOp = void (CodeBuffer::*)(const Xbyak::Reg&, const Xbyak::Operand&);
 
+// The flags before, in args[flags_arg], go into the host flags first when the result's
+// flags are wanted: the flags the SDM leaves undefined are then what the host CPU leaves
+// (kept, on CPUs that keep them), as on the guest's CPU.
+void restore_flags_before(EmitContext& ctx, unsigned flags_arg)
+{
+    ir::Value flags_in = ctx.inst().args[flags_arg];
+    if (!flags_in.is_none() && ctx.flags_wanted())
+        ctx.restore_host_flags(flags_in);
+}
+
 void emit_count(EmitContext& ctx, ScanOp op)
 {
     const ir::Inst& inst = ctx.inst();
     VERIFY(inst.type != ir::Type::U8 && inst.type != ir::Type::U1);
     u8 src = ctx.ra.use(inst.args[0]);
     u8 dst = ctx.ra.scratch();
+    restore_flags_before(ctx, 1);
     (ctx.code.*op)(sized(dst, inst.type), sized(src, inst.type));
     ctx.ra.define(ctx.index, dst);
 }
@@ -44,6 +55,7 @@ void emit_scan(EmitContext& ctx, ScanOp op)
     VERIFY(inst.type != ir::Type::U8 && inst.type != ir::Type::U1);
     u8 src = ctx.ra.use(inst.args[0]);
     u8 dst = ctx.ra.use_scratch(inst.args[1]);
+    restore_flags_before(ctx, 2);
     (ctx.code.*op)(sized(dst, inst.type), sized(src, inst.type));
     ctx.upper_garbage[ctx.index] = 1; // a zero source leaves the destination as the CPU likes
     ctx.ra.define(ctx.index, dst);

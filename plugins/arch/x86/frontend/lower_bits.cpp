@@ -68,17 +68,24 @@ Lowered lower_scan(Lowerer& lw)
     Type t = lw.op_type(0);
     ir::Value src = lw.read_as(1, t);
     ir::Value old = lw.read(0);
-    ir::Value r = lw.ir.emit(Op, t, src, old);
+    ir::Value r = lw.ir.emit(Op, t, src, old, lw.flags()); // undefined flags: see lower_count
     lw.set_flags(r, ir::flag::All);
     lw.write(0, r);
     return Lowered::Continue;
 }
 
+// TZCNT/LZCNT (and BSF/BSR) leave some flags undefined (SDM vol. 2), and CPUs differ: some
+// keep them as they were. The host instruction runs with the guest's flags loaded, so the
+// guest sees exactly what its CPU, the host, would leave.
 template<ir::Opcode Op>
 Lowered lower_count(Lowerer& lw)
 {
     Type t = lw.op_type(0);
-    ir::Value r = lw.ir.emit(Op, t, lw.read_as(1, t));
+    ir::Value r;
+    if constexpr (Op == ir::Opcode::Popcnt)
+        r = lw.ir.emit(Op, t, lw.read_as(1, t)); // every flag defined
+    else
+        r = lw.ir.emit(Op, t, lw.read_as(1, t), lw.flags());
     lw.set_flags(r, ir::flag::All);
     lw.write(0, r);
     return Lowered::Continue;
