@@ -266,3 +266,54 @@ TEST_CASE("backend: LZCNT, TZCNT, BSF and BSR leave the flags the SDM leaves und
         }
     }
 }
+
+TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction to the next", "[backend][sse]")
+{
+    // movdqa xmm0, [rsi] / movdqa xmm1, xmm0 / paddd xmm1, xmm0 / pshufd xmm2, xmm1, 0x1b /
+    // pcmpeqd xmm0, xmm0 / paddd xmm0, [rsi+16] / por xmm0, xmm2 / movdqa [rdi], xmm0 /
+    // add rax, 1 / paddd xmm2, xmm1 / movdqa [rdi+16], xmm2 / hlt. The SSE lowering reuses
+    // what the previous instruction left in host XMM0..2 (docs/sse.md): an operand named
+    // twice (PCMPEQD, all ones, kept in a host register across the miss below), a register the next instruction writes from another host register, a
+    // softMMU miss in between ([rsi+16] is on the next page, so its cold path runs between
+    // two instructions and must keep XMM0..2), and a non-SSE instruction in between.
+    const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x06, 0x66, 0x0F, 0x6F, 0xC8, 0x66, 0x0F, 0xFE, 0xC8, 0x66, 0x0F, 0x70,
+                                  0xD1, 0x1B, 0x66, 0x0F, 0x76, 0xC0, 0x66, 0x0F, 0xFE, 0x46, 0x10, 0x66, 0x0F, 0xEB, 0xC2,
+                                  0x66, 0x0F, 0x7F, 0x07, 0x48, 0x83, 0xC0, 0x01, 0x66, 0x0F, 0xFE, 0xD1, 0x66, 0x0F, 0x7F,
+                                  0x57, 0x10, 0xF4};
+    const u32 x[4] = {0x11111111, 0x80000001, 0x7FFFFFFF, 0x00C0FFEE};
+    const u32 y[4] = {0x01020304, 0xF0F0F0F0, 0x00000000, 0xDEADBEEF};
+    GuestMachine m;
+    m.load(0x10000, code);
+    std::vector<u8> data(32);
+    for (unsigned i = 0; i < 4; ++i)
+        for (unsigned b = 0; b < 4; ++b) {
+            data[4 * i + b] = static_cast<u8>(x[i] >> (8 * b));
+            data[16 + 4 * i + b] = static_cast<u8>(y[i] >> (8 * b));
+        }
+    m.write(0x20FF0, data); // x ends a page, y starts the next
+    m.gpr(x86::RSI) = 0x20FF0;
+    m.gpr(x86::RDI) = 0x30000;
+    m.gpr(x86::RAX) = 7;
+    m.require_halted(m.run_to_halt());
+    u32 twice[4], reversed[4];
+    for (unsigned i = 0; i < 4; ++i)
+        twice[i] = 2 * x[i];
+    for (unsigned i = 0; i < 4; ++i)
+        reversed[i] = twice[3 - i];
+    auto lane = [&](const u8* bytes, unsigned i) {
+        u32 v = 0;
+        for (unsigned b = 0; b < 4; ++b)
+            v |= static_cast<u32>(bytes[4 * i + b]) << (8 * b);
+        return v;
+    };
+    for (unsigned i = 0; i < 4; ++i) {
+        INFO("lane " << i);
+        u32 first = static_cast<u32>(y[i] - 1) | reversed[i];
+        CHECK(m.read(0x30000 + 4 * i, 4) == first);
+        CHECK(m.read(0x30010 + 4 * i, 4) == static_cast<u32>(reversed[i] + twice[i]));
+        CHECK(lane(m.cpu().xmm[0], i) == first);
+        CHECK(lane(m.cpu().xmm[1], i) == twice[i]);
+        CHECK(lane(m.cpu().xmm[2], i) == static_cast<u32>(reversed[i] + twice[i]));
+    }
+    CHECK(m.gpr(x86::RAX) == 8);
+}

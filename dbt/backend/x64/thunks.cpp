@@ -90,19 +90,25 @@ Result<void> Backend::emit_thunks()
     c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
 
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
-    // indexed by register number, let cold_access() work on it, restore, and return to
-    // the hot path's resume point (descriptor + resume_delta).
+    // indexed by register number, and XMM0..XMM2 (the SSE lowering keeps guest values in
+    // them from one instruction to the next, docs/sse.md), let cold_access() work on the
+    // frame, restore, and return to the hot path's resume point (descriptor + resume_delta).
     c.align_to(16);
     m_thunks.cold = c.cursor();
     for (int r = 15; r >= 0; --r)
         c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
-    c.sub(rsp, 8);               // 8 (return address) + 128 + 8: 16-byte aligned for the call
+    constexpr int xmm_area = 8 + 3 * 16; // 8 (return address) + 128 + 56: 16-byte aligned for the call
+    c.sub(rsp, xmm_area);
+    for (int x = 0; x < 3; ++x)
+        c.movdqu(ptr[rsp + 8 + 16 * x], Xbyak::Xmm(x));
     c.lea(rdi, ptr[rbp - ctx_offset::base]);
-    c.lea(rsi, ptr[rsp + 8]);
-    c.mov(rdx, qword[rsp + 8 + 128]);
+    c.lea(rsi, ptr[rsp + xmm_area]);
+    c.mov(rdx, qword[rsp + xmm_area + 128]);
     c.mov(rax, reinterpret_cast<u64>(&cold_access));
     c.call(rax);
-    c.add(rsp, 8);
+    for (int x = 0; x < 3; ++x)
+        c.movdqu(Xbyak::Xmm(x), ptr[rsp + 8 + 16 * x]);
+    c.add(rsp, xmm_area);
     c.test(rax, rax);
     u8* leave = c.jcc_rel32_placeholder(cc::NE);
     c.mov(rax, qword[rsp + 128]);

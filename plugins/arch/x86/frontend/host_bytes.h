@@ -29,6 +29,14 @@ public:
         set_state(mem, offset, 16);
         return add(r);
     }
+    // MOVAPS between two host XMM registers (all 128 bits).
+    bool copy_xmm(unsigned to, unsigned from)
+    {
+        ZydisEncoderRequest r = request(ZYDIS_MNEMONIC_MOVAPS, 2);
+        set_register(r.operands[0], static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + to));
+        set_register(r.operands[1], static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + from));
+        return add(r);
+    }
     // MOV between a 64-bit host register and [rbp + offset].
     bool move_gpr(ZydisRegister reg64, u32 offset, bool to_state)
     {

@@ -28,7 +28,7 @@ void load_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack)
     }
 }
 
-void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack)
+void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack, bool aligned)
 {
     // A store of 9 to 16 bytes goes out as 8-byte parts, and one that crosses into a page
     // it may not write must write nothing (a fault leaves memory as it was, Intel SDM
@@ -36,8 +36,9 @@ void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack)
     // before writing (the softMMU's rule), so one goes first: bytes [k, k + 8) with the
     // boundary strictly inside. With the boundary b bytes into the access: k = 0 for
     // b <= 7, k = size - 8 for b >= 9, and for b = 8 k = size - 8 too unless that is 8
-    // (size 16), then 4. Where nothing crosses it is merely written twice.
-    if (size > 8 && size <= 16) {
+    // (size 16), then 4. Where nothing crosses it is merely written twice. An aligned
+    // access crosses nothing.
+    if (size > 8 && size <= 16 && !aligned) {
         using ir::Type;
         ir::Value page_offset = lw.ir.and_(address, lw.imm(Type::U64, guest_page_size - 1));
         ir::Value carry = lw.ir.and_(lw.ir.add(page_offset, lw.imm(Type::U64, 7)), lw.imm(Type::U64, guest_page_size));

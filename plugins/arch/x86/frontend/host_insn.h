@@ -15,7 +15,9 @@ bool host_request_for(Lowerer& lw, ZydisEncoderRequest& request);
 // The memory operand's `size` bytes at `address`, through the softMMU (may fault, state
 // exact), into vector_temp before the host instruction; and back out after it.
 void load_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack);
-void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack);
+// `aligned`: the address is known to be a multiple of `size` (a 16-byte operand whose
+// alignment was checked), so the access cannot cross a page.
+void store_vector_temp(Lowerer& lw, ir::Value address, u32 size, bool stack, bool aligned = false);
 
 // MASKMOVDQU and MASKMOVQ store to [RDI], which no operand encodes: the host instruction
 // runs with RDI = &vector_temp (the backend's RDI pushed before, popped after), and the

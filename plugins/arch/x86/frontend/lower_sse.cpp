@@ -142,6 +142,35 @@ Lowered lower_sse(Lowerer& lw)
         if (vector && written_count < 2)
             written_state[written_count++] = state_offset + 8;
     };
+    // What host XMM0..2 hold now: what the previous instruction left, if it was the SSE
+    // instruction right before this one in the block (nothing in between can change them:
+    // the cold paths of the memory accesses between keep them, docs/sse.md), and each
+    // load below updates it. An operand the host register already holds is not loaded
+    // again, one that another holds is copied from it.
+    i8 holds[3] = {-1, -1, -1};
+    if (lw.xmm_cache.after + 1 == lw.insn_number())
+        for (unsigned h = 0; h < 3; ++h)
+            holds[h] = lw.xmm_cache.holds[h];
+    auto load_xmm = [&](unsigned host, unsigned guest) {
+        if (holds[host] == static_cast<i8>(guest))
+            return true;
+        bool ok = true;
+        unsigned from = 3;
+        for (unsigned h = 0; h < 3; ++h)
+            if (h != host && holds[h] == static_cast<i8>(guest))
+                from = h;
+        ok = from < 3 ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
+        holds[host] = static_cast<i8>(guest);
+        return ok;
+    };
+    u16 guest_xmm_written = 0; // guest XMM registers the instruction writes
+    i8 stored_from[16];        // the host register each is stored from (the last store wins)
+    auto store_xmm = [&](unsigned host, unsigned guest) {
+        guest_xmm_written |= static_cast<u16>(1u << guest);
+        stored_from[guest] = static_cast<i8>(host);
+        return epilogue.move_xmm(host, offset::xmm(guest), true);
+    };
+
     // Host XMM0 is the guest's XMM0 when the instruction names it implicitly (BLENDVPS,
     // PBLENDVB: the mask; PCMPxSTRM: the result); the explicit XMM operands then take XMM1
     // and XMM2.
@@ -153,9 +182,9 @@ Lowered lower_sse(Lowerer& lw)
         if (o.reg.value != ZYDIS_REGISTER_XMM0)
             return Lowered::Unimplemented;
         next_xmm = 1;
-        if (!prologue.move_xmm(0, offset::xmm(0), false))
+        if (!load_xmm(0, 0))
             return Lowered::Unimplemented;
-        if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !epilogue.move_xmm(0, offset::xmm(0), true))
+        if ((o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !store_xmm(0, 0))
             return Lowered::Unimplemented;
         if (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
             note_written(offset::xmm(0), true);
@@ -215,6 +244,27 @@ Lowered lower_sse(Lowerer& lw)
         if (!gpr_of(o.reg.value, g, t, high) || (g != RAX && g != RCX && g != RDX) || !bind_gpr(o, g, nullptr))
             return Lowered::Unimplemented;
     }
+    // Each explicit XMM operand takes a host register that already holds it if one does,
+    // else one whose value no later operand wants.
+    bool host_taken[3] = {next_xmm > 0, false, false};
+    auto pick_host = [&](unsigned guest, unsigned operand) -> unsigned {
+        for (unsigned h = 0; h < 3; ++h)
+            if (!host_taken[h] && holds[h] == static_cast<i8>(guest))
+                return h;
+        unsigned fallback = 3;
+        for (unsigned h = 0; h < 3; ++h) {
+            if (host_taken[h])
+                continue;
+            bool wanted = false;
+            for (unsigned j = operand + 1; j < insn.operand_count_visible; ++j)
+                wanted = wanted || (is_xmm(lw.op(j)) && holds[h] == static_cast<i8>(lw.op(j).reg.value - ZYDIS_REGISTER_XMM0));
+            if (!wanted)
+                return h;
+            if (fallback == 3)
+                fallback = h;
+        }
+        return fallback;
+    };
     unsigned next_gpr = 0;
     for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
         const ZydisDecodedOperand& o = lw.op(i);
@@ -222,10 +272,13 @@ Lowered lower_sse(Lowerer& lw)
         bool writes = o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
         if (is_xmm(o)) {
             unsigned guest = static_cast<unsigned>(o.reg.value - ZYDIS_REGISTER_XMM0);
-            unsigned host = next_xmm++;
+            unsigned host = pick_host(guest, i);
+            if (host > 2)
+                return Lowered::Unimplemented;
+            host_taken[host] = true;
             HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
             // Loaded even when only written: many write only part of the register.
-            if (!prologue.move_xmm(host, offset::xmm(guest), false) || (writes && !epilogue.move_xmm(host, offset::xmm(guest), true)))
+            if (host > 2 || !load_xmm(host, guest) || (writes && !store_xmm(host, guest)))
                 return Lowered::Unimplemented;
             if (writes)
                 note_written(offset::xmm(guest), true);
@@ -281,7 +334,18 @@ Lowered lower_sse(Lowerer& lw)
 
     // Guest memory out.
     if (memory_operand >= 0 && memory_written)
-        store_vector_temp(lw, address, memory_size, stack);
+        store_vector_temp(lw, address, memory_size, stack, memory_size == 16 && needs_alignment(insn.mnemonic));
+
+    // After it, each host register holds its operand's current value, except one whose
+    // guest register was written from another host register (an operand named twice).
+    for (unsigned h = 0; h < 3; ++h) {
+        i8 g = holds[h];
+        if (g >= 0 && (guest_xmm_written & (1u << g)) && stored_from[g] != static_cast<i8>(h))
+            holds[h] = -1;
+    }
+    for (unsigned h = 0; h < 3; ++h)
+        lw.xmm_cache.holds[h] = holds[h];
+    lw.xmm_cache.after = lw.insn_number();
     return Lowered::Continue;
 }
 

@@ -53,6 +53,7 @@ ir::Type Lowerer::type_of_bits(unsigned bits)
 void Lowerer::begin(const DecodedInsn& d)
 {
     m_d = &d;
+    ++m_insn_number;
     m_write_count = 0;
     m_flags = ir::Value();
     m_flags_mask = 0;

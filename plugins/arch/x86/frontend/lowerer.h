@@ -34,6 +34,18 @@ public:
 
     ir::Builder& ir;
 
+    // Which guest XMM register each of the host's XMM0..XMM2 holds at run time after the
+    // guest instruction numbered `after` (-1: none), as lower_sse left them: the next SSE
+    // instruction of the block, if it comes right after, loads only what they do not hold
+    // (docs/sse.md#host-registers-kept-between-instructions).
+    struct XmmCache {
+        i8 holds[3] = {-1, -1, -1};
+        u32 after = ~0u;
+    };
+    XmmCache xmm_cache;
+    // Counts the guest instructions begun in this block.
+    u32 insn_number() const { return m_insn_number; }
+
     void begin(const DecodedInsn& d);
     // Commits deferred register and flag writes (after the instruction's stores).
     void commit();
@@ -103,6 +115,7 @@ private:
     };
     const DecodedInsn* m_d = nullptr;
     u32 m_mode;
+    u32 m_insn_number = 0;
     PendingWrite m_writes[6];
     unsigned m_write_count = 0;
     ir::Value m_flags;
