@@ -263,8 +263,8 @@ void BlockEmitter::analyze()
         bool ok = true;
         for (u32 k = i + 1; k < last && k < n && ok; ++k) {
             const ir::Inst& between = m_block.insts[k];
-            if (k == store)
-                continue;
+            if (k == store || between.is_removed() || m_elsewhere[k])
+                continue; // emits nothing here
             ok = preserves_host_flags(between) && between.op != ir::Opcode::LoadFlags && between.op != ir::Opcode::StoreFlags;
         }
         if (ok)
