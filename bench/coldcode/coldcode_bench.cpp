@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_report.h"
+#include "flag_values.h"
 #include "workload_runner.h"
 
 namespace keel::bench {
@@ -48,17 +49,7 @@ void usage(std::FILE* out)
 std::optional<Options> parse_options(int argc, char** argv)
 {
     Options options;
-    for (int i = 1; i < argc; i++) {
-        std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            usage(stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "coldcode-bench: %s needs a value\n", flag.c_str());
-            return std::nullopt;
-        }
-        std::string value = argv[++i];
+    bool ok = read_flag_values("coldcode-bench", argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--keel") {
             options.runner.keel = value;
         } else if (flag == "--qemu") {
@@ -73,14 +64,17 @@ std::optional<Options> parse_options(int argc, char** argv)
             long number = std::strtol(value.c_str(), nullptr, 10);
             if (number < (flag == "--warm" ? 2 : 1) || number > 1000) {
                 std::fprintf(stderr, "coldcode-bench: bad %s %s\n", flag.c_str(), value.c_str());
-                return std::nullopt;
+                return false;
             }
             (flag == "--runs" ? options.runner.runs : options.warm_rounds) = static_cast<int>(number);
         } else {
             std::fprintf(stderr, "coldcode-bench: unknown option %s\n", flag.c_str());
-            return std::nullopt;
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok)
+        return std::nullopt;
     if (options.runner.keel.empty() || options.dir.empty() || options.shape.empty()) {
         usage(stderr);
         return std::nullopt;

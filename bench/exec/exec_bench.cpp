@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench_report.h"
+#include "flag_values.h"
 #include "workload_runner.h"
 
 namespace keel::bench {
@@ -58,17 +59,7 @@ std::optional<int> parse_count(const std::string& flag, const std::string& value
 std::optional<Options> parse_options(int argc, char** argv)
 {
     Options options;
-    for (int i = 1; i < argc; i++) {
-        std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            usage(stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "exec-bench: %s needs a value\n", flag.c_str());
-            return std::nullopt;
-        }
-        std::string value = argv[++i];
+    bool ok = read_flag_values("exec-bench", argc, argv, usage, [&](const std::string& flag, const std::string& value) {
         if (flag == "--keel") {
             options.keel = value;
         } else if (flag == "--dir") {
@@ -84,13 +75,16 @@ std::optional<Options> parse_options(int argc, char** argv)
         } else if (flag == "--runs" || flag == "--timeout") {
             auto count = parse_count(flag, value);
             if (!count)
-                return std::nullopt;
+                return false;
             (flag == "--runs" ? options.runs : options.timeout_seconds) = *count;
         } else {
             std::fprintf(stderr, "exec-bench: unknown option %s\n", flag.c_str());
-            return std::nullopt;
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok)
+        return std::nullopt;
     if (options.keel.empty() || options.dir.empty()) {
         usage(stderr);
         return std::nullopt;
