@@ -29,6 +29,22 @@ public:
         set_state(mem, offset, 16);
         return add(r);
     }
+    // The 16 bytes at [rbp + offset] into a host XMM register as two 8-byte loads (MOVQ,
+    // PINSRQ): each is forwarded from one of the two 8-byte stores that wrote them, where
+    // a 16-byte load of two stores waits for both to reach the cache.
+    bool load_xmm_in_halves(unsigned host_xmm, u32 offset)
+    {
+        ZydisRegister reg = static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host_xmm);
+        ZydisEncoderRequest low = request(ZYDIS_MNEMONIC_MOVQ, 2);
+        set_register(low.operands[0], reg);
+        set_state(low.operands[1], offset, 8);
+        ZydisEncoderRequest high = request(ZYDIS_MNEMONIC_PINSRQ, 3);
+        set_register(high.operands[0], reg);
+        set_state(high.operands[1], offset + 8, 8);
+        high.operands[2].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+        high.operands[2].imm.u = 1;
+        return add(low) && add(high);
+    }
     // MOVAPS between two host XMM registers (all 128 bits).
     bool copy_xmm(unsigned to, unsigned from)
     {

@@ -191,7 +191,7 @@ Lowered lower_sse(Lowerer& lw)
     }
     i32 memory_operand = -1;
     u32 memory_size = 0;
-    bool memory_read = false, memory_written = false;
+    bool memory_read = false, memory_written = false, memory_in_xmm3 = false;
     // General registers: the explicit ones through RAX, then RCX, RDX, RBX (CRC32's source,
     // BMI2's three operands); the implicit ones (PCMPESTRx reads EAX and EDX, PCMPxSTRI
     // writes ECX, MULX reads EDX/RDX) as themselves. All but RAX are the backend's: pushed
@@ -292,12 +292,26 @@ Lowered lower_sse(Lowerer& lw)
             memory_size = o.size / 8;
             memory_read = o.actions & ZYDIS_OPERAND_ACTION_MASK_READ;
             memory_written = writes;
-            HostBytes::set_state(e, offset::vector_temp, static_cast<u16>(memory_size));
+            // A 16-byte source is read from vector_temp into XMM3 in 8-byte halves (the
+            // softMMU wrote it so) and the instruction takes its register form, the same
+            // operation for every xmm/m128 operand. MOVNTDQA and LDDQU have no register
+            // form: they keep the memory one (below).
+            memory_in_xmm3 = memory_size == 16 && memory_read && !writes;
+            if (memory_in_xmm3)
+                HostBytes::set_register(e, ZYDIS_REGISTER_XMM3);
+            else
+                HostBytes::set_state(e, offset::vector_temp, static_cast<u16>(memory_size));
         } else if (o.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
             return Lowered::Unimplemented; // MMX registers: lower_x87
         }
     }
-    if (!body.add(request) || memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
+    if (memory_in_xmm3 && !body.add(request)) {
+        memory_in_xmm3 = false;
+        HostBytes::set_state(request.operands[memory_operand], offset::vector_temp, 16);
+    }
+    if (memory_in_xmm3 ? !prologue.load_xmm_in_halves(3, offset::vector_temp) : !body.add(request))
+        return Lowered::Unimplemented;
+    if (memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
     HostSequence sequence { &saves, &mxcsr_before, &prologue, &body, &mxcsr_after, &epilogue, &restores };
     if (!sequence.fits())
