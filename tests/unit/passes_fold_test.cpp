@@ -164,6 +164,34 @@ TEST_CASE("fold_constants: XOR x,x and SUB x,x are 0 with the flags x86 gives th
         REQUIRE(folded.is_imm());
         CHECK((folded.imm_value() & flag::All) == (flag::ZF | flag::PF));
     }
+    // XOR r32, r32 reads its register twice: two Truncates of the same 64-bit value.
+    {
+        Block b;
+        Builder ir(b);
+        Value x = ir.load_state(Type::U64, 0);
+        Value r = ir.xor_(ir.trunc(Type::U32, x), ir.trunc(Type::U32, x));
+        Value f = ir.flags_of(r);
+        ir.store_flags(f, flag::All);
+        ir.store_state(8, ir.zext(Type::U64, r));
+        ir.exit(ExitReason::Dispatch);
+        run(fold_constants, b);
+        CHECK(b.resolve(r) == Value::imm(Type::U32, 0));
+        Value folded = b.resolve(f);
+        REQUIRE(folded.is_imm());
+        CHECK((folded.imm_value() & flag::All) == (flag::ZF | flag::PF));
+    }
+    // Truncates of different values, or to different widths, are not.
+    {
+        Block b;
+        Builder ir(b);
+        Value x = ir.load_state(Type::U64, 0);
+        Value y = ir.load_state(Type::U64, 16);
+        Value r = ir.xor_(ir.trunc(Type::U32, x), ir.trunc(Type::U32, y));
+        ir.store_flags(ir.flags_of(r), flag::All);
+        ir.exit(ExitReason::Dispatch);
+        run(fold_constants, b);
+        CHECK(b.insts[r.index()].op == Opcode::Xor);
+    }
     // Different operands are not an idiom.
     Block b;
     Builder ir(b);

@@ -69,10 +69,26 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
 
 // x86's zeroing idioms: XOR x,x and SUB x,x give 0 with fixed flags (ZF and PF set, CF OF
 // SF AF clear; Intel SDM vol. 1 §3.4.3.1). Their FlagsOf becomes a constant.
+// The same value, also when it was read twice: `xor r12d, r12d` reads its operands as two
+// Truncates of one 64-bit register value.
+bool same_value(const Block& block, Value a, Value b)
+{
+    a = block.resolve(a);
+    b = block.resolve(b);
+    if (a == b)
+        return true;
+    if (!a.is_inst() || !b.is_inst())
+        return false;
+    const Inst& x = block.at(a);
+    const Inst& y = block.at(b);
+    return x.op == Opcode::Truncate && y.op == Opcode::Truncate && x.type == y.type
+        && block.resolve(x.args[0]) == block.resolve(y.args[0]);
+}
+
 bool fold_zeroing_idiom(Block& block, u32 index)
 {
     Inst& inst = block.insts[index];
-    if ((inst.op != Opcode::Xor && inst.op != Opcode::Sub) || !(block.resolve(inst.args[0]) == block.resolve(inst.args[1])))
+    if ((inst.op != Opcode::Xor && inst.op != Opcode::Sub) || !same_value(block, inst.args[0], inst.args[1]))
         return false;
     for (u32 j = index + 1; j < block.insts.size(); ++j) {
         Inst& next = block.insts[j];
