@@ -317,3 +317,30 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
     }
     CHECK(m.gpr(x86::RAX) == 8);
 }
+
+TEST_CASE("backend: an operation whose result and flags only a fault needs still reaches the fault's state", "[backend][flags]")
+{
+    // add rax, rbx / mov rdx, [rsi] (#GP: RSI is not canonical) / mov eax, 5 / xor ecx, ecx /
+    // hlt. Both the ADD's result (RAX is overwritten after the load) and its flags (the
+    // XOR overwrites them) matter only if the load faults: its cold path must store the
+    // result and recompute the flags, so the hot path must still compute the result.
+    GuestMachine direct;
+    direct.load(0x10000, {0x48, 0x01, 0xD8, 0x9C, 0x5F, 0xF4}); // add rax, rbx / pushfq / pop rdi / hlt
+    direct.gpr(x86::RAX) = 0x7FFFFFFFFFFFFFF0ull;
+    direct.gpr(x86::RBX) = 0x20;
+    direct.require_halted(direct.run_to_halt());
+
+    GuestMachine m;
+    m.load(0x10000, {0x48, 0x01, 0xD8, 0x48, 0x8B, 0x16, 0xB8, 0x05, 0x00, 0x00, 0x00, 0x31, 0xC9, 0xF4});
+    m.gpr(x86::RAX) = 0x7FFFFFFFFFFFFFF0ull;
+    m.gpr(x86::RBX) = 0x20;
+    m.gpr(x86::RCX) = 0x77;
+    m.gpr(x86::RSI) = 0x8000000000000000ull;
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::GP);
+    CHECK(m.cpu().event.return_rip == 0x10003);
+    CHECK(m.gpr(x86::RAX) == 0x8000000000000010ull);
+    CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == (direct.gpr(x86::RDI) & 0x8D5));
+    CHECK(m.gpr(x86::RCX) == 0x77);
+}

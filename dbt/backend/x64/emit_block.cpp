@@ -185,49 +185,44 @@ void BlockEmitter::analyze()
                 if (m_block.insts[producer].args[k].is_inst())
                     m_ra.extend_last_use(m_block.insts[producer].args[k].index(), f.fault_inst);
             }
-            if (!m_value_used[producer])
-                m_elsewhere[producer] = 1;
             continue;
         }
         m_ra.extend_last_use(d, f.fault_inst);
         m_other_user[d] = 1;
     }
+    // A producer nothing else reads, in the block or in a fault's state (m_other_user, set
+    // above for every fault store's value), is not performed on the hot path.
+    for (const ir::FaultStore& f : m_block.fault_stores) {
+        if (!f.value.is_inst() || !m_elsewhere[f.value.index()])
+            continue;
+        u32 producer = m_block.insts[f.value.index()].args[0].index();
+        if (!m_value_used[producer] && !m_other_user[producer])
+            m_elsewhere[producer] = 1;
+    }
 
     // "Trap if a != b" arrives as TrapIf(Xor(Equal(a, b), 1)) (alignment and canonical
     // address checks): when the TrapIf is the compare's only user, it emits CMP (or TEST
     // for an AND with a constant compared with 0) and the jump itself.
+    auto only_here = [&](u32 v) { return m_value_used[v] == 1 && !m_other_user[v]; };
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& trap = m_block.insts[i];
         if (trap.is_removed() || trap.op != ir::Opcode::TrapIf || !trap.args[0].is_inst())
             continue;
-        u32 equal = trap.args[0].index();
-        auto only_here = [&](u32 v) { return m_value_used[v] == 1 && !m_other_user[v]; };
-        if (!only_here(equal))
-            continue;
-        const ir::Inst* e = &m_block.insts[equal];
-        if (e->op == ir::Opcode::Xor && e->args[0].is_inst() && e->args[1].is_imm() && e->args[1].imm_value() == 1) {
-            m_elsewhere[equal] = 1;
-            equal = e->args[0].index();
-            e = &m_block.insts[equal];
-            if (e->op != ir::Opcode::Equal || !only_here(equal)) {
-                m_elsewhere[trap.args[0].index()] = 0;
-                continue;
-            }
-        } else if (e->op != ir::Opcode::Equal) {
-            continue;
-        }
-        ir::Value a = e->args[0], b = e->args[1];
-        if (!a.is_inst()) { // a constant on the left: leave it to the plain path
-            m_elsewhere[trap.args[0].index()] = 0;
-            continue;
-        }
-        m_elsewhere[equal] = 1;
-        if (a.is_inst() && b.is_imm() && b.imm_value() == 0 && only_here(a.index())) {
-            const ir::Inst& masked = m_block.insts[a.index()];
-            if (masked.op == ir::Opcode::And && masked.args[0].is_inst() && fits_imm32(masked.args[1])) {
-                m_elsewhere[a.index()] = 1;
-                a = masked.args[0];
-            }
+        u32 cond = trap.args[0].index();
+        u32 equal = cond;
+        const ir::Inst& c = m_block.insts[cond];
+        if (c.op == ir::Opcode::Xor && c.args[0].is_inst() && c.args[1].is_imm() && c.args[1].imm_value() == 1)
+            equal = c.args[0].index();
+        const ir::Inst& e = m_block.insts[equal];
+        if (e.op != ir::Opcode::Equal || !only_here(cond) || !only_here(equal) || !e.args[0].is_inst())
+            continue; // not the pattern, or a constant on the left: the plain path
+        m_elsewhere[cond] = m_elsewhere[equal] = 1;
+        ir::Value a = e.args[0], b = e.args[1];
+        const ir::Inst& masked = m_block.insts[a.index()];
+        if (b.is_imm() && b.imm_value() == 0 && only_here(a.index()) && masked.op == ir::Opcode::And && masked.args[0].is_inst()
+            && fits_imm32(masked.args[1])) {
+            m_elsewhere[a.index()] = 1;
+            a = masked.args[0];
         }
         for (ir::Value v : {a, b}) {
             if (v.is_inst())
