@@ -68,7 +68,7 @@ std::string hex(uint64_t value)
 }
 
 // A branch to `label` that is taken at run time: it compares constants[index] against an
-// immediate the generator picked on the right side of it. `unsigned_below` picks jb or jae.
+// immediate the generator picked on the right side of it, with JB or JAE at random.
 void taken_branch(Writer& w, Rng& rng, const uint32_t* constants, const std::string& label)
 {
     uint32_t index = rng.below(constant_words);

@@ -148,59 +148,41 @@ TEST_CASE("fold_constants: XOR x,x and SUB x,x are 0 with the flags x86 gives th
 {
     // Intel SDM vol. 2 XOR/SUB: a zero result sets ZF and PF and clears CF, OF, SF (and
     // SUB's AF; XOR leaves AF undefined, 0 on the CPUs keel runs on).
+    // Also when the operand was read twice, as XOR r32, r32 reads its register: two
+    // Truncates of the same 64-bit value.
     for (Opcode op : { Opcode::Xor, Opcode::Sub }) {
-        INFO(name(op));
-        Block b;
-        Builder ir(b);
-        Value x = ir.load_state(Type::U32, 0);
-        Value r = ir.emit(op, Type::U32, x, x);
-        Value f = ir.flags_of(r);
-        ir.store_flags(f, flag::All);
-        ir.store_state(8, r);
-        ir.exit(ExitReason::Dispatch);
-        run(fold_constants, b);
-        CHECK(b.resolve(r) == Value::imm(Type::U32, 0));
-        Value folded = b.resolve(f);
-        REQUIRE(folded.is_imm());
-        CHECK((folded.imm_value() & flag::All) == (flag::ZF | flag::PF));
+        for (bool read_twice : { false, true }) {
+            INFO(name(op) << (read_twice ? " of two Truncates of one value" : ""));
+            Block b;
+            Builder ir(b);
+            Value x = ir.load_state(read_twice ? Type::U64 : Type::U32, 0);
+            Value left = read_twice ? ir.trunc(Type::U32, x) : x;
+            Value right = read_twice ? ir.trunc(Type::U32, x) : x;
+            Value r = ir.emit(op, Type::U32, left, right);
+            Value f = ir.flags_of(r);
+            ir.store_flags(f, flag::All);
+            ir.store_state(8, ir.zext(Type::U64, r));
+            ir.exit(ExitReason::Dispatch);
+            run(fold_constants, b);
+            CHECK(b.resolve(r) == Value::imm(Type::U32, 0));
+            Value folded = b.resolve(f);
+            REQUIRE(folded.is_imm());
+            CHECK((folded.imm_value() & flag::All) == (flag::ZF | flag::PF));
+        }
     }
-    // XOR r32, r32 reads its register twice: two Truncates of the same 64-bit value.
-    {
+    // Different operands, read directly or through Truncates, are not an idiom.
+    for (bool truncated : { false, true }) {
         Block b;
         Builder ir(b);
-        Value x = ir.load_state(Type::U64, 0);
-        Value r = ir.xor_(ir.trunc(Type::U32, x), ir.trunc(Type::U32, x));
-        Value f = ir.flags_of(r);
-        ir.store_flags(f, flag::All);
-        ir.store_state(8, ir.zext(Type::U64, r));
-        ir.exit(ExitReason::Dispatch);
-        run(fold_constants, b);
-        CHECK(b.resolve(r) == Value::imm(Type::U32, 0));
-        Value folded = b.resolve(f);
-        REQUIRE(folded.is_imm());
-        CHECK((folded.imm_value() & flag::All) == (flag::ZF | flag::PF));
-    }
-    // Truncates of different values, or to different widths, are not.
-    {
-        Block b;
-        Builder ir(b);
-        Value x = ir.load_state(Type::U64, 0);
-        Value y = ir.load_state(Type::U64, 16);
-        Value r = ir.xor_(ir.trunc(Type::U32, x), ir.trunc(Type::U32, y));
+        Type t = truncated ? Type::U64 : Type::U32;
+        Value x = ir.trunc(Type::U32, ir.load_state(t, 0));
+        Value y = ir.trunc(Type::U32, ir.load_state(t, 16));
+        Value r = ir.xor_(x, y);
         ir.store_flags(ir.flags_of(r), flag::All);
         ir.exit(ExitReason::Dispatch);
         run(fold_constants, b);
         CHECK(b.insts[r.index()].op == Opcode::Xor);
     }
-    // Different operands are not an idiom.
-    Block b;
-    Builder ir(b);
-    Value x = ir.load_state(Type::U32, 0);
-    Value r = ir.xor_(x, ir.load_state(Type::U32, 4));
-    ir.store_flags(ir.flags_of(r), flag::All);
-    ir.exit(ExitReason::Dispatch);
-    run(fold_constants, b);
-    CHECK(b.insts[r.index()].op == Opcode::Xor);
 }
 
 TEST_CASE("eliminate_dead_code", "[passes]")

@@ -154,14 +154,12 @@ Lowered lower_sse(Lowerer& lw)
     auto load_xmm = [&](unsigned host, unsigned guest) {
         if (holds[host] == static_cast<i8>(guest))
             return true;
-        bool ok = true;
         unsigned from = 3;
         for (unsigned h = 0; h < 3; ++h)
             if (h != host && holds[h] == static_cast<i8>(guest))
                 from = h;
-        ok = from < 3 ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
         holds[host] = static_cast<i8>(guest);
-        return ok;
+        return from < 3 ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
     };
     u16 guest_xmm_written = 0; // guest XMM registers the instruction writes
     i8 stored_from[16];        // the host register each is stored from (the last store wins)
@@ -278,7 +276,7 @@ Lowered lower_sse(Lowerer& lw)
             host_taken[host] = true;
             HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
             // Loaded even when only written: many write only part of the register.
-            if (host > 2 || !load_xmm(host, guest) || (writes && !store_xmm(host, guest)))
+            if (!load_xmm(host, guest) || (writes && !store_xmm(host, guest)))
                 return Lowered::Unimplemented;
             if (writes)
                 note_written(offset::xmm(guest), true);
