@@ -281,6 +281,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
             m_stats.guest_instructions_translated += tb->guest_insn_count;
             m_stats.guest_bytes_translated += tb->guest_size;
             m_stats.host_code_bytes += tb->code_size;
+            m_stats.loop_blocks += tb->loop_slots != 0;
             m_host.block_translated(tb->pc, tb->code, tb->code_size);
             if (log::enabled(log::OutAsm)) {
                 StringBuilder out;
@@ -373,10 +374,10 @@ void Engine::describe_counters(StringBuilder& out)
         interrupts += n;
     auto ull = [](u64 v) { return static_cast<unsigned long long>(v); };
     out.append("dispatches %llu, TLB fills %llu, TLB flushes %llu (%llu keeping global pages), jump-cache clears %llu, "
-               "blocks invalidated %llu, cache flushes %llu, chained links %llu, interrupts %llu, host code %llu bytes",
+               "blocks invalidated %llu, cache flushes %llu, chained links %llu, loops in registers %llu, interrupts %llu, host code %llu bytes",
         ull(m_stats.dispatches), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
         ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.invalidated), ull(c.flushes), ull(c.chained),
-        ull(interrupts), ull(m_stats.host_code_bytes));
+        ull(m_stats.loop_blocks), ull(interrupts), ull(m_stats.host_code_bytes));
     u64 ticks = 0;
     for (u64 t : m_stats.phase_ticks)
         ticks += t;

@@ -63,6 +63,7 @@ struct EngineStats {
     u64 guest_bytes_translated = 0;
     u64 code_flushes = 0;
     u64 host_code_bytes = 0;
+    u64 loop_blocks = 0; // translated blocks that loop on themselves with guest state in host registers
     // Host timestamp ticks spent per translation phase (decode + lower, optimization
     // passes, code emission, cache insertion).
     enum Phase { Frontend, Passes, Backend, Cache, PhaseCount };

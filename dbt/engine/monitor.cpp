@@ -114,6 +114,8 @@ void Monitor::info(const char* what, StringBuilder& out)
             ull(s.guest_bytes_translated));
         out.append("host code           %llu bytes generated; %llu of %llu bytes of the cache in use\n", ull(s.host_code_bytes),
             ull(m_engine.backend().used_bytes()), ull(m_engine.backend().capacity()));
+        out.append("loops in registers  %llu (blocks looping on themselves with guest state in host registers)\n",
+            ull(s.loop_blocks));
         out.append("cache flushes       %llu\n", ull(s.code_flushes));
         out.append("dispatches          %llu\n", ull(s.dispatches));
         out.append("code pages          %u\n", m_engine.blocks().code_page_count());

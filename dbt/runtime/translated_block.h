@@ -32,6 +32,7 @@ struct TranslatedBlock {
     u8 exit_count;
     bool valid;
     bool findable;            // in the lookup hash; false for one-off blocks (SMC restart)
+    u8 loop_slots;            // guest state slots kept in host registers while it loops on itself
     u32 guest_insn_count;
     u8* code;                 // host code entry
     u32 code_size;

@@ -62,6 +62,11 @@ public:
 private:
     void analyze();
     void emit_terminal(EmitContext& ctx);
+    // The terminal of a block that keeps loop slots in registers: the back edge to just
+    // past the slots' loads, every other way out through the slots' write-back.
+    void emit_loop_terminal(EmitContext& ctx);
+    // A Branch terminal's condition as an x86 condition code (host flags set for it).
+    u8 branch_condition(EmitContext& ctx);
     void direct_exit(u8* site, u64 target, u8* check_site = nullptr);
     void emit_exit_stubs();
     // ctx.pc = pc (clobbers RAX when pc needs 64 bits).
@@ -104,12 +109,15 @@ private:
     Vector<u32>& m_store_user;
     Vector<u32>& m_flags_last;
     Vector<u8>& m_elsewhere; // not emitted in place: by a cold path (flags only a fault needs) or by its only user
+    LoopRegisters m_loop;     // state slots kept in host registers (loop_registers.h)
+    const u8* m_loop_head = nullptr; // where the back edge continues: past the slots' loads
     PendingExit m_exits[3];
     u32 m_exit_count = 0;
     // exit_request checks of in-place exits: they leave through the interrupted thunk.
     struct CheckStub {
         u8* site;
         u64 target;
+        bool write_back = false; // the loop slots first
     };
     CheckStub m_check_stubs[2];
     u32 m_check_stub_count = 0;
@@ -402,7 +410,9 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
 {
     auto& c = m_code;
     CodeBuffer::bind(cold.entry_site, c.cursor());
-    // Deferred state writes first: the guest state must be exact if this access faults.
+    // The loop slots, then the deferred state writes (which may overwrite a slot with the
+    // value a later StoreState will give it): the guest state must be exact if this faults.
+    m_loop.write_back(c);
     for (u8 i = 0; i < cold.write_count; ++i) {
         const ColdWrite& w = cold.writes[i];
         auto target = [&](u8 width) -> Xbyak::Address {
@@ -526,6 +536,8 @@ void BlockEmitter::emit_exit_stubs()
     auto& c = m_code;
     for (u32 i = 0; i < m_check_stub_count; ++i) {
         CodeBuffer::bind(m_check_stubs[i].site, c.cursor());
+        if (m_check_stubs[i].write_back)
+            m_loop.write_back(c);
         store_pc(m_check_stubs[i].target);
         c.jmp(m_thunks.interrupted);
     }
@@ -631,6 +643,39 @@ void BlockEmitter::emit_predicted_return(const ir::Terminal& t)
     c.jmp(m_thunks.lookup);
 }
 
+u8 BlockEmitter::branch_condition(EmitContext& ctx)
+{
+    const ir::Value v = m_block.terminal.value;
+    if (v.is_inst() && m_lazy_cond[v.index()])
+        return ctx.fused_condition(v);
+    u8 r = m_ra.use(v);
+    m_code.test(r8(r), r8(r));
+    return cc::NE;
+}
+
+void BlockEmitter::emit_loop_terminal(EmitContext& ctx)
+{
+    auto& c = m_code;
+    const ir::Terminal& t = m_block.terminal;
+    u8* leave = nullptr;
+    u64 other = 0;
+    if (t.kind == ir::TerminalKind::Branch) {
+        u8 condition = branch_condition(ctx);
+        bool loop_if_true = t.target == m_block.pc;
+        other = loop_if_true ? t.target_false : t.target;
+        leave = c.jcc_rel32_placeholder(loop_if_true ? static_cast<u8>(condition ^ 1) : condition); // cc ^ 1 negates
+    }
+    // The back edge closes a cycle: check exit_request as every backward exit does.
+    c.cmp(dword[rbp + ctx_offset::exit_request], 0);
+    m_check_stubs[m_check_stub_count++] = { c.jcc_rel32_placeholder(cc::NE), m_block.pc, true };
+    c.jmp(m_loop_head);
+    if (leave) {
+        CodeBuffer::bind(leave, c.cursor());
+        m_loop.write_back(c);
+        exit_jump(other);
+    }
+}
+
 void BlockEmitter::emit_terminal(EmitContext& ctx)
 {
     auto& c = m_code;
@@ -643,14 +688,7 @@ void BlockEmitter::emit_terminal(EmitContext& ctx)
             exit_jump(t.target);
         break;
     case ir::TerminalKind::Branch: {
-        u8 condition;
-        if (t.value.is_inst() && m_lazy_cond[t.value.index()]) {
-            condition = ctx.fused_condition(t.value);
-        } else {
-            u8 r = m_ra.use(t.value);
-            c.test(r8(r), r8(r));
-            condition = cc::NE;
-        }
+        u8 condition = branch_condition(ctx);
         if (m_options.chain && is_backward(t.target)) {
             // The check clobbers the flags: branch first, check on the taken side.
             u8* taken = c.jcc_rel32_placeholder(condition);
@@ -701,6 +739,10 @@ void BlockEmitter::emit(u32 mmu_index)
     m_tb.code = c.cursor();
     m_ra.begin_block(m_block);
     analyze();
+    m_loop = plan_loop_registers(m_block, m_options.chain, m_options.icount);
+    m_tb.loop_slots = static_cast<u8>(m_loop.count);
+    for (u32 i = 0; i < m_loop.count; ++i)
+        m_ra.reserve(m_loop.slots[i].reg);
     u8* budget_spent = nullptr;
     if (m_options.icount) {
         // Deterministic time: a block starts only while the instruction budget is
@@ -710,8 +752,10 @@ void BlockEmitter::emit(u32 mmu_index)
         budget_spent = c.jcc_rel32_placeholder(cc::LE);
         c.sub(qword[rbp + ctx_offset::icount_budget], static_cast<i32>(m_tb.guest_insn_count));
     }
+    m_loop.load(c);
+    m_loop_head = c.cursor();
 
-    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, mmu_index };
+    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, m_loop, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
         if (inst.is_deleted() || m_elsewhere[i])
@@ -728,7 +772,10 @@ void BlockEmitter::emit(u32 mmu_index)
     }
     ctx.index = static_cast<u32>(m_block.insts.size());
     m_ra.begin_inst(ctx.index);
-    emit_terminal(ctx);
+    if (m_loop.active())
+        emit_loop_terminal(ctx);
+    else
+        emit_terminal(ctx);
 
     // Cold code, out of the hot path's way.
     for (const ColdPath& cold : m_cold)

@@ -1,5 +1,6 @@
 #pragma once
 // State shared by the per-opcode emitters while one block is emitted.
+#include "dbt/backend/x64/loop_registers.h"
 #include "dbt/backend/x64/reg_alloc.h"
 #include "dbt/runtime/translated_block.h"
 #include "dbt/runtime/run_context.h"
@@ -71,6 +72,7 @@ struct EmitContext {
     Vector<u8>& flags_direct;       // per instruction: FlagsOf stored from AX at capture / its StoreFlags
     Vector<u8>& emitted_elsewhere; // per instruction: not emitted in place: recomputed by cold paths
                                     // (see ColdWrite) or by its only user (a compare in TrapIf)
+    const LoopRegisters& loop;      // state slots in host registers (a block that loops on itself)
     u32 mmu_index;                  // softMMU index for the block's data accesses
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1

@@ -16,6 +16,50 @@ Xbyak::Address state(i32 offset, ir::Type type)
     default: return qword[rbp + offset];
     }
 }
+
+// The LoadState at `load` may be the slot's register itself: nothing stores to the slot
+// before the value's last use.
+bool slot_unchanged_while_live(const EmitContext& ctx, u32 load, i32 offset)
+{
+    u32 last = ctx.ra.last_use(load);
+    for (u32 i = load + 1; i <= last && i < ctx.block.insts.size(); ++i) {
+        const ir::Inst& inst = ctx.block.insts[i];
+        if (inst.op == ir::Opcode::StoreState && !inst.is_removed() && static_cast<i32>(inst.args[0].imm_value()) == offset)
+            return false;
+    }
+    return true;
+}
+
+// LoadState of a loop slot (loop_registers.h): a register copy, or no code at all.
+void load_loop_slot(EmitContext& ctx, u8 slot_reg, i32 offset)
+{
+    const ir::Inst& inst = ctx.inst();
+    if (inst.type == ir::Type::U64 && !ctx.ra.holds_value(slot_reg) && slot_unchanged_while_live(ctx, ctx.index, offset)) {
+        ctx.ra.define(ctx.index, slot_reg);
+        return;
+    }
+    u8 dst = ctx.ra.scratch();
+    switch (inst.type) {
+    case ir::Type::U1:
+    case ir::Type::U8: ctx.code.movzx(r32(dst), r8(slot_reg)); break;
+    case ir::Type::U16: ctx.code.movzx(r32(dst), r16(slot_reg)); break;
+    case ir::Type::U32: ctx.code.mov(r32(dst), r32(slot_reg)); break;
+    default: ctx.code.mov(r64(dst), r64(slot_reg)); break;
+    }
+    ctx.ra.define(ctx.index, dst);
+}
+
+// StoreState of a loop slot: always all 8 bytes (plan_loop_registers).
+void store_loop_slot(EmitContext& ctx, u8 slot_reg, ir::Value v)
+{
+    if (v.is_imm()) {
+        ctx.code.mov(r64(slot_reg), v.imm_value()); // MOV: the host flags survive
+        return;
+    }
+    u8 src = ctx.ra.use(v);
+    if (src != slot_reg)
+        ctx.code.mov(r64(slot_reg), r64(src));
+}
 } // namespace
 
 template<>
@@ -23,6 +67,8 @@ void emit<ir::Opcode::LoadState>(EmitContext& ctx)
 {
     const ir::Inst& inst = ctx.inst();
     i32 offset = static_cast<i32>(inst.args[0].imm_value());
+    if (i32 slot_reg = ctx.loop.reg_for(offset); slot_reg >= 0)
+        return load_loop_slot(ctx, static_cast<u8>(slot_reg), offset);
     u8 dst = ctx.ra.scratch();
     switch (inst.type) {
     case ir::Type::U1:
@@ -40,6 +86,8 @@ void emit<ir::Opcode::StoreState>(EmitContext& ctx)
     const ir::Inst& inst = ctx.inst();
     i32 offset = static_cast<i32>(inst.args[0].imm_value());
     ir::Value v = inst.args[1];
+    if (i32 slot_reg = ctx.loop.reg_for(offset); slot_reg >= 0)
+        return store_loop_slot(ctx, static_cast<u8>(slot_reg), v);
     if (fits_imm32(v)) {
         ctx.code.mov(state(offset, v.type()), imm64_of(v));
         return;

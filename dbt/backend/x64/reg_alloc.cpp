@@ -62,7 +62,7 @@ u8 RegAlloc::allocate()
 {
     for (u8 reg : allocation_order) {
         const RegState& r = m_regs[reg];
-        if (r.value < 0 && !r.locked && !r.scratch)
+        if (r.value < 0 && !r.locked && !r.scratch && !r.reserved)
             return reg;
     }
     // Spill the value whose last use is farthest away.
@@ -70,7 +70,7 @@ u8 RegAlloc::allocate()
     u32 farthest = 0;
     for (u8 reg : allocation_order) {
         const RegState& r = m_regs[reg];
-        if (r.locked || r.scratch || r.value < 0)
+        if (r.locked || r.scratch || r.value < 0 || r.reserved)
             continue;
         if (victim < 0 || m_last_use[r.value] > farthest) {
             victim = reg;
@@ -142,7 +142,7 @@ u8 RegAlloc::use_scratch(ir::Value v)
     VERIFY(!v.is_none());
     if (v.is_inst() && dies_here(v) && !used_again_by_current(v, 0)) {
         Location& loc = m_loc[v.index()];
-        if (loc.reg >= 0) {
+        if (loc.reg >= 0 && !m_regs[loc.reg].reserved) {
             u8 reg = static_cast<u8>(loc.reg);
             // The register now belongs to this instruction; the value is dead after it.
             m_regs[reg].value = -1;
@@ -170,13 +170,13 @@ u8 RegAlloc::scratch()
 u8 RegAlloc::scratch_fixed(u8 reg)
 {
     RegState& r = m_regs[reg];
-    VERIFY(!r.locked && !r.scratch); // ask for fixed registers before any use()
+    VERIFY(!r.locked && !r.scratch && !r.reserved); // ask for fixed registers before any use()
     if (r.value >= 0) {
         // Move the value out of the way: to a free register if there is one, else spill.
         i32 free_reg = -1;
         for (u8 cand : allocation_order) {
             const RegState& c = m_regs[cand];
-            if (cand != reg && c.value < 0 && !c.locked && !c.scratch) {
+            if (cand != reg && c.value < 0 && !c.locked && !c.scratch && !c.reserved) {
                 free_reg = cand;
                 break;
             }

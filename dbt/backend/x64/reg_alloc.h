@@ -46,6 +46,13 @@ public:
     // After a call: caller-saved registers hold nothing any more.
     void forget_caller_saved();
 
+    // Takes `reg` out of allocation for the rest of the block (a loop slot's register,
+    // loop_registers.h). A value may still be defined in it while it is free (a LoadState
+    // that reads the slot as it is); use_scratch() never hands it out to be clobbered.
+    void reserve(u8 reg) { m_regs[reg].reserved = true; }
+    bool holds_value(u8 reg) const { return m_regs[reg].value >= 0; }
+    u32 last_use(u32 value) const { return m_last_use[value]; }
+
     u32 spill_slots_used() const { return m_slots_high_water; }
 
 private:
@@ -57,6 +64,7 @@ private:
         i32 value = -1;  // IR value held, or -1
         bool locked = false;
         bool scratch = false;
+        bool reserved = false; // never allocated (reserve())
     };
 
     u8 allocate();
