@@ -51,7 +51,8 @@ public:
           m_helper_exit_sites(scratch.helper_exit_sites), m_lazy_cond(scratch.lazy_cond), m_value_used(scratch.value_used),
           m_upper_garbage(scratch.upper_garbage), m_flags_direct(scratch.flags_direct), m_unfusable(scratch.unfusable),
           m_other_user(scratch.other_user), m_last_consumer(scratch.last_consumer), m_store_user(scratch.store_user),
-          m_flags_last(scratch.flags_last), m_elsewhere(scratch.emitted_elsewhere)
+          m_flags_last(scratch.flags_last), m_elsewhere(scratch.emitted_elsewhere),
+          m_page_roles(scratch.page_roles), m_address_roots(scratch.address_roots)
     {
         m_cold.clear();
         m_helper_exit_sites.clear();
@@ -109,6 +110,8 @@ private:
     Vector<u32>& m_store_user;
     Vector<u32>& m_flags_last;
     Vector<u8>& m_elsewhere; // not emitted in place: by a cold path (flags only a fault needs) or by its only user
+    Vector<u8>& m_page_roles; // shared page checks (shared_page_check.h)
+    Vector<u32>& m_address_roots;
     LoopRegisters m_loop;     // state slots kept in host registers (loop_registers.h)
     const u8* m_loop_head = nullptr; // where the back edge continues: past the slots' loads
     PendingExit m_exits[3];
@@ -413,6 +416,8 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     // The loop slots, then the deferred state writes (which may overwrite a slot with the
     // value a later StoreState will give it): the guest state must be exact if this faults.
     m_loop.write_back(c);
+    if (cold.drop_shared_page)
+        c.mov(r64(shared_page_reg), shared_page_none);
     for (u8 i = 0; i < cold.write_count; ++i) {
         const ColdWrite& w = cold.writes[i];
         auto target = [&](u8 width) -> Xbyak::Address {
@@ -741,6 +746,10 @@ void BlockEmitter::emit(u32 mmu_index)
     analyze();
     m_loop = plan_loop_registers(m_block, m_options.chain, m_options.icount);
     m_tb.loop_slots = static_cast<u8>(m_loop.count);
+    if (plan_shared_page_checks(m_block, m_page_roles, m_address_roots)) {
+        m_ra.reserve(shared_page_reg);
+        m_ra.reserve(shared_addend_reg);
+    }
     for (u32 i = 0; i < m_loop.count; ++i)
         m_ra.reserve(m_loop.slots[i].reg);
     u8* budget_spent = nullptr;
@@ -755,7 +764,7 @@ void BlockEmitter::emit(u32 mmu_index)
     m_loop.load(c);
     m_loop_head = c.cursor();
 
-    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, m_loop, mmu_index };
+    EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, m_loop, m_page_roles, mmu_index };
     for (u32 i = 0; i < m_block.insts.size(); ++i) {
         const ir::Inst& inst = m_block.insts[i];
         if (inst.is_deleted() || m_elsewhere[i])

@@ -2,6 +2,7 @@
 // State shared by the per-opcode emitters while one block is emitted.
 #include "dbt/backend/x64/loop_registers.h"
 #include "dbt/backend/x64/reg_alloc.h"
+#include "dbt/backend/x64/shared_page_check.h"
 #include "dbt/runtime/translated_block.h"
 #include "dbt/runtime/run_context.h"
 #include "dbt/ir/flags.h"
@@ -54,6 +55,7 @@ struct ColdPath {
     u8 hi_reg, lo_reg, divisor_reg; // Divide operands (all registers)
     u16 access_flags;     // Load/Store: mmu access flags
     u64 guest_pc;
+    bool drop_shared_page; // a leader's miss: V = shared_page_none (shared_page_check.h)
     u8* entry_site;       // rel32 of the hot path's jump into this path
     const u8* resume;     // hot-path address to continue at
 };
@@ -73,6 +75,7 @@ struct EmitContext {
     Vector<u8>& emitted_elsewhere; // per instruction: not emitted in place: recomputed by cold paths
                                     // (see ColdWrite) or by its only user (a compare in TrapIf)
     const LoopRegisters& loop;      // state slots in host registers (a block that loops on itself)
+    const Vector<u8>& page_roles;   // per instruction: PageRole of a Load/Store (shared_page_check.h)
     u32 mmu_index;                  // softMMU index for the block's data accesses
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1

@@ -11,9 +11,11 @@ namespace {
 
 constexpr u32 index_mask_scaled = (tlb::entries - 1) * sizeof(TlbEntry);
 
-// Leaves, in `t`, the host address delta (TlbEntry::addend) for `addr` when the TLB hits;
-// otherwise jumps to a cold path. Returns the rel32 site of that jump.
-u8* emit_tlb_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write)
+// Leaves, in `delta`, the host address delta (TlbEntry::addend) for `addr` when the TLB
+// hits, and in `page` the access's page; otherwise jumps to a cold path. Returns the rel32
+// site of that jump. `page` and `delta` are one register unless a leader keeps the page
+// for its followers (shared_page_check.h).
+u8* emit_tlb_check(EmitContext& ctx, u8 addr, u8 page, u8 delta, unsigned size, bool write)
 {
     i32 entries = ctx_offset::tlb + static_cast<i32>(ctx.mmu_index * tlb::entries * sizeof(TlbEntry));
     i32 tag = entries + static_cast<i32>(write ? offsetof(TlbEntry, write_tag) : offsetof(TlbEntry, read_tag));
@@ -23,16 +25,44 @@ u8* emit_tlb_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write)
     c.mov(rax, r64(addr));
     c.shr(rax, 12 - 5);
     c.and_(eax, index_mask_scaled);
-    // t = page of the access's last byte: a page-crossing access never matches the tag.
+    // The page of the access's last byte: a page-crossing access never matches the tag.
     if (size > 1)
-        c.lea(r64(t), ptr[r64(addr) + static_cast<i32>(size - 1)]);
+        c.lea(r64(page), ptr[r64(addr) + static_cast<i32>(size - 1)]);
     else
-        c.mov(r64(t), r64(addr));
-    c.and_(r64(t), static_cast<u32>(guest_page_mask));
-    c.cmp(r64(t), qword[rbp + rax + tag]);
+        c.mov(r64(page), r64(addr));
+    c.and_(r64(page), static_cast<u32>(guest_page_mask));
+    c.cmp(r64(page), qword[rbp + rax + tag]);
     u8* miss = c.jcc_rel32_placeholder(cc::NE);
-    c.mov(r64(t), qword[rbp + rax + addend]);
+    c.mov(r64(delta), qword[rbp + rax + addend]);
     return miss;
+}
+
+// A follower's check: the whole access lies in the leader's page, `addr - V <= 4096 -
+// size` unsigned (V = shared_page_none fails it for every address an access can reach).
+u8* emit_same_page_check(EmitContext& ctx, u8 addr, unsigned size)
+{
+    auto& c = ctx.code;
+    c.mov(rax, r64(addr));
+    c.sub(rax, r64(shared_page_reg));
+    c.cmp(rax, static_cast<u32>(guest_page_size - size));
+    return c.jcc_rel32_placeholder(cc::A);
+}
+
+// The check `inst` gets by its role; `t` is its own scratch (Own). Sets `delta` to the
+// register holding the host address delta on the hit path.
+u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write, u8& delta)
+{
+    switch (static_cast<PageRole>(ctx.page_roles[ctx.index])) {
+    case PageRole::Leader:
+        delta = shared_addend_reg;
+        return emit_tlb_check(ctx, addr, shared_page_reg, shared_addend_reg, size, write);
+    case PageRole::Follower:
+        delta = shared_addend_reg;
+        return emit_same_page_check(ctx, addr, size);
+    case PageRole::Own: break;
+    }
+    delta = t;
+    return emit_tlb_check(ctx, addr, t, t, size, write);
 }
 
 Xbyak::Address host_operand(u8 addr, u8 t, unsigned size)
@@ -54,12 +84,13 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     unsigned size = ir::byte_width(inst.type);
     u8 addr = ctx.ra.use(inst.args[0]);
     u8 t = ctx.ra.scratch();
-    u8* miss = emit_tlb_check(ctx, addr, t, size, false);
+    u8 delta;
+    u8* miss = emit_access_check(ctx, addr, t, size, false, delta);
     switch (size) {
-    case 1: ctx.code.movzx(r32(t), host_operand(addr, t, 1)); break;
-    case 2: ctx.code.movzx(r32(t), host_operand(addr, t, 2)); break;
-    case 4: ctx.code.mov(r32(t), host_operand(addr, t, 4)); break;
-    default: ctx.code.mov(r64(t), host_operand(addr, t, 8)); break;
+    case 1: ctx.code.movzx(r32(t), host_operand(addr, delta, 1)); break;
+    case 2: ctx.code.movzx(r32(t), host_operand(addr, delta, 2)); break;
+    case 4: ctx.code.mov(r32(t), host_operand(addr, delta, 4)); break;
+    default: ctx.code.mov(r64(t), host_operand(addr, delta, 8)); break;
     }
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Load;
@@ -70,6 +101,7 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
+    cold.drop_shared_page = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Leader);
     ctx.cold.append(cold);
     ctx.ra.define(ctx.index, t);
 }
@@ -84,12 +116,14 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     i8 value_reg = -1;
     if (!fits_imm32(value))
         value_reg = static_cast<i8>(ctx.ra.use(value));
-    u8 t = ctx.ra.scratch();
-    u8* miss = emit_tlb_check(ctx, addr, t, size, true);
+    // A shared check needs no register of the store's own.
+    u8 t = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Own) ? ctx.ra.scratch() : 0;
+    u8 delta;
+    u8* miss = emit_access_check(ctx, addr, t, size, true, delta);
     if (value_reg >= 0)
-        ctx.code.mov(host_operand(addr, t, size), sized(static_cast<u8>(value_reg), value.type()));
+        ctx.code.mov(host_operand(addr, delta, size), sized(static_cast<u8>(value_reg), value.type()));
     else
-        ctx.code.mov(host_operand(addr, t, size), imm64_of(value));
+        ctx.code.mov(host_operand(addr, delta, size), imm64_of(value));
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Store;
     cold.size = static_cast<u8>(size);
@@ -100,6 +134,7 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
+    cold.drop_shared_page = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Leader);
     ctx.cold.append(cold);
 }
 

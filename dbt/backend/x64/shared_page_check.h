@@ -1,0 +1,41 @@
+#pragma once
+// One soft-TLB check for several accesses through the same base address
+// (docs/backend.md#shared-page-checks).
+//
+// A push sequence, the pops before a RET, the fields of one structure: consecutive accesses
+// whose addresses derive from one value by adding constants usually fall in one guest page.
+// The first of them (the leader) does the full TLB check and leaves the page in a reserved
+// register V and its host address delta in a reserved register T; each later one (a
+// follower) only checks, in four instructions and without touching the TLB, that it lies
+// entirely in page V (`addr - V <= 4096 - size`, unsigned), then accesses [addr + T]. A
+// follower outside the page takes its own cold path (the MMU slow path) and leaves V and
+// T as they were; a leader that misses sets V to a non-canonical value no access can be
+// within a page of, so its followers take their cold paths too. The check is what makes a
+// follower correct, whatever its address: the base only predicts that it passes.
+//
+// Nothing inside a block invalidates a translation the TLB held when the leader checked,
+// except a helper call (INVLPG, MOV CR3, a mode change): after one the next access is a
+// leader again. A write's translation serves reads too; a write after a read-only leader
+// is a leader (with write permission) itself.
+#include "dbt/backend/x64/host_reg.h"
+#include "dbt/base/vector.h"
+#include "dbt/ir/block.h"
+
+namespace keel::x64 {
+
+enum class PageRole : u8 { Own, Leader, Follower };
+
+// The reserved registers, when a block shares a check: callee- or caller-saved does not
+// matter (a call makes the next access a leader), but never RCX/RDX (fixed operands) or
+// the loop-slot registers.
+constexpr HostReg shared_page_reg = R10;   // V: the checked page, or shared_page_none
+constexpr HostReg shared_addend_reg = R11; // T: its host address delta
+// Non-canonical, far (2^47) from every canonical address: `addr - V` is never small.
+constexpr u64 shared_page_none = 0x8000000000000000ull;
+
+// Gives each Load and Store of `block` its role (indexed by instruction; Own for the rest)
+// and returns whether any access is a Follower (only then are V and T reserved). `roots`
+// is scratch.
+bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u32>& roots);
+
+} // namespace keel::x64

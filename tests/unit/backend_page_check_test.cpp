@@ -1,0 +1,195 @@
+// Accesses through one base share a soft-TLB check (dbt/backend/x64/shared_page_check.h,
+// docs/backend.md#shared-page-checks): which accesses lead and follow, and that a follower
+// outside the leader's page, a leader that misses, and a fault in the middle of a push
+// sequence all give what separate checks give. Part of ctest unit.backend.
+#include <catch2/catch.hpp>
+#include <vector>
+#include "dbt/backend/x64/shared_page_check.h"
+#include "dbt/ir/builder.h"
+#include "guest_machine.h"
+#include "page_tables.h"
+#include "plugins/arch/x86/exceptions.h"
+
+using namespace keel;
+using namespace keel::ir;
+using keel::unit::GuestMachine;
+using keel::unit::PageTables;
+using namespace keel::unit::pte;
+using x64::PageRole;
+
+namespace {
+
+PageRole role(const Vector<u8>& roles, u32 access) { return static_cast<PageRole>(roles[access]); }
+PageRole role(const Vector<u8>& roles, Value load) { return role(roles, load.index()); }
+
+// The index of the Store just emitted.
+u32 last(const Block& b) { return static_cast<u32>(b.insts.size() - 1); }
+
+} // namespace
+
+TEST_CASE("backend: accesses through one base share the page check of the first", "[backend][tlb]")
+{
+    Block b;
+    Builder ir(b);
+    ir.begin_guest_insn(0x1000, 1);
+    Vector<u8> roles;
+    Vector<u32> roots;
+
+    // push, push, push (stores at rsp-8, -16, -24), then pops of two of them.
+    Value rsp = ir.load_state(Type::U64, 0x20);
+    Value a1 = ir.sub(rsp, Builder::imm64(8));
+    ir.store(a1, Builder::imm64(1));
+    u32 s1 = last(b);
+    Value a2 = ir.sub(a1, Builder::imm64(8));
+    ir.store(a2, Builder::imm64(2));
+    u32 s2 = last(b);
+    Value a3 = ir.sub(a2, Builder::imm64(8));
+    ir.store(a3, Builder::imm64(3));
+    u32 s3 = last(b);
+    Value l1 = ir.load(Type::U64, a3);
+    // Another base, once: its own check.
+    Value other = ir.load(Type::U64, ir.load_state(Type::U64, 0x30));
+    Value l2 = ir.load(Type::U64, ir.add(a3, Builder::imm64(8)));
+    ir.store_state(0x40, ir.add(l1, ir.add(l2, other)));
+    ir.jump(0x2000);
+    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    CHECK(role(roles, s1) == PageRole::Leader);
+    CHECK(role(roles, s2) == PageRole::Follower);
+    CHECK(role(roles, s3) == PageRole::Follower);
+    CHECK(role(roles, l1) == PageRole::Follower); // a write's translation serves reads
+    CHECK(role(roles, other) == PageRole::Own);
+    CHECK(role(roles, l2) == PageRole::Follower);
+
+    // A read leads; a write after it needs the write permission: a leader again.
+    b.clear();
+    Builder ir2(b);
+    ir2.begin_guest_insn(0x1000, 1);
+    Value base = ir2.load_state(Type::U64, 0x18);
+    Value r1 = ir2.load(Type::U64, base);
+    Value r2 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x10)));
+    ir2.store(ir2.add(base, Builder::imm64(0x10)), r1);
+    u32 w1 = last(b);
+    Value r3 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x28)));
+    ir2.store_state(0x40, ir2.add(r2, r3));
+    ir2.jump(0x2000);
+    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    CHECK(role(roles, r1) == PageRole::Leader);
+    CHECK(role(roles, r2) == PageRole::Follower);
+    CHECK(role(roles, w1) == PageRole::Leader);
+    CHECK(role(roles, r3) == PageRole::Follower);
+
+    // A helper call (it may flush the TLB) makes the next access a leader.
+    b.clear();
+    Builder ir3(b);
+    ir3.begin_guest_insn(0x1000, 1);
+    static const Helper nothing { "nothing", nullptr };
+    base = ir3.load_state(Type::U64, 0x18);
+    r1 = ir3.load(Type::U64, base);
+    ir3.call(nothing);
+    r2 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(8)));
+    r3 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(16)));
+    ir3.store_state(0x40, ir3.add(r1, ir3.add(r2, r3)));
+    ir3.jump(0x2000);
+    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    CHECK(role(roles, r1) == PageRole::Leader);
+    CHECK(role(roles, r2) == PageRole::Leader);
+    CHECK(role(roles, r3) == PageRole::Follower);
+
+    // One access per base: nothing shared, nothing reserved.
+    b.clear();
+    Builder ir4(b);
+    ir4.begin_guest_insn(0x1000, 1);
+    r1 = ir4.load(Type::U64, ir4.load_state(Type::U64, 0x18));
+    r2 = ir4.load(Type::U64, ir4.load_state(Type::U64, 0x20));
+    ir4.store_state(0x40, ir4.add(r1, r2));
+    ir4.jump(0x2000);
+    CHECK_FALSE(x64::plan_shared_page_checks(b, roles, roots));
+    CHECK(role(roles, r1) == PageRole::Own);
+    CHECK(role(roles, r2) == PageRole::Own);
+}
+
+namespace {
+
+// Code at 0x600000 (physical 0x300000); data pages 0x601000 (0x301000) and 0x602000
+// (0x302000, unless `second_page` is false).
+struct TwoPages {
+    GuestMachine m;
+    explicit TwoPages(bool second_page)
+    {
+        m.load(0x10000, { 0xF4 });
+        PageTables pt(m);
+        pt.map(0x600000, 0x300000, P | RW);
+        pt.map(0x601000, 0x301000, P | RW);
+        if (second_page)
+            pt.map(0x602000, 0x302000, P | RW);
+        m.engine().flush_tlb();
+        m.ctx().hot.pc = 0x600000;
+    }
+    void code(const std::vector<u8>& bytes) { m.write(0x300000, bytes); }
+};
+
+// push rax / push rbx / push rcx / hlt, from RSP = top. Registers are set before the run,
+// not by the code: constant addresses would not share a base.
+void three_pushes(TwoPages& g, u64 top)
+{
+    g.code({ 0x50, 0x53, 0x51, 0xF4 });
+    g.m.gpr(x86::RSP) = top;
+    g.m.gpr(x86::RAX) = 0x1111;
+    g.m.gpr(x86::RBX) = 0x2222;
+    g.m.gpr(x86::RCX) = 0x3333;
+}
+
+} // namespace
+
+TEST_CASE("backend: a push sequence across a page boundary: the followers outside the page take the slow path", "[backend][tlb]")
+{
+    // RSP = 0x602010: the first two pushes land in 0x602000's page, the third at 0x601FF8.
+    TwoPages g(true);
+    three_pushes(g, 0x602010);
+    g.m.require_halted(g.m.run_to_halt());
+    CHECK(g.m.gpr(x86::RSP) == 0x601FF8);
+    CHECK(g.m.read(0x302008, 8) == 0x1111);
+    CHECK(g.m.read(0x302000, 8) == 0x2222);
+    CHECK(g.m.read(0x301FF8, 8) == 0x3333);
+}
+
+TEST_CASE("backend: a #PF on a follower in a pop sequence leaves the state before that pop", "[backend][tlb]")
+{
+    // Pops from 0x601FF0 with 0x602000 unmapped: two pops read the end of 0x601000's
+    // page, the third (a follower) reaches 0x602000 and faults there, on its own
+    // instruction, RSP and the registers as the first two pops left them.
+    TwoPages g(false);
+    g.code({ 0x5B, 0x59, 0x5A, 0xF4 }); // pop rbx / pop rcx / pop rdx (faults) / hlt
+    g.m.gpr(x86::RSP) = 0x601FF0;
+    u64 third_pop = 0x600002;
+    std::vector<u8> data(16);
+    for (unsigned i = 0; i < 16; ++i)
+        data[i] = static_cast<u8>(0x10 + i);
+    g.m.write(0x301FF0, data);
+    g.m.gpr(x86::RDX) = 0xDDDD;
+    RunResult r = g.m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    const x86::PendingEvent& e = g.m.cpu().event;
+    CHECK(e.vector == x86::vector::PF);
+    CHECK(e.return_rip == third_pop);
+    CHECK(g.m.cpu().cr2 == 0x602000);
+    CHECK(g.m.gpr(x86::RSP) == 0x602000);
+    CHECK(g.m.gpr(x86::RBX) == 0x1716151413121110ull);
+    CHECK(g.m.gpr(x86::RCX) == 0x1F1E1D1C1B1A1918ull);
+    CHECK(g.m.gpr(x86::RDX) == 0xDDDD);
+}
+
+TEST_CASE("backend: a leader that misses makes its followers take the slow path too", "[backend][tlb]")
+{
+    // RSI = 0x601FFC: mov rax, [rsi] (crosses into 0x602000: never a TLB hit) /
+    // mov rcx, [rsi + 4] (wholly in 0x602000, the page the leader computed) / hlt.
+    // The follower must not use the leader's host address delta, which it never loaded.
+    TwoPages g(true);
+    g.code({ 0x48, 0x8B, 0x06, 0x48, 0x8B, 0x4E, 0x04, 0xF4 });
+    g.m.gpr(x86::RSI) = 0x601FFC;
+    g.m.write(0x301FF8, { 0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04 });
+    g.m.write(0x302000, { 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C });
+    g.m.require_halted(g.m.run_to_halt());
+    CHECK(g.m.gpr(x86::RAX) == 0x0807060504030201ull);
+    CHECK(g.m.gpr(x86::RCX) == 0x0C0B0A0908070605ull);
+}
