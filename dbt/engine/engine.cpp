@@ -373,9 +373,13 @@ void Engine::describe_counters(StringBuilder& out)
     for (u64 n : m_stats.interrupts_by_vector)
         interrupts += n;
     auto ull = [](u64 v) { return static_cast<unsigned long long>(v); };
-    out.append("dispatches %llu, TLB fills %llu, TLB flushes %llu (%llu keeping global pages), jump-cache clears %llu, "
+    const u64* x = m_stats.exits;
+    out.append("dispatches %llu (exits: unchained %llu, lookup misses %llu, interrupted %llu, helpers %llu, to the "
+               "dispatcher %llu, halts %llu), TLB fills %llu, TLB flushes %llu (%llu keeping global pages), jump-cache clears %llu, "
                "blocks invalidated %llu, cache flushes %llu, chained links %llu, loops in registers %llu, interrupts %llu, host code %llu bytes",
-        ull(m_stats.dispatches), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
+        ull(m_stats.dispatches), ull(x[static_cast<u32>(RunExit::Unchained)]), ull(x[static_cast<u32>(RunExit::LookupMiss)]),
+        ull(x[static_cast<u32>(RunExit::Interrupted)]), ull(x[static_cast<u32>(RunExit::HelperExit)]),
+        ull(x[static_cast<u32>(RunExit::Dispatch)]), ull(x[static_cast<u32>(RunExit::Halt)]), ull(m_mmu->fills()), ull(m_mmu->flushes() + m_mmu->non_global_flushes()),
         ull(m_mmu->non_global_flushes()), ull(c.jump_cache_clears), ull(c.invalidated), ull(c.flushes), ull(c.chained),
         ull(m_stats.loop_blocks), ull(interrupts), ull(m_stats.host_code_bytes));
     u64 ticks = 0;
@@ -409,6 +413,18 @@ i64 Engine::icount_budget() const
     u64 shift = static_cast<u64>(m_config.icount_shift);
     u64 instructions = (deadline - m_virtual_ns + (1ull << shift) - 1) >> shift;
     return instructions < static_cast<u64>(max_icount_budget) ? static_cast<i64>(instructions) : max_icount_budget;
+}
+
+bool Engine::interrupt_may_be_pending()
+{
+    if (deterministic_time())
+        return true;
+    for (InterruptController* controller : m_interrupt_controllers) {
+        if (controller->has_interrupt())
+            return true;
+    }
+    u64 deadline = m_clock.next_deadline();
+    return deadline != ~0ull && deadline <= clock_ns();
 }
 
 bool Engine::take_interrupt()
@@ -550,6 +566,8 @@ RunResult Engine::run_loop(const RunOptions& options)
             m_instructions_executed += executed;
             m_virtual_ns += executed << m_config.icount_shift;
         }
+        static_assert(static_cast<u32>(RunExit::HelperExit) + 1 == EngineStats::exit_kinds);
+        ++m_stats.exits[static_cast<u32>(exit)];
         switch (exit) {
         case RunExit::Unchained:
             if (!log::enabled(log::NoChain)) {

@@ -64,6 +64,9 @@ struct EngineStats {
     u64 code_flushes = 0;
     u64 host_code_bytes = 0;
     u64 loop_blocks = 0; // translated blocks that loop on themselves with guest state in host registers
+    // Why generated code returned to the dispatcher, by RunExit (dbt/runtime/run_context.h).
+    static constexpr u32 exit_kinds = 6;
+    u64 exits[exit_kinds] = {};
     // Host timestamp ticks spent per translation phase (decode + lower, optimization
     // passes, code emission, cache insertion).
     enum Phase { Frontend, Passes, Backend, Cache, PhaseCount };
@@ -211,6 +214,7 @@ public:
         return live > m_clock.now_ns() ? live : m_clock.now_ns();
     }
     bool deterministic_time() const override { return m_config.icount_shift >= 0; }
+    bool interrupt_may_be_pending() override;
     MsrAccess device_msr_read(u32 index, u64& value) override;
     MsrAccess device_msr_write(u32 index, u64 value) override;
     // Drops every translation (e.g. tests; a full cache does this itself).

@@ -17,7 +17,7 @@
 // ArchServices::flush_tlb_non_global. 7: ArchServices::host_span.
 #include "dbt/base/result.h"
 
-#define KEEL_PLUGIN_ABI_VERSION 7u
+#define KEEL_PLUGIN_ABI_VERSION 8u
 #define KEEL_PLUGIN_DESCRIPTOR_SYMBOL "keel_plugin_descriptor"
 
 namespace keel {

@@ -61,6 +61,10 @@ public:
     // (-icount) rather than following the host's clock.
     virtual u64 clock_ns() = 0;
     virtual bool deterministic_time() const = 0;
+    // Whether an external interrupt may be waiting for the CPU to accept it (a controller
+    // has one, or a timer is due that may raise one): x86 STI returns to the dispatcher
+    // only then. Always true with -icount, whose runs stay as they were.
+    virtual bool interrupt_may_be_pending() = 0;
 
     // Model-specific registers that belong to a device rather than the CPU core (x86: the
     // local APIC's base and TSC-deadline registers). NotMine when no device claims `index`.

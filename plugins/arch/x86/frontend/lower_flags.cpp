@@ -55,7 +55,8 @@ Lowered lower_sti(Lowerer& lw)
 {
     // Interrupts become deliverable after the NEXT instruction (the STI shadow, Intel SDM
     // vol. 3 §6.8.3), which the helper records. The block takes that instruction too and
-    // then returns to the dispatcher, which delivers what is pending: `sti; nop; cli`
+    // then ends through the lookup thunk, which returns to the dispatcher to deliver what
+    // is pending when the helper found something and set exit_request: `sti; nop; cli`
     // opens a one-instruction window that a block running on to the CLI would close.
     lw.commit();
     lw.ir.call(helpers::sti, lw.imm(Type::U64, lw.d().next_pc()));

@@ -26,8 +26,11 @@ Lowered lower_mov_control_register(Lowerer& lw)
     }
     lw.commit();
     lw.ir.call(helpers::write_cr, lw.imm(Type::U64, n), lw.read_as(1, Type::U64));
-    // Paging, protection or mode may have changed: the dispatcher looks again.
-    return lw.end_block_after();
+    // CR3 changes the address space only: the helper has dropped the lookup-cache entries
+    // of non-global code (Linux switches address space thousands of times while booting).
+    // CR0, CR4, CR8 may change paging, protection, the mode or which interrupts are
+    // taken: the dispatcher looks again.
+    return n == 3 ? lw.end_block_through_lookup() : lw.end_block_after();
 }
 
 Lowered lower_mov_debug_register(Lowerer& lw)
@@ -138,7 +141,9 @@ Lowered lower_invlpg(Lowerer& lw)
     if (lw.cpl() != 0)
         return privileged(lw);
     lw.ir.call(helpers::invlpg, lw.address(0));
-    return lw.end_block_after();
+    // The helper drops the lookup-cache entries the page held (Linux's text patching
+    // runs INVLPG some 70,000 times while booting).
+    return lw.end_block_through_lookup();
 }
 
 Lowered lower_clts(Lowerer& lw)

@@ -291,4 +291,11 @@ Lowered Lowerer::end_block_after()
     return Lowered::EndBlock;
 }
 
+Lowered Lowerer::end_block_through_lookup()
+{
+    commit();
+    ir.jump_indirect(imm(ir::Type::U64, m_d->next_pc()));
+    return Lowered::EndBlock;
+}
+
 } // namespace keel::x86

@@ -24,7 +24,7 @@ struct DecodedInsn {
 enum class Lowered {
     Continue,      // the block may go on with the next instruction
     EndBlock,      // the instruction set the block's terminal
-    EndAfterNext,  // the next instruction ends the block with a return to the dispatcher (STI)
+    EndAfterNext,  // the next instruction ends the block, through the lookup thunk (STI: its exit_request check)
     Unimplemented, // keel does not implement it: the translator raises #UD
 };
 
@@ -100,6 +100,11 @@ public:
     Lowered branch(ir::Value cond, u64 taken, u64 not_taken);
     // Ends the block after this instruction so the dispatcher sees changed state.
     Lowered end_block_after();
+    // Ends the block after this instruction and continues at the next one through the
+    // lookup cache, without the dispatcher: for a helper that changed which translations
+    // hold (and forgot the lookup-cache entries that depended on them itself) but not the
+    // mode, the interrupt flag or anything else the dispatcher looks at (INVLPG, MOV CR3).
+    Lowered end_block_through_lookup();
     // A near branch to a non-canonical address raises #GP(0) on the branch itself, before
     // anything it changes (Intel SDM vol. 2, JMP, CALL, RET: "If the target address is
     // in non-canonical form, #GP(0)"): call before the branch's stores and commit.

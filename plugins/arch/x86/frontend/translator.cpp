@@ -137,7 +137,10 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         lw.commit();
         pc = d.next_pc();
         if (end_at_dispatcher) {
-            b.exit_to(ir::ExitReason::Dispatch, pc);
+            // Through the lookup thunk, which returns to the dispatcher when exit_request
+            // is set (the STI found an interrupt that may be deliverable now), and
+            // otherwise goes on without it.
+            b.jump_indirect(ir::Builder::imm64(pc));
             return true;
         }
         if (result == Lowered::EndAfterNext) {

@@ -1,0 +1,68 @@
+// Instructions that end their block without going back to the dispatcher when nothing there
+// needs it: INVLPG and MOV CR3 continue through the lookup thunk after their helper has
+// dropped the lookup-cache entries they made stale; STI asks for the dispatcher only when
+// an interrupt may be waiting (the Linux boot runs each some tens of thousands of times).
+// Part of ctest unit.x86.
+#include <catch2/catch.hpp>
+#include "guest_machine.h"
+#include "page_tables.h"
+#include "plugins/arch/x86/exceptions.h"
+
+using namespace keel;
+using keel::unit::GuestMachine;
+using keel::unit::PageTables;
+using namespace keel::unit::pte;
+
+namespace {
+u64 exits(GuestMachine& m, RunExit kind) { return m.engine().stats().exits[static_cast<u32>(kind)]; }
+} // namespace
+
+TEST_CASE("x86: code reached after INVLPG of its page runs from the page's new mapping", "[x86][tlb]")
+{
+    // 0x600000: call 0x601000 / mov r8, rax / mov [rbx], rcx (the PTE of 0x601000 now points
+    // at 0x302000) / invlpg [rdx] / call 0x601000 / hlt. 0x601000 first maps 0x301000
+    // (mov eax, 1 / ret), then 0x302000 (mov eax, 2 / ret): its first translation, and
+    // the lookup-cache entry of the call to it, must not be used again.
+    GuestMachine m;
+    m.load(0x10000, { 0xF4 });
+    PageTables pt(m);
+    pt.map(0x600000, 0x300000, P | RW);
+    u64 leaf = pt.map(0x601000, 0x301000, P | RW);
+    pt.map(0x700000, leaf & ~0xFFFull, P | RW); // the page table itself, for the guest to edit
+    pt.map(0x610000, 0x310000, P | RW);         // the stack
+    m.engine().flush_tlb();
+    std::vector<u8> code = { 0xE8, 0, 0, 0, 0, 0x49, 0x89, 0xC0, 0x48, 0x89, 0x0B, 0x0F, 0x01, 0x3A, 0xE8, 0, 0, 0, 0, 0xF4 };
+    auto set_rel32 = [&](usize at, u64 target) {
+        u32 rel = static_cast<u32>(target - (0x600000 + at + 5));
+        for (int i = 0; i < 4; ++i)
+            code[at + 1 + i] = static_cast<u8>(rel >> (8 * i));
+    };
+    set_rel32(0, 0x601000);
+    set_rel32(14, 0x601000);
+    m.write(0x300000, code);
+    m.write(0x301000, { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 });
+    m.write(0x302000, { 0xB8, 0x02, 0x00, 0x00, 0x00, 0xC3 });
+    m.gpr(x86::RBX) = 0x700000 + (leaf & 0xFFF);
+    m.gpr(x86::RCX) = 0x302000 | P | RW;
+    m.gpr(x86::RDX) = 0x601000;
+    m.gpr(x86::RSP) = 0x611000;
+    m.ctx().hot.pc = 0x600000;
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::R8) == 1);
+    CHECK(m.gpr(x86::RAX) == 2);
+    CHECK(exits(m, RunExit::Dispatch) == 0); // INVLPG went on through the lookup thunk
+}
+
+TEST_CASE("x86: STI with no interrupt waiting goes on without the dispatcher", "[x86][events]")
+{
+    // mov ecx, 1000 / 1: sti / cli / dec ecx / jnz 1b / hlt, with IF clear at the start and
+    // nothing raised: before, every STI returned to the dispatcher (some 2,000 exits).
+    // A host tick (every millisecond) may still bring the loop back once or twice.
+    GuestMachine m;
+    m.load(0x10000, { 0xB9, 0xE8, 0x03, 0x00, 0x00, 0xFB, 0xFA, 0xFF, 0xC9, 0x75, 0xFA, 0xF4 });
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RCX) == 0);
+    u64 dispatcher_visits = exits(m, RunExit::Dispatch) + exits(m, RunExit::Interrupted);
+    INFO("returns to the dispatcher: " << dispatcher_visits);
+    CHECK(dispatcher_visits < 100);
+}
