@@ -11,7 +11,7 @@ namespace keel {
 
 struct RuntimeHooks;
 
-constexpr u32 jump_cache_entries = 4096; // indirect-branch lookup cache (power of two)
+constexpr u32 jump_cache_entries = 65536; // indirect-branch lookup cache (power of two)
 constexpr u32 spill_slots = 64;
 
 // Why generated code returned to the dispatcher (value of EAX at the exit trampoline).

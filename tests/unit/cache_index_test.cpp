@@ -286,7 +286,8 @@ TEST_CASE("BlockCache: clear_non_global_jump_targets keeps blocks on global page
     CHECK(eu.code == &miss_stub);
 
     // The global block's slot now gets a non-global block with the same index.
-    TranslatedBlock* alias = add_block(cache, 0x1002000, 0x4000, 8); // 16 MiB above: the same slot
+    // jump_cache_entries pages above: the same slot.
+    TranslatedBlock* alias = add_block(cache, 0x2000 + (u64(jump_cache_entries) << 12), 0x4000, 8);
     REQUIRE(jump_cache_index(alias->linear_pc) == jump_cache_index(0x2000));
     cache.remember_jump_target(alias, false);
     cache.clear_non_global_jump_targets();
