@@ -45,12 +45,14 @@ Result<void> read_file(const char* path, Vector<u8>& bytes, u64 max_size)
     };
     // A regular file says its size; a device or pipe (/dev/zero, a FIFO) may never end,
     // so it is read only up to the bound, never until memory runs out.
+    constexpr usize chunk = 65536;
     if (S_ISREG(st.st_mode)) {
         if (static_cast<u64>(st.st_size) > max_size)
             return too_large();
-        bytes.reserve(static_cast<usize>(st.st_size));
+        // Room for the last read, which finds the end: without it a file of an exact
+        // capacity is copied once more when that read's chunk is made room for.
+        bytes.reserve(static_cast<usize>(st.st_size) + chunk);
     }
-    constexpr usize chunk = 65536;
     usize size = bytes.size();
     for (;;) {
         if (size > max_size)

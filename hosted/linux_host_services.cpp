@@ -1,4 +1,5 @@
 #include "hosted/linux_host_services.h"
+#include "hosted/plugin_perf_map.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +128,8 @@ void LinuxHostServices::enable_perf_map()
     char path[64];
     snprintf(path, sizeof(path), "/tmp/perf-%d.map", static_cast<int>(getpid()));
     m_perf_map = fopen(path, "w");
+    if (m_perf_map)
+        write_plugin_perf_map(static_cast<FILE*>(m_perf_map));
 }
 
 void LinuxHostServices::block_translated(u64 guest_pc, const u8* host_code, usize host_size)

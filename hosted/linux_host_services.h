@@ -22,7 +22,8 @@ public:
     void idle_until(u64 deadline_ns, const volatile u32* wake) override;
     // A thread that sets the flag every millisecond while one is set.
     void set_tick_flag(volatile u32* flag) override;
-    // Writes /tmp/perf-PID.map so `perf report` names generated code by guest pc.
+    // Writes /tmp/perf-PID.map so `perf report` names generated code by guest pc and the
+    // plugins' functions by name.
     void enable_perf_map();
 
 private:

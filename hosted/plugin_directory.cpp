@@ -9,6 +9,7 @@
 #include <vector>
 #include "dbt/loader/plugin_loader.h"
 #include "hosted/plugin_memory.h"
+#include "hosted/plugin_perf_map.h"
 
 namespace keel::hosted {
 
@@ -58,6 +59,7 @@ Result<u32> load_plugin_directory(const char* directory, bool must_exist, HostSe
         auto loaded = load_plugin(bytes.data(), bytes.size(), path.c_str(), memory, imports, host, registry);
         if (loaded.is_error())
             return Error::formatted("plugin refused: %s", loaded.error().message());
+        remember_loaded_plugin(path.c_str(), loaded.value().object->base());
     }
     return static_cast<u32>(names.size());
 }

@@ -33,6 +33,24 @@ ir::HelperResult finish(CpuContext* ctx, u64 length)
 // translated as the first element's access would translate it, source before destination.
 enum class Bulk { Done, Slow, Fault };
 
+// `bytes` (a multiple of `size`) of little-endian `size`-byte copies of `value`. Linux
+// clears pages with REP STOSQ: a page is 512 eight-byte stores here, not 4096 byte stores.
+void fill_elements(u8* destination, u64 value, u64 size, u64 bytes)
+{
+    u64 pattern = size == 8 ? value : value & ((1ull << (8 * size)) - 1);
+    for (u64 width = size; width < 8; width *= 2)
+        pattern |= pattern << (8 * width); // size divides 8: the element repeated
+    if (pattern == (pattern & 0xFF) * 0x0101010101010101ull) {
+        fill_memory(destination, static_cast<u8>(pattern), bytes);
+        return;
+    }
+    // Each 8-byte store starts on an element boundary, and so does the shorter tail.
+    u64 i = 0;
+    for (; i + 8 <= bytes; i += 8)
+        copy_memory(destination + i, &pattern, 8);
+    copy_memory(destination + i, &pattern, bytes - i);
+}
+
 Bulk bulk_step(CpuContext& ctx, const string_op::Description& d, u64 source_base, u64 pointer_mask, bool down, u64& done_elements)
 {
     CpuState& s = state(ctx);
@@ -73,12 +91,7 @@ Bulk bulk_step(CpuContext& ctx, const string_op::Description& d, u64 source_base
         return faulted ? Bulk::Fault : Bulk::Slow;
     if (!movs) {
         u64 value = s.gpr[RAX];
-        if (size == 1) {
-            fill_memory(destination, static_cast<u8>(value), bytes);
-        } else {
-            for (u64 i = 0; i < bytes; ++i)
-                destination[i] = static_cast<u8>(value >> (8 * (i % size))); // little-endian elements
-        }
+        fill_elements(destination, value, size, bytes);
     } else if (destination + bytes <= source || source + bytes <= destination) {
         copy_memory(destination, source, bytes); // no overlap: any order gives the same bytes
     } else {
