@@ -23,6 +23,27 @@ bool is_all_ones(Value v) { return v.is_imm() && v.imm_value() == type_mask(v.ty
 bool is_zero(Value v) { return v.is_imm() && v.imm_value() == 0; }
 
 // Identities that hold whatever the other operand is. Returns the replacement or none.
+Value low_part_of_merge(const Block& block, const Inst& merge, Type type)
+{
+    u64 low_bits = bit_width(type) >= 64 ? ~0ull : (1ull << bit_width(type)) - 1;
+    for (int side = 0; side < 2; ++side) {
+        Value cleared = block.resolve(merge.args[side]), inserted = block.resolve(merge.args[1 - side]);
+        if (!cleared.is_inst() || block.at(cleared).op != Opcode::And)
+            continue;
+        Value m = block.resolve(block.at(cleared).args[1]);
+        if (!m.is_imm() || (m.imm_value() & low_bits) != 0)
+            continue;
+        if (inserted.is_imm() && (inserted.imm_value() & ~low_bits) == 0)
+            return Value::imm(type, inserted.imm_value());
+        if (inserted.is_inst() && block.at(inserted).op == Opcode::ZeroExtend) {
+            Value x = block.resolve(block.at(inserted).args[0]);
+            if (x.type() == type)
+                return x;
+        }
+    }
+    return {};
+}
+
 Value simplify(const Block& block, const Inst& inst, const Value* a)
 {
     switch (inst.op) {
@@ -57,6 +78,11 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
             const Inst& def = block.at(a[0]);
             if ((def.op == Opcode::ZeroExtend || def.op == Opcode::SignExtend) && block.resolve(def.args[0]).type() == inst.type)
                 return block.resolve(def.args[0]);
+            // trunc(or(and(y, m), zext(x))) where m clears the truncated bits: x. A
+            // register's low byte or word read back after a write of it was merged into
+            // its whole value (the x86 frontend's narrow register writes).
+            if (def.op == Opcode::Or)
+                return low_part_of_merge(block, def, inst.type);
         }
         break;
     default:

@@ -67,10 +67,21 @@ void Lowerer::commit()
     for (unsigned i = 0; i < m_write_count; ++i) {
         const PendingWrite& w = m_writes[i];
         u32 off = offset::gpr(w.gpr) + (w.high_byte ? 1 : 0);
-        if (w.value.type() == ir::Type::U32)
+        u16 bit = static_cast<u16>(1u << w.gpr);
+        if (w.value.type() == ir::Type::U32) {
             ir.store_state(off, ir.zext(ir::Type::U64, w.value)); // 32-bit writes clear bits 63..32
-        else
+        } else if (w.value.type() != ir::Type::U64 && (m_gprs_seen & bit)) {
+            // An 8- or 16-bit write to a register this block has already read or written
+            // is merged into its whole value and stored as 64 bits: the value is usually
+            // known by then (the load is forwarded), and a later wider read of it is then
+            // forwarded too. A narrow store followed by a wider load of the same bytes is
+            // a store-forwarding stall on the host (Intel optimization manual, "store
+            // forwarding"), and keeps the register in memory.
+            ir.store_state(offset::gpr(w.gpr), merge_write(ir.load_state(ir::Type::U64, offset::gpr(w.gpr)), w));
+        } else {
             ir.store_state(off, w.value);
+        }
+        m_gprs_seen |= bit;
     }
     m_write_count = 0;
     if (m_flags_mask) {
@@ -84,28 +95,32 @@ ir::Value Lowerer::read_gpr(Gpr g, ir::Type type)
     bool pending = false;
     for (unsigned i = 0; i < m_write_count; ++i)
         pending |= m_writes[i].gpr == g;
+    m_gprs_seen |= static_cast<u16>(1u << g);
     if (!pending)
         return ir.load_state(type, offset::gpr(g));
     // A write earlier in this instruction is visible to later reads: replay the pending
     // writes to this register on top of its stored value.
     ir::Value v = ir.load_state(ir::Type::U64, offset::gpr(g));
     for (unsigned i = 0; i < m_write_count; ++i) {
-        const PendingWrite& w = m_writes[i];
-        if (w.gpr != g)
-            continue;
-        switch (w.value.type()) {
-        case ir::Type::U64: v = w.value; break;
-        case ir::Type::U32: v = ir.zext(ir::Type::U64, w.value); break;
-        case ir::Type::U16: v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFFFFull)), ir.zext(ir::Type::U64, w.value)); break;
-        default:
-            if (w.high_byte)
-                v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFF00ull)), ir.shift(ir::Opcode::Shl, ir.zext(ir::Type::U64, w.value), ir::Builder::imm8(8)));
-            else
-                v = ir.or_(ir.and_(v, imm(ir::Type::U64, ~0xFFull)), ir.zext(ir::Type::U64, w.value));
-            break;
-        }
+        if (m_writes[i].gpr == g)
+            v = merge_write(v, m_writes[i]);
     }
     return ir.trunc(type, v);
+}
+
+// The register's 64-bit value after `w` is written over `whole` (U32 writes zero-extend).
+ir::Value Lowerer::merge_write(ir::Value whole, const PendingWrite& w)
+{
+    switch (w.value.type()) {
+    case ir::Type::U64: return w.value;
+    case ir::Type::U32: return ir.zext(ir::Type::U64, w.value);
+    case ir::Type::U16: return ir.or_(ir.and_(whole, imm(ir::Type::U64, ~0xFFFFull)), ir.zext(ir::Type::U64, w.value));
+    default:
+        if (w.high_byte)
+            return ir.or_(ir.and_(whole, imm(ir::Type::U64, ~0xFF00ull)),
+                ir.shift(ir::Opcode::Shl, ir.zext(ir::Type::U64, w.value), ir::Builder::imm8(8)));
+        return ir.or_(ir.and_(whole, imm(ir::Type::U64, ~0xFFull)), ir.zext(ir::Type::U64, w.value));
+    }
 }
 
 void Lowerer::write_gpr(Gpr g, ir::Value v)
@@ -122,6 +137,7 @@ ir::Value Lowerer::read_reg(ZydisRegister reg)
     if (!gpr_of(reg, g, t, high))
         PANIC("x86 frontend: %s is not a general-purpose register", ZydisRegisterGetString(reg));
     if (high) {
+        m_gprs_seen |= static_cast<u16>(1u << g);
         for (unsigned i = 0; i < m_write_count; ++i) {
             if (m_writes[i].gpr == g)
                 return ir.trunc(ir::Type::U8, ir.shift(ir::Opcode::Shr, read_gpr(g, ir::Type::U16), ir::Builder::imm8(8)));

@@ -121,8 +121,11 @@ private:
     const DecodedInsn* m_d = nullptr;
     u32 m_mode;
     u32 m_insn_number = 0;
+    ir::Value merge_write(ir::Value whole, const PendingWrite& w);
+
     PendingWrite m_writes[6];
     unsigned m_write_count = 0;
+    u16 m_gprs_seen = 0; // registers this block has read or written so far (bit per Gpr)
     ir::Value m_flags;
     u16 m_flags_mask = 0;
     ir::Value m_addresses[ZYDIS_MAX_OPERAND_COUNT];
