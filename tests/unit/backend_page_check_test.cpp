@@ -1,7 +1,9 @@
 // Accesses through one base share a soft-TLB check (dbt/backend/x64/shared_page_check.h,
 // docs/backend.md#shared-page-checks): which accesses lead and follow, and that a follower
 // outside the leader's page, a leader that misses, and a fault in the middle of a push
-// sequence all give what separate checks give. Part of ctest unit.backend.
+// sequence all give what separate checks give; in a loop, the page carried from one
+// iteration to the next (loop leaders) as the loop walks across pages and into a missing
+// one. Part of ctest unit.backend.
 #include <catch2/catch.hpp>
 #include <vector>
 #include "dbt/backend/x64/shared_page_check.h"
@@ -52,7 +54,7 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     Value l2 = ir.load(Type::U64, ir.add(a3, Builder::imm64(8)));
     ir.store_state(0x40, ir.add(l1, ir.add(l2, other)));
     ir.jump(0x2000);
-    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
     CHECK(role(roles, s1) == PageRole::Leader);
     CHECK(role(roles, s2) == PageRole::Follower);
     CHECK(role(roles, s3) == PageRole::Follower);
@@ -72,7 +74,7 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     Value r3 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x28)));
     ir2.store_state(0x40, ir2.add(r2, r3));
     ir2.jump(0x2000);
-    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
     CHECK(role(roles, r1) == PageRole::Leader);
     CHECK(role(roles, r2) == PageRole::Follower);
     CHECK(role(roles, w1) == PageRole::Leader);
@@ -90,7 +92,7 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     r3 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(16)));
     ir3.store_state(0x40, ir3.add(r1, ir3.add(r2, r3)));
     ir3.jump(0x2000);
-    REQUIRE(x64::plan_shared_page_checks(b, roles, roots));
+    REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
     CHECK(role(roles, r1) == PageRole::Leader);
     CHECK(role(roles, r2) == PageRole::Leader);
     CHECK(role(roles, r3) == PageRole::Follower);
@@ -103,9 +105,84 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     r2 = ir4.load(Type::U64, ir4.load_state(Type::U64, 0x20));
     ir4.store_state(0x40, ir4.add(r1, r2));
     ir4.jump(0x2000);
-    CHECK_FALSE(x64::plan_shared_page_checks(b, roles, roots));
+    CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
     CHECK(role(roles, r1) == PageRole::Own);
     CHECK(role(roles, r2) == PageRole::Own);
+}
+
+TEST_CASE("backend: in a loop, the first access through a base carries the page across iterations", "[backend][tlb]")
+{
+    Vector<u8> roles;
+    Vector<u32> roots;
+
+    // One load through a moving pointer and one through a table base the loop never writes
+    // (base + index): the table's base wins the registers, its load leads the loop.
+    Block b;
+    Builder ir(b);
+    ir.begin_guest_insn(0x1000, 1);
+    Value pointer = ir.load_state(Type::U64, 0x30);
+    Value byte = ir.load(Type::U8, pointer);
+    ir.store_state(0x30, ir.add(pointer, Builder::imm64(1)));
+    Value index = ir.shift(Opcode::Shl, ir.zext(Type::U64, byte), Builder::imm8(2));
+    Value table = ir.load_state(Type::U64, 0x48);
+    Value entry = ir.load(Type::U32, ir.add(table, index));
+    ir.store_state(0x08, ir.zext(Type::U64, entry));
+    ir.jump(0x1000);
+    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
+    CHECK(role(roles, byte) == PageRole::Own);
+    CHECK(role(roles, entry) == PageRole::LoopLeader);
+    // Outside a loop, one access per base shares nothing.
+    CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
+
+    // Read, then write, then read through one base: the first leads the loop, the write
+    // still leads (it needs the write permission), the rest follow.
+    b.clear();
+    Builder ir2(b);
+    ir2.begin_guest_insn(0x1000, 1);
+    Value base = ir2.load_state(Type::U64, 0x18);
+    Value r1 = ir2.load(Type::U64, base);
+    ir2.store(ir2.add(base, Builder::imm64(0x10)), r1);
+    u32 w1 = last(b);
+    Value r2 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x28)));
+    ir2.store_state(0x40, r2);
+    ir2.jump(0x1000);
+    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
+    CHECK(role(roles, r1) == PageRole::LoopLeader);
+    CHECK(role(roles, w1) == PageRole::Leader);
+    CHECK(role(roles, r2) == PageRole::Follower);
+
+    // A pointer chase (the base is loaded from memory each iteration) and a large stride
+    // (an unbounded index): their pages do not carry; the chase's two fields still share.
+    b.clear();
+    Builder ir4(b);
+    ir4.begin_guest_insn(0x1000, 1);
+    Value node = ir4.load_state(Type::U64, 0x18);
+    Value next = ir4.load(Type::U64, node);
+    Value field = ir4.load(Type::U64, ir4.add(node, Builder::imm64(8)));
+    ir4.store_state(0x18, next);
+    Value at = ir4.load_state(Type::U64, 0x20);
+    Value strided = ir4.load(Type::U64, ir4.add(ir4.load_state(Type::U64, 0x28), ir4.shift(Opcode::Shl, at, Builder::imm8(3))));
+    ir4.store_state(0x40, ir4.add(field, strided));
+    ir4.jump(0x1000);
+    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
+    CHECK(role(roles, next) == PageRole::Leader);
+    CHECK(role(roles, field) == PageRole::Follower);
+    CHECK(role(roles, strided) == PageRole::Own);
+
+    // A helper call anywhere: the page cannot cross the back edge.
+    b.clear();
+    Builder ir3(b);
+    ir3.begin_guest_insn(0x1000, 1);
+    static const Helper nothing { "nothing", nullptr };
+    base = ir3.load_state(Type::U64, 0x18);
+    r1 = ir3.load(Type::U64, base);
+    r2 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(8)));
+    ir3.call(nothing);
+    ir3.store_state(0x40, ir3.add(r1, r2));
+    ir3.jump(0x1000);
+    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
+    CHECK(role(roles, r1) == PageRole::Leader);
+    CHECK(role(roles, r2) == PageRole::Follower);
 }
 
 namespace {
@@ -192,4 +269,72 @@ TEST_CASE("backend: a leader that misses makes its followers take the slow path 
     g.m.require_halted(g.m.run_to_halt());
     CHECK(g.m.gpr(x86::RAX) == 0x0807060504030201ull);
     CHECK(g.m.gpr(x86::RCX) == 0x0C0B0A0908070605ull);
+}
+
+namespace {
+
+// Sums RDX bytes from RSI into RAX, one byte per iteration, and copies each to [RDI]:
+//   xor eax, eax / loop: movzx ecx, byte [rsi] / mov [rdi], cl / add rax, rcx / inc rsi /
+//   inc rdi / dec rdx / jnz loop / hlt
+// The loop is a block of its own that loops on itself (its registers in host registers).
+void byte_loop(TwoPages& g, u64 source, u64 destination, u64 count)
+{
+    g.code({ 0x31, 0xC0, 0x0F, 0xB6, 0x0E, 0x88, 0x0F, 0x48, 0x01, 0xC8, 0x48, 0xFF, 0xC6, 0x48, 0xFF, 0xC7, 0x48, 0xFF, 0xCA,
+        0x75, 0xED, 0xF4 });
+    g.m.gpr(x86::RSI) = source;
+    g.m.gpr(x86::RDI) = destination;
+    g.m.gpr(x86::RDX) = count;
+}
+
+} // namespace
+
+TEST_CASE("backend: a loop walking across a page boundary refills its carried page", "[backend][tlb]")
+{
+    // Reads 0x601F80..0x60207F and writes them 0x180 lower: both streams cross from one page
+    // into the next in the middle of the loop.
+    const u64 seed = 0x5EED00A1;
+    TwoPages g(true);
+    std::vector<u8> data(0x100);
+    u64 sum = 0;
+    for (unsigned i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<u8>((seed >> (i % 32)) * 31 + i * 7);
+        sum += data[i];
+    }
+    INFO("seed 0x" << std::hex << seed);
+    g.m.write(0x301F80, data);
+    byte_loop(g, 0x601F80, 0x601E00, data.size());
+    g.m.require_halted(g.m.run_to_halt());
+    CHECK(g.m.gpr(x86::RAX) == sum);
+    CHECK(g.m.gpr(x86::RSI) == 0x602080);
+    CHECK(g.m.gpr(x86::RDX) == 0);
+    for (unsigned i = 0; i < data.size(); ++i) {
+        INFO("byte " << i);
+        CHECK(g.m.read(0x301E00 + i, 1) == data[i]);
+    }
+}
+
+TEST_CASE("backend: a loop reaching a missing page faults there with the state of the iteration before", "[backend][tlb]")
+{
+    // 0x602000 is unmapped: the loop's read of it (a loop leader outside its carried page,
+    // whose refill misses) raises #PF on that iteration's first instruction, after 16 whole
+    // iterations.
+    TwoPages g(false);
+    std::vector<u8> data(16);
+    u64 sum = 0;
+    for (unsigned i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<u8>(0x40 + i);
+        sum += data[i];
+    }
+    g.m.write(0x301FF0, data);
+    byte_loop(g, 0x601FF0, 0x601000, 100);
+    RunResult r = g.m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(g.m.cpu().event.vector == x86::vector::PF);
+    CHECK(g.m.cpu().event.return_rip == 0x600002);
+    CHECK(g.m.cpu().cr2 == 0x602000);
+    CHECK(g.m.gpr(x86::RAX) == sum);
+    CHECK(g.m.gpr(x86::RSI) == 0x602000);
+    CHECK(g.m.gpr(x86::RDI) == 0x601010);
+    CHECK(g.m.gpr(x86::RDX) == 100 - 16);
+    CHECK(g.m.read(0x30100F, 1) == 0x4F);
 }

@@ -115,6 +115,14 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
 {
     auto& c = m_code;
     CodeBuffer::bind(cold.entry_site, c.cursor());
+    if (cold.refill_shared_page) {
+        // A loop leader outside page V: the full check makes its page V, and the access
+        // runs on the hot path; a TLB miss goes on to the slow path below.
+        bool write = cold.kind == ColdPath::Kind::Store;
+        u8* miss = emit_tlb_check(c, m_tb.mmu_index, cold.addr_reg, shared_page_reg, shared_addend_reg, cold.size, write);
+        c.jmp(cold.access);
+        CodeBuffer::bind(miss, c.cursor());
+    }
     // The loop slots, then the deferred state writes (which may overwrite a slot with the
     // value a later StoreState will give it): the guest state must be exact if this faults.
     m_loop.write_back(c);

@@ -8,19 +8,14 @@ namespace keel::x64 {
 using namespace Xbyak::util;
 
 namespace {
-
 constexpr u32 index_mask_scaled = (tlb::entries - 1) * sizeof(TlbEntry);
+} // namespace
 
-// Leaves, in `delta`, the host address delta (TlbEntry::addend) for `addr` when the TLB
-// hits, and in `page` the access's page; otherwise jumps to a cold path. Returns the rel32
-// site of that jump. `page` and `delta` are one register unless a leader keeps the page
-// for its followers (shared_page_check.h).
-u8* emit_tlb_check(EmitContext& ctx, u8 addr, u8 page, u8 delta, unsigned size, bool write)
+u8* emit_tlb_check(CodeBuffer& c, u32 mmu_index, u8 addr, u8 page, u8 delta, unsigned size, bool write)
 {
-    i32 entries = ctx_offset::tlb + static_cast<i32>(ctx.mmu_index * tlb::entries * sizeof(TlbEntry));
+    i32 entries = ctx_offset::tlb + static_cast<i32>(mmu_index * tlb::entries * sizeof(TlbEntry));
     i32 tag = entries + static_cast<i32>(write ? offsetof(TlbEntry, write_tag) : offsetof(TlbEntry, read_tag));
     i32 addend = entries + static_cast<i32>(offsetof(TlbEntry, addend));
-    auto& c = ctx.code;
     // RAX = TLB index * 32, from the virtual page number.
     c.mov(rax, r64(addr));
     c.shr(rax, 12 - 5);
@@ -37,8 +32,11 @@ u8* emit_tlb_check(EmitContext& ctx, u8 addr, u8 page, u8 delta, unsigned size, 
     return miss;
 }
 
-// A follower's check: the whole access lies in the leader's page, `addr - V <= 4096 -
-// size` unsigned (V = shared_page_none fails it for every address an access can reach).
+namespace {
+
+// A follower's (and a loop leader's) check: the whole access lies in the leader's page,
+// `addr - V <= 4096 - size` unsigned (V = shared_page_none fails it for every address an
+// access can reach).
 u8* emit_same_page_check(EmitContext& ctx, u8 addr, unsigned size)
 {
     auto& c = ctx.code;
@@ -55,14 +53,24 @@ u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write
     switch (static_cast<PageRole>(ctx.page_roles[ctx.index])) {
     case PageRole::Leader:
         delta = shared_addend_reg;
-        return emit_tlb_check(ctx, addr, shared_page_reg, shared_addend_reg, size, write);
+        return emit_tlb_check(ctx.code, ctx.mmu_index, addr, shared_page_reg, shared_addend_reg, size, write);
     case PageRole::Follower:
+    case PageRole::LoopLeader: // its cold path refills V and T first (emit_cold_path)
         delta = shared_addend_reg;
         return emit_same_page_check(ctx, addr, size);
     case PageRole::Own: break;
     }
     delta = t;
-    return emit_tlb_check(ctx, addr, t, t, size, write);
+    return emit_tlb_check(ctx.code, ctx.mmu_index, addr, t, t, size, write);
+}
+
+// The cold path's part of the access's shared-page role.
+void set_page_role(EmitContext& ctx, ColdPath& cold, const u8* access)
+{
+    auto role = static_cast<PageRole>(ctx.page_roles[ctx.index]);
+    cold.drop_shared_page = role == PageRole::Leader || role == PageRole::LoopLeader;
+    cold.refill_shared_page = role == PageRole::LoopLeader;
+    cold.access = access;
 }
 
 Xbyak::Address host_operand(u8 addr, u8 t, unsigned size)
@@ -86,6 +94,7 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     u8 t = ctx.ra.scratch();
     u8 delta;
     u8* miss = emit_access_check(ctx, addr, t, size, false, delta);
+    const u8* access = ctx.code.cursor();
     switch (size) {
     case 1: ctx.code.movzx(r32(t), host_operand(addr, delta, 1)); break;
     case 2: ctx.code.movzx(r32(t), host_operand(addr, delta, 2)); break;
@@ -101,7 +110,7 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
-    cold.drop_shared_page = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Leader);
+    set_page_role(ctx, cold, access);
     ctx.cold.append(cold);
     ctx.ra.define(ctx.index, t);
 }
@@ -120,6 +129,7 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     u8 t = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Own) ? ctx.ra.scratch() : 0;
     u8 delta;
     u8* miss = emit_access_check(ctx, addr, t, size, true, delta);
+    const u8* access = ctx.code.cursor();
     if (value_reg >= 0)
         ctx.code.mov(host_operand(addr, delta, size), sized(static_cast<u8>(value_reg), value.type()));
     else
@@ -134,7 +144,7 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
-    cold.drop_shared_page = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Leader);
+    set_page_role(ctx, cold, access);
     ctx.cold.append(cold);
 }
 

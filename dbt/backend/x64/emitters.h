@@ -10,6 +10,12 @@ namespace keel::x64 {
 template<ir::Opcode op>
 void emit(EmitContext&) = delete;
 
+// The soft-TLB hit check (emit_memory.cpp): leaves, in `delta`, the host address delta
+// (TlbEntry::addend) for `addr` when the TLB hits, and in `page` the access's page;
+// otherwise jumps to a cold path. Returns the rel32 site of that jump. `page` and `delta`
+// are one register unless a leader keeps the page for its followers (shared_page_check.h).
+u8* emit_tlb_check(CodeBuffer& c, u32 mmu_index, u8 addr, u8 page, u8 delta, unsigned size, bool write);
+
 #define KEEL_DECLARE_EMITTER(name) template<> void emit<ir::Opcode::name>(EmitContext&);
 
 // emit_meta.cpp

@@ -1,4 +1,5 @@
 #include "dbt/backend/x64/shared_page_check.h"
+#include "dbt/plugin/page_translator.h"
 
 namespace keel::x64 {
 
@@ -6,16 +7,88 @@ namespace {
 constexpr u32 max_roots = 16;
 
 bool is_access(const ir::Inst& inst) { return inst.op == ir::Opcode::Load || inst.op == ir::Opcode::Store; }
+
+// The largest value `v` can have, from its constant, its zero extension or a constant
+// shift of one: what bounds a table index. ~0 when unknown.
+u64 max_value(const ir::Block& block, ir::Value v, int depth = 0)
+{
+    if (v.is_imm())
+        return v.imm_value();
+    if (!v.is_inst() || depth > 4)
+        return ~0ull;
+    const ir::Inst& def = block.insts[v.index()];
+    switch (def.op) {
+    case ir::Opcode::ZeroExtend: {
+        u64 source = max_value(block, def.args[0], depth + 1);
+        u64 mask = ir::type_mask(def.args[0].type());
+        return source < mask ? source : mask;
+    }
+    case ir::Opcode::And: {
+        u64 a = max_value(block, def.args[0], depth + 1), b = max_value(block, def.args[1], depth + 1);
+        return a < b ? a : b;
+    }
+    case ir::Opcode::Shl: {
+        u64 source = max_value(block, def.args[0], depth + 1);
+        if (!def.args[1].is_imm() || !def.args[2].is_none() || def.args[1].imm_value() > 12 || source >= (1ull << 20))
+            return ~0ull;
+        return source << def.args[1].imm_value();
+    }
+    default: return ~0ull;
+    }
+}
+
+// In a loop, where an access's page is likely the one the same access had the iteration
+// before: a base the block reads and never writes (a structure's or a table's address),
+// or one it moves by less than a page per iteration (a stream).
+bool keeps_page_across_iterations(const ir::Block& block, u32 root)
+{
+    const ir::Inst& def = block.insts[root];
+    if (def.op != ir::Opcode::LoadState || def.type != ir::Type::U64)
+        return false;
+    u64 slot = def.args[0].imm_value();
+    for (const ir::Inst& inst : block.insts) {
+        if (inst.is_removed() || inst.op != ir::Opcode::StoreState || (inst.args[0].imm_value() & ~7ull) != (slot & ~7ull))
+            continue;
+        // Only slot = slot + small constant (the LoadState's own value, a stream).
+        ir::Value stored = block.resolve(inst.args[1]);
+        if (!stored.is_inst() || inst.args[0].imm_value() != slot)
+            return false;
+        const ir::Inst& step = block.insts[stored.index()];
+        bool small_step = (step.op == ir::Opcode::Add || step.op == ir::Opcode::Sub) && step.args[1].is_imm()
+            && step.args[1].imm_value() < guest_page_size && block.resolve(step.args[0]) == ir::Value::of_inst(def.type, root);
+        if (!small_step)
+            return false;
+    }
+    return true;
+}
+
+bool is_invariant(const ir::Block& block, u32 root)
+{
+    const ir::Inst& def = block.insts[root];
+    if (def.op != ir::Opcode::LoadState)
+        return false;
+    u64 slot = def.args[0].imm_value() & ~7ull;
+    for (const ir::Inst& inst : block.insts) {
+        if (!inst.is_removed() && inst.op == ir::Opcode::StoreState && (inst.args[0].imm_value() & ~7ull) == slot)
+            return false;
+    }
+    return true;
+}
 } // namespace
 
-bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u32>& roots)
+bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots)
 {
     u32 n = static_cast<u32>(block.insts.size());
+    for (u32 i = 0; i < n && loop; ++i) {
+        if (!block.insts[i].is_removed() && block.insts[i].has(ir::attr::Call))
+            loop = false; // a call may change translations: V cannot cross the back edge
+    }
     roles.clear();
     roles.resize(n);
     roots.clear();
     roots.resize(n);
-    // The value each address derives from by adding or subtracting constants.
+    // The value each address derives from by adding or subtracting constants (and, in a
+    // loop, a bounded index: a byte-indexed table).
     struct Count {
         u32 root;
         u32 accesses;
@@ -28,6 +101,9 @@ bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u
             continue;
         if ((inst.op == ir::Opcode::Add || inst.op == ir::Opcode::Sub) && inst.type == ir::Type::U64 && inst.args[0].is_inst()
             && inst.args[1].is_imm())
+            roots[i] = roots[inst.args[0].index()];
+        if (loop && inst.op == ir::Opcode::Add && inst.type == ir::Type::U64 && inst.args[0].is_inst() && inst.args[1].is_inst()
+            && max_value(block, inst.args[1]) < guest_page_size)
             roots[i] = roots[inst.args[0].index()];
         if (!is_access(inst) || !inst.args[0].is_inst())
             continue;
@@ -42,17 +118,28 @@ bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u
         }
         ++counts[k].accesses;
     }
-    // The base with the most accesses gets the registers.
-    u32 best = 0;
-    for (u32 k = 1; k < root_count; ++k) {
-        if (counts[k].accesses > counts[best].accesses)
+    // The base whose sharing saves the most full checks per run of the block gets the
+    // registers: a base whose page carries across a loop's iterations saves all of its
+    // accesses' checks, another all but its leader's. Between equals, a loop-invariant one.
+    u32 best = 0, best_saved = 0;
+    bool best_carries = false;
+    for (u32 k = 0; k < root_count; ++k) {
+        bool carries = loop && keeps_page_across_iterations(block, counts[k].root);
+        u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
+        bool better = saved > best_saved
+            || (saved == best_saved && saved > 0 && carries && (!best_carries || (!is_invariant(block, counts[best].root) && is_invariant(block, counts[k].root))));
+        if (better) {
             best = k;
+            best_saved = saved;
+            best_carries = carries;
+        }
     }
-    if (root_count == 0 || counts[best].accesses < 2)
+    if (best_saved == 0)
         return false;
+    loop = best_carries;
     u32 root = counts[best].root;
     enum { None, Read, Write } covered = None;
-    bool any_follower = false;
+    bool any_follower = false, first_leader = true;
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& inst = block.insts[i];
         if (inst.is_removed())
@@ -68,10 +155,13 @@ bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u
             roles[i] = static_cast<u8>(PageRole::Follower);
             any_follower = true;
         } else {
-            roles[i] = static_cast<u8>(PageRole::Leader);
+            roles[i] = static_cast<u8>(loop && first_leader ? PageRole::LoopLeader : PageRole::Leader);
             covered = write ? Write : Read;
+            first_leader = false;
         }
     }
+    if (loop)
+        return true; // the first leader carries V and T across the back edge
     if (!any_follower) {
         for (u32 i = 0; i < n; ++i)
             roles[i] = static_cast<u8>(PageRole::Own);

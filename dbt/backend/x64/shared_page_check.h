@@ -17,13 +17,22 @@
 // except a helper call (INVLPG, MOV CR3, a mode change): after one the next access is a
 // leader again. A write's translation serves reads too; a write after a read-only leader
 // is a leader (with write permission) itself.
+//
+// In a block that loops on itself with its state in registers (loop_registers.h) and
+// calls nothing, V and T also carry from one iteration to the next: the first leader is a
+// loop leader, which checks first whether its access lies in page V, as a follower does,
+// and only when it does not refills V and T with the full TLB check (in its cold path,
+// before the slow path). The block's entry sets V to none. An iteration's last leader
+// covers its first one (a write leader only ever follows a read one), so the page V holds
+// at the back edge allows the first leader's access. A single access per iteration is then
+// enough to share: the TLB lookup leaves the loop's critical path.
 #include "dbt/backend/x64/host_reg.h"
 #include "dbt/base/vector.h"
 #include "dbt/ir/block.h"
 
 namespace keel::x64 {
 
-enum class PageRole : u8 { Own, Leader, Follower };
+enum class PageRole : u8 { Own, Leader, Follower, LoopLeader };
 
 // The reserved registers, when a block shares a check: callee- or caller-saved does not
 // matter (a call makes the next access a leader), but never RCX/RDX (fixed operands) or
@@ -34,8 +43,9 @@ constexpr HostReg shared_addend_reg = R11; // T: its host address delta
 constexpr u64 shared_page_none = 0x8000000000000000ull;
 
 // Gives each Load and Store of `block` its role (indexed by instruction; Own for the rest)
-// and returns whether any access is a Follower (only then are V and T reserved). `roots`
-// is scratch.
-bool plan_shared_page_checks(const ir::Block& block, Vector<u8>& roles, Vector<u32>& roots);
+// and returns whether any access is a Follower or a LoopLeader (only then are V and T
+// reserved). `loop`: the block loops on itself keeping registers (the back edge skips its
+// entry). `roots` is scratch.
+bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots);
 
 } // namespace keel::x64
