@@ -134,8 +134,8 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     // Outside a loop, one access per base shares nothing.
     CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
 
-    // Read, then write, then read through one base: the first leads the loop, the write
-    // still leads (it needs the write permission), the rest follow.
+    // Read, then write, then read through one base: the first leads the loop and asks for
+    // the write permission, so the write and the rest follow.
     b.clear();
     Builder ir2(b);
     ir2.begin_guest_insn(0x1000, 1);
@@ -147,8 +147,8 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     ir2.store_state(0x40, r2);
     ir2.jump(0x1000);
     REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
-    CHECK(role(roles, r1) == PageRole::LoopLeader);
-    CHECK(role(roles, w1) == PageRole::Leader);
+    CHECK(role(roles, r1) == PageRole::LoopWriteLeader);
+    CHECK(role(roles, w1) == PageRole::Follower);
     CHECK(role(roles, r2) == PageRole::Follower);
 
     // A pointer chase (the base is loaded from memory each iteration) and a large stride
@@ -168,6 +168,23 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(role(roles, next) == PageRole::Leader);
     CHECK(role(roles, field) == PageRole::Follower);
     CHECK(role(roles, strided) == PageRole::Own);
+
+    // Two arrays indexed by one register (dst[i] = src[i] * 3, i += 8): far displacements
+    // make two bases; each streams. The read leads the loop; the write keeps its own check
+    // (one base per block has the registers).
+    b.clear();
+    Builder ir5(b);
+    ir5.begin_guest_insn(0x1000, 1);
+    Value i8 = ir5.load_state(Type::U64, 0x08);
+    Value element = ir5.load(Type::U64, ir5.add(i8, Builder::imm64(0xA02000)));
+    Value next_i = ir5.add(i8, Builder::imm64(8));
+    ir5.store_state(0x08, next_i);
+    ir5.store(ir5.add(next_i, Builder::imm64(0x601FF8)), ir5.add(element, ir5.add(element, element)));
+    u32 dst_store = last(b);
+    ir5.jump(0x1000);
+    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
+    CHECK(role(roles, element) == PageRole::LoopLeader);
+    CHECK(role(roles, dst_store) == PageRole::Own);
 
     // A helper call anywhere: the page cannot cross the back edge.
     b.clear();
@@ -337,4 +354,36 @@ TEST_CASE("backend: a loop reaching a missing page faults there with the state o
     CHECK(g.m.gpr(x86::RDI) == 0x601010);
     CHECK(g.m.gpr(x86::RDX) == 100 - 16);
     CHECK(g.m.read(0x30100F, 1) == 0x4F);
+}
+
+TEST_CASE("backend: a loop that reads and writes a structure through one base", "[backend][tlb]")
+{
+    // loop: mov rax, [rbx] / add rax, rcx / mov [rbx], rax / mov rsi, [rbx+8] /
+    // add rsi, rax / mov [rbx+8], rsi / dec rcx / jnz loop / hlt
+    // Its read leads the loop with the write permission. At 0x601FF0 both fields are in one
+    // page; at 0x601FFC the first crosses into the next (always the slow path) and the
+    // second lies in it.
+    for (u64 base : { 0x601FF0ull, 0x601FFCull }) {
+        INFO("base 0x" << std::hex << base);
+        TwoPages g(true);
+        g.code({ 0x48, 0x8B, 0x03, 0x48, 0x01, 0xC8, 0x48, 0x89, 0x03, 0x48, 0x8B, 0x73, 0x08, 0x48, 0x01, 0xC6, 0x48, 0x89, 0x73,
+            0x08, 0x48, 0xFF, 0xC9, 0x75, 0xE7, 0xF4 });
+        u64 first = 0x1000, second = 7;
+        std::vector<u8> init(16);
+        for (unsigned i = 0; i < 8; ++i) {
+            init[i] = static_cast<u8>(first >> (8 * i));
+            init[8 + i] = static_cast<u8>(second >> (8 * i));
+        }
+        g.m.write(base - 0x300000, init);
+        g.m.gpr(x86::RBX) = base;
+        g.m.gpr(x86::RCX) = 300;
+        for (u64 rcx = 300; rcx > 0; --rcx) {
+            first += rcx;
+            second += first;
+        }
+        g.m.require_halted(g.m.run_to_halt());
+        CHECK(g.m.read(base - 0x300000, 8) == first);
+        CHECK(g.m.read(base - 0x300000 + 8, 8) == second);
+        CHECK(g.m.gpr(x86::RSI) == second);
+    }
 }

@@ -118,8 +118,7 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     if (cold.refill_shared_page) {
         // A loop leader outside page V: the full check makes its page V, and the access
         // runs on the hot path; a TLB miss goes on to the slow path below.
-        bool write = cold.kind == ColdPath::Kind::Store;
-        u8* miss = emit_tlb_check(c, m_tb.mmu_index, cold.addr_reg, shared_page_reg, shared_addend_reg, cold.size, write);
+        u8* miss = emit_tlb_check(c, m_tb.mmu_index, cold.addr_reg, shared_page_reg, shared_addend_reg, cold.size, cold.refill_for_write);
         c.jmp(cold.access);
         CodeBuffer::bind(miss, c.cursor());
     }

@@ -56,6 +56,7 @@ u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write
         return emit_tlb_check(ctx.code, ctx.mmu_index, addr, shared_page_reg, shared_addend_reg, size, write);
     case PageRole::Follower:
     case PageRole::LoopLeader: // its cold path refills V and T first (emit_cold_path)
+    case PageRole::LoopWriteLeader:
         delta = shared_addend_reg;
         return emit_same_page_check(ctx, addr, size);
     case PageRole::Own: break;
@@ -68,8 +69,10 @@ u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write
 void set_page_role(EmitContext& ctx, ColdPath& cold, const u8* access)
 {
     auto role = static_cast<PageRole>(ctx.page_roles[ctx.index]);
-    cold.drop_shared_page = role == PageRole::Leader || role == PageRole::LoopLeader;
-    cold.refill_shared_page = role == PageRole::LoopLeader;
+    bool loop_leader = role == PageRole::LoopLeader || role == PageRole::LoopWriteLeader;
+    cold.drop_shared_page = role == PageRole::Leader || loop_leader;
+    cold.refill_shared_page = loop_leader;
+    cold.refill_for_write = role == PageRole::LoopWriteLeader || cold.kind == ColdPath::Kind::Store;
     cold.access = access;
 }
 

@@ -7,6 +7,7 @@ namespace {
 constexpr u32 max_roots = 16;
 
 bool is_access(const ir::Inst& inst) { return inst.op == ir::Opcode::Load || inst.op == ir::Opcode::Store; }
+bool near(u64 displacement) { return displacement < guest_page_size || -displacement <= guest_page_size; }
 
 // The largest value `v` can have, from its constant, its zero extension or a constant
 // shift of one: what bounds a table index. ~0 when unknown.
@@ -40,6 +41,15 @@ u64 max_value(const ir::Block& block, ir::Value v, int depth = 0)
 // In a loop, where an access's page is likely the one the same access had the iteration
 // before: a base the block reads and never writes (a structure's or a table's address),
 // or one it moves by less than a page per iteration (a stream).
+u32 register_behind(const ir::Block& block, u32 root, const Vector<u32>& roots)
+{
+    // A far constant from a register (a global array indexed by a register): the register.
+    const ir::Inst& base = block.insts[root];
+    if ((base.op == ir::Opcode::Add || base.op == ir::Opcode::Sub) && base.args[0].is_inst() && base.args[1].is_imm())
+        return roots[base.args[0].index()];
+    return root;
+}
+
 bool keeps_page_across_iterations(const ir::Block& block, u32 root)
 {
     const ir::Inst& def = block.insts[root];
@@ -99,8 +109,10 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         roots[i] = i;
         if (inst.is_removed())
             continue;
+        // A displacement of a page or more (two arrays indexed by one register) starts a
+        // root of its own: its accesses land in other pages than the base's.
         if ((inst.op == ir::Opcode::Add || inst.op == ir::Opcode::Sub) && inst.type == ir::Type::U64 && inst.args[0].is_inst()
-            && inst.args[1].is_imm())
+            && inst.args[1].is_imm() && near(inst.args[1].imm_value()))
             roots[i] = roots[inst.args[0].index()];
         if (loop && inst.op == ir::Opcode::Add && inst.type == ir::Type::U64 && inst.args[0].is_inst() && inst.args[1].is_inst()
             && max_value(block, inst.args[1]) < guest_page_size)
@@ -124,10 +136,13 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     u32 best = 0, best_saved = 0;
     bool best_carries = false;
     for (u32 k = 0; k < root_count; ++k) {
-        bool carries = loop && keeps_page_across_iterations(block, counts[k].root);
+        bool carries = loop && keeps_page_across_iterations(block, register_behind(block, counts[k].root, roots));
         u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
         bool better = saved > best_saved
-            || (saved == best_saved && saved > 0 && carries && (!best_carries || (!is_invariant(block, counts[best].root) && is_invariant(block, counts[k].root))));
+            || (saved == best_saved && saved > 0 && carries
+                && (!best_carries
+                    || (!is_invariant(block, register_behind(block, counts[best].root, roots))
+                        && is_invariant(block, register_behind(block, counts[k].root, roots)))));
         if (better) {
             best = k;
             best_saved = saved;
@@ -138,6 +153,14 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         return false;
     loop = best_carries;
     u32 root = counts[best].root;
+    // A loop that writes through the base: its loop leader checks for writing even when it
+    // reads, and every other access follows (from the second iteration on, the write
+    // permission is already in V).
+    bool loop_writes = false;
+    for (u32 i = 0; i < n && loop; ++i) {
+        const ir::Inst& inst = block.insts[i];
+        loop_writes |= !inst.is_removed() && inst.op == ir::Opcode::Store && inst.args[0].is_inst() && roots[inst.args[0].index()] == root;
+    }
     enum { None, Read, Write } covered = None;
     bool any_follower = false, first_leader = true;
     for (u32 i = 0; i < n; ++i) {
@@ -155,8 +178,9 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
             roles[i] = static_cast<u8>(PageRole::Follower);
             any_follower = true;
         } else {
-            roles[i] = static_cast<u8>(loop && first_leader ? PageRole::LoopLeader : PageRole::Leader);
-            covered = write ? Write : Read;
+            bool loop_leader = loop && first_leader;
+            roles[i] = static_cast<u8>(loop_leader ? (loop_writes ? PageRole::LoopWriteLeader : PageRole::LoopLeader) : PageRole::Leader);
+            covered = write || (loop_leader && loop_writes) ? Write : Read;
             first_leader = false;
         }
     }

@@ -25,14 +25,18 @@
 // before the slow path). The block's entry sets V to none. An iteration's last leader
 // covers its first one (a write leader only ever follows a read one), so the page V holds
 // at the back edge allows the first leader's access. A single access per iteration is then
-// enough to share: the TLB lookup leaves the loop's critical path.
+// enough to share: the TLB lookup leaves the loop's critical path. When the loop also
+// writes through the base, the loop leader checks for writing, even a read: one full check
+// per run of the loop instead of one per iteration for the first write.
 #include "dbt/backend/x64/host_reg.h"
 #include "dbt/base/vector.h"
 #include "dbt/ir/block.h"
 
 namespace keel::x64 {
 
-enum class PageRole : u8 { Own, Leader, Follower, LoopLeader };
+// LoopWriteLeader: a loop leader that refills V with the write permission (the loop also
+// writes through the base), so that every other access through it follows.
+enum class PageRole : u8 { Own, Leader, Follower, LoopLeader, LoopWriteLeader };
 
 // The reserved registers, when a block shares a check: callee- or caller-saved does not
 // matter (a call makes the next access a leader), but never RCX/RDX (fixed operands) or
