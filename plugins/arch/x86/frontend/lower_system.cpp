@@ -201,10 +201,12 @@ Lowered lower_int(Lowerer& lw)
 
 Lowered lower_ud(Lowerer& lw) { return lw.raise(vector::UD); }
 
+// The helper does the whole return and gives the new pc, which the block continues at
+// through the lookup thunk (the helper asks for the dispatcher when it is needed).
 Lowered lower_iretq(Lowerer& lw)
 {
-    lw.ir.call(helpers::iretq, lw.imm(Type::U64, lw.insn().operand_width / 8));
-    lw.ir.exit(ir::ExitReason::Dispatch);
+    ir::Value target = lw.ir.call(helpers::iretq, lw.imm(Type::U64, lw.insn().operand_width / 8));
+    lw.ir.jump_indirect(target);
     return Lowered::EndBlock;
 }
 

@@ -114,6 +114,7 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
     if (n == 2)
         modifiable &= 0xFFFF;
     u64 flags = (read_rflags(*ctx) & ~modifiable) | (frame[2] & modifiable);
+    bool enables_interrupts = !(s.rflags & rflags::IF) && (flags & rflags::IF);
 
     if (!mark_accessed(*ctx, cs_selector, code))
         return fault();
@@ -126,7 +127,15 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
         null_inaccessible_segments(s, new_cpl);
     refresh_mode(*ctx);
     KEEL_LOG(Int, "iret: to 0x%llx cpl %u -> %u rsp 0x%llx\n", (unsigned long long)ctx->hot.pc, cpl, new_cpl, (unsigned long long)frame[3]);
-    return ir::helper_exit();
+    // The block goes on to the returned-to code through the lookup thunk, which compares
+    // the mode (a CPL change is a different block) and returns to the dispatcher when
+    // exit_request is set: here when the return enabled interrupts and one may be waiting
+    // (the dispatcher delivers it before the next instruction), or when the code is not
+    // 64-bit. Linux's sync_core() is an IRETQ to the next instruction, after every text
+    // patch of its boot (some 100,000): each used to be a return to the dispatcher.
+    if (!to_64bit || (enables_interrupts && ctx->services->interrupt_may_be_pending()))
+        ctx->hot.exit_request = 1;
+    return ir::helper_continue(ctx->hot.pc);
 }
 
 ir::HelperResult do_far_return(CpuContext* ctx, u64 size, u64 release, u64)
