@@ -46,9 +46,10 @@ public:
     void remember_jump_target(TranslatedBlock* block, bool global = false);
     void clear_jump_cache();
     void clear_non_global_jump_targets();
-    // The mapping of `linear` changed (a page flush): forget whatever the lookup cache may
-    // hold in its 2 MiB region (the largest page a page flush can leave partly mapped).
-    // A summary of the regions it holds answers most calls without touching the cache.
+    // The mapping of `linear` changed (a page flush): forget the lookup-cache entries of
+    // blocks in its 2 MiB region (the largest page a page flush can leave partly mapped)
+    // and of blocks that may straddle into it. A summary of the regions the cache holds
+    // answers most calls without touching it.
     void forget_jump_targets_near(u64 linear);
     // Where an empty lookup-cache entry points: the lookup stub's miss path, so that even
     // a (never expected) tag match on an empty entry is harmless.

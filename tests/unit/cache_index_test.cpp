@@ -265,6 +265,37 @@ TEST_CASE("BlockCache: lookup-cache entries carry the mode; page flushes elsewhe
     CHECK(e.code == &miss_stub);
 }
 
+// A page flush forgets the entries of its 2 MiB region and of the page before a region it
+// starts (a block there may straddle into it), and keeps every other entry, global or not:
+// clearing the whole cache emptied the kernel's entries at each INVLPG of user code.
+TEST_CASE("BlockCache: a page flush forgets only the lookup-cache entries its mapping may have changed", "[cache]")
+{
+    LookupCacheFixture f;
+    auto& ctx = f.ctx;
+    BlockCache& cache = f.cache;
+    TranslatedBlock* user = add_block(cache, 0x402000, 0x2000, 8, 0x1c);
+    TranslatedBlock* kernel = add_block(cache, 0xFFFFFFFF81000000ull, 0x100000, 8, 0x1c);
+    TranslatedBlock* straddling = add_block(cache, 0x5FFFF8, 0x5FF8, 16, 0x1c, 0x6000); // ends in 0x600000's page
+    cache.remember_jump_target(user);
+    cache.remember_jump_target(kernel, true);
+    cache.remember_jump_target(straddling);
+    JumpCacheEntry& u = ctx->jump_cache[jump_cache_index(0x402000)];
+    JumpCacheEntry& k = ctx->jump_cache[jump_cache_index(0xFFFFFFFF81000000ull)];
+    JumpCacheEntry& s = ctx->jump_cache[jump_cache_index(0x5FFFF8)];
+
+    cache.forget_jump_targets_near(0x600000); // the next region's first page
+    CHECK(s.linear_pc == ~0ull);
+    CHECK(u.code == user->code);
+    CHECK(k.code == kernel->code);
+
+    cache.forget_jump_targets_near(0x5FF000); // the user block's region
+    CHECK(u.linear_pc == ~0ull);
+    CHECK(k.code == kernel->code);
+
+    cache.forget_jump_targets_near(0xFFFFFFFF811FF000ull); // the kernel block's region
+    CHECK(k.linear_pc == ~0ull);
+}
+
 // An address-space switch that keeps global translations (MOV CR3) keeps the lookup-cache
 // entries of blocks on global pages and drops the others; a slot that held a global block
 // and then a non-global one is dropped too.
