@@ -37,7 +37,13 @@ static_assert(sizeof(JumpCacheEntry) == 32, "the lookup stub scales the index by
 static_assert(offsetof(JumpCacheEntry, mode) == 8 && offsetof(JumpCacheEntry, code) == 16, "the lookup stub's offsets");
 
 // Shared by the dispatcher and the generated lookup stub (backend/x64/thunks.cpp).
-inline u32 jump_cache_index(u64 linear_pc) { return static_cast<u32>(linear_pc ^ (linear_pc >> 12)) & (jump_cache_entries - 1); }
+// Multiplicative (Fibonacci) hashing of the whole pc: the previous (pc ^ pc >> 12) & mask
+// mapped pairs of hot kernel functions to one slot (0xffffffff81539d40 and
+// 0xffffffff812b9ac0 took turns, 3,000 misses each in a Linux boot).
+constexpr u32 jump_cache_index_bits = 16;
+constexpr u64 jump_cache_hash_multiplier = 0x9E3779B97F4A7C15ull; // 2^64 / golden ratio
+static_assert(jump_cache_entries == 1u << jump_cache_index_bits);
+inline u32 jump_cache_index(u64 linear_pc) { return static_cast<u32>((linear_pc * jump_cache_hash_multiplier) >> (64 - jump_cache_index_bits)); }
 
 struct alignas(64) RunContext {
     CpuContext cpu; // first: a CpuContext* handed to helpers is also this RunContext's address

@@ -316,9 +316,12 @@ TEST_CASE("BlockCache: clear_non_global_jump_targets keeps blocks on global page
     CHECK(ek.code == kernel->code);
     CHECK(eu.code == &miss_stub);
 
-    // The global block's slot now gets a non-global block with the same index.
-    // jump_cache_entries pages above: the same slot.
-    TranslatedBlock* alias = add_block(cache, 0x2000 + (u64(jump_cache_entries) << 12), 0x4000, 8);
+    // The global block's slot now gets a non-global block with the same index: the first
+    // page above 0x2000 whose start hashes to the same slot.
+    u64 same_slot = 0x3000;
+    while (jump_cache_index(same_slot) != jump_cache_index(0x2000))
+        same_slot += 0x1000;
+    TranslatedBlock* alias = add_block(cache, same_slot, 0x4000, 8);
     REQUIRE(jump_cache_index(alias->linear_pc) == jump_cache_index(0x2000));
     cache.remember_jump_target(alias, false);
     cache.clear_non_global_jump_targets();

@@ -50,10 +50,9 @@ Result<void> Backend::emit_thunks()
     u8* requested = c.jcc_rel32_placeholder(cc::NE);
     c.mov(rax, qword[rbp + ctx_offset::pc]);
     c.add(rax, qword[rbp + ctx_offset::code_base]);
-    c.mov(rcx, rax); // jump_cache_index(): (linear ^ (linear >> 12)) & (entries - 1)
-    c.shr(rcx, 12);
-    c.xor_(rcx, rax);
-    c.and_(ecx, jump_cache_entries - 1);
+    c.mov(rcx, jump_cache_hash_multiplier); // jump_cache_index(): the top bits of linear * K
+    c.imul(rcx, rax);
+    c.shr(rcx, 64 - jump_cache_index_bits);
     c.shl(ecx, 5);
     c.cmp(rax, qword[rbp + rcx + ctx_offset::jump_cache]);
     u8* miss = c.jcc_rel32_placeholder(cc::NE);
