@@ -27,6 +27,29 @@ PageRole role(const Vector<u8>& roles, Value load) { return role(roles, load.ind
 // The index of the Store just emitted.
 u32 last(const Block& b) { return static_cast<u32>(b.insts.size() - 1); }
 
+// Two reads, a write, a read through one base (a structure's fields), then a jump to `next`.
+struct ReadWriteRead {
+    Value r1, r2;
+    u32 w1;
+    Value r3;
+};
+ReadWriteRead read_write_read(Block& b, u64 next)
+{
+    b.clear();
+    Builder ir(b);
+    ir.begin_guest_insn(0x1000, 1);
+    ReadWriteRead a;
+    Value base = ir.load_state(Type::U64, 0x18);
+    a.r1 = ir.load(Type::U64, base);
+    a.r2 = ir.load(Type::U64, ir.add(base, Builder::imm64(0x10)));
+    ir.store(ir.add(base, Builder::imm64(0x10)), a.r1);
+    a.w1 = last(b);
+    a.r3 = ir.load(Type::U64, ir.add(base, Builder::imm64(0x28)));
+    ir.store_state(0x40, ir.add(a.r2, a.r3));
+    ir.jump(next);
+    return a;
+}
+
 } // namespace
 
 TEST_CASE("backend: accesses through one base share the page check of the first", "[backend][tlb]")
@@ -63,22 +86,13 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     CHECK(role(roles, l2) == PageRole::Follower);
 
     // A read leads; a write after it needs the write permission: a leader again.
-    b.clear();
-    Builder ir2(b);
-    ir2.begin_guest_insn(0x1000, 1);
-    Value base = ir2.load_state(Type::U64, 0x18);
-    Value r1 = ir2.load(Type::U64, base);
-    Value r2 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x10)));
-    ir2.store(ir2.add(base, Builder::imm64(0x10)), r1);
-    u32 w1 = last(b);
-    Value r3 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x28)));
-    ir2.store_state(0x40, ir2.add(r2, r3));
-    ir2.jump(0x2000);
+    ReadWriteRead rwr = read_write_read(b, 0x2000);
     REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
-    CHECK(role(roles, r1) == PageRole::Leader);
-    CHECK(role(roles, r2) == PageRole::Follower);
-    CHECK(role(roles, w1) == PageRole::Leader);
-    CHECK(role(roles, r3) == PageRole::Follower);
+    CHECK(role(roles, rwr.r1) == PageRole::Leader);
+    CHECK(role(roles, rwr.r2) == PageRole::Follower);
+    CHECK(role(roles, rwr.w1) == PageRole::Leader);
+    CHECK(role(roles, rwr.r3) == PageRole::Follower);
+    Value base, r1, r2, r3;
 
     // A helper call (it may flush the TLB) makes the next access a leader.
     b.clear();
@@ -134,22 +148,15 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     // Outside a loop, one access per base shares nothing.
     CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
 
-    // Read, then write, then read through one base: the first leads the loop and asks for
-    // the write permission, so the write and the rest follow.
-    b.clear();
-    Builder ir2(b);
-    ir2.begin_guest_insn(0x1000, 1);
-    Value base = ir2.load_state(Type::U64, 0x18);
-    Value r1 = ir2.load(Type::U64, base);
-    ir2.store(ir2.add(base, Builder::imm64(0x10)), r1);
-    u32 w1 = last(b);
-    Value r2 = ir2.load(Type::U64, ir2.add(base, Builder::imm64(0x28)));
-    ir2.store_state(0x40, r2);
-    ir2.jump(0x1000);
+    // Reads and a write through one base: the first read leads the loop and asks for the
+    // write permission, so the write and the rest follow.
+    ReadWriteRead rwr = read_write_read(b, 0x1000);
     REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
-    CHECK(role(roles, r1) == PageRole::LoopWriteLeader);
-    CHECK(role(roles, w1) == PageRole::Follower);
-    CHECK(role(roles, r2) == PageRole::Follower);
+    CHECK(role(roles, rwr.r1) == PageRole::LoopWriteLeader);
+    CHECK(role(roles, rwr.r2) == PageRole::Follower);
+    CHECK(role(roles, rwr.w1) == PageRole::Follower);
+    CHECK(role(roles, rwr.r3) == PageRole::Follower);
+    Value base, r1, r2;
 
     // A pointer chase (the base is loaded from memory each iteration) and a large stride
     // (an unbounded index): their pages do not carry; the chase's two fields still share.
