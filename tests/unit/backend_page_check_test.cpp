@@ -33,6 +33,27 @@ struct ReadWriteRead {
     u32 w1;
     Value r3;
 };
+// A read, a helper call, two reads through one base, then a jump to `next`.
+struct ReadCallReads {
+    Value r1, r2, r3;
+};
+ReadCallReads read_call_reads(Block& b, u64 next)
+{
+    static const Helper nothing { "nothing", nullptr };
+    b.clear();
+    Builder ir(b);
+    ir.begin_guest_insn(0x1000, 1);
+    ReadCallReads a;
+    Value base = ir.load_state(Type::U64, 0x18);
+    a.r1 = ir.load(Type::U64, base);
+    ir.call(nothing);
+    a.r2 = ir.load(Type::U64, ir.add(base, Builder::imm64(8)));
+    a.r3 = ir.load(Type::U64, ir.add(base, Builder::imm64(16)));
+    ir.store_state(0x40, ir.add(a.r1, ir.add(a.r2, a.r3)));
+    ir.jump(next);
+    return a;
+}
+
 ReadWriteRead read_write_read(Block& b, u64 next)
 {
     b.clear();
@@ -92,24 +113,14 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     CHECK(role(roles, rwr.r2) == PageRole::Follower);
     CHECK(role(roles, rwr.w1) == PageRole::Leader);
     CHECK(role(roles, rwr.r3) == PageRole::Follower);
-    Value base, r1, r2, r3;
+    Value r1, r2;
 
     // A helper call (it may flush the TLB) makes the next access a leader.
-    b.clear();
-    Builder ir3(b);
-    ir3.begin_guest_insn(0x1000, 1);
-    static const Helper nothing { "nothing", nullptr };
-    base = ir3.load_state(Type::U64, 0x18);
-    r1 = ir3.load(Type::U64, base);
-    ir3.call(nothing);
-    r2 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(8)));
-    r3 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(16)));
-    ir3.store_state(0x40, ir3.add(r1, ir3.add(r2, r3)));
-    ir3.jump(0x2000);
+    ReadCallReads rcr = read_call_reads(b, 0x2000);
     REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
-    CHECK(role(roles, r1) == PageRole::Leader);
-    CHECK(role(roles, r2) == PageRole::Leader);
-    CHECK(role(roles, r3) == PageRole::Follower);
+    CHECK(role(roles, rcr.r1) == PageRole::Leader);
+    CHECK(role(roles, rcr.r2) == PageRole::Leader);
+    CHECK(role(roles, rcr.r3) == PageRole::Follower);
 
     // One access per base: nothing shared, nothing reserved.
     b.clear();
@@ -156,8 +167,6 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(role(roles, rwr.r2) == PageRole::Follower);
     CHECK(role(roles, rwr.w1) == PageRole::Follower);
     CHECK(role(roles, rwr.r3) == PageRole::Follower);
-    Value base, r1, r2;
-
     // A pointer chase (the base is loaded from memory each iteration) and a large stride
     // (an unbounded index): their pages do not carry; the chase's two fields still share.
     b.clear();
@@ -193,20 +202,13 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(role(roles, element) == PageRole::LoopLeader);
     CHECK(role(roles, dst_store) == PageRole::Own);
 
-    // A helper call anywhere: the page cannot cross the back edge.
-    b.clear();
-    Builder ir3(b);
-    ir3.begin_guest_insn(0x1000, 1);
-    static const Helper nothing { "nothing", nullptr };
-    base = ir3.load_state(Type::U64, 0x18);
-    r1 = ir3.load(Type::U64, base);
-    r2 = ir3.load(Type::U64, ir3.add(base, Builder::imm64(8)));
-    ir3.call(nothing);
-    ir3.store_state(0x40, ir3.add(r1, r2));
-    ir3.jump(0x1000);
+    // A helper call anywhere: the page cannot cross the back edge; the roles are those
+    // outside a loop.
+    ReadCallReads rcr = read_call_reads(b, 0x1000);
     REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
-    CHECK(role(roles, r1) == PageRole::Leader);
-    CHECK(role(roles, r2) == PageRole::Follower);
+    CHECK(role(roles, rcr.r1) == PageRole::Leader);
+    CHECK(role(roles, rcr.r2) == PageRole::Leader);
+    CHECK(role(roles, rcr.r3) == PageRole::Follower);
 }
 
 namespace {
