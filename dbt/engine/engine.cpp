@@ -328,8 +328,32 @@ TranslatedBlock* Engine::find_or_translate(bool single_step)
     }
     u64 started = m_host.monotonic_ns();
     TranslatedBlock* tb = translate(pc, linear, physical, single_step);
+    if (tb)
+        chain_to_existing_blocks(tb);
     m_stats.translate_ns += m_host.monotonic_ns() - started;
     return tb;
+}
+
+// An exit is otherwise chained the first time it is taken, after a return to the
+// dispatcher: for one whose target is already translated (a loop's head, the join after an
+// if whose other side ran first) that return is avoidable. Chainable exits stay within the
+// block's first page (BlockEmitter::exit_jump), so the target's physical address is that
+// page's; the lookup and the mapping check are the dispatcher's own.
+void Engine::chain_to_existing_blocks(TranslatedBlock* block)
+{
+    if (!block->findable || log::enabled(log::NoChain))
+        return;
+    u64 code_base = block->linear_pc - block->pc;
+    for (u8 i = 0; i < block->exit_count; ++i) {
+        ExitSlot& exit = block->exits[i];
+        u64 linear = exit.target_pc + code_base;
+        if (exit.linked || (linear & guest_page_mask) != (block->linear_pc & guest_page_mask))
+            continue;
+        u64 physical = block->physical_pages[0] | (linear & ~guest_page_mask);
+        TranslatedBlock* target = m_blocks->lookup(physical, exit.target_pc, block->mode);
+        if (target && target->findable && block_mapping_holds(target, linear))
+            m_blocks->link(&exit, target);
+    }
 }
 
 bool Engine::debug_read(u64 address, unsigned size, bool physical, u64& value)

@@ -237,6 +237,8 @@ private:
     TranslatedBlock* find_or_translate(bool single_step);
     TranslatedBlock* translate(u64 pc, u64 linear_pc, u64 physical_pc, bool single_step);
     bool block_mapping_holds(const TranslatedBlock* block, u64 linear_pc);
+    // Chains a new block's direct exits to the blocks already translated for their targets.
+    void chain_to_existing_blocks(TranslatedBlock* block);
     void log_block(const ir::Block& block, const char* stage);
     RunResult run_loop(const RunOptions& options);
     void advance_clock();

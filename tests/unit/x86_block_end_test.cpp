@@ -2,9 +2,13 @@
 // needs it: INVLPG and MOV CR3 continue through the lookup thunk after their helper has
 // dropped the lookup-cache entries they made stale; STI asks for the dispatcher only when
 // an interrupt may be waiting; IRETQ continues at the returned-to code through the lookup
-// thunk (the Linux boot runs each some tens of thousands of times).
+// thunk (the Linux boot runs each some tens of thousands of times). And a new block's exits
+// to blocks already translated are chained at once, not after a first return.
 // Part of ctest unit.x86.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <iterator>
+#include <vector>
 #include "guest_machine.h"
 #include "page_tables.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -84,4 +88,26 @@ TEST_CASE("x86: IRETQ to the next instruction goes on without the dispatcher", "
     u64 dispatcher_visits = exits(m, RunExit::Dispatch) + exits(m, RunExit::Interrupted) + exits(m, RunExit::HelperExit);
     INFO("returns to the dispatcher: " << dispatcher_visits);
     CHECK(dispatcher_visits < 100);
+}
+
+TEST_CASE("x86: an exit to a block already translated is chained when its block is translated", "[x86][cache]")
+{
+    // 0x10000: mov ecx, 2 / jmp X      X (0x10010): dec ecx / jz END
+    // Y (0x10014): jmp X                END (0x10030): hlt
+    // Each exit to a block not yet translated returns to the dispatcher once, unchained:
+    // S -> X, X -> Y and X -> END. Y is translated after X, so its exit to X is chained
+    // right away and never leaves chained code (it used to: four such returns).
+    std::vector<u8> code(0x31, 0x90);
+    const u8 start[] = { 0xB9, 0x02, 0x00, 0x00, 0x00, 0xEB, 0x09 }; // mov ecx, 2 / jmp 0x10010
+    const u8 x[] = { 0xFF, 0xC9, 0x74, 0x1C };                         // dec ecx / jz 0x10030
+    const u8 y[] = { 0xEB, 0xFA };                                     // jmp 0x10010
+    std::copy(std::begin(start), std::end(start), code.begin());
+    std::copy(std::begin(x), std::end(x), code.begin() + 0x10);
+    std::copy(std::begin(y), std::end(y), code.begin() + 0x14);
+    code[0x30] = 0xF4;
+    GuestMachine m;
+    m.load(0x10000, code);
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RCX) == 0);
+    CHECK(exits(m, RunExit::Unchained) == 3);
 }
