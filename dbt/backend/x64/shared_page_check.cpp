@@ -38,18 +38,19 @@ u64 max_value(const ir::Block& block, ir::Value v, int depth = 0)
     }
 }
 
-// In a loop, where an access's page is likely the one the same access had the iteration
-// before: a base the block reads and never writes (a structure's or a table's address),
-// or one it moves by less than a page per iteration (a stream).
+// The register a root derives from through a far constant (a global array indexed by a
+// register), or the root itself.
 u32 register_behind(const ir::Block& block, u32 root, const Vector<u32>& roots)
 {
-    // A far constant from a register (a global array indexed by a register): the register.
     const ir::Inst& base = block.insts[root];
     if ((base.op == ir::Opcode::Add || base.op == ir::Opcode::Sub) && base.args[0].is_inst() && base.args[1].is_imm())
         return roots[base.args[0].index()];
     return root;
 }
 
+// In a loop, where an access's page is likely the one the same access had the iteration
+// before: a base the block reads and never writes (a structure's or a table's address),
+// or one it moves by less than a page per iteration (a stream).
 bool keeps_page_across_iterations(const ir::Block& block, u32 root)
 {
     const ir::Inst& def = block.insts[root];
@@ -72,6 +73,7 @@ bool keeps_page_across_iterations(const ir::Block& block, u32 root)
     return true;
 }
 
+// A guest register the block reads and never writes.
 bool is_invariant(const ir::Block& block, u32 root)
 {
     const ir::Inst& def = block.insts[root];

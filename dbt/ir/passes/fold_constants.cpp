@@ -22,7 +22,8 @@ bool has_pseudo_user(const Block& block, u32 index)
 bool is_all_ones(Value v) { return v.is_imm() && v.imm_value() == type_mask(v.type()); }
 bool is_zero(Value v) { return v.is_imm() && v.imm_value() == 0; }
 
-// Identities that hold whatever the other operand is. Returns the replacement or none.
+// The low `type` bits of `merge` = or(and(y, m), x) where m keeps none of them: x's (an
+// immediate, or a zero extension of a `type` value). None when it is not that shape.
 Value low_part_of_merge(const Block& block, const Inst& merge, Type type)
 {
     u64 low_bits = bit_width(type) >= 64 ? ~0ull : (1ull << bit_width(type)) - 1;
@@ -44,6 +45,7 @@ Value low_part_of_merge(const Block& block, const Inst& merge, Type type)
     return {};
 }
 
+// Identities that hold whatever the other operand is. Returns the replacement or none.
 Value simplify(const Block& block, const Inst& inst, const Value* a)
 {
     switch (inst.op) {
