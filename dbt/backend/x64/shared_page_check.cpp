@@ -48,43 +48,34 @@ u32 register_behind(const ir::Block& block, u32 root, const Vector<u32>& roots)
     return root;
 }
 
-// In a loop, where an access's page is likely the one the same access had the iteration
-// before: a base the block reads and never writes (a structure's or a table's address),
-// or one it moves by less than a page per iteration (a stream).
-bool keeps_page_across_iterations(const ir::Block& block, u32 root)
+// How the page of the accesses through a base behaves from one iteration of a loop to the
+// next. It stays for a guest register the block reads and never writes (a structure's or
+// a table's address) and mostly stays for one the block moves by less than a page (a
+// stream); anything else (a pointer chase) changes it.
+enum class Across : u8 { Changes, Streams, Stays };
+
+Across page_across_iterations(const ir::Block& block, u32 root)
 {
     const ir::Inst& def = block.insts[root];
     if (def.op != ir::Opcode::LoadState || def.type != ir::Type::U64)
-        return false;
+        return Across::Changes;
     u64 slot = def.args[0].imm_value();
+    Across across = Across::Stays;
     for (const ir::Inst& inst : block.insts) {
         if (inst.is_removed() || inst.op != ir::Opcode::StoreState || (inst.args[0].imm_value() & ~7ull) != (slot & ~7ull))
             continue;
-        // Only slot = slot + small constant (the LoadState's own value, a stream).
+        // Only slot = slot + small constant (the LoadState's own value).
         ir::Value stored = block.resolve(inst.args[1]);
         if (!stored.is_inst() || inst.args[0].imm_value() != slot)
-            return false;
+            return Across::Changes;
         const ir::Inst& step = block.insts[stored.index()];
         bool small_step = (step.op == ir::Opcode::Add || step.op == ir::Opcode::Sub) && step.args[1].is_imm()
             && step.args[1].imm_value() < guest_page_size && block.resolve(step.args[0]) == ir::Value::of_inst(def.type, root);
         if (!small_step)
-            return false;
+            return Across::Changes;
+        across = Across::Streams;
     }
-    return true;
-}
-
-// A guest register the block reads and never writes.
-bool is_invariant(const ir::Block& block, u32 root)
-{
-    const ir::Inst& def = block.insts[root];
-    if (def.op != ir::Opcode::LoadState)
-        return false;
-    u64 slot = def.args[0].imm_value() & ~7ull;
-    for (const ir::Inst& inst : block.insts) {
-        if (!inst.is_removed() && inst.op == ir::Opcode::StoreState && (inst.args[0].imm_value() & ~7ull) == slot)
-            return false;
-    }
-    return true;
+    return across;
 }
 } // namespace
 
@@ -104,6 +95,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     struct Count {
         u32 root;
         u32 accesses;
+        Across across;
     } counts[max_roots];
     u32 root_count = 0;
     for (u32 i = 0; i < n; ++i) {
@@ -128,7 +120,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         if (k == root_count) {
             if (root_count == max_roots)
                 continue;
-            counts[root_count++] = Count { root, 0 };
+            counts[root_count++] = Count { root, 0, Across::Changes };
         }
         ++counts[k].accesses;
     }
@@ -138,13 +130,13 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     u32 best = 0, best_saved = 0;
     bool best_carries = false;
     for (u32 k = 0; k < root_count; ++k) {
-        bool carries = loop && keeps_page_across_iterations(block, register_behind(block, counts[k].root, roots));
+        if (loop)
+            counts[k].across = page_across_iterations(block, register_behind(block, counts[k].root, roots));
+        bool carries = counts[k].across != Across::Changes;
         u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
         bool better = saved > best_saved
             || (saved == best_saved && saved > 0 && carries
-                && (!best_carries
-                    || (!is_invariant(block, register_behind(block, counts[best].root, roots))
-                        && is_invariant(block, register_behind(block, counts[k].root, roots)))));
+                && (!best_carries || (counts[best].across != Across::Stays && counts[k].across == Across::Stays)));
         if (better) {
             best = k;
             best_saved = saved;
