@@ -190,4 +190,10 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     }
 }
 
+void interrupts_enabled(CpuContext& ctx)
+{
+    if (ctx.services->interrupt_may_be_pending())
+        ctx.hot.exit_request = 1;
+}
+
 } // namespace keel::x86

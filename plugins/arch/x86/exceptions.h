@@ -17,6 +17,11 @@ void raise_software_interrupt(CpuContext& ctx, u8 vector, u64 next_rip);
 
 DeliveryResult deliver_pending_event(CpuContext& ctx);
 
+// An instruction set IF that was clear (STI, IRET): asks for the dispatcher, which delivers
+// external interrupts, when one may be waiting. Generated code otherwise goes on without
+// it: one that arrives later asks for the exit itself, as it does whenever IF is set.
+void interrupts_enabled(CpuContext& ctx);
+
 // Page-fault error code bits (Intel SDM vol. 3 §4.7).
 namespace pf_error {
 constexpr u32 present = 1 << 0, write = 1 << 1, user = 1 << 2, reserved = 1 << 3, fetch = 1 << 4;

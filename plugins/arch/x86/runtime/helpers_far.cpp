@@ -133,7 +133,9 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
     // (the dispatcher delivers it before the next instruction), or when the code is not
     // 64-bit. Linux's sync_core() is an IRETQ to the next instruction, after every text
     // patch of its boot (some 100,000): each used to be a return to the dispatcher.
-    if (!to_64bit || (enables_interrupts && ctx->services->interrupt_may_be_pending()))
+    if (enables_interrupts)
+        interrupts_enabled(*ctx);
+    if (!to_64bit)
         ctx->hot.exit_request = 1;
     return ir::helper_continue(ctx->hot.pc);
 }

@@ -254,12 +254,10 @@ ir::HelperResult do_sti(CpuContext* ctx, u64 next_rip, u64, u64)
     if (!(s.rflags & rflags::IF)) {
         s.interrupt_shadow_rip = next_rip; // STI shadow: one more instruction first (§6.8.3)
         // A block chained after the shadowed instruction (`sti; jmp`) returns to the
-        // dispatcher at its start, which delivers what became deliverable. Only when there
-        // may be something: Linux's text patching alone runs STI some 47,000 times while
-        // booting, interrupts rarely pending (one that arrives later asks for the exit
-        // itself, as it does whenever IF is set).
-        if (ctx->services->interrupt_may_be_pending())
-            ctx->hot.exit_request = 1;
+        // dispatcher at its start, which delivers what became deliverable; only when there
+        // may be something (Linux's text patching alone runs STI some 47,000 times while
+        // booting, interrupts rarely pending).
+        interrupts_enabled(*ctx);
     }
     s.rflags |= rflags::IF;
     return ir::helper_continue();
