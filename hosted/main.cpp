@@ -148,6 +148,7 @@ int main(int argc, char** argv)
     config.machine.description_name = description_name;
     config.machine.ram_size = options.ram_size;
     config.machine.icount_shift = options.icount_shift;
+    config.machine.side_exits = options.side_exits;
     config.machine.console = console_output;
     config.code_cache_size = options.code_cache_size;
     config.perf_map = options.perf_map;

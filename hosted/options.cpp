@@ -31,6 +31,8 @@ const char* usage()
            "                        machine description file (docs/machines.md)\n"
            "  -icount shift=N       deterministic time: 2^N ns of guest time per guest instruction, halts\n"
            "                        skip to the next timer, so runs repeat exactly (docs/virtual-time.md)\n"
+           "  -side-exits           experimental: blocks go on past forward conditional branches, leaving\n"
+           "                        through side exits (docs/ir.md#side-exits)\n"
            "  -device help          list the device types the loaded plugins provide, with their options\n"
            "  -h, -help             this text\n"
            "  -version              keel's version\n"
@@ -133,6 +135,8 @@ Result<Options> parse_options(int argc, char** argv)
             if (shift.is_error())
                 return Error::formatted("-icount: %s", shift.error().message());
             o.icount_shift = shift.value();
+        } else if (string_equal(a, "-side-exits")) {
+            o.side_exits = true;
         } else if (string_equal(a, "-device")) {
             const char* v = TRY(value("-device"));
             if (!string_equal(v, "help"))

@@ -23,6 +23,7 @@ struct Options {
     enum class SerialInput { Auto, MonStdio, Stdio, None };
     SerialInput serial_input = SerialInput::Auto;
     int icount_shift = -1;          // -icount shift=N: deterministic time (docs/virtual-time.md)
+    bool side_exits = false;        // -side-exits (EngineConfig::side_exits)
     bool list_devices = false;      // -device help: the device types the plugins provide
     bool help = false;
     bool version = false;

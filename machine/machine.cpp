@@ -32,6 +32,7 @@ Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config
     EngineConfig engine_config;
     engine_config.ram_size = config.ram_size;
     engine_config.icount_shift = config.icount_shift;
+    engine_config.side_exits = config.side_exits;
     // The PC's legacy window: VGA memory and the BIOS area are not RAM.
     engine_config.ram_hole_start = 0xA0000;
     engine_config.ram_hole_end = 0x100000;

@@ -37,6 +37,7 @@ struct MachineConfig {
     const char* description_name = "pc.cfg";
     u64 ram_size = 256 * MiB;
     int icount_shift = -1; // >= 0: deterministic time, 2^shift ns per instruction (EngineConfig)
+    bool side_exits = false; // EngineConfig::side_exits
     using Output = void (*)(void* context, const char* bytes, usize length);
     Output console = nullptr; // the host console (null: output is dropped)
     void* console_context = nullptr;

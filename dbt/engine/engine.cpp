@@ -229,7 +229,8 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
     m_ir.pc = pc;
     m_ir.mode = mode;
     ir::Builder builder(m_ir);
-    TranslationRequest request { pc, linear_pc, mode, single_step ? 1u : m_config.max_block_instructions, &fetcher };
+    TranslationRequest request { pc, linear_pc, mode, single_step ? 1u : m_config.max_block_instructions, &fetcher,
+        !single_step && !deterministic_time() && m_config.side_exits };
     if (!m_arch.translate_block(request, builder))
         return nullptr;
     u64 t1 = ticks();

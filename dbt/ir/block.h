@@ -45,6 +45,9 @@ struct FaultStore {
 };
 constexpr u32 max_fault_stores_per_inst = 8;
 
+// ExitIf instructions in one block at most (the backend has a chainable exit for each).
+constexpr u32 max_side_exits = 3;
+
 struct GuestInsn {
     u64 pc;       // guest virtual address of the instruction
     u8 length;

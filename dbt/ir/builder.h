@@ -78,6 +78,9 @@ public:
         emit(Opcode::TrapIf, Type::Void, cond, imm64(vector | (u64(error) << 8) | (u64(has_error) << 40)));
     }
 
+    // A side exit: continue at `target` when cond holds, else with the next instruction.
+    void exit_if(Value cond, u64 target) { emit(Opcode::ExitIf, Type::Void, cond, imm64(target)); }
+
     Value call(const Helper& helper, Value a = {}, Value b = {}, Value c = {})
     {
         return emit(Opcode::CallHelper, Type::U64, imm64(reinterpret_cast<uptr>(&helper)), a, b, c);

@@ -27,6 +27,10 @@ struct TranslationRequest {
     u32 mode;              // mode bits the block is translated for
     u32 max_instructions;  // cap on guest instructions (1 for an SMC restart)
     CodeFetcher* fetcher;
+    // The block may continue past conditional branches (IR ExitIf). Off when the engine
+    // needs one block per straight-line run: single steps, instruction counting
+    // (-icount charges a block's whole count at its entry).
+    bool side_exits;
 };
 
 // What delivering a pending exception or interrupt came to.

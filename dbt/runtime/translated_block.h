@@ -20,6 +20,13 @@ struct ExitSlot {
     bool in_place;
 };
 
+// Chainable exits of one block: a terminal has at most three (a branch has two; a
+// predicted call has its call site, its return's landing pad and the path taken when the
+// return-prediction stack is full), and each of its up to ir::max_side_exits side exits
+// one (docs/ir.md#side-exits).
+constexpr u32 max_terminal_exits = 3;
+constexpr u32 max_block_exits = max_terminal_exits + 3; // 3: ir::max_side_exits (asserted in block_emitter.h)
+
 struct TranslatedBlock {
     u64 pc;                   // guest virtual pc of the first instruction
     u64 linear_pc;            // pc + code base when translated (lookup-cache key)
@@ -36,7 +43,7 @@ struct TranslatedBlock {
     u32 guest_insn_count;
     u8* code;                 // host code entry
     u32 code_size;
-    ExitSlot exits[3];
+    ExitSlot exits[max_block_exits];
     ExitSlot* incoming;       // exits of other blocks chained to this one
     TranslatedBlock* hash_next;
 };

@@ -2,6 +2,7 @@
 # Runs one test guest under keel and compares its COM1 output and exit status with
 # what a real x86-64 machine produces. Prints a diff (and keel's stderr) on mismatch.
 # Usage: run_guest.sh KEEL GUEST.elf EXPECTED_STDOUT EXPECTED_STATUS [TIMEOUT_SECONDS]
+# KEEL_GUEST_ARGS: more options for keel (e.g. -side-exits), split at spaces.
 set -u
 if [ $# -lt 4 ]; then
     echo "usage: $0 keel guest.elf expected_stdout expected_status [timeout]" >&2
@@ -15,7 +16,8 @@ keel=$1 elf=$2 expected=$3 want_status=$4 limit=${5:-120}
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
-timeout "$limit" "$keel" -kernel "$elf" >"$out" 2>"$err"
+# shellcheck disable=SC2086 # KEEL_GUEST_ARGS is a list of options
+timeout "$limit" "$keel" ${KEEL_GUEST_ARGS:-} -kernel "$elf" >"$out" 2>"$err"
 status=$?
 
 fail=0

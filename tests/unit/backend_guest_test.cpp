@@ -78,6 +78,26 @@ TEST_CASE("backend: a #DE from a division leaves the state of the instruction be
     CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0x44); // ZF PF
 }
 
+TEST_CASE("backend: a result only a fault needs is computed, not just its flags", "[backend]")
+{
+    // mov eax, 10 / mov ebx, 3 / sub rax, rbx / mov [rdi], ecx (#GP: RDI non-canonical) /
+    // mov eax, 1 / hlt. The block overwrites RAX after the store, so the SUB's result is
+    // read only by the fault's state and its flags by the block's end: the emitter must not
+    // turn it into a CMP (it did, and the handler saw a stale RAX).
+    GuestMachine m;
+    m.load(0x10000, { 0xB8, 0x0A, 0x00, 0x00, 0x00, 0xBB, 0x03, 0x00, 0x00, 0x00, 0x48, 0x29, 0xD8, 0x89, 0x0F, 0xB8, 0x01, 0x00,
+                         0x00, 0x00, 0xF4 });
+    m.gpr(x86::RDI) = 0x0000800000000000ull; // the first non-canonical address
+    m.gpr(x86::RAX) = 0x5555;
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    const x86::PendingEvent& e = m.cpu().event;
+    CHECK(e.vector == x86::vector::GP);
+    CHECK(e.return_rip == 0x1000D);
+    CHECK(m.gpr(x86::RAX) == 7);
+    CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0); // 10 - 3: no flag of these set
+}
+
 TEST_CASE("backend: a 32-bit shift or rotate by a masked count of 0 still zero-extends and keeps the flags", "[backend]")
 {
     // mov rax, -1 / xor ecx, ecx / shl eax, cl / mov rbx, -1 / rol ebx, cl / mov rdx, -1 /

@@ -17,12 +17,14 @@ namespace keel::unit {
 
 class GuestMachine {
 public:
-    explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB)
+    // side_exits: EngineConfig::side_exits (the keel command's -side-exits).
+    explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB, bool side_exits = false)
     {
         hosted::HostedPcConfig config;
         config.machine.types = &hosted::builtin_types();
         config.machine.arch = &m_arch;
         config.machine.ram_size = ram_size;
+        config.machine.side_exits = side_exits;
         config.code_cache_size = code_cache_size;
         config.machine.console = [](void* self, const char* bytes, usize length) {
             static_cast<GuestMachine*>(self)->console.append(bytes, length);

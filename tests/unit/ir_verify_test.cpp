@@ -298,3 +298,15 @@ TEST_CASE("verifier: a terminal's value must be a defined value of the right typ
     ir.branch(Value::of_inst(Type::U1, 7), 1, 2);
     CHECK(message() == "IR terminal: value out of range");
 }
+
+TEST_CASE("verifier: a block has at most max_side_exits side exits", "[ir][verify]")
+{
+    auto side_exits = [](u32 n) {
+        return [n](Builder& ir) {
+            for (u32 i = 0; i < n; ++i)
+                ir.exit_if(ir.emit(Opcode::Equal, Type::U1, u64_state(ir), Builder::imm64(i)), 0x2000 + i);
+        };
+    };
+    CHECK(check_message(side_exits(max_side_exits)) == "");
+    CHECK(check_message(side_exits(max_side_exits + 1)) == "IR block: 4 side exits, at most 3");
+}

@@ -8,6 +8,8 @@
 
 namespace keel::x64 {
 
+static_assert(max_block_exits >= max_terminal_exits + ir::max_side_exits, "a chainable exit per side exit");
+
 class BlockEmitter {
 public:
     BlockEmitter(CodeBuffer& code, RegAlloc& ra, const Thunks& thunks, const ir::Block& block, TranslatedBlock& tb, const CompileOptions& options,
@@ -79,7 +81,7 @@ private:
     Vector<u32>& m_address_roots;
     LoopRegisters m_loop;     // state slots kept in host registers (loop_registers.h)
     const u8* m_loop_head = nullptr; // where the back edge continues: past the slots' loads
-    PendingExit m_exits[3];
+    PendingExit m_exits[max_block_exits];
     u32 m_exit_count = 0;
     // exit_request checks of in-place exits: they leave through the interrupted thunk.
     struct CheckStub {
@@ -87,7 +89,7 @@ private:
         u64 target;
         bool write_back = false; // the loop slots first
     };
-    CheckStub m_check_stubs[2];
+    CheckStub m_check_stubs[max_block_exits]; // one per backward exit, and a loop's back edge
     u32 m_check_stub_count = 0;
     struct DeferredBind {
         u8* site;

@@ -72,7 +72,8 @@ void BlockEmitter::analyze()
             m_value_used[d]++; // a count, saturating: TrapIf fusion wants single users
         ir::Opcode def = m_block.insts[d].op;
         if (def == ir::Opcode::TestCond) {
-            bool fusable = u ? (u->op == ir::Opcode::Select && arg == 0) : m_block.terminal.kind == ir::TerminalKind::Branch;
+            bool fusable = u ? ((u->op == ir::Opcode::Select || u->op == ir::Opcode::ExitIf) && arg == 0)
+                             : m_block.terminal.kind == ir::TerminalKind::Branch;
             if (fusable)
                 m_last_consumer[d] = user;
             else
@@ -111,6 +112,10 @@ void BlockEmitter::analyze()
         }
         m_ra.extend_last_use(d, f.fault_inst);
         m_other_user[d] = 1;
+        // A use like any other for the emitters that skip unused results (a SUB whose
+        // flags alone are read becomes a CMP): the fault path needs the value itself.
+        if (m_value_used[d] < 255)
+            m_value_used[d]++;
     }
     // A producer nothing else reads, in the block or in a fault's state (m_other_user, set
     // above for every fault store's value), is not performed on the hot path.

@@ -158,6 +158,10 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
                                              : w.width == 4                 ? static_cast<Xbyak::Reg>(r32(reg))
                                                                             : static_cast<Xbyak::Reg>(r64(reg)));
     }
+    if (cold.kind == ColdPath::Kind::Exit) {
+        exit_jump(cold.value_imm); // the guest state is the exit's: leave like a terminal
+        return;
+    }
     c.call(m_thunks.cold);
     ColdDescriptor d {};
     u8* at = c.cursor();
@@ -197,6 +201,8 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
         d.d = cold.result_reg;
         d.size = static_cast<u8>(cold.size | (cold.is_signed ? 0x80 : 0));
         break;
+    case ColdPath::Kind::Exit:
+        VERIFY_NOT_REACHED();
     }
     const u8* bytes = reinterpret_cast<const u8*>(&d);
     for (usize i = 0; i < size; ++i)

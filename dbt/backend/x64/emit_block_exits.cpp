@@ -9,6 +9,7 @@ using namespace Xbyak::util;
 
 void BlockEmitter::direct_exit(u8* site, u64 target, u8* check_site)
 {
+    VERIFY(m_exit_count < max_block_exits);
     m_exits[m_exit_count++] = { site, target, check_site };
 }
 
@@ -30,12 +31,15 @@ void BlockEmitter::exit_jump(u64 target)
         check = c.jcc_rel32_placeholder(cc::NE);
     }
     // In place: `call chain thunk; .quad slot`, patched to `jmp target` when chained.
+    VERIFY(m_tb.exit_count < max_block_exits);
     ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
     c.call(m_thunks.chain);
     slot = ExitSlot { &m_tb, target, c.cursor() - 4, const_cast<u8*>(m_thunks.chain), nullptr, nullptr, true };
     c.dq(reinterpret_cast<u64>(&slot));
-    if (check)
+    if (check) {
+        VERIFY(m_check_stub_count < max_block_exits);
         m_check_stubs[m_check_stub_count++] = { check, target };
+    }
 }
 
 void BlockEmitter::store_pc(u64 pc)
@@ -71,6 +75,7 @@ void BlockEmitter::emit_exit_stubs()
         bool chainable = m_options.chain && (e.target & guest_page_mask) == block_page;
         if (chainable) {
             // The chain thunk takes the target pc from the exit slot.
+            VERIFY(m_tb.exit_count < max_block_exits);
             ExitSlot& slot = m_tb.exits[m_tb.exit_count++];
             slot = ExitSlot { &m_tb, e.target, e.site, stub, nullptr, nullptr, false };
             c.call(m_thunks.chain);
@@ -185,6 +190,7 @@ void BlockEmitter::emit_loop_terminal(EmitContext& ctx)
     }
     // The back edge closes a cycle: check exit_request as every backward exit does.
     c.cmp(dword[rbp + ctx_offset::exit_request], 0);
+    VERIFY(m_check_stub_count < max_block_exits);
     m_check_stubs[m_check_stub_count++] = { c.jcc_rel32_placeholder(cc::NE), m_block.pc, true };
     c.jmp(m_loop_head);
     if (leave) {

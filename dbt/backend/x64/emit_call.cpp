@@ -65,46 +65,4 @@ void emit<ir::Opcode::HostInsn>(EmitContext& ctx)
         ctx.code.db(ctx.block.host_code[offset + i]);
 }
 
-template<>
-void emit<ir::Opcode::TrapIf>(EmitContext& ctx)
-{
-    const ir::Inst& inst = ctx.inst();
-    ir::Value cond = inst.args[0];
-    if (cond.is_imm() && !cond.imm_value())
-        return;
-    ColdPath cold {};
-    cold.kind = ColdPath::Kind::Raise;
-    cold.value_imm = inst.args[1].imm_value();
-    cold.guest_pc = ctx.guest_pc();
-    if (cond.is_imm()) {
-        cold.entry_site = ctx.code.jmp_rel32_placeholder();
-    } else if (ctx.emitted_elsewhere[cond.index()]) {
-        // The compare is fused in (BlockEmitter::analyze): [Xor(] Equal(a, b) [, 1)], with a
-        // possibly And(x, mask) against b = 0.
-        bool negated = ctx.block.at(cond).op == ir::Opcode::Xor;
-        const ir::Inst& equal = negated ? ctx.block.at(ctx.block.at(cond).args[0]) : ctx.block.at(cond);
-        ir::Value a = equal.args[0], b = equal.args[1];
-        ir::Type type = a.type();
-        if (a.is_inst() && ctx.emitted_elsewhere[a.index()]) {
-            const ir::Inst& masked = ctx.block.at(a);
-            ctx.code.test(sized(ctx.ra.use(masked.args[0]), type), imm32_of(masked.args[1]));
-        } else if (b.is_imm() && b.imm_value() == 0) {
-            u8 ra = ctx.ra.use(a);
-            ctx.code.test(sized(ra, type), sized(ra, type));
-        } else if (fits_imm32(b)) {
-            ctx.code.cmp(sized(ctx.ra.use(a), type), imm32_of(b));
-        } else {
-            u8 ra = ctx.ra.use(a);
-            ctx.code.cmp(sized(ra, type), sized(ctx.ra.use(b), type));
-        }
-        cold.entry_site = ctx.code.jcc_rel32_placeholder(negated ? cc::NE : cc::E);
-    } else {
-        u8 c = ctx.ra.use(cond);
-        ctx.code.test(r8(c), r8(c));
-        cold.entry_site = ctx.code.jcc_rel32_placeholder(cc::NE);
-    }
-    cold.resume = ctx.code.cursor();
-    ctx.cold.append(cold);
-}
-
 } // namespace keel::x64

@@ -75,11 +75,15 @@ Result<void> check_pseudo(const Block& block, u32 index, const Inst& inst, Value
 
 Result<void> check(const Block& block)
 {
+    u32 side_exits = 0;
     for (u32 index = 0; index < block.insts.size(); ++index) {
         const Inst& inst = block.insts[index];
         if (inst.op == Opcode::Identity)
             TRY(check_identity(block, index, inst));
+        side_exits += inst.op == Opcode::ExitIf;
     }
+    if (side_exits > max_side_exits)
+        return Error::formatted("IR block: %u side exits, at most %u", side_exits, max_side_exits);
     // Deleted instructions go through the table like any other: void, no arguments.
     for (u32 index = 0; index < block.insts.size(); ++index) {
         const Inst& inst = block.insts[index];

@@ -288,6 +288,12 @@ Lowered Lowerer::jump_indirect(ir::Value target)
 Lowered Lowerer::branch(ir::Value cond, u64 taken, u64 not_taken)
 {
     commit();
+    if (m_side_exit_allowed && not_taken == m_d->next_pc() && taken > not_taken) {
+        ir.exit_if(cond, taken);
+        m_side_exit_taken = true;
+        m_side_exit_target = taken;
+        return Lowered::Continue;
+    }
     ir.branch(cond, taken, not_taken);
     return Lowered::EndBlock;
 }

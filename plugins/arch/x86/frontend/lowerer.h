@@ -97,7 +97,24 @@ public:
     Lowered raise(u8 vector, u32 error_code);
     Lowered jump(u64 target);
     Lowered jump_indirect(ir::Value target);
+    // A conditional branch: ends the block with a Branch terminal, or, when the translator
+    // allowed it for this instruction, leaves through a side exit (IR ExitIf) to `taken`
+    // and lets the block go on at `not_taken` (which must be the next instruction).
     Lowered branch(ir::Value cond, u64 taken, u64 not_taken);
+    // Only forward branches leave through side exits: a backward one is mostly a loop's
+    // back edge, whose block should end there (the backend keeps a loop's registers in host
+    // registers, docs/backend.md#loops) rather than go on into the loop's exit path.
+    void allow_side_exit(bool allowed)
+    {
+        m_side_exit_allowed = allowed;
+        m_side_exit_taken = false;
+    }
+    // Whether the instruction just lowered left through a side exit, and to where.
+    bool took_side_exit(u64& target) const
+    {
+        target = m_side_exit_target;
+        return m_side_exit_taken;
+    }
     // Ends the block after this instruction so the dispatcher sees changed state.
     Lowered end_block_after();
     // Ends the block after this instruction and continues at the next one through the
@@ -129,6 +146,9 @@ private:
     ir::Value m_flags;
     u16 m_flags_mask = 0;
     ir::Value m_addresses[ZYDIS_MAX_OPERAND_COUNT];
+    bool m_side_exit_allowed = false;
+    bool m_side_exit_taken = false;
+    u64 m_side_exit_target = 0;
 };
 
 // Maps a Zydis general-purpose register to (GPR, width, high byte). False if not a GPR.

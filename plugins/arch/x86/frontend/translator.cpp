@@ -68,6 +68,11 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
     u64 pc = request.pc;
     DecodedInsn d;
     bool end_at_dispatcher = false; // the previous instruction was an STI
+    // Side exits taken so far (docs/ir.md#side-exits). The block ends where it reaches one
+    // of their targets: that code is a block of its own anyway (the exit enters it), and
+    // going on would translate it twice.
+    u64 side_exit_targets[ir::max_side_exits];
+    u32 side_exit_count = 0;
 
     for (u32 count = 0;; ++count) {
         u64 linear = pc + linear_delta;
@@ -105,6 +110,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         }
 
         lw.begin(d);
+        lw.allow_side_exit(request.side_exits && !end_at_dispatcher && side_exit_count < ir::max_side_exits && count + 1 < request.max_instructions);
         LowerFunction lower = table.functions[d.insn.mnemonic];
         if (!lower && uses_fpu_state(d.insn, d.ops))
             lower = lower_x87;
@@ -136,6 +142,17 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
             return true;
         lw.commit();
         pc = d.next_pc();
+        u64 exit_target;
+        if (lw.took_side_exit(exit_target))
+            side_exit_targets[side_exit_count++] = exit_target;
+        if (result == Lowered::Continue) {
+            for (u32 i = 0; i < side_exit_count; ++i) {
+                if (side_exit_targets[i] == pc) {
+                    b.jump(pc);
+                    return true;
+                }
+            }
+        }
         if (end_at_dispatcher) {
             // Through the lookup thunk, which returns to the dispatcher when exit_request
             // is set (the STI found an interrupt that may be deliverable now), and
