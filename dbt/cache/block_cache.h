@@ -13,7 +13,7 @@ namespace keel {
 struct BlockCacheStats {
     u64 translated = 0;
     u64 invalidated = 0;
-    u64 flushes = 0;
+    u64 flushes = 0; // whole-cache flushes; the engine reads it as a generation (exits named before one are gone)
     u64 chained = 0;
     u64 unchained = 0;
     u64 live_blocks = 0;

@@ -173,7 +173,6 @@ void Engine::flush_translations()
 {
     m_blocks->flush();
     m_backend->flush();
-    ++m_stats.code_flushes;
 }
 
 bool Engine::block_mapping_holds(const TranslatedBlock* block, u64 linear_pc)
@@ -559,9 +558,9 @@ RunResult Engine::run_loop(const RunOptions& options)
 
         bool single_step = m_run->smc_single_step != 0;
         m_run->smc_single_step = 0;
-        u64 flushes_before = m_stats.code_flushes;
+        u64 flushes_before = m_blocks->stats().flushes;
         TranslatedBlock* tb = find_or_translate(single_step);
-        if (m_stats.code_flushes != flushes_before)
+        if (m_blocks->stats().flushes != flushes_before)
             pending_link = nullptr; // the exit it named is gone with the flush
         if (!tb) {
             if (m_arch.has_pending_event(m_run->cpu))
@@ -570,7 +569,7 @@ RunResult Engine::run_loop(const RunOptions& options)
             format(result.message, sizeof(result.message), "%s", m_arch.unsupported_reason(m_run->cpu.hot.mode));
             return result;
         }
-        if (pending_link && pending_generation == m_stats.code_flushes && tb->findable)
+        if (pending_link && pending_generation == m_blocks->stats().flushes && tb->findable)
             m_blocks->link(pending_link, tb);
         pending_link = nullptr;
         if (tb->findable)
@@ -597,7 +596,7 @@ RunResult Engine::run_loop(const RunOptions& options)
         case RunExit::Unchained:
             if (!log::enabled(log::NoChain)) {
                 pending_link = reinterpret_cast<ExitSlot*>(m_run->cpu.hot.exit_slot);
-                pending_generation = m_stats.code_flushes;
+                pending_generation = m_blocks->stats().flushes;
             }
             break;
         case RunExit::Halt:

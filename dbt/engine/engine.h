@@ -66,7 +66,6 @@ struct EngineStats {
     u64 translations = 0;
     u64 guest_instructions_translated = 0;
     u64 guest_bytes_translated = 0;
-    u64 code_flushes = 0;
     u64 host_code_bytes = 0;
     u64 loop_blocks = 0; // translated blocks that loop on themselves with guest state in host registers
     // Why generated code returned to the dispatcher, by RunExit (dbt/runtime/run_context.h).

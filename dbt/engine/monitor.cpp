@@ -116,7 +116,7 @@ void Monitor::info(const char* what, StringBuilder& out)
             ull(m_engine.backend().used_bytes()), ull(m_engine.backend().capacity()));
         out.append("loops in registers  %llu (blocks looping on themselves with guest state in host registers)\n",
             ull(s.loop_blocks));
-        out.append("cache flushes       %llu\n", ull(s.code_flushes));
+        out.append("cache flushes       %llu\n", ull(c.flushes));
         out.append("dispatches          %llu\n", ull(s.dispatches));
         out.append("code pages          %u\n", m_engine.blocks().code_page_count());
     } else if (string_equal(what, "devices")) {

@@ -148,9 +148,8 @@ TEST_CASE("cache: a full translation cache is flushed and refilled, and the gues
     CHECK(m.gpr(x86::RBX) == ebx);
     const EngineStats& es = m.engine().stats();
     const BlockCacheStats& cs = m.engine().blocks().stats();
-    INFO("translations " << es.translations << ", flushes " << es.code_flushes << ", host bytes " << es.host_code_bytes);
-    CHECK(es.code_flushes >= 2);
-    CHECK(cs.flushes == es.code_flushes);
+    INFO("translations " << es.translations << ", flushes " << cs.flushes << ", host bytes " << es.host_code_bytes);
+    CHECK(cs.flushes >= 2);
     CHECK(es.translations > 3 * blocks / 2); // blocks were translated again after flushes
     CHECK(m.engine().backend().used_bytes() <= m.engine().backend().capacity());
 }
