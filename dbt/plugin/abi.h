@@ -14,9 +14,8 @@
 // break it. 3: the architecture reaches the engine only through ArchServices. 4: RAM past
 // the PCI hole (ArchServices/MachineServices::ram_below_4g), Arch::enter_linux_boot.
 // 5: MachineServices::note_orderly_shutdown. 6: Translation::global,
-// ArchServices::flush_tlb_non_global. 7: ArchServices::host_span. 8: ArchServices::
-// interrupt_may_be_pending. 9: IR ExitIf,
-// TranslationRequest::side_exits.
+// ArchServices::flush_tlb_non_global. 7: ArchServices::host_span.
+// 8: ArchServices::interrupt_may_be_pending. 9: IR ExitIf, TranslationRequest::side_exits.
 #include "dbt/base/result.h"
 
 #define KEEL_PLUGIN_ABI_VERSION 9u
