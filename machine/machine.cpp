@@ -260,6 +260,16 @@ void Machine::console_write(const char* bytes, usize length)
 
 void Machine::log(const char* text, usize length) { ::keel::log::write(text, length); }
 
+bool Machine::move_mmio_window(Device* device, u64 old_base, u64 new_base)
+{
+    auto moved = m_engine->move_mmio_window(device, old_base, new_base);
+    if (moved.is_error()) {
+        ::keel::log::printf("keel: %s\n", moved.error().message());
+        return false;
+    }
+    return true;
+}
+
 void Machine::request_reset()
 {
     // As QEMU with -no-reboot: a reset ends the run, and says so, with keel's own status.

@@ -97,6 +97,7 @@ public:
     void add_interrupt_controller(InterruptController* controller) override { m_engine->add_interrupt_controller(controller); }
     void add_msr_handler(MsrHandler* handler) override { m_engine->add_msr_handler(handler); }
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
+    bool move_mmio_window(Device* device, u64 old_base, u64 new_base) override;
 
     // Where the RSDP is (0: the machine has no ACPI tables).
     u64 acpi_rsdp() const { return m_acpi_rsdp; }

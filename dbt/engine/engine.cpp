@@ -107,6 +107,13 @@ void Engine::flush_tlb_page(u64 vaddr)
         m_blocks->forget_jump_targets_near(vaddr);
 }
 
+Result<void> Engine::move_mmio_window(MmioHandler* handler, u64 old_base, u64 new_base)
+{
+    TRY(m_memory.move_mmio(handler, old_base, new_base));
+    flush_tlb();
+    return {};
+}
+
 void Engine::mode_changed() { m_blocks->clear_jump_cache(); }
 
 bool Engine::read_virtual(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)

@@ -99,6 +99,9 @@ public:
     CpuContext& context() { return m_run->cpu; }
     RunContext& run_context() { return *m_run; }
     PhysicalMemory& memory() { return m_memory; }
+    // PhysicalMemory::move_mmio, then every TLB entry goes: any may map a page the window
+    // left (now RAM or nothing again) or now covers.
+    Result<void> move_mmio_window(MmioHandler* handler, u64 old_base, u64 new_base);
     Mmu& mmu() { return *m_mmu; }
     IoBus& io() { return m_io; }
     BlockCache& blocks() { return *m_blocks; }

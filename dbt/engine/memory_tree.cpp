@@ -20,6 +20,10 @@ void describe_memory_tree(const PhysicalMemory& memory, const IoBus& io, StringB
     out.append("  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n");
     for (const MemoryRegion& r : memory.regions())
         out.append("    %016llx-%016llx (prio 0, %s): %s\n", ull(r.base), ull(r.end() - 1), kind_name(r.kind), r.name);
+    // Moved windows (IA32_APIC_BASE) hide what lies under them: a higher priority, as QEMU
+    // prints its overlapping regions.
+    for (const MemoryRegion& r : memory.moved_windows())
+        out.append("    %016llx-%016llx (prio 1, %s): %s\n", ull(r.base), ull(r.end() - 1), kind_name(r.kind), r.name);
     out.append("\naddress-space: I/O\n");
     out.append("  0000000000000000-000000000000ffff (prio 0, i/o): io\n");
     // In address order, whatever order the devices were added in.

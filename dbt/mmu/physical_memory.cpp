@@ -40,8 +40,55 @@ Result<void> PhysicalMemory::add_mmio(u64 base, u64 size, MmioHandler* handler, 
     return add({ base, size, RegionKind::Mmio, nullptr, handler, name });
 }
 
+Result<void> PhysicalMemory::move_mmio(MmioHandler* handler, u64 old_base, u64 new_base)
+{
+    auto named = [&](Vector<MemoryRegion>& list) -> MemoryRegion* {
+        for (MemoryRegion& r : list) {
+            if (r.kind == RegionKind::Mmio && r.mmio == handler && r.base == old_base)
+                return &r;
+        }
+        return nullptr;
+    };
+    MemoryRegion* overlay = named(m_overlays);
+    MemoryRegion* fixed = overlay ? nullptr : named(m_regions);
+    if (!overlay && !fixed)
+        return Error::formatted("no MMIO window at 0x%llx to move", (unsigned long long)old_base);
+    MemoryRegion moved = overlay ? *overlay : *fixed;
+    // Whole pages, so a TLB entry maps either the window or what lies under it, never both.
+    if ((new_base | moved.size) & ~guest_page_mask || new_base + moved.size < new_base)
+        return Error::formatted("memory region %s: cannot move to 0x%llx (page-aligned whole pages only)", moved.name,
+            (unsigned long long)new_base);
+    if (overlay) {
+        overlay->base = new_base;
+    } else {
+        usize at = static_cast<usize>(fixed - m_regions.begin());
+        for (usize i = at; i + 1 < m_regions.size(); ++i)
+            m_regions[i] = m_regions[i + 1];
+        m_regions.take_last();
+        moved.base = new_base;
+        m_overlays.append(moved);
+    }
+    m_last = nullptr;
+    written(new_base, moved.size); // translated code the window now hides
+    return {};
+}
+
+u64 PhysicalMemory::visible_end(const MemoryRegion* r, u64 address) const
+{
+    u64 end = r->end();
+    for (const MemoryRegion& o : m_overlays) {
+        if (&o != r && o.base > address && o.base < end)
+            end = o.base;
+    }
+    return end;
+}
+
 const MemoryRegion* PhysicalMemory::find(u64 address) const
 {
+    for (const MemoryRegion& o : m_overlays) {
+        if (o.contains(address))
+            return &o;
+    }
     if (m_last && m_last->contains(address))
         return m_last;
     usize lo = 0, hi = m_regions.size();
@@ -64,7 +111,7 @@ u8* PhysicalMemory::host_pointer(u64 address, u64 length, bool for_write) const
     const MemoryRegion* r = find(address);
     if (!r || r->kind == RegionKind::Mmio || (for_write && r->kind == RegionKind::Rom))
         return nullptr;
-    if (address - r->base + length > r->size)
+    if (length > visible_end(r, address) - address)
         return nullptr;
     return r->host + (address - r->base);
 }
@@ -88,7 +135,7 @@ void PhysicalMemory::written(u64 address, u64 length) const
 u64 PhysicalMemory::read(u64 address, unsigned size) const
 {
     const MemoryRegion* r = find(address);
-    if (r && address - r->base + size <= r->size) {
+    if (r && size <= visible_end(r, address) - address) {
         if (r->kind == RegionKind::Mmio) {
             before_device_access();
             // `size` bytes, zero-extended, whatever the device left above them (generated
@@ -119,7 +166,7 @@ u64 PhysicalMemory::read(u64 address, unsigned size) const
 void PhysicalMemory::write(u64 address, u64 value, unsigned size) const
 {
     const MemoryRegion* r = find(address);
-    if (r && address - r->base + size <= r->size) {
+    if (r && size <= visible_end(r, address) - address) {
         if (r->kind == RegionKind::Mmio) {
             before_device_access();
             r->mmio->mmio_write(address - r->base, value, size);
@@ -151,7 +198,7 @@ Result<void> PhysicalMemory::write_bytes(u64 address, const void* data, u64 leng
         const MemoryRegion* r = find(address);
         if (!r || r->kind == RegionKind::Mmio)
             return Error::formatted("guest-physical 0x%llx is not RAM or ROM", (unsigned long long)address);
-        u64 chunk = r->end() - address;
+        u64 chunk = visible_end(r, address) - address;
         if (chunk > length)
             chunk = length;
         copy_memory(r->host + (address - r->base), src, chunk);
@@ -170,7 +217,7 @@ Result<void> PhysicalMemory::read_bytes(u64 address, void* data, u64 length) con
         const MemoryRegion* r = find(address);
         if (!r || r->kind == RegionKind::Mmio)
             return Error::formatted("guest-physical 0x%llx is not RAM or ROM", (unsigned long long)address);
-        u64 chunk = r->end() - address;
+        u64 chunk = visible_end(r, address) - address;
         if (chunk > length)
             chunk = length;
         copy_memory(dst, r->host + (address - r->base), chunk);

@@ -27,9 +27,18 @@ public:
     Result<void> add_ram(u64 base, u64 size, u8* host, const char* name);
     Result<void> add_rom(u64 base, u64 size, u8* host, const char* name);
     Result<void> add_mmio(u64 base, u64 size, MmioHandler* handler, const char* name);
+    // Moves the MMIO window of `handler` at `old_base` to `new_base` (page-aligned, whole
+    // pages). A moved window lies over whatever is at its new place (RAM, ROM, another
+    // device's window) and hides it, as the local APIC's window does when software relocates
+    // it through IA32_APIC_BASE (SDM vol. 3A §10.4.5); what it hid shows again when it moves
+    // on. Code translated from the pages it now hides is invalidated; the caller flushes the
+    // TLBs that may map them.
+    Result<void> move_mmio(MmioHandler* handler, u64 old_base, u64 new_base);
 
     const MemoryRegion* find(u64 address) const;
     const Vector<MemoryRegion>& regions() const { return m_regions; }
+    // The windows move_mmio moved, which lie over regions().
+    const Vector<MemoryRegion>& moved_windows() const { return m_overlays; }
 
     // Host pointer for `length` bytes of RAM (or ROM when !for_write) at `address`, or null
     // when the range is not entirely inside one such region.
@@ -57,7 +66,11 @@ public:
 private:
     Result<void> add(const MemoryRegion& region);
     void written(u64 address, u64 length) const;
-    Vector<MemoryRegion> m_regions; // sorted by base, never overlapping
+    // Where `r` (found for `address`) stops being what `address` reaches: its end, or the
+    // start of a moved window lying over it.
+    u64 visible_end(const MemoryRegion* r, u64 address) const;
+    Vector<MemoryRegion> m_regions;  // sorted by base, never overlapping
+    Vector<MemoryRegion> m_overlays; // moved MMIO windows, over m_regions (move_mmio)
     mutable const MemoryRegion* m_last = nullptr;
     CodePageTracker* m_code_pages = nullptr;
     void (*m_before_device_access)(void*) = nullptr;

@@ -106,6 +106,11 @@ public:
     virtual void add_msr_handler(MsrHandler* handler) = 0;
     // The device the host terminal's input goes to (at most one per machine).
     virtual void set_console_input(ConsoleInput* input) = 0;
+    // Moves the device's MMIO window at `old_base` to `new_base` (same size): the local
+    // APIC's IA32_APIC_BASE relocation (SDM vol. 3A §10.4.5). The window lies over whatever
+    // is at its new place and hides it, as the CPU's APIC window does. False when `new_base`
+    // is not page-aligned or the window is not the device's.
+    virtual bool move_mmio_window(Device* device, u64 old_base, u64 new_base) = 0;
 };
 
 // A device. Port and MMIO accesses not claimed by a subclass read as all ones and ignore

@@ -3,6 +3,7 @@
 // in its three modes against a TimerQueue, self-IPIs, the ESR, IA32_APIC_BASE,
 // save/restore and reset.
 #include <catch2/catch.hpp>
+#include <utility>
 #include <vector>
 #include "dbt/engine/timer_queue.h"
 #include "plugins/devices/lapic/lapic.h"
@@ -20,9 +21,40 @@ enum : u32 {
 };
 constexpr u64 tsc_hz = 2500000000; // 2.5 GHz: TSC = ns * 5 / 2
 
+// The machine as the APIC sees it: a clock, and the window moves IA32_APIC_BASE asks for,
+// recorded (and refused when `refuse_moves`).
+class FakeMachine final : public MachineServices {
+public:
+    TimerQueue clock_queue;
+    std::vector<std::pair<u64, u64>> moves;
+    bool refuse_moves = false;
+
+    VirtualClock& clock() override { return clock_queue; }
+    u64 ram_size() const override { return 0; }
+    u64 ram_below_4g() const override { return 0; }
+    u64 wall_clock_seconds() override { return 0; }
+    void console_write(const char*, usize) override {}
+    void log(const char*, usize) override {}
+    void request_shutdown(int) override {}
+    void request_reset() override {}
+    void note_orderly_shutdown() override {}
+    Device* find_device(const char*) override { return nullptr; }
+    void add_interrupt_controller(InterruptController*) override {}
+    void add_msr_handler(MsrHandler*) override {}
+    void set_console_input(ConsoleInput*) override {}
+    bool move_mmio_window(Device*, u64 old_base, u64 new_base) override
+    {
+        if (refuse_moves)
+            return false;
+        moves.push_back({ old_base, new_base });
+        return true;
+    }
+};
+
 struct Apic {
-    TimerQueue clock;
-    LocalApic apic { clock, 3, tsc_hz };
+    FakeMachine machine;
+    TimerQueue& clock = machine.clock_queue;
+    LocalApic apic { machine, 3, tsc_hz };
 
     u32 rd(u32 reg) { return static_cast<u32>(apic.mmio_read(reg, 4)); }
     void wr(u32 reg, u32 v) { apic.mmio_write(reg, v, 4); }
@@ -485,6 +517,50 @@ TEST_CASE("LocalApic: IA32_APIC_BASE enable and disable", "[devices]")
     CHECK(a.rd(LVT_TIMER) == 0x10000);
 }
 
+// 10.4.5: writing a new base to IA32_APIC_BASE moves the register page; reset puts it back
+// at 0xFEE00000 (10.4.4). The window itself moves in PhysicalMemory (mmu_test.cpp) and the
+// whole path through WRMSR runs in x86_test.cpp.
+TEST_CASE("LocalApic: IA32_APIC_BASE moves the register page", "[devices]")
+{
+    Apic a;
+    a.enable();
+    a.wr(TPR, 0x20);
+    CHECK(a.apic.write_apic_base_msr(0xFED40900));
+    CHECK(a.machine.moves == std::vector<std::pair<u64, u64>> { { 0xFEE00000, 0xFED40000 } });
+    CHECK(a.apic.apic_base_msr() == 0xFED40900);
+    CHECK(a.apic.base() == 0xFED40000);
+    CHECK(a.rd(TPR) == 0x20); // the registers keep their values
+    CHECK(a.apic.write_apic_base_msr(0xFED40900)); // the same base: nothing moves
+    CHECK(a.machine.moves.size() == 1);
+    // Reserved bits: #GP and nothing moves.
+    CHECK_FALSE(a.apic.write_apic_base_msr(0x1000000900ull));
+    CHECK(a.machine.moves.size() == 1);
+    // A move the machine refuses is a #GP too, and the base stays.
+    a.machine.refuse_moves = true;
+    CHECK_FALSE(a.apic.write_apic_base_msr(0x00100900));
+    CHECK(a.apic.base() == 0xFED40000);
+    a.machine.refuse_moves = false;
+    // Disabling at a new base: the page moves, the registers return to power-up values, the
+    // base is kept.
+    CHECK(a.apic.write_apic_base_msr(0x00100100));
+    CHECK(a.apic.apic_base_msr() == 0x00100100);
+    CHECK(a.rd(TPR) == 0xFFFFFFFF);
+    CHECK(a.apic.write_apic_base_msr(0x00100900));
+    CHECK(a.rd(TPR) == 0);
+    CHECK(a.apic.base() == 0x00100000);
+    a.apic.reset();
+    CHECK(a.apic.base() == 0xFEE00000);
+    CHECK(a.machine.moves.back() == std::pair<u64, u64> { 0x00100000, 0xFEE00000 });
+    // restore() moves the page to the saved base.
+    a.apic.write_apic_base_msr(0xFED40900);
+    std::vector<u8> bytes = saved(a.apic);
+    Apic b;
+    StateReader in(bytes.data(), bytes.size());
+    REQUIRE_FALSE(b.apic.restore(in).is_error());
+    CHECK(b.apic.base() == 0xFED40000);
+    CHECK(b.machine.moves == std::vector<std::pair<u64, u64>> { { 0xFEE00000, 0xFED40000 } });
+}
+
 TEST_CASE("LocalApic: save/restore round-trip re-arms the timer", "[devices]")
 {
     Apic a;
@@ -552,20 +628,26 @@ TEST_CASE("LocalApic: restore refuses bytes it did not write and stays unchanged
     bad = good;
     bad[3] = 2;
     refuse(bad, "hardware enable not a boolean");
-    // IRR word 0 starts after version(1) size(2) enable(1) 5 regs, 7 LVTs, 4 regs.
-    usize irr0 = 4 + 4 * (5 + 7 + 4);
+    bad = good;
+    bad[4] = 0x10; // base 0xFEE00010: not a page
+    refuse(bad, "base not page-aligned");
+    bad = good;
+    bad[9] = 0x10; // base above the 36-bit physical address width
+    refuse(bad, "base beyond MAXPHYADDR");
+    // IRR word 0 starts after version(1) size(2) enable(1) base(8) 5 regs, 7 LVTs, 4 regs.
+    usize irr0 = 12 + 4 * (5 + 7 + 4);
     bad = good;
     bad[irr0] = 0x08; // vector 3 pending
     refuse(bad, "vector 3 in the IRR");
-    usize tpr = 4 + 4;
+    usize tpr = 12 + 4;
     bad = good;
     bad[tpr + 1] = 1; // TPR 0x100
     refuse(bad, "TPR out of range");
-    usize lvt_timer = 4 + 4 * 5;
+    usize lvt_timer = 12 + 4 * 5;
     bad = good;
     bad[lvt_timer + 3] = 0x80;
     refuse(bad, "LVT reserved bit");
-    usize armed = 4 + 4 * (5 + 7 + 4 + 24 + 3) + 8;
+    usize armed = 12 + 4 * (5 + 7 + 4 + 24 + 3) + 8;
     usize count_at_start = armed - 8 - 4;
     REQUIRE(good[armed] == 1);
     bad = good;

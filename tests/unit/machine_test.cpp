@@ -134,6 +134,16 @@ TEST_CASE("machine: info mtree lists every region and port range of machines/pc.
            "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic\n"
            "    0000000000000600-000000000000060f (prio 0, i/o): pm\n"
            "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci\n");
+
+    // A window IA32_APIC_BASE moved lies over the RAM, one priority up.
+    MmioHandler* lapic = m.pc().engine().memory().find(0xFEE00000)->mmio;
+    REQUIRE_FALSE(m.pc().engine().move_mmio_window(lapic, 0xFEE00000, 0x200000).is_error());
+    StringBuilder moved;
+    describe_memory_tree(m.pc().engine().memory(), m.pc().engine().io(), moved);
+    std::string text = moved.c_str();
+    CHECK(text.find("    0000000000100000-0000000001ffffff (prio 0, ram): ram\n") != std::string::npos);
+    CHECK(text.find("    0000000000200000-0000000000200fff (prio 1, i/o): lapic\n") != std::string::npos);
+    CHECK(text.find("fee00000") == std::string::npos);
 }
 
 #include "dbt/engine/monitor.h"

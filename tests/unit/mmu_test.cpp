@@ -4,6 +4,7 @@
 // and the soft TLB are in mmu_walk_test.cpp (same ctest, unit.mmu).
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 #include "dbt/mmu/physical_memory.h"
 
@@ -160,4 +161,80 @@ TEST_CASE("PhysicalMemory: MMIO reaches the device with the access's offset and 
     auto r = mem.read_bytes(0xFEE00000, &byte, 1);
     REQUIRE(r.is_error());
     CHECK(std::string(r.error().message()) == "guest-physical 0xfee00000 is not RAM or ROM");
+}
+
+namespace {
+// Says every page holds code and records what was invalidated.
+class RecordingCodePages final : public CodePageTracker {
+public:
+    bool page_has_code(u64) override { return true; }
+    bool code_written(u64 paddr, u64 size) override
+    {
+        written.push_back({ paddr, size });
+        return false;
+    }
+    std::vector<std::pair<u64, u64>> written;
+};
+} // namespace
+
+// The local APIC's IA32_APIC_BASE relocation (SDM vol. 3A §10.4.5) moves a device's window
+// anywhere, over RAM too: there the window answers and hides the RAM until it moves on.
+TEST_CASE("PhysicalMemory: a moved MMIO window lies over RAM and hides it until it moves on", "[mmu]")
+{
+    PhysicalMemory mem;
+    static u8 ram[0x4000];
+    for (usize i = 0; i < sizeof(ram); ++i)
+        ram[i] = static_cast<u8>(i * 7 + 1);
+    RecordingDevice dev, other;
+    RecordingCodePages code;
+    REQUIRE_FALSE(mem.add_ram(0x10000, sizeof(ram), ram, "ram").is_error());
+    REQUIRE_FALSE(mem.add_mmio(0xFEE00000, 0x1000, &dev, "lapic").is_error());
+    REQUIRE_FALSE(mem.add_mmio(0xFEC00000, 0x1000, &other, "ioapic").is_error());
+    mem.set_code_pages(&code);
+
+    REQUIRE_FALSE(mem.move_mmio(&dev, 0xFEE00000, 0x11000).is_error());
+    CHECK(code.written == std::vector<std::pair<u64, u64>> { { 0x11000, 0x1000 } }); // code it hides is stale
+    CHECK(mem.find(0xFEE00000) == nullptr); // the old place is unassigned
+    CHECK(mem.read(0xFEE00030, 4) == 0xFFFFFFFF);
+    REQUIRE(mem.find(0x11030) != nullptr);
+    CHECK(mem.find(0x11030)->mmio == &dev);
+    CHECK(mem.read(0x11030, 4) == 0xD0); // RecordingDevice's pattern for offset 0x30
+    mem.write(0x11080, 0x20, 4);
+    REQUIRE(dev.log.size() == 2);
+    CHECK((dev.log[1].write && dev.log[1].offset == 0x80 && dev.log[1].value == 0x20));
+    CHECK(ram[0x1080] == static_cast<u8>(0x1080 * 7 + 1)); // the RAM under it is untouched
+    // RAM around the window is still RAM, but no host pointer or copy reaches into it.
+    CHECK(mem.host_pointer(0x10000, 0x1000, true) == ram);
+    CHECK(mem.host_pointer(0x10F00, 0x200, false) == nullptr);
+    CHECK(mem.host_pointer(0x12000, 0x10, false) == ram + 0x2000);
+    CHECK(mem.read(0x10FFE, 4) == (u64(ram[0xFFE]) | u64(ram[0xFFF]) << 8 | 0xA0ull << 16 | 0xA1ull << 24)); // 2 RAM bytes, 2 window bytes
+    u8 buffer[0x20];
+    auto across = mem.read_bytes(0x10FF0, buffer, sizeof(buffer));
+    REQUIRE(across.is_error());
+    CHECK(std::string(across.error().message()) == "guest-physical 0x11000 is not RAM or ROM");
+    CHECK(mem.write_bytes(0x10FF0, buffer, sizeof(buffer)).is_error());
+
+    // Moved on: the RAM shows again; the window answers at its new place.
+    REQUIRE_FALSE(mem.move_mmio(&dev, 0x11000, 0xFED40000).is_error());
+    CHECK(mem.read(0x11030, 1) == static_cast<u8>(0x1030 * 7 + 1));
+    CHECK(mem.host_pointer(0x10F00, 0x200, false) == ram + 0xF00);
+    CHECK(mem.find(0xFED40010)->mmio == &dev);
+    // Over another device's window: the moved one answers.
+    REQUIRE_FALSE(mem.move_mmio(&dev, 0xFED40000, 0xFEC00000).is_error());
+    usize before = other.log.size();
+    mem.read(0xFEC00010, 4);
+    CHECK(other.log.size() == before);
+    REQUIRE_FALSE(mem.move_mmio(&dev, 0xFEC00000, 0xFEE00000).is_error());
+    mem.read(0xFEC00010, 4);
+    CHECK(other.log.size() == before + 1);
+
+    auto misaligned = mem.move_mmio(&dev, 0xFEE00000, 0xFEE00800);
+    REQUIRE(misaligned.is_error());
+    CHECK(std::string(misaligned.error().message()) == "memory region lapic: cannot move to 0xfee00800 (page-aligned whole pages only)");
+    auto not_there = mem.move_mmio(&dev, 0xFED40000, 0x20000);
+    REQUIRE(not_there.is_error());
+    CHECK(std::string(not_there.error().message()) == "no MMIO window at 0xfed40000 to move");
+    auto not_its = mem.move_mmio(&other, 0xFEE00000, 0x20000);
+    CHECK(not_its.is_error());
+    CHECK(mem.find(0xFEE00000)->mmio == &dev);
 }

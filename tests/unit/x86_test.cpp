@@ -200,6 +200,29 @@ TEST_CASE("x86: CPUID advertises the local APIC and its TSC-deadline timer, and 
         CHECK(m.gpr(x86::RBX) == 0xFEE00100);
         CHECK(m.gpr(x86::RAX) == 0xFEE00900);
     }
+    SECTION("IA32_APIC_BASE moves the register page, over RAM, and back (SDM 10.4.5)")
+    {
+        GuestMachine m;
+        m.engine().memory().write(0x200030, 0x11223344, 4);
+        m.engine().memory().write(0x200080, 0x55667788, 4);
+        auto mov_esi = [](u32 address) { return mov_r32_imm(x86::RSI, address); };
+        const std::vector<u8> load_r8 { 0x44, 0x8B, 0x06 }, load_r9 { 0x44, 0x8B, 0x0E }, load_r10 { 0x44, 0x8B, 0x16 },
+            load_r11 { 0x44, 0x8B, 0x1E }, load_r12 { 0x44, 0x8B, 0x26 }, store_tpr_0x20 { 0xC7, 0x06, 0x20, 0, 0, 0 };
+        m.load(0x10000, concat({ mov_esi(0x200030), load_r8, // RAM, and the TLB maps it directly
+            mov_r32_imm(x86::RCX, 0x1B), mov_r32_imm(x86::RAX, 0x00200900), mov_r32_imm(x86::RDX, 0), wrmsr,
+            load_r9,                                        // the APIC's version register now
+            mov_esi(0x200080), store_tpr_0x20,              // its TPR, not the RAM below
+            mov_esi(0xFEE00030), load_r10,                  // the old place: nothing there
+            mov_r32_imm(x86::RAX, 0xFEE00900), wrmsr,       // back
+            mov_esi(0x200030), load_r11, mov_esi(0xFEE00080), load_r12, enc::hlt() }));
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::R8) == 0x11223344);
+        CHECK(m.gpr(x86::R9) == 0x00050014);
+        CHECK(m.gpr(x86::R10) == 0xFFFFFFFF);
+        CHECK(m.gpr(x86::R11) == 0x11223344);
+        CHECK(m.gpr(x86::R12) == 0x20);
+        CHECK(m.read(0x200080, 4) == 0x55667788);
+    }
     SECTION("IA32_TSC_DEADLINE reaches the timer in TSC-deadline mode")
     {
         GuestMachine m;

@@ -48,23 +48,42 @@ void clear(u32 (&bits)[8], u8 v) { bits[v / 32] &= ~(1u << (v % 32)); }
 
 } // namespace
 
-LocalApic::LocalApic(VirtualClock& clock, u32 apic_id, u64 tsc_hz)
-    : m_clock(clock), m_initial_id(apic_id), m_tsc_hz(tsc_hz)
+LocalApic::LocalApic(MachineServices& machine, u32 apic_id, u64 tsc_hz)
+    : m_machine(machine), m_clock(machine.clock()), m_initial_id(apic_id), m_tsc_hz(tsc_hz)
 {
-    reset();
+    reset_registers();
 }
 
 LocalApic::~LocalApic() { m_clock.cancel(this, 0); }
 
-// 10.4.7.1: IRR, ISR, TMR, ICR, LDR, TPR, timer counts and divide configuration zero; DFR
-// all ones; LVT entries masked; SVR 0xFF (software disabled); ID the hardware ID.
+// A hardware reset also puts the register page back at 0xFEE00000 (10.4.4).
 void LocalApic::reset()
 {
+    reset_registers();
+    move_page(reset_base);
+}
+
+// 10.4.7.1: IRR, ISR, TMR, ICR, LDR, TPR, timer counts and divide configuration zero; DFR
+// all ones; LVT entries masked; SVR 0xFF (software disabled); ID the hardware ID.
+void LocalApic::reset_registers()
+{
     m_clock.cancel(this, 0);
+    u64 base = m_s.base;
     m_s = State {};
+    m_s.base = base;
     m_s.id = m_initial_id << 24;
     for (u32& e : m_s.lvt)
         e = lvt_masked;
+}
+
+bool LocalApic::move_page(u64 new_base)
+{
+    if (new_base == m_s.base)
+        return true;
+    if (!m_machine.move_mmio_window(this, m_s.base, new_base))
+        return false;
+    m_s.base = new_base;
+    return true;
 }
 
 // ---- Priorities and delivery -----------------------------------------------------------
@@ -336,7 +355,7 @@ void LocalApic::mmio_write(u64 offset, u64 value, unsigned size)
 
 u64 LocalApic::apic_base_msr() const
 {
-    return mmio_base | (1u << 8) | (m_s.hw_enabled ? 1u << 11 : 0);
+    return m_s.base | (1u << 8) | (m_s.hw_enabled ? 1u << 11 : 0);
 }
 
 bool LocalApic::write_apic_base_msr(u64 value)
@@ -344,15 +363,18 @@ bool LocalApic::write_apic_base_msr(u64 value)
     // Bits 0-7, 9, 10 (x2APIC: not offered) and those above a 36-bit MAXPHYADDR are reserved.
     if (value & (0xFFFFFFF000000000ull | 0x6FF))
         return false;
+    // 10.4.5: the register page moves to the new base; accesses there reach the APIC from the
+    // next instruction on, whatever memory lay there.
+    if (!move_page(value & 0xFFFFFF000ull))
+        return false;
     bool enable = value & (1u << 11);
     if (!enable && m_s.hw_enabled) {
         // 10.4.3: clearing the global enable may return the APIC to its power-up state.
-        reset();
+        reset_registers();
         m_s.hw_enabled = false;
     } else if (enable) {
         m_s.hw_enabled = true;
     }
-    // Relocation (bits 12-35) is not modelled: the page stays at 0xFEE00000.
     return true;
 }
 
@@ -502,7 +524,7 @@ LocalApic::TimerState LocalApic::timer_state() const
 // Version byte, payload length (u16), then the State fields in declaration order.
 
 namespace {
-constexpr u16 state_size = 1 + 4 * (5 + LocalApic::lvt_count + 4 + 24 + 3) + 8 + 1 + 8 + 8;
+constexpr u16 state_size = 1 + 8 + 4 * (5 + LocalApic::lvt_count + 4 + 24 + 3) + 8 + 1 + 8 + 8;
 } // namespace
 
 void LocalApic::save(StateWriter& out) const
@@ -510,6 +532,7 @@ void LocalApic::save(StateWriter& out) const
     out.write_u8(state_version);
     out.write_u16(state_size);
     out.write_bool(m_s.hw_enabled);
+    out.write_u64(m_s.base);
     for (u32 v : { m_s.id, m_s.tpr, m_s.ldr, m_s.dfr, m_s.svr })
         out.write_u32(v);
     for (u32 v : m_s.lvt)
@@ -537,6 +560,7 @@ Result<void> LocalApic::restore(StateReader& in)
         return Error::formatted("lapic state: %u bytes, expected %u", size, state_size);
     State s;
     s.hw_enabled = TRY(in.read_bool());
+    s.base = TRY(in.read_u64());
     for (u32* p : { &s.id, &s.tpr, &s.ldr, &s.dfr, &s.svr })
         *p = TRY(in.read_u32());
     for (u32& v : s.lvt)
@@ -553,6 +577,8 @@ Result<void> LocalApic::restore(StateReader& in)
     s.timer_deadline = TRY(in.read_u64());
     s.tsc_deadline = TRY(in.read_u64());
     TRY(validate(s));
+    if (!move_page(s.base))
+        return Error::formatted("lapic state: the register page cannot move to 0x%llx", (unsigned long long)s.base);
 
     m_clock.cancel(this, 0);
     m_s = s;
@@ -566,7 +592,7 @@ Result<void> LocalApic::restore(StateReader& in)
 Result<void> LocalApic::validate(const State& s)
 {
     if ((s.id | s.ldr | s.icr_high) & 0x00FFFFFF || s.tpr > 0xFF || (s.dfr & 0x0FFFFFFF) != 0x0FFFFFFF
-        || s.svr > 0x3FF || s.icr_low & ~icr_low_writable || s.timer_dcr & ~0xBu || (s.esr | s.esr_pending) & ~0xFFu)
+        || s.svr > 0x3FF || s.base & ~0xFFFFFF000ull || s.icr_low & ~icr_low_writable || s.timer_dcr & ~0xBu || (s.esr | s.esr_pending) & ~0xFFu)
         return Error::from_string("lapic state: register values out of range");
     for (unsigned i = 0; i < lvt_count; ++i)
         if (s.lvt[i] & ~lvt_writable[i] || (!(s.svr & 0x100) && !(s.lvt[i] & lvt_masked)))

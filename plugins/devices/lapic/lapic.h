@@ -1,6 +1,7 @@
 #pragma once
 // The local APIC of a single CPU in xAPIC mode (Intel SDM vol. 3A, chapter 10 "Advanced
-// Programmable Interrupt Controller"): the 4 KiB register page at 0xFEE00000, interrupt
+// Programmable Interrupt Controller"): the 4 KiB register page (0xFEE00000 after reset,
+// relocatable through IA32_APIC_BASE), interrupt
 // acceptance and priority (IRR/ISR/TMR, TPR/PPR), EOI, the LVT, self-IPIs through the ICR,
 // the error status register and the timer (one-shot, periodic, TSC-deadline). The CPU polls
 // has_interrupt()/acknowledge(); it forwards IA32_APIC_BASE (MSR 0x1B) and
@@ -11,21 +12,23 @@ namespace keel::devices {
 
 class LocalApic final : public Device, public TimerClient, public InterruptController, public ApicBus, public MsrHandler {
 public:
-    static constexpr u64 mmio_base = 0xFEE00000;
+    // Where the register page is after power-up or reset (SDM 10.4.4); software may move it.
+    static constexpr u64 reset_base = 0xFEE00000;
     static constexpr u64 mmio_size = 0x1000;
     // The timer's input before the divide configuration (SDM 10.5.4 calls it the bus or core
     // crystal clock; the rate is model specific). 1 GHz: one tick per nanosecond at divide-by-1.
     static constexpr u64 bus_hz = 1000000000;
     // The shortest interval between two periodic timer interrupts (timer_expired).
     static constexpr u64 min_periodic_interrupt_ns = 100000;
-    static constexpr u8 state_version = 1;
+    static constexpr u8 state_version = 2;
 
     // The LVT entries, in register order from 0x320 (CMCI at 0x2F0 is kept last).
     enum Lvt : unsigned { LvtTimer, LvtThermal, LvtPerf, LvtLint0, LvtLint1, LvtError, LvtCmci, lvt_count };
     enum TimerMode : u32 { OneShot = 0, Periodic = 1, TscDeadline = 2 };
 
 
-    LocalApic(VirtualClock& clock, u32 apic_id, u64 tsc_hz);
+    // `machine` moves the register page when IA32_APIC_BASE relocates it.
+    LocalApic(MachineServices& machine, u32 apic_id, u64 tsc_hz);
     ~LocalApic() override;
 
     const char* name() const override { return "lapic"; }
@@ -33,7 +36,7 @@ public:
     void save(StateWriter& out) const override;
     Result<void> restore(StateReader& in) override;
 
-    // `offset` is relative to mmio_base; only aligned 32-bit accesses reach a register.
+    // `offset` is relative to the page's base; only aligned 32-bit accesses reach a register.
     u64 mmio_read(u64 offset, unsigned size) override;
     void mmio_write(u64 offset, u64 value, unsigned size) override;
 
@@ -52,9 +55,10 @@ public:
     void set_eoi_listener(EoiListener listener, void* context) override { m_eoi_listener = listener, m_eoi_context = context; }
     ApicBus* apic_bus() override { return this; }
 
-    // IA32_APIC_BASE (SDM 10.4.4): base 0xFEE00000 (not relocatable here), BSP (bit 8),
-    // global enable (bit 11). The write returns false when the CPU must raise #GP
-    // (reserved bits, or x2APIC enable, which this model does not offer).
+    // IA32_APIC_BASE (SDM 10.4.4): the register page's base (bits 12-35; a new base moves
+    // the page, SDM 10.4.5), BSP (bit 8), global enable (bit 11). The write returns false
+    // when the CPU must raise #GP (reserved bits, or x2APIC enable, which this model does
+    // not offer).
     u64 apic_base_msr() const;
     bool write_apic_base_msr(u64 value);
 
@@ -83,6 +87,7 @@ public:
         u64 tsc_deadline;
     };
     u32 id() const { return m_s.id; }
+    u64 base() const { return m_s.base; }
     u32 irr(unsigned word) const { return m_s.irr[word]; }
     u32 isr(unsigned word) const { return m_s.isr[word]; }
     u32 tmr(unsigned word) const { return m_s.tmr[word]; }
@@ -117,10 +122,14 @@ private:
     void start_countdown(u32 count, u64 start_ns);
     void stop_timer();
     void arm_timer(u64 deadline_ns);
+    // The registers' power-up values (10.4.7.1), the page's base left where it is.
+    void reset_registers();
+    bool move_page(u64 new_base);
 
     // Guest-visible state: save() writes all of it, restore() validates a copy first.
     struct State {
         bool hw_enabled = true; // IA32_APIC_BASE bit 11
+        u64 base = reset_base;  // IA32_APIC_BASE bits 12-35
         u32 id = 0, tpr = 0, ldr = 0, dfr = 0xFFFFFFFF, svr = 0xFF;
         u32 lvt[lvt_count] = {};
         u32 esr = 0;          // the ESR as software reads it
@@ -136,6 +145,7 @@ private:
     };
     static Result<void> validate(const State& s);
 
+    MachineServices& m_machine;
     VirtualClock& m_clock;
     u32 m_initial_id;
     u64 m_tsc_hz;

@@ -16,12 +16,13 @@ Device* create(const DeviceCreateArgs& args, Error* error)
         *error = id.is_error() ? id.release_error() : tsc_mhz.release_error();
         return nullptr;
     }
-    if (args.first_mmio != LocalApic::mmio_base) {
-        *error = Error::formatted("%s: the local APIC sits at 0x%llx (IA32_APIC_BASE is not relocatable here)",
-            args.instance_name, (unsigned long long)LocalApic::mmio_base);
+    // Power-up puts the page at 0xFEE00000 (SDM 10.4.4); only the guest moves it.
+    if (args.first_mmio != LocalApic::reset_base) {
+        *error = Error::formatted("%s: the local APIC's registers start at 0x%llx after reset (IA32_APIC_BASE moves them later)",
+            args.instance_name, (unsigned long long)LocalApic::reset_base);
         return nullptr;
     }
-    auto* apic = new LocalApic(args.machine->clock(), static_cast<u32>(id.release_value()), tsc_mhz.release_value() * 1000000);
+    auto* apic = new LocalApic(*args.machine, static_cast<u32>(id.release_value()), tsc_mhz.release_value() * 1000000);
     args.machine->add_interrupt_controller(apic);
     args.machine->add_msr_handler(apic);
     return apic;
