@@ -474,6 +474,22 @@ bool Engine::take_interrupt()
     return false;
 }
 
+// Interrupts are enabled but the next instruction is in a shadow (x86: the one after STI or
+// MOV SS, SDM vol. 3 §6.8.3) while an interrupt waits: that instruction runs alone, so the
+// interrupt comes right after it and not after the rest of a block (`sti` ending a page,
+// then `nop; cli` on the next one, must still let it in). can_wake_from_halt is the
+// architecture's "maskable interrupts enabled".
+bool Engine::interrupt_waits_behind_shadow()
+{
+    if (m_interrupt_controllers.is_empty() || !m_arch.can_wake_from_halt(m_run->cpu) || m_arch.can_take_interrupt(m_run->cpu))
+        return false;
+    for (InterruptController* controller : m_interrupt_controllers) {
+        if (controller->has_interrupt())
+            return true;
+    }
+    return false;
+}
+
 RunResult Engine::run(const RunOptions& options)
 {
     // With timers or interrupt controllers, the host tick brings running code back to the
@@ -563,7 +579,7 @@ RunResult Engine::run_loop(const RunOptions& options)
             continue;
         }
 
-        bool single_step = m_run->smc_single_step != 0;
+        bool single_step = m_run->smc_single_step != 0 || interrupt_waits_behind_shadow();
         m_run->smc_single_step = 0;
         u64 flushes_before = m_blocks->stats().flushes;
         TranslatedBlock* tb = find_or_translate(single_step);

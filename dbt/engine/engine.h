@@ -253,6 +253,8 @@ private:
     i64 icount_budget() const;
     // Raises an external interrupt if the guest can take one and a controller has one.
     bool take_interrupt();
+    // An interrupt waits for the one instruction in an interrupt shadow: run it alone.
+    bool interrupt_waits_behind_shadow();
 
     class CpuPin final : public InterruptSink {
     public:

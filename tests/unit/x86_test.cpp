@@ -494,3 +494,29 @@ TEST_CASE("x86: an event outside 64-bit mode is reported as unsupported, not as 
     m.ctx().hot.mode &= ~x86::mode::code64;
     CHECK(x86::deliver_pending_event(m.ctx()) == DeliveryResult::Unsupported);
 }
+
+// The STI shadow lasts one instruction (SDM vol. 3 §6.8.3): with an interrupt waiting,
+// `sti` as the last byte of a page and `nop; cli` on the next page still let it in after
+// the NOP. The block after the STI used to run whole (nop, cli, hlt), so it never came.
+TEST_CASE("x86: an interrupt waiting behind an STI at the end of a page comes after one instruction", "[x86][events]")
+{
+    GuestMachine m;
+    constexpr u64 sti_at = 0x13FFF, interrupt_handler = 0x12000; // clear of the halting handlers at 0x11xxx
+    std::vector<u8> code(sti_at + 4 - 0x10000, 0x90);
+    const u8 jump_to_sti[] = { 0xE9, 0xFA, 0x3F, 0x00, 0x00 }; // jmp 0x13FFF
+    std::copy(std::begin(jump_to_sti), std::end(jump_to_sti), code.begin());
+    code[sti_at - 0x10000] = 0xFB;         // sti
+    code[sti_at + 1 - 0x10000] = 0x90;     // 0x14000: nop
+    code[sti_at + 2 - 0x10000] = 0xFA;     // cli
+    code[sti_at + 3 - 0x10000] = 0xF4;     // hlt
+    setup_idt_machine(m, code, false);
+    install_halting_handlers(m);
+    m.write(interrupt_handler, enc::hlt());
+    set_gate(m, 0x40, interrupt_handler);
+    // The local APIC, software-enabled, holds vector 0x40 from a self-IPI; IF is clear.
+    m.engine().memory().write(0xFEE000F0, 0x1FF, 4);
+    m.engine().memory().write(0xFEE00300, 0x00040040, 4);
+    m.require_halted(run_delivering(m));
+    CHECK(m.ctx().hot.pc == interrupt_handler + 1);
+    CHECK(frame_word(m, 0) == sti_at + 2); // interrupted at the CLI, after the NOP
+}
