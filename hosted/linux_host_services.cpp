@@ -55,9 +55,9 @@ u8* map_huge_page_friendly(u64 size, int protection)
 
 } // namespace
 
-u8* LinuxHostServices::allocate_guest_memory(u64 size) { return map_huge_page_friendly(size, PROT_READ | PROT_WRITE); }
+u8* LinuxHostServices::allocate_zeroed(u64 size) { return map_huge_page_friendly(size, PROT_READ | PROT_WRITE); }
 
-void LinuxHostServices::free_guest_memory(u8* memory, u64 size) { munmap(memory, size); }
+void LinuxHostServices::free_zeroed(u8* memory, u64 size) { munmap(memory, size); }
 
 Result<void> LinuxHostServices::map_code_region()
 {

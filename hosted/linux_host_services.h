@@ -10,8 +10,8 @@ public:
     explicit LinuxHostServices(usize code_cache_bytes) : m_code_cache_bytes(code_cache_bytes) {}
     ~LinuxHostServices() override;
 
-    u8* allocate_guest_memory(u64 size) override;
-    void free_guest_memory(u8* memory, u64 size) override;
+    u8* allocate_zeroed(u64 size) override;
+    void free_zeroed(u8* memory, u64 size) override;
     CodeRegion code_region() override;
     // Maps the translation cache now, so a failure is reported as what it is (code_region()
     // cannot say why it has no memory; the backend would only see a region of 0 bytes).

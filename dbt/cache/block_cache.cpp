@@ -4,7 +4,10 @@
 
 namespace keel {
 namespace {
-constexpr u32 chunk_blocks = 1024;
+// Backed as touched, so a large chunk costs only what is used; the kernel's demand-paged
+// ranges are few (kernel/mm/demand_paging.cpp), so chunks are large: a Linux boot fits one.
+constexpr u64 chunk_bytes = 32 * MiB;
+constexpr u32 chunk_blocks = chunk_bytes / sizeof(TranslatedBlock);
 
 u32 hash_key(u64 physical_pc, u32 mode)
 {
@@ -13,7 +16,8 @@ u32 hash_key(u64 physical_pc, u32 mode)
 }
 } // namespace
 
-BlockCache::BlockCache(RunContext& ctx, ExitPatcher& patcher) : m_ctx(ctx), m_patcher(patcher)
+BlockCache::BlockCache(RunContext& ctx, ExitPatcher& patcher, HostServices* storage)
+    : m_ctx(ctx), m_patcher(patcher), m_storage(storage)
 {
     m_buckets = new TranslatedBlock*[bucket_count]();
     clear_jump_cache();
@@ -21,8 +25,12 @@ BlockCache::BlockCache(RunContext& ctx, ExitPatcher& patcher) : m_ctx(ctx), m_pa
 
 BlockCache::~BlockCache()
 {
-    for (TranslatedBlock* chunk : m_chunks)
-        delete[] chunk;
+    for (TranslatedBlock* chunk : m_chunks) {
+        if (m_storage)
+            m_storage->free_zeroed(reinterpret_cast<u8*>(chunk), chunk_bytes);
+        else
+            delete[] chunk;
+    }
     delete[] m_buckets;
 }
 
@@ -41,12 +49,15 @@ TranslatedBlock* BlockCache::lookup(u64 physical_pc, u64 pc, u32 mode) const
 TranslatedBlock* BlockCache::allocate()
 {
     u32 chunk = m_used / chunk_blocks;
-    if (chunk == m_chunks.size())
-        m_chunks.append(new TranslatedBlock[chunk_blocks]);
+    if (chunk == m_chunks.size()) {
+        TranslatedBlock* storage = m_storage ? reinterpret_cast<TranslatedBlock*>(m_storage->allocate_zeroed(chunk_bytes))
+                                             : new TranslatedBlock[chunk_blocks];
+        VERIFY(storage); // out of host memory: nothing sensible to go on with
+        m_chunks.append(storage);
+    }
     TranslatedBlock* b = &m_chunks[chunk][m_used % chunk_blocks];
     ++m_used;
-    *b = TranslatedBlock {};
-    return b;
+    return new (b) TranslatedBlock {};
 }
 
 void BlockCache::insert(TranslatedBlock* block)

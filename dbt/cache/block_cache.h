@@ -6,6 +6,7 @@
 #include "dbt/cache/page_index.h"
 #include "dbt/runtime/code_pages.h"
 #include "dbt/runtime/exit_patcher.h"
+#include "dbt/runtime/host_services.h"
 #include "dbt/runtime/run_context.h"
 
 namespace keel {
@@ -22,7 +23,11 @@ struct BlockCacheStats {
 
 class BlockCache final : public CodePageTracker {
 public:
-    BlockCache(RunContext& ctx, ExitPatcher& patcher);
+    // Descriptors come from `storage` in 32 MiB chunks backed as touched, which the keel
+    // command offers to huge pages (first touches of heap memory were some 7,500 host page
+    // faults in a Linux boot's 70,000 blocks, dear on some hosts); without one (unit tests),
+    // from the heap.
+    BlockCache(RunContext& ctx, ExitPatcher& patcher, HostServices* storage = nullptr);
     ~BlockCache() override;
     // Told when a page first receives code (the MMU, so stores to it reach code_written()).
     void set_code_page_protector(CodePageProtector* protector) { m_protector = protector; }
@@ -79,7 +84,8 @@ private:
     static constexpr u32 bucket_count = 1 << 16;
     TranslatedBlock** m_buckets;
     PageIndex m_pages;
-    Vector<TranslatedBlock*> m_chunks; // storage, 1024 descriptors each
+    HostServices* m_storage;
+    Vector<TranslatedBlock*> m_chunks; // storage, chunk_blocks descriptors each
     u32 m_used = 0;                    // descriptors handed out since the last flush
     BlockCacheStats m_stats;
     const void* m_empty_jump_target = nullptr;

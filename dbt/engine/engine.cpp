@@ -18,7 +18,7 @@ Engine::~Engine()
     delete m_mmu;
     delete m_blocks;
     if (m_ram)
-        m_host.free_guest_memory(m_ram, m_config.ram_size);
+        m_host.free_zeroed(m_ram, m_config.ram_size);
     if (m_run) {
         m_run->~RunContext();
         ::operator delete(m_run, std::align_val_t(64));
@@ -49,7 +49,7 @@ Result<void> Engine::initialize()
     m_run->hooks = &m_hooks;
     m_clock_origin_ns = m_host.monotonic_ns();
 
-    m_ram = m_host.allocate_guest_memory(m_config.ram_size);
+    m_ram = m_host.allocate_zeroed(m_config.ram_size);
     if (!m_ram)
         return Error::formatted("cannot allocate %llu MiB of guest RAM", (unsigned long long)(m_config.ram_size / MiB));
     // One host allocation, mapped in up to three pieces: below the legacy hole, from its
@@ -69,7 +69,7 @@ Result<void> Engine::initialize()
         TRY(m_memory.add_ram(m_config.ram_high_base, m_config.ram_size - m_ram_low, m_ram + m_ram_low, "ram-high"));
 
     m_backend = TRY(x64::Backend::create(m_host.code_region()));
-    m_blocks = new BlockCache(*m_run, *m_backend);
+    m_blocks = new BlockCache(*m_run, *m_backend, &m_host);
     m_mmu = new Mmu(*m_run, m_memory, m_arch, *m_blocks);
     m_blocks->set_code_page_protector(m_mmu);
     m_memory.set_code_pages(m_blocks);

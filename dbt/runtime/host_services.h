@@ -12,9 +12,11 @@ struct CodeRegion {
 class HostServices {
 public:
     virtual ~HostServices() = default;
-    // Zeroed, page-aligned memory to back guest RAM; null when it cannot be had.
-    virtual u8* allocate_guest_memory(u64 size) = 0;
-    virtual void free_guest_memory(u8* memory, u64 size) = 0;
+    // Zeroed, page-aligned memory, backed as it is touched (the keel command offers it to
+    // transparent huge pages: one host page fault per 2 MiB touched): guest RAM and keel's
+    // own large tables (the block descriptors); null when it cannot be had.
+    virtual u8* allocate_zeroed(u64 size) = 0;
+    virtual void free_zeroed(u8* memory, u64 size) = 0;
     // The translation cache: one region, readable, writable and executable for its whole
     // life (no per-block protection changes).
     virtual CodeRegion code_region() = 0;

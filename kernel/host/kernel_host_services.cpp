@@ -6,9 +6,9 @@
 
 namespace keel::kernel {
 
-u8* KernelHostServices::allocate_guest_memory(u64 size) { return vm_space::allocate(size); }
+u8* KernelHostServices::allocate_zeroed(u64 size) { return vm_space::allocate(size); }
 
-void KernelHostServices::free_guest_memory(u8* memory, u64 size) { vm_space::free(memory, size); }
+void KernelHostServices::free_zeroed(u8* memory, u64 size) { vm_space::free(memory, size); }
 
 // The whole 8 GiB region; the backend uses the part it can reach with rel32 branches
 // (dbt/backend/x64/backend.cpp). Pages are backed on first write, so this costs only what

@@ -7,8 +7,8 @@ namespace keel::kernel {
 
 class KernelHostServices final : public HostServices {
 public:
-    u8* allocate_guest_memory(u64 size) override;
-    void free_guest_memory(u8* memory, u64 size) override;
+    u8* allocate_zeroed(u64 size) override;
+    void free_zeroed(u8* memory, u64 size) override;
     CodeRegion code_region() override;
     u64 monotonic_ns() override;
     u64 wall_clock_seconds() override;
