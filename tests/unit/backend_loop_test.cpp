@@ -6,6 +6,7 @@
 // unit.backend.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <utility>
 #include <vector>
 #include "backend_harness.h"
 #include "dbt/backend/x64/loop_registers.h"
@@ -125,13 +126,17 @@ TEST_CASE("backend: an exit request at a loop's back edge leaves with the slots 
 
 namespace {
 
-// A guest loop: rax += [rsi]; rsi += 8; rdx += 3; rcx -= 1; jnz. Code at 0x600000, the
-// array from `start`; 0x601000 is mapped, 0x602000 is not.
+// add rax, [rsi] / add rsi, 8 / add rdx, 3 / sub rcx, 1 / jnz loop / hlt
+const std::vector<u8> sum_body { 0x48, 0x03, 0x06, 0x48, 0x83, 0xC6, 0x08, 0x48, 0x83, 0xC2, 0x03, 0x48, 0x83, 0xE9, 0x01, 0x75, 0xEF, 0xF4 };
+
+// A guest loop: rax += [rsi]; rsi += 8; rdx += 3; rcx -= 1; jnz (or `body`, with RCX's
+// upper half set to `rcx_high`). Code at 0x600000, the array from `start`; 0x601000 is
+// mapped, 0x602000 is not.
 struct SumLoop {
     GuestMachine m;
     u64 loop_at = 0;
 
-    explicit SumLoop(u64 start, u64 count)
+    explicit SumLoop(u64 start, u64 count, const std::vector<u8>& body = sum_body, u64 rcx_high = 0)
     {
         m.load(0x10000, { 0xF4 });
         PageTables pt(m);
@@ -146,13 +151,11 @@ struct SumLoop {
                 code.push_back(static_cast<u8>(imm >> (8 * i)));
         };
         mov_imm64(x86::RSI, start);
-        mov_imm64(x86::RCX, count);
+        mov_imm64(x86::RCX, count | rcx_high << 32);
         mov_imm64(x86::RAX, 0);
         mov_imm64(x86::RDX, 0);
         loop_at = 0x600000 + code.size();
-        // add rax, [rsi] / add rsi, 8 / add rdx, 3 / sub rcx, 1 / jnz loop / hlt
-        for (u8 byte : { 0x48, 0x03, 0x06, 0x48, 0x83, 0xC6, 0x08, 0x48, 0x83, 0xC2, 0x03, 0x48, 0x83, 0xE9, 0x01, 0x75, 0xEF, 0xF4 })
-            code.push_back(byte);
+        code.insert(code.end(), body.begin(), body.end());
         m.write(0x300000, code);
         std::vector<u8> data(0x1000);
         for (u64 i = 0; i < 0x200; ++i) {
@@ -206,4 +209,112 @@ TEST_CASE("backend: a #PF in the middle of a loop sees the registers of that ite
     CHECK(g.m.gpr(x86::RDX) == 3 * before);
     CHECK(g.m.gpr(x86::RCX) == 1000 - before);
     CHECK((x86::read_rflags(g.m.ctx()) & 0x8D5) == 0x04);
+}
+
+namespace {
+// Results computed straight into the loop slots' registers (EmitContext::slot_destination):
+// an ADD in place, an LEA into a free slot, 32-bit operations on a slot (the register's
+// upper half cleared as a 32-bit write clears it), a CMOV into its slot.
+// loop: mov r8, [rsi] / add rsi, 8 / lea rdi, [rsi+1] / add edx, r8d / cmp r8, 10 /
+//       cmovb rbx, rdi / sub ecx, 1 / jnz loop / hlt
+const std::vector<u8> slot_body { 0x4C, 0x8B, 0x06, 0x48, 0x83, 0xC6, 0x08, 0x48, 0x8D, 0x7E, 0x01, 0x44, 0x01, 0xC2,
+    0x49, 0x83, 0xF8, 0x0A, 0x48, 0x0F, 0x42, 0xDF, 0x83, 0xE9, 0x01, 0x75, 0xE5, 0xF4 };
+u32 low_sum(u64 first, u64 count)
+{
+    u32 s = 0;
+    for (u64 i = first; i < first + count; ++i)
+        s += static_cast<u32>(SumLoop::element(i));
+    return s;
+}
+} // namespace
+
+TEST_CASE("backend: results computed in the loop slots' registers are the guest's, at the end and at a #PF", "[backend][loop]")
+{
+    SECTION("to the end")
+    {
+        SumLoop g(0x601000, 100, slot_body, 0xFFFFFFFF);
+        g.m.gpr(x86::RBX) = 0x5555;
+        g.m.gpr(x86::RDX) = 0xAAAA000000000000ull;
+        g.m.require_halted(g.m.run_to_halt());
+        CHECK(g.m.engine().stats().loop_blocks >= 1);
+        CHECK(g.m.gpr(x86::RSI) == 0x601000 + 800);
+        CHECK(g.m.gpr(x86::RDI) == 0x601000 + 801);
+        CHECK(g.m.gpr(x86::RDX) == low_sum(0, 100)); // a 32-bit ADD clears the upper half
+        CHECK(g.m.gpr(x86::RBX) == 0x601000 + 17);   // element 1 (8) was the last below 10
+        CHECK(g.m.gpr(x86::RCX) == 0);               // the first 32-bit SUB cleared 0xFFFFFFFF
+        CHECK(g.m.gpr(x86::R8) == SumLoop::element(99));
+    }
+    SECTION("a #PF in the 38th iteration")
+    {
+        constexpr u64 before = 37, first = (0x1000 - 8 * before) / 8;
+        SumLoop g(0x602000 - 8 * before, 1000, slot_body, 0xFFFFFFFF);
+        g.m.gpr(x86::RBX) = 0x5555;
+        RunResult r = g.m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(g.m.engine().stats().loop_blocks >= 1);
+        CHECK(g.m.cpu().event.vector == x86::vector::PF);
+        CHECK(g.m.cpu().event.return_rip == g.loop_at);
+        CHECK(g.m.gpr(x86::RSI) == 0x602000);
+        CHECK(g.m.gpr(x86::RDI) == 0x602001);
+        CHECK(g.m.gpr(x86::RDX) == low_sum(first, before));
+        CHECK(g.m.gpr(x86::RBX) == 0x5555); // no element below 10 this far in
+        CHECK(g.m.gpr(x86::RCX) == 1000 - before);
+        CHECK(g.m.gpr(x86::R8) == SumLoop::element(first + before - 1));
+    }
+}
+
+namespace {
+// One iteration of `b` (an exit request stops it at the back edge, the slots written back)
+// from slot 16 = `slot16`; returns slots 16 and 24.
+std::pair<u64, u64> one_iteration(Block& b, u64 slot16)
+{
+    BackendHarness h;
+    TranslatedBlock tb {};
+    tb.pc = b.pc;
+    x64::CompileOptions options;
+    REQUIRE(h.backend().compile(b, tb, options) == x64::CompileStatus::Ok);
+    REQUIRE(tb.loop_slots >= 3);
+    std::memset(h.state(), 0, 32);
+    std::memcpy(h.state() + 16, &slot16, 8);
+    h.ctx().hot.exit_request = 1;
+    REQUIRE(h.backend().run(h.ctx(), tb.code) == RunExit::Interrupted);
+    u64 s16 = 0, s24 = 0;
+    std::memcpy(&s16, h.state() + 16, 8);
+    std::memcpy(&s24, h.state() + 24, 8);
+    return { s16, s24 };
+}
+} // namespace
+
+// What may not be computed in a slot's register (EmitContext::slot_destination): a result
+// the slot is stored over while the result is still needed, and a 32-bit copy of a slot
+// that changed since it was read. Each case fails with that check removed.
+TEST_CASE("backend: a result stays out of a slot's register that changes while it is live", "[backend][loop]")
+{
+    Block b;
+    SECTION("stored over, then read")
+    {
+        // v = slot16 + 3; slot16 = v; slot16 = 7; slot24 = v
+        counting_loop(b, [](Builder& ir, Value) {
+            Value v = ir.add(ir.load_state(Type::U64, 16), Builder::imm64(3));
+            ir.store_state(16, v);
+            ir.store_state(16, Builder::imm64(7));
+            ir.store_state(24, v);
+        });
+        auto [s16, s24] = one_iteration(b, 100);
+        CHECK(s16 == 7);
+        CHECK(s24 == 103);
+    }
+    SECTION("a 32-bit copy of a slot stored since")
+    {
+        // a = (u32)slot16; slot16 = 9; slot16 = zext(a - 1); slot24 = slot16 + 0 (keeps 24 a slot)
+        counting_loop(b, [](Builder& ir, Value) {
+            Value a = ir.load_state(Type::U32, 16);
+            ir.store_state(16, Builder::imm64(9));
+            ir.store_state(16, ir.zext(Type::U64, ir.sub(a, Builder::imm32(1))));
+            ir.store_state(24, ir.add(ir.load_state(Type::U64, 16), Builder::imm64(0x100)));
+        });
+        auto [s16, s24] = one_iteration(b, 0xFFFFFFFF00000050ull);
+        CHECK(s16 == 0x4F);
+        CHECK(s24 == 0x14F);
+    }
 }

@@ -16,7 +16,7 @@ void emit_binary(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
 {
     const ir::Inst& inst = ctx.inst();
     ir::Value a = inst.args[0], b = inst.args[1];
-    u8 dst = ctx.ra.use_scratch(a);
+    u8 dst = ctx.result_scratch(a, ctx.slot_destination());
     if (fits_imm32(b))
         (ctx.code.*op_imm)(sized(dst, inst.type), imm32_of(b));
     else
@@ -42,7 +42,7 @@ bool emit_compare_only(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
 void emit_unary(EmitContext& ctx, void (CodeBuffer::*op)(const Xbyak::Operand&))
 {
     const ir::Inst& inst = ctx.inst();
-    u8 dst = ctx.ra.use_scratch(inst.args[0]);
+    u8 dst = ctx.result_scratch(inst.args[0], ctx.slot_destination());
     (ctx.code.*op)(sized(dst, inst.type));
     ctx.ra.define(ctx.index, dst);
 }
@@ -73,7 +73,8 @@ void emit<ir::Opcode::Add>(EmitContext& ctx)
     if (!ctx.flags_wanted() && inst.type == ir::Type::U64 && !ctx.ra.dies_here(inst.args[0]) && !inst.args[0].is_imm()) {
         // Flags unused and the left operand lives on: LEA avoids the copy.
         u8 ra = ctx.ra.use(inst.args[0]);
-        u8 dst = ctx.ra.scratch();
+        i32 slot_reg = ctx.slot_destination();
+        u8 dst = slot_reg >= 0 && !ctx.ra.holds_value(static_cast<u8>(slot_reg)) ? static_cast<u8>(slot_reg) : ctx.ra.scratch();
         if (fits_imm32(inst.args[1]))
             ctx.code.lea(r64(dst), ptr[r64(ra) + static_cast<i32>(imm32_of(inst.args[1]))]);
         else

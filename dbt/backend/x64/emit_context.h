@@ -89,6 +89,18 @@ struct EmitContext {
 
     // Index of the live pseudo-op `op` that follows instruction `producer`, or -1.
     i32 find_pseudo(u32 producer, ir::Opcode op) const;
+    // The loop-slot register the current instruction may compute its result in, or -1:
+    // the next instruction that emits code stores the result to that loop slot (directly,
+    // or a U32 result through a ZeroExtend to U64, which a 32-bit host write makes free),
+    // and the slot is not stored again while the result is live. Nothing between the two
+    // can leave the block, so no cold path sees the slot's register early. Saves the MOV
+    // from a scratch register into the slot's register (docs/backend.md#loop-resident-state).
+    i32 slot_destination() const;
+    // A scratch for the current instruction's result that starts as `v`: the slot register
+    // slot_destination() named when it holds `v` dying here, or when `v` is a dying copy of
+    // that slot (the caller's operation must write the whole register: a U32 or U64
+    // result), else use_scratch.
+    u8 result_scratch(ir::Value v, i32 slot_reg);
     // True when the instruction after the current one is a used FlagsOf of it.
     // (Not when the cold paths recompute those flags.)
     bool flags_wanted() const

@@ -29,7 +29,11 @@ void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
         && ctx.block.at(v).op == ir::Opcode::Load;
     bool clean = v.type() == ir::Type::U32 ? v.is_inst() && !ctx.upper_garbage[v.index()] : narrow_load;
     if (clean && ctx.ra.dies_here(v)) {
-        ctx.ra.define(ctx.index, ctx.ra.use_scratch(v));
+        // No code: the result is `v`'s register as it is (never result_scratch's narrower
+        // slot copy, whose register's upper half is the slot's).
+        i32 slot_reg = ctx.slot_destination();
+        bool in_slot = slot_reg >= 0 && ctx.ra.take_reserved_scratch(v, static_cast<u8>(slot_reg)) >= 0;
+        ctx.ra.define(ctx.index, in_slot ? static_cast<u8>(slot_reg) : ctx.ra.use_scratch(v));
         return;
     }
     u8 src, dst;
@@ -107,7 +111,7 @@ void emit<ir::Opcode::Select>(EmitContext& ctx)
 {
     const ir::Inst& inst = ctx.inst();
     ir::Value cond = inst.args[0];
-    u8 dst = ctx.ra.use_scratch(inst.args[2]);
+    u8 dst = ctx.result_scratch(inst.args[2], ctx.slot_destination());
     u8 a = ctx.ra.use(inst.args[1]);
     u8 condition;
     if (cond.is_inst() && ctx.lazy_cond[cond.index()]) {

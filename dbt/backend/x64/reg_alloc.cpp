@@ -159,6 +159,32 @@ u8 RegAlloc::use_scratch(ir::Value v)
     return reg;
 }
 
+i32 RegAlloc::take_reserved_scratch(ir::Value v, u8 reg)
+{
+    RegState& r = m_regs[reg];
+    VERIFY(r.reserved);
+    if (r.locked || r.scratch || r.value < 0)
+        return -1;
+    if (!v.is_inst() || r.value != static_cast<i32>(v.index()) || !dies_here(v) || used_again_by_current(v, 0))
+        return -1;
+    m_loc[v.index()].reg = -1;
+    r.value = -1;
+    r.scratch = true;
+    r.locked = true;
+    return reg;
+}
+
+bool RegAlloc::take_free_reserved(u8 reg)
+{
+    RegState& r = m_regs[reg];
+    VERIFY(r.reserved);
+    if (r.locked || r.scratch || r.value >= 0)
+        return false;
+    r.scratch = true;
+    r.locked = true;
+    return true;
+}
+
 u8 RegAlloc::scratch()
 {
     u8 reg = allocate();

@@ -50,6 +50,13 @@ public:
     // loop_registers.h). A value may still be defined in it while it is free (a LoadState
     // that reads the slot as it is); use_scratch() never hands it out to be clobbered.
     void reserve(u8 reg) { m_regs[reg].reserved = true; }
+    // The reserved register `reg` as this instruction's scratch, holding `v`, when it holds
+    // `v` and `v` dies here; else -1. (Loading `v` into it would only move the MOV earlier,
+    // and a later use that overwrites the result would then need a copy out of it.)
+    i32 take_reserved_scratch(ir::Value v, u8 reg);
+    // The reserved register `reg`, holding no value, as this instruction's scratch (its
+    // contents are what the caller wants to start from); false when it is in use.
+    bool take_free_reserved(u8 reg);
     bool holds_value(u8 reg) const { return m_regs[reg].value >= 0; }
     u32 last_use(u32 value) const { return m_last_use[value]; }
 
