@@ -318,3 +318,34 @@ TEST_CASE("backend: a result stays out of a slot's register that changes while i
         CHECK(s24 == 0x14F);
     }
 }
+
+// A load whose value goes straight to a loop slot is loaded into the slot's register; its
+// slow path (the first iteration's TLB miss) delivers there too, and a #PF on it still sees
+// the slot's value from the iteration before.
+// loop: mov rax, [rsi] / add rsi, 8 / add rdx, rax / sub rcx, 1 / jnz loop / hlt
+TEST_CASE("backend: a load into a loop slot's register, by the fast and the slow path, and at a #PF", "[backend][loop]")
+{
+    const std::vector<u8> body { 0x48, 0x8B, 0x06, 0x48, 0x83, 0xC6, 0x08, 0x48, 0x01, 0xC2, 0x48, 0x83, 0xE9, 0x01, 0x75, 0xF0, 0xF4 };
+    SECTION("to the end, across a page whose first access misses in the loop")
+    {
+        // Four zero quadwords at the end of the code page (past the code), then the data
+        // page, first touched by the loop block itself: its slow path loads the value.
+        SumLoop g(0x601000 - 4 * 8, 20, body);
+        g.m.require_halted(g.m.run_to_halt());
+        CHECK(g.m.engine().stats().loop_blocks >= 1);
+        CHECK(g.m.gpr(x86::RAX) == SumLoop::element(15));
+        CHECK(g.m.gpr(x86::RDX) == SumLoop::sum(0x601000, 16));
+    }
+    SECTION("a #PF in the 38th iteration")
+    {
+        constexpr u64 before = 37;
+        SumLoop g(0x602000 - 8 * before, 1000, body);
+        RunResult r = g.m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(g.m.cpu().event.vector == x86::vector::PF);
+        CHECK(g.m.cpu().event.return_rip == g.loop_at);
+        CHECK(g.m.gpr(x86::RAX) == SumLoop::element((0x1000 - 8 * before) / 8 + before - 1));
+        CHECK(g.m.gpr(x86::RDX) == SumLoop::sum(0x602000 - 8 * before, before));
+        CHECK(g.m.gpr(x86::RSI) == 0x602000);
+    }
+}

@@ -97,25 +97,31 @@ void emit<ir::Opcode::Load>(EmitContext& ctx)
     u8 t = ctx.ra.scratch();
     u8 delta;
     u8* miss = emit_access_check(ctx, addr, t, size, false, delta);
+    // A value the next instruction stores to a loop slot is loaded straight into the slot's
+    // register (EmitContext::slot_destination). Only the access writes it: the check above
+    // ran in `t`, so a miss's cold path still writes the slot's old value back first.
+    u8 dst = t;
+    if (i32 slot_reg = ctx.slot_destination(); slot_reg >= 0 && ctx.ra.take_free_reserved(static_cast<u8>(slot_reg)))
+        dst = static_cast<u8>(slot_reg);
     const u8* access = ctx.code.cursor();
     switch (size) {
-    case 1: ctx.code.movzx(r32(t), host_operand(addr, delta, 1)); break;
-    case 2: ctx.code.movzx(r32(t), host_operand(addr, delta, 2)); break;
-    case 4: ctx.code.mov(r32(t), host_operand(addr, delta, 4)); break;
-    default: ctx.code.mov(r64(t), host_operand(addr, delta, 8)); break;
+    case 1: ctx.code.movzx(r32(dst), host_operand(addr, delta, 1)); break;
+    case 2: ctx.code.movzx(r32(dst), host_operand(addr, delta, 2)); break;
+    case 4: ctx.code.mov(r32(dst), host_operand(addr, delta, 4)); break;
+    default: ctx.code.mov(r64(dst), host_operand(addr, delta, 8)); break;
     }
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Load;
     cold.size = static_cast<u8>(size);
     cold.addr_reg = addr;
-    cold.result_reg = t;
+    cold.result_reg = dst;
     cold.access_flags = static_cast<u16>(inst.args[1].imm_value());
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
     set_page_role(ctx, cold, access);
     ctx.cold.append(cold);
-    ctx.ra.define(ctx.index, t);
+    ctx.ra.define(ctx.index, dst);
 }
 
 template<>
