@@ -64,24 +64,45 @@ void emit_with_carry(EmitContext& ctx, BinaryReg op_reg, BinaryImm op_imm)
     ctx.ra.define(ctx.index, dst);
 }
 
+// An ADD or SUB (of a constant: `negate`) whose flags nobody wants and whose left operand
+// lives on, as one LEA into a fresh register instead of a copy and the operation. 64- and
+// 32-bit: a 32-bit LEA writes the low half of the 64-bit sum, zero-extended, which is the
+// 32-bit operation's result whatever the registers' upper halves hold.
+bool emit_as_lea(EmitContext& ctx, bool negate)
+{
+    const ir::Inst& inst = ctx.inst();
+    ir::Value a = inst.args[0], b = inst.args[1];
+    if (ctx.flags_wanted() || (inst.type != ir::Type::U64 && inst.type != ir::Type::U32) || a.is_imm() || ctx.ra.dies_here(a))
+        return false;
+    i32 displacement = 0;
+    if (b.is_imm()) {
+        if (!fits_imm32(b))
+            return false;
+        displacement = static_cast<i32>(imm32_of(b));
+        if (negate) {
+            if (inst.type == ir::Type::U64 && displacement == -0x7FFFFFFF - 1)
+                return false; // its negation does not fit
+            displacement = static_cast<i32>(0u - static_cast<u32>(displacement));
+        }
+    } else if (negate) {
+        return false;
+    }
+    u8 ra = ctx.ra.use(a);
+    i32 slot_reg = ctx.slot_destination();
+    u8 dst = slot_reg >= 0 && ctx.ra.take_free_reserved(static_cast<u8>(slot_reg)) ? static_cast<u8>(slot_reg) : ctx.ra.scratch();
+    Xbyak::RegExp address = b.is_imm() ? r64(ra) + displacement : r64(ra) + r64(ctx.ra.use(b));
+    ctx.code.lea(inst.type == ir::Type::U64 ? static_cast<Xbyak::Reg>(r64(dst)) : static_cast<Xbyak::Reg>(r32(dst)), ptr[address]);
+    ctx.ra.define(ctx.index, dst);
+    return true;
+}
+
 } // namespace
 
 template<>
 void emit<ir::Opcode::Add>(EmitContext& ctx)
 {
-    const ir::Inst& inst = ctx.inst();
-    if (!ctx.flags_wanted() && inst.type == ir::Type::U64 && !ctx.ra.dies_here(inst.args[0]) && !inst.args[0].is_imm()) {
-        // Flags unused and the left operand lives on: LEA avoids the copy.
-        u8 ra = ctx.ra.use(inst.args[0]);
-        i32 slot_reg = ctx.slot_destination();
-        u8 dst = slot_reg >= 0 && !ctx.ra.holds_value(static_cast<u8>(slot_reg)) ? static_cast<u8>(slot_reg) : ctx.ra.scratch();
-        if (fits_imm32(inst.args[1]))
-            ctx.code.lea(r64(dst), ptr[r64(ra) + static_cast<i32>(imm32_of(inst.args[1]))]);
-        else
-            ctx.code.lea(r64(dst), ptr[r64(ra) + r64(ctx.ra.use(inst.args[1]))]);
-        ctx.ra.define(ctx.index, dst);
+    if (emit_as_lea(ctx, false))
         return;
-    }
     emit_binary(ctx, &Xbyak::CodeGenerator::add, &Xbyak::CodeGenerator::add);
 }
 
@@ -89,6 +110,8 @@ template<>
 void emit<ir::Opcode::Sub>(EmitContext& ctx)
 {
     if (emit_compare_only(ctx, &Xbyak::CodeGenerator::cmp, &Xbyak::CodeGenerator::cmp))
+        return;
+    if (emit_as_lea(ctx, true))
         return;
     emit_binary(ctx, &Xbyak::CodeGenerator::sub, &Xbyak::CodeGenerator::sub);
 }
