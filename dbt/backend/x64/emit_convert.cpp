@@ -18,6 +18,26 @@ static void extension_registers(EmitContext& ctx, u8& src, u8& dst)
     }
 }
 
+// A clean 32-bit value that lives on, zero-extended only to be stored as a whole register
+// by the next instruction (a 32-bit guest register write): the store takes the value's own
+// register, already zero above bit 31, instead of a copy (`mov [rbp+rsi], rbx` for
+// `mov esi, ebx; mov [rbp+rsi], rsi`). The StoreState is then done here.
+static bool store_extended_directly(EmitContext& ctx)
+{
+    const ir::Inst& inst = ctx.inst();
+    if (inst.type != ir::Type::U64 || ctx.ra.last_use(ctx.index) != ctx.index + 1 || ctx.index + 1 >= ctx.block.insts.size())
+        return false;
+    const ir::Inst& store = ctx.block.insts[ctx.index + 1];
+    if (store.op != ir::Opcode::StoreState || store.is_removed() || !store.args[1].is_inst() || store.args[1].index() != ctx.index)
+        return false;
+    i32 offset = static_cast<i32>(store.args[0].imm_value());
+    if (ctx.loop.reg_for(offset) >= 0)
+        return false; // a loop slot: the register copy is the store
+    ctx.code.mov(qword[rbp + offset], r64(ctx.ra.use(inst.args[0])));
+    ctx.emitted_elsewhere[ctx.index + 1] = 1;
+    return true;
+}
+
 template<>
 void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
 {
@@ -36,6 +56,8 @@ void emit<ir::Opcode::ZeroExtend>(EmitContext& ctx)
         ctx.ra.define(ctx.index, in_slot ? static_cast<u8>(slot_reg) : ctx.ra.use_scratch(v));
         return;
     }
+    if (clean && v.type() == ir::Type::U32 && store_extended_directly(ctx))
+        return;
     u8 src, dst;
     extension_registers(ctx, src, dst);
     switch (v.type()) {
