@@ -52,7 +52,8 @@ TranslatedBlock* BlockCache::allocate()
     if (chunk == m_chunks.size()) {
         TranslatedBlock* storage = m_storage ? reinterpret_cast<TranslatedBlock*>(m_storage->allocate_zeroed(chunk_bytes))
                                              : new TranslatedBlock[chunk_blocks];
-        VERIFY(storage); // out of host memory: nothing sensible to go on with
+        if (!storage)
+            return nullptr; // the host has no more: the engine flushes, which frees every descriptor
         m_chunks.append(storage);
     }
     TranslatedBlock* b = &m_chunks[chunk][m_used % chunk_blocks];

@@ -33,7 +33,8 @@ public:
     void set_code_page_protector(CodePageProtector* protector) { m_protector = protector; }
 
     TranslatedBlock* lookup(u64 physical_pc, u64 pc, u32 mode) const;
-    // A zeroed descriptor for a block about to be emitted.
+    // A zeroed descriptor for a block about to be emitted; null when the host has no memory
+    // for more (flush() frees them all).
     TranslatedBlock* allocate();
     // Makes a fully emitted block findable and registers its code pages.
     void insert(TranslatedBlock* block);

@@ -260,6 +260,13 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
 
     for (int attempt = 0; attempt < 2; ++attempt) {
         TranslatedBlock* tb = m_blocks->allocate();
+        if (!tb) {
+            // No memory for another descriptor (the UEFI kernel's demand-paged ranges are
+            // few): start the cache over, as when the code does not fit.
+            KEEL_LOG(Cache, "cache: no memory for block descriptors, flushing\n");
+            flush_translations();
+            continue;
+        }
         tb->pc = pc;
         tb->linear_pc = linear_pc;
         tb->physical_pc = physical_pc;
@@ -302,7 +309,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
         KEEL_LOG(Cache, "cache: translation cache full (%zu bytes used), flushing\n", m_backend->used_bytes());
         flush_translations();
     }
-    PANIC("a single block does not fit in an empty translation cache");
+    PANIC("a single block does not fit in an empty translation cache (or the host has no memory for one descriptor)");
 }
 
 const TranslatedBlock* Engine::translate_only(u64 pc)

@@ -3,6 +3,7 @@
 // block straddling two non-contiguous physical pages), the running-block report for
 // self-modifying code, the lookup cache, and flush. Part of ctest unit.cache.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include "dbt/cache/block_cache.h"
@@ -330,4 +331,44 @@ TEST_CASE("BlockCache: clear_non_global_jump_targets keeps blocks on global page
     cache.remember_jump_target(kernel, true);
     cache.clear_jump_cache();
     CHECK(ek.code == &miss_stub);
+}
+
+namespace {
+// Hands out `chunks` zeroed regions for block descriptors, then refuses (the UEFI kernel's
+// demand-paged ranges run out).
+struct LimitedStorage final : HostServices {
+    explicit LimitedStorage(unsigned chunks) : left(chunks) {}
+    u8* allocate_zeroed(u64 size) override
+    {
+        if (left == 0)
+            return nullptr;
+        --left;
+        return static_cast<u8*>(std::calloc(1, size));
+    }
+    void free_zeroed(u8* memory, u64) override { std::free(memory); }
+    CodeRegion code_region() override { return {}; }
+    u64 monotonic_ns() override { return 0; }
+    unsigned left;
+};
+} // namespace
+
+// Engine::translate flushes when allocate() says no and retries: the flush frees every
+// descriptor, so the storage it already has serves again.
+TEST_CASE("BlockCache: out of descriptor storage, allocate says so, and a flush makes room", "[cache]")
+{
+    auto ctx = make_context();
+    RecordingPatcher patcher;
+    LimitedStorage storage(1);
+    BlockCache cache(*ctx, patcher, &storage);
+    TranslatedBlock* first = cache.allocate();
+    REQUIRE(first != nullptr);
+    u64 handed_out = 1;
+    while (cache.allocate())
+        ++handed_out;
+    CHECK(handed_out == 32 * MiB / sizeof(TranslatedBlock)); // one chunk's worth
+    CHECK(cache.allocate() == nullptr);
+    cache.flush();
+    TranslatedBlock* again = cache.allocate();
+    CHECK(again == first);
+    CHECK_FALSE(again->valid); // a fresh descriptor
 }
