@@ -46,6 +46,16 @@ i32 loop_store_of(const EmitContext& ctx, u32 at, u32 v)
 }
 } // namespace
 
+bool EmitContext::slot_stored_in(i32 offset, u32 first, u32 last) const
+{
+    for (u32 i = first; i <= last && i < block.insts.size(); ++i) {
+        const ir::Inst& other = block.insts[i];
+        if (other.op == ir::Opcode::StoreState && !other.is_removed() && static_cast<i32>(other.args[0].imm_value()) == offset)
+            return true;
+    }
+    return false;
+}
+
 i32 EmitContext::slot_destination() const
 {
     if (!loop.active())
@@ -67,13 +77,7 @@ i32 EmitContext::slot_destination() const
         return -1;
     // The slot's register must keep the result until its last use.
     i32 offset = static_cast<i32>(block.insts[store].args[0].imm_value());
-    u32 last = ra.last_use(stored);
-    for (u32 i = store + 1; i <= last && i < block.insts.size(); ++i) {
-        const ir::Inst& other = block.insts[i];
-        if (other.op == ir::Opcode::StoreState && !other.is_removed() && static_cast<i32>(other.args[0].imm_value()) == offset)
-            return -1;
-    }
-    return reg;
+    return slot_stored_in(offset, store + 1, ra.last_use(stored)) ? -1 : reg;
 }
 
 u8 EmitContext::result_scratch(ir::Value v, i32 slot_reg)
@@ -89,16 +93,9 @@ u8 EmitContext::result_scratch(ir::Value v, i32 slot_reg)
     if (v.is_inst() && ra.dies_here(v) && inst().args[1] != v) {
         const ir::Inst& load = block.at(v);
         i32 offset = load.op == ir::Opcode::LoadState ? static_cast<i32>(load.args[0].imm_value()) : -1;
-        if (offset >= 0 && loop.reg_for(offset) == slot_reg && (v.type() == ir::Type::U32 || v.type() == ir::Type::U64)) {
-            bool unchanged = true;
-            for (u32 i = v.index() + 1; i < index && unchanged; ++i) {
-                const ir::Inst& other = block.insts[i];
-                unchanged = !(other.op == ir::Opcode::StoreState && !other.is_removed()
-                    && static_cast<i32>(other.args[0].imm_value()) == offset);
-            }
-            if (unchanged && ra.take_free_reserved(reg))
-                return reg;
-        }
+        if (offset >= 0 && loop.reg_for(offset) == slot_reg && (v.type() == ir::Type::U32 || v.type() == ir::Type::U64)
+            && !slot_stored_in(offset, v.index() + 1, index - 1) && ra.take_free_reserved(reg))
+            return reg;
     }
     return ra.use_scratch(v);
 }

@@ -89,6 +89,9 @@ struct EmitContext {
 
     // Index of the live pseudo-op `op` that follows instruction `producer`, or -1.
     i32 find_pseudo(u32 producer, ir::Opcode op) const;
+    // Whether an instruction in [first, last] (clipped to the block) stores the state slot
+    // at `offset`: what decides how long a loop slot's register keeps a value.
+    bool slot_stored_in(i32 offset, u32 first, u32 last) const;
     // The loop-slot register the current instruction may compute its result in, or -1:
     // the next instruction that emits code stores the result to that loop slot (directly,
     // or a U32 result through a ZeroExtend to U64, which a 32-bit host write makes free),

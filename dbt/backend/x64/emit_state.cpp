@@ -17,24 +17,13 @@ Xbyak::Address state(i32 offset, ir::Type type)
     }
 }
 
-// The LoadState at `load` may be the slot's register itself: nothing stores to the slot
-// before the value's last use.
-bool slot_unchanged_while_live(const EmitContext& ctx, u32 load, i32 offset)
-{
-    u32 last = ctx.ra.last_use(load);
-    for (u32 i = load + 1; i <= last && i < ctx.block.insts.size(); ++i) {
-        const ir::Inst& inst = ctx.block.insts[i];
-        if (inst.op == ir::Opcode::StoreState && !inst.is_removed() && static_cast<i32>(inst.args[0].imm_value()) == offset)
-            return false;
-    }
-    return true;
-}
-
 // LoadState of a loop slot (loop_registers.h): a register copy, or no code at all.
 void load_loop_slot(EmitContext& ctx, u8 slot_reg, i32 offset)
 {
     const ir::Inst& inst = ctx.inst();
-    if (inst.type == ir::Type::U64 && !ctx.ra.holds_value(slot_reg) && slot_unchanged_while_live(ctx, ctx.index, offset)) {
+    // The value may be the slot's register itself when nothing stores to the slot before
+    // the value's last use.
+    if (inst.type == ir::Type::U64 && !ctx.ra.holds_value(slot_reg) && !ctx.slot_stored_in(offset, ctx.index + 1, ctx.ra.last_use(ctx.index))) {
         ctx.ra.define(ctx.index, slot_reg);
         return;
     }
