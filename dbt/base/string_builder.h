@@ -36,9 +36,12 @@ public:
     // NUL-terminated view of the text so far.
     const char* c_str()
     {
-        m_text.append('\0');
-        m_text.resize(m_text.size() - 1);
-        return m_text.data() ? m_text.data() : "";
+        // The NUL goes in the reserved room past the text, which stays its length. (Not
+        // append-then-shrink: shrinking ends the NUL's lifetime, and the compiler may then
+        // drop its store.)
+        m_text.reserve(m_text.size() + 1);
+        m_text.data()[m_text.size()] = '\0';
+        return m_text.data();
     }
     usize length() const { return m_text.size(); }
     void clear() { m_text.clear(); }

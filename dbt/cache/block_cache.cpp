@@ -7,7 +7,6 @@ namespace {
 // Backed as touched, so a large chunk costs only what is used; the kernel's demand-paged
 // ranges are few (kernel/mm/demand_paging.cpp), so chunks are large: a Linux boot fits one.
 constexpr u64 chunk_bytes = 32 * MiB;
-constexpr u32 chunk_blocks = chunk_bytes / sizeof(TranslatedBlock);
 
 u32 hash_key(u64 physical_pc, u32 mode)
 {
@@ -25,11 +24,11 @@ BlockCache::BlockCache(RunContext& ctx, ExitPatcher& patcher, HostServices* stor
 
 BlockCache::~BlockCache()
 {
-    for (TranslatedBlock* chunk : m_chunks) {
+    for (u8* chunk : m_chunks) {
         if (m_storage)
-            m_storage->free_zeroed(reinterpret_cast<u8*>(chunk), chunk_bytes);
+            m_storage->free_zeroed(chunk, chunk_bytes);
         else
-            delete[] chunk;
+            ::operator delete(chunk);
     }
     delete[] m_buckets;
 }
@@ -48,17 +47,29 @@ TranslatedBlock* BlockCache::lookup(u64 physical_pc, u64 pc, u32 mode) const
 
 TranslatedBlock* BlockCache::allocate()
 {
-    u32 chunk = m_used / chunk_blocks;
-    if (chunk == m_chunks.size()) {
-        TranslatedBlock* storage = m_storage ? reinterpret_cast<TranslatedBlock*>(m_storage->allocate_zeroed(chunk_bytes))
-                                             : new TranslatedBlock[chunk_blocks];
+    // Room for the largest descriptor; trim() gives back the exits the block does not use.
+    if (m_chunk_used + sizeof(TranslatedBlock) > chunk_bytes) {
+        ++m_chunk;
+        m_chunk_used = 0;
+    }
+    if (m_chunk == m_chunks.size()) {
+        void* storage = m_storage ? m_storage->allocate_zeroed(chunk_bytes) : ::operator new(chunk_bytes);
         if (!storage)
             return nullptr; // the host has no more: the engine flushes, which frees every descriptor
-        m_chunks.append(storage);
+        m_chunks.append(static_cast<u8*>(storage));
     }
-    TranslatedBlock* b = &m_chunks[chunk][m_used % chunk_blocks];
-    ++m_used;
-    return new (b) TranslatedBlock {};
+    auto* b = new (m_chunks[m_chunk] + m_chunk_used) TranslatedBlock {};
+    m_chunk_used += sizeof(TranslatedBlock);
+    m_last = b;
+    return b;
+}
+
+void BlockCache::trim(TranslatedBlock* block)
+{
+    if (block != m_last)
+        return; // only the latest descriptor can give room back
+    m_chunk_used = static_cast<u64>(reinterpret_cast<u8*>(block) - m_chunks[m_chunk]) + translated_block_size(block->exit_count);
+    m_last = nullptr;
 }
 
 void BlockCache::insert(TranslatedBlock* block)
@@ -183,7 +194,9 @@ void BlockCache::flush()
     for (u32 i = 0; i < bucket_count; ++i)
         m_buckets[i] = nullptr;
     m_pages.clear();
-    m_used = 0;
+    m_chunk = 0;
+    m_chunk_used = 0;
+    m_last = nullptr;
     m_stats.live_blocks = 0;
     ++m_stats.flushes;
     clear_jump_cache();

@@ -36,6 +36,10 @@ public:
     // A zeroed descriptor for a block about to be emitted; null when the host has no memory
     // for more (flush() frees them all).
     TranslatedBlock* allocate();
+    // Gives back the exit slots past `block->exit_count` once the block is emitted (the
+    // latest descriptor only): descriptors take a fifth of the room, so a Linux boot's
+    // 70,000 touch about 8 MB instead of 30.
+    void trim(TranslatedBlock* block);
     // Makes a fully emitted block findable and registers its code pages.
     void insert(TranslatedBlock* block);
     // Chains `exit` to `target` (patches the exit's jump to enter the target directly).
@@ -86,8 +90,10 @@ private:
     TranslatedBlock** m_buckets;
     PageIndex m_pages;
     HostServices* m_storage;
-    Vector<TranslatedBlock*> m_chunks; // storage, chunk_blocks descriptors each
-    u32 m_used = 0;                    // descriptors handed out since the last flush
+    Vector<u8*> m_chunks;          // storage, chunk_bytes each, filled in order since the last flush
+    u32 m_chunk = 0;               // the chunk descriptors come from now
+    u64 m_chunk_used = 0;          // bytes of it handed out
+    TranslatedBlock* m_last = nullptr; // the latest descriptor, while trim() may shrink it
     BlockCacheStats m_stats;
     const void* m_empty_jump_target = nullptr;
     // Which 2 MiB regions of linear addresses (hashed) the lookup cache may hold blocks in;

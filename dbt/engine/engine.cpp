@@ -289,6 +289,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
         if (m_backend->compile(m_ir, *tb, options) == x64::CompileStatus::Ok) {
             u64 t4 = ticks();
             m_stats.phase_ticks[EngineStats::Backend] += t4 - t3;
+            m_blocks->trim(tb);
             m_blocks->insert(tb);
             m_stats.phase_ticks[EngineStats::Cache] += ticks() - t4;
             ++m_stats.translations;

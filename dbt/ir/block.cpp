@@ -5,8 +5,10 @@ namespace keel::ir {
 void Block::resolve_all_args()
 {
     for (Inst& inst : insts) {
-        for (Value& arg : inst.args)
-            arg = resolve(arg);
+        for (Value& arg : inst.args) {
+            if (arg.is_inst() && insts[arg.index()].op == Opcode::Identity)
+                arg = resolve(arg); // most arguments are canonical already: no write
+        }
     }
     terminal.value = resolve(terminal.value);
     for (FaultStore& f : fault_stores)

@@ -43,9 +43,18 @@ struct TranslatedBlock {
     u32 guest_insn_count;
     u8* code;                 // host code entry
     u32 code_size;
-    ExitSlot exits[max_block_exits];
+    TranslatedBlock* hash_next; // near the key fields: a lookup reads one cache line per block
     ExitSlot* incoming;       // exits of other blocks chained to this one
-    TranslatedBlock* hash_next;
+    // Last: the cache hands out room for max_block_exits and keeps only exit_count of them
+    // (BlockCache::trim); most blocks have one or two.
+    ExitSlot exits[max_block_exits];
 };
+
+// Bytes a descriptor with `exit_count` exits occupies in the cache's storage.
+constexpr usize translated_block_size(u32 exit_count)
+{
+    usize size = sizeof(TranslatedBlock) - (max_block_exits - exit_count) * sizeof(ExitSlot);
+    return (size + alignof(TranslatedBlock) - 1) & ~(alignof(TranslatedBlock) - 1);
+}
 
 } // namespace keel

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <utility>
+#include <vector>
 #include "dbt/cache/block_cache.h"
 
 using namespace keel;
@@ -343,8 +345,21 @@ struct LimitedStorage final : HostServices {
         if (left == 0)
             return nullptr;
         --left;
-        return static_cast<u8*>(std::calloc(1, size));
+        u8* memory = static_cast<u8*>(std::calloc(1, size));
+        given.push_back({ memory, size });
+        return memory;
     }
+    // Whether [p, p + size) lies inside one of the chunks handed out.
+    bool holds(const void* p, u64 size) const
+    {
+        auto* b = static_cast<const u8*>(p);
+        for (auto [base, length] : given) {
+            if (b >= base && b + size <= base + length)
+                return true;
+        }
+        return false;
+    }
+    std::vector<std::pair<u8*, u64>> given;
     void free_zeroed(u8* memory, u64) override { std::free(memory); }
     CodeRegion code_region() override { return {}; }
     u64 monotonic_ns() override { return 0; }
@@ -371,4 +386,42 @@ TEST_CASE("BlockCache: out of descriptor storage, allocate says so, and a flush 
     TranslatedBlock* again = cache.allocate();
     CHECK(again == first);
     CHECK_FALSE(again->valid); // a fresh descriptor
+}
+
+// Descriptors take the room of their used exits only: trim() moves the next descriptor
+// right behind the latest one's last exit, which keeps its contents.
+TEST_CASE("BlockCache: trim gives back the unused exit slots of the latest descriptor", "[cache]")
+{
+    auto ctx = make_context();
+    RecordingPatcher patcher;
+    LimitedStorage storage(2);
+    BlockCache cache(*ctx, patcher, &storage);
+    TranslatedBlock* first = cache.allocate();
+    REQUIRE(first != nullptr);
+    first->exit_count = 1;
+    first->exits[0].target_pc = 0x1234;
+    cache.trim(first);
+    TranslatedBlock* second = cache.allocate();
+    REQUIRE(second != nullptr);
+    CHECK(reinterpret_cast<u8*>(second) == reinterpret_cast<u8*>(first) + translated_block_size(1));
+    CHECK(reinterpret_cast<u8*>(second) >= reinterpret_cast<u8*>(&first->exits[1]));
+    CHECK(first->exits[0].target_pc == 0x1234);
+    CHECK(reinterpret_cast<uptr>(second) % alignof(TranslatedBlock) == 0);
+    // Only the latest descriptor shrinks: trimming an older one changes nothing.
+    TranslatedBlock* third = cache.allocate();
+    cache.trim(second);
+    TranslatedBlock* fourth = cache.allocate();
+    CHECK(reinterpret_cast<u8*>(fourth) == reinterpret_cast<u8*>(third) + sizeof(TranslatedBlock));
+    // A descriptor never straddles a chunk: when the rest of one cannot hold the largest,
+    // the next comes from a new chunk.
+    u64 handed_out = 4;
+    bool all_inside = true;
+    while (TranslatedBlock* b = cache.allocate()) {
+        all_inside &= storage.holds(b, sizeof(TranslatedBlock));
+        ++handed_out;
+    }
+    CHECK(all_inside);
+    CHECK(storage.given.size() == 2);
+    // The first chunk: one descriptor trimmed to one exit, then full-size ones.
+    CHECK(handed_out == 1 + (32 * MiB - translated_block_size(1)) / sizeof(TranslatedBlock) + 32 * MiB / sizeof(TranslatedBlock));
 }
