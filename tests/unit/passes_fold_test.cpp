@@ -97,6 +97,36 @@ TEST_CASE("fold_constants: identities, chains, branches and flags", "[passes]")
         CHECK(b.resolve(round_trip) == narrow);
         CHECK(b.resolve(zero) == Value::imm(Type::U64, 0));
     }
+    SECTION("known zero bits: an AND of a zero extension, and truncations through extension chains")
+    {
+        // xz's `movzx eax, word [rdi]; mov edx, eax; shr dx, 5`: the 16-bit write merges into
+        // bits the zero extension left clear.
+        Value word = ir.load_state(Type::U16, 8);
+        Value wide = ir.zext(Type::U64, ir.zext(Type::U32, word));
+        Value cleared = ir.and_(wide, Builder::imm64(0xFFFFFFFFFFFF0000ull)); // keeps none of its bits: 0
+        Value kept = ir.and_(wide, Builder::imm64(0x1FFFF));                // keeps all of them: itself
+        Value partial = ir.and_(wide, Builder::imm64(0xFF));                // keeps some: stays
+        Value merged = ir.or_(cleared, ir.zext(Type::U64, ir.shift(Opcode::Shr, ir.trunc(Type::U16, wide), Builder::imm8(5))));
+        Value low = ir.trunc(Type::U16, wide);                              // trunc16(zext64(zext32(x16))): x
+        Value through_sign = ir.trunc(Type::U16, ir.sext(Type::U64, ir.load_state(Type::U32, 16))); // source wider: stays
+        Value signed_bits = ir.and_(ir.sext(Type::U64, word), Builder::imm64(0xFFFF0000)); // a sign extension's upper bits may be 1
+        for (Value v : { cleared, kept, partial, merged, low, through_sign, signed_bits })
+            ir.store_state(24, v);
+        ir.exit(ExitReason::Dispatch);
+        run(fold_constants, b);
+        CHECK(b.resolve(cleared) == Value::imm(Type::U64, 0));
+        CHECK(b.resolve(kept) == wide);
+        CHECK(b.insts[partial.index()].op == Opcode::And);
+        CHECK(b.resolve(low) == word);
+        Value m = b.resolve(merged);
+        REQUIRE(m.is_inst());
+        CHECK(b.at(m).op == Opcode::ZeroExtend); // or(0, zext(...)): the zero extension alone
+        Value shifted = b.resolve(b.at(m).args[0]);
+        REQUIRE(shifted.is_inst());
+        CHECK(b.resolve(b.at(shifted).args[0]) == word);
+        CHECK(b.insts[through_sign.index()].op == Opcode::Truncate);
+        CHECK(b.insts[signed_bits.index()].op == Opcode::And);
+    }
     SECTION("folding sees through values it already folded")
     {
         Value five = ir.add(Builder::imm32(2), Builder::imm32(3));

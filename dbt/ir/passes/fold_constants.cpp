@@ -19,6 +19,8 @@ bool has_pseudo_user(const Block& block, u32 index)
     return false;
 }
 
+u64 low_mask(Type type) { return bit_width(type) >= 64 ? ~0ull : (1ull << bit_width(type)) - 1; }
+
 bool is_all_ones(Value v) { return v.is_imm() && v.imm_value() == type_mask(v.type()); }
 bool is_zero(Value v) { return v.is_imm() && v.imm_value() == 0; }
 
@@ -26,7 +28,7 @@ bool is_zero(Value v) { return v.is_imm() && v.imm_value() == 0; }
 // immediate, or a zero extension of a `type` value). None when it is not that shape.
 Value low_part_of_merge(const Block& block, const Inst& merge, Type type)
 {
-    u64 low_bits = bit_width(type) >= 64 ? ~0ull : (1ull << bit_width(type)) - 1;
+    u64 low_bits = low_mask(type);
     for (int side = 0; side < 2; ++side) {
         Value cleared = block.resolve(merge.args[side]), inserted = block.resolve(merge.args[1 - side]);
         if (!cleared.is_inst() || block.at(cleared).op != Opcode::And)
@@ -43,6 +45,19 @@ Value low_part_of_merge(const Block& block, const Inst& merge, Type type)
         }
     }
     return {};
+}
+
+// The bits of `v` that may be 1: a zero extension's are its (innermost) source's width.
+u64 maybe_set_bits(const Block& block, Value v)
+{
+    if (v.is_imm())
+        return v.imm_value();
+    u64 bits = low_mask(v.type());
+    while (v.is_inst() && block.at(v).op == Opcode::ZeroExtend) {
+        v = block.resolve(block.at(v).args[0]);
+        bits &= low_mask(v.type());
+    }
+    return bits;
 }
 
 // Identities that hold whatever the other operand is. Returns the replacement or none.
@@ -69,6 +84,17 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
             return a[0];
         if (is_zero(a[1]))
             return Value::imm(inst.type, 0);
+        // Known zero bits: and(zext(x), m) is 0 when m keeps none of x's bits, and the
+        // value itself when it keeps all of them. A 16-bit write of a register that holds
+        // a zero-extended 16-bit load merges into bits the load left zero (xz's
+        // probability updates: movzx eax, word [rdi]; mov edx, eax; shr dx, 5).
+        if (a[1].is_imm() && a[0].is_inst()) {
+            u64 maybe = maybe_set_bits(block, a[0]);
+            if ((maybe & a[1].imm_value()) == 0)
+                return Value::imm(inst.type, 0);
+            if ((maybe & a[1].imm_value()) == maybe)
+                return a[0];
+        }
         break;
     case Opcode::Select:
         if (a[1] == a[2])
@@ -78,8 +104,18 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
         // trunc(ext(x)) where x already has the target type.
         if (a[0].is_inst()) {
             const Inst& def = block.at(a[0]);
-            if ((def.op == Opcode::ZeroExtend || def.op == Opcode::SignExtend) && block.resolve(def.args[0]).type() == inst.type)
-                return block.resolve(def.args[0]);
+            // Through a chain of extensions of values at least as wide as the result:
+            // trunc16(zext64(zext32(x16))) is x.
+            for (Value v = a[0]; v.is_inst();) {
+                const Inst& ext = block.at(v);
+                if (ext.op != Opcode::ZeroExtend && ext.op != Opcode::SignExtend)
+                    break;
+                v = block.resolve(ext.args[0]);
+                if (bit_width(v.type()) < bit_width(inst.type))
+                    break;
+                if (v.type() == inst.type)
+                    return v;
+            }
             // trunc(or(and(y, m), zext(x))) where m clears the truncated bits: x. A
             // register's low byte or word read back after a write of it was merged into
             // its whole value (the x86 frontend's narrow register writes).
