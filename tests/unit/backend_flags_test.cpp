@@ -217,3 +217,46 @@ TEST_CASE("backend: guest `mov cl, 3; xor eax, eax; mov al, 0x81; rol al, cl` ke
     CHECK(m.gpr(x86::RAX) == 0x0C);
     CHECK((x86::read_rflags(m.ctx()) & 0x8D5) == 0x44);
 }
+
+// Flags read only by conditions evaluated while host EFLAGS still hold them (a CMP with
+// the CMOVcc and SETcc after it) are not captured: no LAHF in the block. A flag-changing
+// instruction between the CMP and a condition brings the capture back, and the condition
+// then reads the captured value. Both must give the host's answers.
+TEST_CASE("backend: a CMP read only by the CMOVcc and SETcc right after it is not captured", "[backend][flags]")
+{
+    BackendHarness h;
+    std::mt19937_64 rng(seed + 2);
+    for (bool clobber : { false, true }) {
+        Block b;
+        Builder ir(b);
+        Value x = ir.load_state(Type::U64, 0);
+        Value y = ir.load_state(Type::U64, 8);
+        Value diff = ir.sub(x, y);
+        Value f = ir.flags_of(diff);
+        Value sum = clobber ? ir.add(x, Builder::imm64(7)) : Value(); // ADD: changes host EFLAGS
+        Value below = ir.test_cond(Cond::B, f);
+        ir.store_state(16, ir.select(below, x, y)); // CMOVB
+        ir.store_state(24, ir.zext(Type::U64, ir.test_cond(Cond::E, f))); // SETE
+        if (clobber)
+            ir.store_state(32, sum);
+        ir.exit(ExitReason::Dispatch);
+        const u8* code = h.compile(b);
+        StringBuilder listing;
+        h.backend().disassemble(code, h.last_block().code_size, listing);
+        std::string text = listing.c_str();
+        INFO("clobber " << clobber << "\n" << text);
+        CHECK((text.find("lahf") != std::string::npos) == clobber);
+        for (int n = 0; n < 64; ++n) {
+            u64 a = random_operand(rng, Type::U64), c = n % 4 == 0 ? a : random_operand(rng, Type::U64);
+            std::memcpy(h.state(), &a, 8);
+            std::memcpy(h.state() + 8, &c, 8);
+            h.run(code);
+            u64 selected, equal;
+            std::memcpy(&selected, h.state() + 16, 8);
+            std::memcpy(&equal, h.state() + 24, 8);
+            INFO("seed " << seed + 2 << " a " << a << " b " << c);
+            CHECK(selected == (a < c ? a : c));
+            CHECK(equal == (a == c ? 1u : 0u));
+        }
+    }
+}

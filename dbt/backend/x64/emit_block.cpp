@@ -157,26 +157,57 @@ void BlockEmitter::analyze()
         }
     }
 
+    // Flags read by TestConds alone (no store, no fault path, no carry-in) may need no
+    // capture at all: candidates now, confirmed below once their conditions' evaluation
+    // points are known.
+    for (u32 i = 0; i < n; ++i) {
+        const ir::Inst& inst = m_block.insts[i];
+        if (inst.op == ir::Opcode::FlagsOf && !m_other_user[i] && !m_store_user[i] && !m_elsewhere[i])
+            m_flags_direct[i] = NoCapture;
+    }
     // Fused conditions: evaluated by their user, which then needs the flags value alive.
+    // m_flags_last: where the last condition on each flags value is evaluated.
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& inst = m_block.insts[i];
         if (inst.op != ir::Opcode::TestCond || !inst.args[1].is_inst())
             continue;
         u32 f = inst.args[1].index();
         if (!m_value_used[i] || m_unfusable[i]) {
-            m_other_user[f] = 1; // evaluated here: needs the flags in a register
+            m_other_user[f] = 1; // evaluated here: needs the flags in a register, unless still in EFLAGS
+            if (i > m_flags_last[f])
+                m_flags_last[f] = i;
             continue;
         }
         m_lazy_cond[i] = 1;
         m_ra.extend_last_use(f, m_last_consumer[i]);
+        if (m_last_consumer[i] >= n)
+            m_flags_direct[f] = CaptureToRegister; // the terminal's code before its jump is not checked here
         if (m_last_consumer[i] > m_flags_last[f])
             m_flags_last[f] = m_last_consumer[i];
+    }
+    // A CMP and the CMOVcc or SETcc after it: nothing in between changes host EFLAGS, so
+    // every condition finds the flags there and the LAHF/SETO/MOVZX capture is not needed
+    // (the fault paths never read these flags: a fault store would have made them a
+    // register's).
+    for (u32 i = 0; i < n; ++i) {
+        if (m_flags_direct[i] != NoCapture || m_block.insts[i].op != ir::Opcode::FlagsOf)
+            continue;
+        for (u32 k = i + 1; k < m_flags_last[i]; ++k) {
+            const ir::Inst& between = m_block.insts[k];
+            // A CMOVcc on these same flags leaves them (another's restores its own first).
+            bool cmov_on_these = between.op == ir::Opcode::Select && between.args[0].is_inst() && m_lazy_cond[between.args[0].index()]
+                && m_block.at(between.args[0]).args[1] == ir::Value::of_inst(ir::Type::Flags, i);
+            if (!between.is_removed() && !m_elsewhere[k] && !preserves_host_flags(between) && !cmov_on_these) {
+                m_flags_direct[i] = CaptureToRegister;
+                break;
+            }
+        }
     }
 
     // Captured flags that are only stored (and read by fused conditions while the host
     // flags still hold them) go straight from AX to the context: no register, no MOVZX.
     for (u32 i = 0; i < n; ++i) {
-        if (m_block.insts[i].op != ir::Opcode::FlagsOf || !m_store_user[i] || m_other_user[i])
+        if (m_block.insts[i].op != ir::Opcode::FlagsOf || !m_store_user[i] || m_other_user[i] || m_flags_direct[i] == NoCapture)
             continue;
         u32 store = m_store_user[i] - 1;
         u32 last = store > m_flags_last[i] ? store : m_flags_last[i];
@@ -190,7 +221,7 @@ void BlockEmitter::analyze()
             ok = preserves_host_flags(between) && between.op != ir::Opcode::LoadFlags && between.op != ir::Opcode::StoreFlags;
         }
         if (ok)
-            m_flags_direct[i] = m_flags_direct[store] = 1;
+            m_flags_direct[i] = m_flags_direct[store] = CaptureToContext;
     }
 }
 

@@ -63,6 +63,14 @@ struct ColdPath {
     const u8* resume;     // hot-path address to continue at
 };
 
+// How a FlagsOf keeps the flags its producer left in host EFLAGS (EmitContext::flags_direct,
+// decided by BlockEmitter::analyze).
+enum FlagsCapture : u8 {
+    CaptureToRegister = 0, // LAHF/SETO, then MOVZX into a register its users read
+    CaptureToContext = 1,  // LAHF/SETO stored straight from AX: its StoreFlags emits nothing
+    NoCapture = 2,         // read only by conditions evaluated while host EFLAGS still hold it
+};
+
 struct EmitContext {
     CodeBuffer& code;
     RegAlloc& ra;
@@ -74,7 +82,7 @@ struct EmitContext {
     Vector<u8>& lazy_cond;          // per instruction: 1 if a TestCond is fused into its user
     Vector<u8>& value_used;         // per instruction: result used by other than its pseudo-ops
     Vector<u8>& upper_garbage;      // per instruction: a U32 result whose register bits 63..32 are not zero
-    Vector<u8>& flags_direct;       // per instruction: FlagsOf stored from AX at capture / its StoreFlags
+    Vector<u8>& flags_direct;       // per instruction: a FlagsCapture (FlagsOf) / 1 for a StoreFlags its FlagsOf performs
     Vector<u8>& emitted_elsewhere; // per instruction: not emitted in place: recomputed by cold paths
                                     // (see ColdWrite) or by its only user (a compare in TrapIf)
     const LoopRegisters& loop;      // state slots in host registers (a block that loops on itself)

@@ -26,10 +26,12 @@ void emit<ir::Opcode::FlagsOf>(EmitContext& ctx)
     // Capture the status flags the previous host instruction produced: LAHF gives
     // SF ZF AF PF CF in AH, SETO gives OF in AL; neither changes the flags, so host
     // EFLAGS still hold this value afterwards.
+    ctx.flags_after = static_cast<i32>(ctx.index);
+    if (ctx.flags_direct[ctx.index] == NoCapture)
+        return; // its conditions read host EFLAGS (restore_host_flags finds them there)
     ctx.code.lahf();
     ctx.code.seto(al);
-    ctx.flags_after = static_cast<i32>(ctx.index);
-    if (ctx.flags_direct[ctx.index]) {
+    if (ctx.flags_direct[ctx.index] == CaptureToContext) {
         ctx.code.mov(word[rbp + ctx_offset::flags], ax); // its StoreFlags emits nothing
         return;
     }
