@@ -66,12 +66,18 @@ public:
     Value int_to_flags(Value v) { return emit(Opcode::IntToFlags, Type::Flags, v); }
 
     // A host instruction (see HostInsn in opcodes.inc). Returns it, for FlagsOf.
-    Value host_insn(const u8* bytes, u32 length)
+    // `pointer`: a host_pointer() the bytes read their memory operand through (in RAX).
+    Value host_insn(const u8* bytes, u32 length, Value pointer = {})
     {
         u32 offset = static_cast<u32>(m_block.host_code.size());
         for (u32 i = 0; i < length; ++i)
             m_block.host_code.append(bytes[i]);
-        return emit(Opcode::HostInsn, Type::U64, imm64((u64(offset) << 8) | length));
+        return emit(Opcode::HostInsn, Type::U64, imm64((u64(offset) << 8) | length), pointer);
+    }
+    // See HostPointer in opcodes.inc.
+    Value host_pointer(Value address, u32 size, u32 access_flags, u32 temp_offset)
+    {
+        return emit(Opcode::HostPointer, Type::U64, address, imm32(access_flags), imm64(u64(size) << 32 | temp_offset));
     }
     void trap_if(Value cond, u8 vector, bool has_error = false, u32 error = 0)
     {

@@ -123,7 +123,8 @@ struct LoweredBlock {
 // Mnemonics and memory displacements of a HostInsn's ready-made host code.
 struct HostCode {
     std::vector<ZydisMnemonic> mnemonics;
-    std::vector<i64> displacements; // of each memory operand, in order
+    std::vector<i64> displacements; // of each memory operand, in order; at_rax for [rax]
+    static constexpr i64 at_rax = -1;   // guest memory through a HostPointer (docs/sse.md)
 };
 inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
 {
@@ -140,6 +141,10 @@ inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
         code.mnemonics.push_back(insn.mnemonic);
         for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
             if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+                if (ops[i].mem.base == ZYDIS_REGISTER_RAX && ops[i].mem.disp.value == 0) {
+                    code.displacements.push_back(HostCode::at_rax);
+                    continue;
+                }
                 CHECK(ops[i].mem.base == ZYDIS_REGISTER_RBP); // the guest state base
                 code.displacements.push_back(ops[i].mem.disp.value);
             }

@@ -6,6 +6,7 @@
 // terminal and next pc). No engine and no guest memory: code comes from a byte array.
 // Part of ctest unit.x86.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <Zydis/Zydis.h>
 #include <vector>
 #include "dbt/ir/flags.h"
@@ -340,12 +341,26 @@ TEST_CASE("x86 lowering: string instructions", "[x86][lowering]")
 
 TEST_CASE("x86 lowering: SSE instructions become host instructions on the state", "[x86][lowering]")
 {
-    SECTION("movaps xmm0, [rax]: alignment check, the operand through vector_temp")
+    SECTION("movaps xmm0, [rax]: alignment check, then the operand read where it is, through a HostPointer in RAX")
     {
         LoweredBlock l({ 0x0F, 0x28, 0x00 });
         // A misaligned 16-byte operand raises #GP(0) first (SDM vol. 2, MOVAPS).
         const ir::Inst& trap = l.only(Opcode::TrapIf);
         CHECK(trap.args[1].imm_value() == (x86::vector::GP | (1ull << 40)));
+        CHECK(l.count(Opcode::Load) == 0);
+        const ir::Inst& pointer = l.only(Opcode::HostPointer);
+        CHECK(l.is_state_load(pointer.args[0], off::gpr(x86::RAX), Type::U64));
+        CHECK(pointer.args[2].imm_value() == (16ull << 32 | off::vector_temp)); // 16 bytes; vector_temp on a miss
+        const ir::Inst& host_insn = l.only(Opcode::HostInsn);
+        CHECK(l.block.resolve(host_insn.args[1]) == Value::of_inst(Type::U64, l.all(Opcode::HostPointer)[0]));
+        HostCode host = decode_host(l.block, host_insn);
+        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVDQU });
+        CHECK(host.displacements == std::vector<i64> { off::xmm(0), HostCode::at_rax, off::xmm(0) });
+    }
+    SECTION("mulps xmm0, [rax]: under the guest's MXCSR (whose bytes use EAX), the operand through vector_temp")
+    {
+        LoweredBlock l({ 0x0F, 0x59, 0x00 });
+        CHECK(l.count(Opcode::HostPointer) == 0);
         std::vector<u32> loads = l.all(Opcode::Load);
         REQUIRE(loads.size() == 2);
         for (u32 i : loads)
@@ -356,18 +371,19 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         // The operand into XMM3 in the halves the softMMU wrote (store-forwarded), and the
         // register form of the instruction on it.
         HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
-        CHECK(host.mnemonics
-            == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVQ, ZYDIS_MNEMONIC_PINSRQ, ZYDIS_MNEMONIC_MOVAPS,
-                ZYDIS_MNEMONIC_MOVDQU });
-        CHECK(host.displacements == std::vector<i64> { off::xmm(0), off::vector_temp, off::vector_temp + 8, off::xmm(0) });
+        std::vector<ZydisMnemonic> m = host.mnemonics;
+        REQUIRE(std::find(m.begin(), m.end(), ZYDIS_MNEMONIC_MULPS) != m.end());
+        CHECK(std::find(m.begin(), m.end(), ZYDIS_MNEMONIC_PINSRQ) == std::find(m.begin(), m.end(), ZYDIS_MNEMONIC_MOVQ) + 1);
+        CHECK(std::find(host.displacements.begin(), host.displacements.end(), off::vector_temp + 8) != host.displacements.end());
     }
-    SECTION("lddqu xmm0, [rax]: no register form, so the memory one on vector_temp")
+    SECTION("lddqu xmm0, [rax]: any alignment, read through a HostPointer (a page-crossing one takes its cold path)")
     {
         LoweredBlock l({ 0xF2, 0x0F, 0xF0, 0x00 });
         CHECK(l.count(Opcode::TrapIf) == 0); // LDDQU takes any alignment
+        CHECK(l.count(Opcode::HostPointer) == 1);
         HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
         CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_LDDQU, ZYDIS_MNEMONIC_MOVDQU });
-        CHECK(host.displacements == std::vector<i64> { off::xmm(0), off::vector_temp, off::xmm(0) });
+        CHECK(host.displacements == std::vector<i64> { off::xmm(0), HostCode::at_rax, off::xmm(0) });
     }
     SECTION("addsd xmm2, xmm3: both registers loaded, the destination stored, under the guest's MXCSR")
     {

@@ -32,6 +32,22 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
             value = frame[d.b];
         return hooks.store(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
     }
+    case ColdDescriptor::Pointer: {
+        // The bytes through the softMMU into the state slot the descriptor names, in 8-byte
+        // parts (as the frontend's own loads would read them), and the slot's address.
+        u64 offset;
+        copy_memory(&offset, data + cold_descriptor_size, 8);
+        u8* slot = ctx->arch + offset;
+        for (u32 at = 0; at < d.size; at += 8) {
+            u32 part = d.size - at < 8 ? d.size - at : 8;
+            r = hooks.load(ctx, frame[d.a] + at, mem_info::make(part, block->mmu_index, d.flags));
+            if (r.exit)
+                return r.exit;
+            copy_memory(slot + at, &r.value, part);
+        }
+        frame[d.b] = reinterpret_cast<u64>(slot);
+        return 0;
+    }
     case ColdDescriptor::Raise: {
         u64 packed;
         copy_memory(&packed, data + cold_descriptor_size, 8);

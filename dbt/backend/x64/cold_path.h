@@ -11,18 +11,18 @@
 namespace keel::x64 {
 
 struct __attribute__((packed)) ColdDescriptor {
-    enum Kind : u8 { Load, Store, Divide, Raise };
+    enum Kind : u8 { Load, Store, Divide, Raise, Pointer };
     u32 pc_offset;    // guest pc of the instruction - block pc
     i32 resume_delta; // hot-path resume address - address of this descriptor
     u64 block;        // TranslatedBlock* (pc base; self-modifying-code checks)
     Kind kind;
     u8 a;             // Load/Store: address register; Divide: dividend high half
-    u8 b;             // Load: result register; Store: value register, or no_register; Divide: low half
+    u8 b;             // Load, Pointer: result register; Store: value register, or no_register; Divide: low half
     u8 c;             // Divide: divisor
     u8 d;             // Divide: quotient (the remainder goes to RDX)
     u8 size;          // access or operand size in bytes; Divide: | 0x80 when signed
     u16 flags;        // Load/Store: mmu access flags
-    u64 imm;          // Store with an immediate value, Raise: vector | error << 8 | has_error << 40 (only then present)
+    u64 imm;          // Store with an immediate value, Raise: vector | error << 8 | has_error << 40, Pointer: state offset (only then present)
 };
 constexpr u8 no_register = 0xFF;
 constexpr usize cold_descriptor_size = sizeof(ColdDescriptor) - sizeof(u64);

@@ -188,6 +188,15 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
             size = cold_descriptor_size_with_imm;
         }
         break;
+    case ColdPath::Kind::Pointer:
+        d.kind = ColdDescriptor::Pointer;
+        d.a = cold.addr_reg;
+        d.b = cold.result_reg;
+        d.size = cold.size;
+        d.flags = cold.access_flags;
+        d.imm = cold.value_imm;
+        size = cold_descriptor_size_with_imm;
+        break;
     case ColdPath::Kind::Raise:
         d.kind = ColdDescriptor::Raise;
         d.imm = cold.value_imm;

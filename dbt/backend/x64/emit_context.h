@@ -44,14 +44,14 @@ struct ColdWrite {
 struct ColdPath {
     ColdWrite writes[ir::max_fault_stores_per_inst];
     u8 write_count;
-    enum class Kind : u8 { Load, Store, Divide, Raise, Exit }; // Exit: a side exit to guest pc value_imm
+    enum class Kind : u8 { Load, Store, Divide, Raise, Exit, Pointer }; // Exit: a side exit to guest pc value_imm
     Kind kind;
     u8 size;              // access size in bytes (Load/Store), operand size (Divide)
     bool is_signed;       // Divide
     u8 addr_reg;          // Load/Store: register holding the virtual address
     i8 value_reg;         // Store: register holding the value (-1: immediate)
     u8 result_reg;        // Load: destination; Divide: quotient
-    u64 value_imm;        // Store: immediate value; Raise: the exception; Exit: the guest pc
+    u64 value_imm;        // Store: immediate value; Raise: the exception; Exit: the guest pc; Pointer: state offset of the bytes
     u8 hi_reg, lo_reg, divisor_reg; // Divide operands (all registers)
     u16 access_flags;     // Load/Store: mmu access flags
     u64 guest_pc;

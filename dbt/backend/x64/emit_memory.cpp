@@ -158,3 +158,34 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
 }
 
 } // namespace keel::x64
+
+namespace keel::x64 {
+
+template<>
+void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
+{
+    // The TLB check of a load, then the host address itself (LEA) instead of a load: the
+    // HostInsn after it reads the bytes there. Its cold path (the softMMU) copies them into
+    // the state slot and hands back that slot's address.
+    const ir::Inst& inst = ctx.inst();
+    u64 packed = inst.args[2].imm_value();
+    unsigned size = static_cast<unsigned>(packed >> 32);
+    u8 addr = ctx.ra.use(inst.args[0]);
+    u8 t = ctx.ra.scratch();
+    u8* miss = emit_tlb_check(ctx.code, ctx.mmu_index, addr, t, t, size, false);
+    ctx.code.lea(r64(t), ptr[r64(addr) + r64(t)]);
+    ColdPath cold {};
+    cold.kind = ColdPath::Kind::Pointer;
+    cold.size = static_cast<u8>(size);
+    cold.addr_reg = addr;
+    cold.result_reg = t;
+    cold.value_imm = packed & 0xFFFFFFFF;
+    cold.access_flags = static_cast<u16>(inst.args[1].imm_value());
+    cold.guest_pc = ctx.guest_pc();
+    cold.entry_site = miss;
+    cold.resume = ctx.code.cursor();
+    ctx.cold.append(cold);
+    ctx.ra.define(ctx.index, t);
+}
+
+} // namespace keel::x64

@@ -119,7 +119,7 @@ Result<void> check(const Block& block)
                     return at(index, inst, "too many arguments");
                 continue;
             }
-            bool optional = s == Spec::OptFlags || (inst.op == Opcode::CallHelper && i > 0);
+            bool optional = s == Spec::OptFlags || (inst.op == Opcode::CallHelper && i > 0) || (inst.op == Opcode::HostInsn && i == 1);
             if (v.is_none()) {
                 if (optional)
                     continue;

@@ -95,6 +95,14 @@ public:
         o.type = ZYDIS_OPERAND_TYPE_REGISTER;
         o.reg.value = reg;
     }
+    // [rax]: guest memory at the host address a HostPointer put there (docs/sse.md).
+    static void set_memory_at_rax(ZydisEncoderOperand& o, u16 size)
+    {
+        o = ZydisEncoderOperand {};
+        o.type = ZYDIS_OPERAND_TYPE_MEMORY;
+        o.mem.base = ZYDIS_REGISTER_RAX;
+        o.mem.size = size;
+    }
     static void set_state(ZydisEncoderOperand& o, u32 offset, u16 size)
     {
         o = ZydisEncoderOperand {};

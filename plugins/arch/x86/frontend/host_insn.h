@@ -57,7 +57,8 @@ class HostSequence {
 public:
     HostSequence(std::initializer_list<const HostBytes*> parts);
     bool fits() const { return m_length <= max_length; }
-    ir::Value emit(Lowerer& lw) const { return lw.ir.host_insn(m_bytes, m_length); }
+    // `pointer`: the HostPointer whose value the bytes' memory operand [RAX] reads.
+    ir::Value emit(Lowerer& lw, ir::Value pointer = {}) const { return lw.ir.host_insn(m_bytes, m_length, pointer); }
 
 private:
     static constexpr u32 max_length = 255;

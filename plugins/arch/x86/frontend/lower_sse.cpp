@@ -303,6 +303,16 @@ Lowered lower_sse(Lowerer& lw)
             return Lowered::Unimplemented; // MMX registers: lower_x87
         }
     }
+    // A 16-byte source of an instruction that leaves RAX alone (no general register, no
+    // MXCSR switch, whose bytes go through EAX) is read where it is: the HostPointer below
+    // puts its host address in RAX and the instruction keeps its memory form, [RAX]. Only
+    // a TLB miss, MMIO or a page-crossing operand copies it into vector_temp first.
+    bool any_gpr = host_gpr_used[0] || host_gpr_used[1] || host_gpr_used[2] || host_gpr_used[3];
+    bool memory_at_rax = memory_in_xmm3 && !mxcsr && !any_gpr;
+    if (memory_at_rax) {
+        memory_in_xmm3 = false;
+        HostBytes::set_memory_at_rax(request.operands[memory_operand], 16);
+    }
     if (memory_in_xmm3 && !body.add(request)) {
         memory_in_xmm3 = false;
         HostBytes::set_state(request.operands[memory_operand], offset::vector_temp, 16);
@@ -316,7 +326,7 @@ Lowered lower_sse(Lowerer& lw)
         return Lowered::Unimplemented;
 
     // Guest memory in: alignment (#GP), then the softMMU (may fault), into vector_temp.
-    ir::Value address;
+    ir::Value address, pointer;
     bool stack = false;
     if (memory_operand >= 0) {
         address = lw.address(static_cast<unsigned>(memory_operand));
@@ -325,7 +335,9 @@ Lowered lower_sse(Lowerer& lw)
             ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
             lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(low_bits, lw.imm(Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
         }
-        if (memory_read)
+        if (memory_at_rax)
+            pointer = lw.ir.host_pointer(address, memory_size, stack ? access_flag::stack : 0, offset::vector_temp);
+        else if (memory_read)
             load_vector_temp(lw, address, memory_size, stack);
     }
 
@@ -334,7 +346,7 @@ Lowered lower_sse(Lowerer& lw)
     if (mxcsr)
         for (unsigned i = 0; i < written_count; ++i)
             before[i] = lw.ir.load_state(Type::U64, written_state[i]);
-    ir::Value host = sequence.emit(lw);
+    ir::Value host = sequence.emit(lw, pointer);
     if (writes_flags(insn))
         lw.set_flags(host, ir::flag::All); // the host's flags after it (the moves and pops keep them)
     if (mxcsr) {
