@@ -127,6 +127,35 @@ TEST_CASE("fold_constants: identities, chains, branches and flags", "[passes]")
         CHECK(b.insts[through_sign.index()].op == Opcode::Truncate);
         CHECK(b.insts[signed_bits.index()].op == Opcode::And);
     }
+    SECTION("a truncated ADD/SUB/AND/OR/XOR of extended values becomes the narrow operation in place")
+    {
+        // x86 `lea edi, [rbx - 1]` with EBX zero-extended: trunc32(add64(zext64(ebx), -1)).
+        Value ebx = ir.load_state(Type::U32, 8);
+        Value ecx = ir.load_state(Type::U32, 16);
+        Value lea = ir.trunc(Type::U32, ir.add(ir.zext(Type::U64, ebx), Builder::imm64(~0ull)));
+        Value diff = ir.trunc(Type::U32, ir.sub(ir.zext(Type::U64, ebx), ir.sext(Type::U64, ecx)));
+        Value wide_flags = ir.add(ir.zext(Type::U64, ebx), Builder::imm64(5));
+        ir.store_flags(ir.flags_of(wide_flags), flag::All);
+        Value kept_for_flags = ir.trunc(Type::U32, wide_flags);                       // its flags are the 64-bit ADD's
+        Value not_extended = ir.trunc(Type::U32, ir.add(x, Builder::imm64(1)));         // x is 64 bits: stays
+        Value not_wrapping = ir.trunc(Type::U32, ir.shift(Opcode::Shr, ir.zext(Type::U64, ebx), Builder::imm8(1))); // SHR: stays
+        for (Value v : { lea, diff, kept_for_flags, not_extended, not_wrapping })
+            ir.store_state(24, ir.zext(Type::U64, v));
+        ir.exit(ExitReason::Dispatch);
+        run(fold_constants, b);
+        const Inst& l = b.at(lea);
+        CHECK(l.op == Opcode::Add);
+        CHECK(l.type == Type::U32);
+        CHECK(b.resolve(l.args[0]) == ebx);
+        CHECK(l.args[1] == Value::imm(Type::U32, 0xFFFFFFFF));
+        const Inst& d = b.at(diff);
+        CHECK(d.op == Opcode::Sub);
+        CHECK(b.resolve(d.args[0]) == ebx);
+        CHECK(b.resolve(d.args[1]) == ecx);
+        CHECK(b.at(kept_for_flags).op == Opcode::Truncate);
+        CHECK(b.at(not_extended).op == Opcode::Truncate);
+        CHECK(b.at(not_wrapping).op == Opcode::Truncate);
+    }
     SECTION("folding sees through values it already folded")
     {
         Value five = ir.add(Builder::imm32(2), Builder::imm32(3));

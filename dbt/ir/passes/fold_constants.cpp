@@ -129,6 +129,60 @@ Value simplify(const Block& block, const Inst& inst, const Value* a)
     return {};
 }
 
+// `v` as a value of the narrower `type` without a new instruction: an immediate's low bits,
+// or the source of a zero or sign extension from `type`. None otherwise.
+Value narrow_view(const Block& block, Value v, Type type)
+{
+    if (v.is_imm())
+        return Value::imm(type, v.imm_value());
+    if (v.is_inst()) {
+        const Inst& def = block.at(v);
+        if (def.op == Opcode::ZeroExtend || def.op == Opcode::SignExtend) {
+            Value source = block.resolve(def.args[0]);
+            if (source.type() == type)
+                return source;
+        }
+    }
+    return {};
+}
+
+// trunc(op(a, b)) for a wrap-around operation (ADD, SUB, AND, OR, XOR) whose operands are
+// extensions of narrower values or constants is op on those values (the low bits of a sum
+// depend on the low bits of its operands only). Rewritten in place, the truncation becomes
+// that narrower operation: x86's `lea edi, [rbx - 1]` (an address-size ADD, then the 32-bit
+// destination) becomes a 32-bit ADD, which the backend emits as one LEA.
+bool narrow_truncated_operation(Block& block, u32 index)
+{
+    Inst& inst = block.insts[index];
+    if (inst.op != Opcode::Truncate || !is_integer(inst.type) || inst.type == Type::U1)
+        return false;
+    Value wide = block.resolve(inst.args[0]);
+    if (!wide.is_inst())
+        return false;
+    const Inst& op = block.at(wide);
+    switch (op.op) {
+    case Opcode::Add:
+    case Opcode::Sub:
+    case Opcode::And:
+    case Opcode::Or:
+    case Opcode::Xor:
+        break;
+    default:
+        return false;
+    }
+    if (has_pseudo_user(block, wide.index()))
+        return false; // its flags are the wide operation's
+    Value a = narrow_view(block, block.resolve(op.args[0]), inst.type);
+    Value b = narrow_view(block, block.resolve(op.args[1]), inst.type);
+    if (a.is_none() || b.is_none() || (a.is_imm() && b.is_imm()))
+        return false;
+    Opcode narrow = op.op;
+    inst.op = narrow;
+    inst.args[0] = a;
+    inst.args[1] = b;
+    return true;
+}
+
 } // namespace
 
 // x86's zeroing idioms: XOR x,x and SUB x,x give 0 with fixed flags (ZF and PF set, CF OF
@@ -200,6 +254,8 @@ void fold_constants(Block& block)
         Value s = simplify(block, inst, a);
         if (!s.is_none() && s.type() == inst.type)
             block.replace_with(i, s);
+        else
+            narrow_truncated_operation(block, i);
     }
 
     Terminal& t = block.terminal;
