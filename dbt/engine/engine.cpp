@@ -45,7 +45,7 @@ Result<void> Engine::initialize()
     m_run = new (::operator new(sizeof(RunContext), std::align_val_t(64))) RunContext();
     m_run->cpu.services = this;
     m_run->owner = this;
-    m_hooks = { hook_load, hook_store, hook_raise_exception, hook_raise_divide_error };
+    m_hooks = { hook_load, hook_store, hook_store_pointer, hook_raise_exception, hook_raise_divide_error };
     m_run->hooks = &m_hooks;
     m_clock_origin_ns = m_host.monotonic_ns();
 
@@ -169,6 +169,11 @@ ir::HelperResult Engine::hook_store(CpuContext* ctx, u64 vaddr, u64 value, u64 i
     return owner(ctx).m_mmu->store_slow(*ctx, vaddr, value, info);
 }
 
+ir::HelperResult Engine::hook_store_pointer(CpuContext* ctx, u64 vaddr, u64 info)
+{
+    return owner(ctx).m_mmu->store_pointer(*ctx, vaddr, info);
+}
+
 void Engine::hook_raise_exception(CpuContext* ctx, u8 vector, bool has_error, u32 error)
 {
     owner(ctx).m_arch.raise_exception(*ctx, vector, has_error, error);
@@ -236,7 +241,7 @@ TranslatedBlock* Engine::translate(u64 pc, u64 linear_pc, u64 physical_pc, bool 
     m_ir.mode = mode;
     ir::Builder builder(m_ir);
     TranslationRequest request { pc, linear_pc, mode, single_step ? 1u : m_config.max_block_instructions, &fetcher,
-        !single_step && !deterministic_time() && m_config.side_exits };
+        !single_step && !deterministic_time() && m_config.side_exits, !single_step };
     if (!m_arch.translate_block(request, builder))
         return nullptr;
     u64 t1 = ticks();

@@ -237,6 +237,7 @@ private:
     Result<void> initialize();
     static ir::HelperResult hook_load(CpuContext* ctx, u64 vaddr, u64 info);
     static ir::HelperResult hook_store(CpuContext* ctx, u64 vaddr, u64 value, u64 info);
+    static ir::HelperResult hook_store_pointer(CpuContext* ctx, u64 vaddr, u64 info);
     static void hook_raise_exception(CpuContext* ctx, u8 vector, bool has_error, u32 error);
     static void hook_raise_divide_error(CpuContext* ctx);
     // Finds the block for the current pc, translating it if needed; null when fetching

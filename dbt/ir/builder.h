@@ -75,9 +75,10 @@ public:
         return emit(Opcode::HostInsn, Type::U64, imm64((u64(offset) << 8) | length), pointer);
     }
     // See HostPointer in opcodes.inc.
-    Value host_pointer(Value address, u32 size, u32 access_flags, u32 temp_offset)
+    Value host_pointer(Value address, u32 size, u32 access_flags, u32 temp_offset, bool write = false)
     {
-        return emit(Opcode::HostPointer, Type::U64, address, imm32(access_flags), imm64(u64(size) << 32 | temp_offset));
+        return emit(Opcode::HostPointer, Type::U64, address, imm32(access_flags),
+            imm64(u64(size) << 32 | temp_offset | (write ? host_pointer_write : 0)));
     }
     void trap_if(Value cond, u8 vector, bool has_error = false, u32 error = 0)
     {

@@ -58,4 +58,7 @@ inline const OpcodeInfo& info(Opcode op) { return detail::opcode_table[static_ca
 inline const char* name(Opcode op) { return info(op).name; }
 inline bool has_attr(Opcode op, u16 a) { return (info(op).attributes & a) != 0; }
 
+// HostPointer arg2: the HostInsn writes the bytes (opcodes.inc).
+constexpr u64 host_pointer_write = 1ull << 40;
+
 } // namespace keel::ir

@@ -331,6 +331,20 @@ bool Mmu::write_impl(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 m
     return true;
 }
 
+ir::HelperResult Mmu::store_pointer(CpuContext& ctx, u64 vaddr, u64 info)
+{
+    unsigned size = mem_info::size(info);
+    if ((vaddr ^ (vaddr + size - 1)) & guest_page_mask)
+        return ir::helper_continue(0); // crosses a page: store() checks both before writing
+    TlbEntry* e = entry_for(ctx, vaddr, Access::Write, mem_info::mmu_index(info), mem_info::flags(info));
+    if (!e)
+        return ir::helper_exit(); // not writable: the fault is raised
+    // A write tag equal to the page: plain RAM, writable, without translated code.
+    if (e->write_tag != (vaddr & guest_page_mask))
+        return ir::helper_continue(0);
+    return ir::helper_continue(vaddr + e->addend);
+}
+
 bool Mmu::write(CpuContext& ctx, u64 vaddr, u64 value, unsigned size, u32 mmu_index, u32 flags)
 {
     bool restart;

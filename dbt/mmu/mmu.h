@@ -46,6 +46,9 @@ public:
     // ctx.hot.current_block the running block.
     ir::HelperResult load_slow(CpuContext& ctx, u64 vaddr, u64 info);
     ir::HelperResult store_slow(CpuContext& ctx, u64 vaddr, u64 value, u64 info);
+    // RuntimeHooks::store_pointer: the host address of the bytes for a direct write, 0 for
+    // none (exit with a fault raised when the page is not writable).
+    ir::HelperResult store_pointer(CpuContext& ctx, u64 vaddr, u64 info);
 
     u64 fills() const { return m_fills; }
     u64 flushes() const { return m_flushes; }

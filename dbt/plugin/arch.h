@@ -31,6 +31,10 @@ struct TranslationRequest {
     // needs one block per straight-line run: single steps, instruction counting
     // (-icount charges a block's whole count at its entry).
     bool side_exits;
+    // Host instructions may write guest memory through a HostPointer (plain RAM found in
+    // the TLB). Off for a one-instruction block that runs such an instruction again after
+    // its store found no plain RAM (docs/sse.md).
+    bool direct_stores = true;
 };
 
 // What delivering a pending exception or interrupt came to.

@@ -52,7 +52,7 @@ struct alignas(64) RunContext {
     u64 spill[spill_slots];
     const RuntimeHooks* hooks; // the slow paths generated code calls (runtime_hooks.h)
     void* owner;               // the engine that runs this context (for its hooks)
-    u64 smc_single_step;       // run the next block as one uncached instruction (SMC restart)
+    u64 smc_single_step;       // run the next block as one uncached instruction (SMC restart; a direct SSE store without plain RAM)
 };
 
 // Every CpuContext the engine hands out is the first member of a RunContext.

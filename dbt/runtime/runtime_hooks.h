@@ -20,6 +20,11 @@ struct RuntimeHooks {
     // instruction, ctx->hot.current_block the running block.
     ir::HelperResult (*load)(CpuContext* ctx, u64 vaddr, u64 info);
     ir::HelperResult (*store)(CpuContext* ctx, u64 vaddr, u64 value, u64 info);
+    // A HostPointer for writing whose inline TLB check missed: the host address of `size`
+    // writable bytes of plain RAM at vaddr (the TLB filled for writing, so a fault is raised
+    // here), or 0 where the bytes must go through store() (MMIO, ROM, a page with translated
+    // code, an access crossing a page).
+    ir::HelperResult (*store_pointer)(CpuContext* ctx, u64 vaddr, u64 info);
     // IR TrapIf: records guest exception `vector` at the current pc.
     void (*raise_exception)(CpuContext* ctx, u8 vector, bool has_error, u32 error);
     // A division whose divisor is zero or whose quotient does not fit (x86: #DE).

@@ -380,6 +380,47 @@ TEST_CASE("sse: 16-byte sources through HostPointer, in RAM and across a page bo
     }
 }
 
+// 16-byte stores written where the bytes are, through a HostPointer for writing:
+// movdqu [rdi], xmm0 (plain RAM: the first run's TLB miss fills the entry and the store
+// goes direct) / movdqu [rsi], xmm1 (crosses a page) / movdqu [rdx], xmm2 (RDX points at
+// the code right after it: a page with translated code) / mov eax, 1 / hlt. The last two
+// are not plain RAM for a direct store: the instruction runs again alone with its store
+// through the softMMU, which for the third invalidates the block, so the CPU runs the
+// bytes XMM2 wrote there (mov eax, 42 / hlt).
+TEST_CASE("sse: 16-byte stores through HostPointer: RAM, across a page, over the code that runs next", "[backend][sse]")
+{
+    std::vector<u8> code = {0xF3, 0x0F, 0x7F, 0x07, 0xF3, 0x0F, 0x7F, 0x0E, 0xF3, 0x0F, 0x7F, 0x12};
+    const std::vector<u8> original = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xF4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+    const u8 patched[16] = {0xB8, 0x2A, 0x00, 0x00, 0x00, 0xF4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+    code.insert(code.end(), original.begin(), original.end());
+    GuestMachine m;
+    m.load(0x10000, code);
+    u8 x[16], y[16];
+    for (unsigned i = 0; i < 16; ++i) {
+        x[i] = static_cast<u8>(0x5A ^ (13 * i));
+        y[i] = static_cast<u8>(0xC3 + 29 * i);
+    }
+    for (int run = 0; run < 2; ++run) {
+        INFO("run " << run);
+        std::memcpy(m.cpu().xmm[0], x, 16);
+        std::memcpy(m.cpu().xmm[1], y, 16);
+        std::memcpy(m.cpu().xmm[2], patched, 16);
+        m.gpr(x86::RDI) = 0x30000;
+        m.gpr(x86::RSI) = 0x32FF9; // 7 bytes in one page, 9 in the next
+        m.gpr(x86::RDX) = 0x1000C;
+        m.gpr(x86::RAX) = 0;
+        m.ctx().hot.pc = 0x10000;
+        m.require_halted(m.run_to_halt());
+        CHECK(m.gpr(x86::RAX) == 42);
+        for (unsigned i = 0; i < 16; ++i) {
+            INFO("byte " << i);
+            CHECK(m.read(0x30000 + i, 1) == x[i]);
+            CHECK(m.read(0x32FF9 + i, 1) == y[i]);
+            CHECK(m.read(0x1000C + i, 1) == patched[i]);
+        }
+    }
+}
+
 TEST_CASE("backend: an operation whose result and flags only a fault needs still reaches the fault's state", "[backend][flags]")
 {
     // add rax, rbx / mov rdx, [rsi] (#GP: RSI is not canonical) / mov eax, 5 / xor ecx, ecx /

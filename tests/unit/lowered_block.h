@@ -48,13 +48,13 @@ inline x86::X86Arch& arch()
 // One block lowered from `bytes` at `pc`, as the engine asks for it; the verifier must
 // accept it.
 struct LoweredBlock {
-    explicit LoweredBlock(const std::vector<u8>& bytes, u32 max_instructions = 64, u64 pc = code_pc, u32 mode = mode64)
+    explicit LoweredBlock(const std::vector<u8>& bytes, u32 max_instructions = 64, u64 pc = code_pc, u32 mode = mode64, bool direct_stores = true)
     {
         BytesFetcher fetcher(pc, bytes);
         block.pc = pc;
         block.mode = mode;
         ir::Builder builder(block);
-        translated = arch().translate_block({ pc, pc, mode, max_instructions, &fetcher }, builder);
+        translated = arch().translate_block({ pc, pc, mode, max_instructions, &fetcher, false, direct_stores }, builder);
         if (!translated)
             return;
         auto r = ir::check(block);

@@ -357,6 +357,24 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVDQU });
         CHECK(host.displacements == std::vector<i64> { off::xmm(0), HostCode::at_rax, off::xmm(0) });
     }
+    SECTION("movaps [rax], xmm0: written where it is, through a HostPointer for writing; without direct stores through vector_temp")
+    {
+        LoweredBlock l({ 0x0F, 0x29, 0x00 });
+        CHECK(l.count(Opcode::TrapIf) == 1); // alignment
+        CHECK(l.count(Opcode::Store) == 0);
+        const ir::Inst& pointer = l.only(Opcode::HostPointer);
+        CHECK(pointer.args[2].imm_value() == (16ull << 32 | off::vector_temp | ir::host_pointer_write));
+        HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
+        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVAPS });
+        CHECK(host.displacements == std::vector<i64> { off::xmm(0), HostCode::at_rax });
+
+        // The one-instruction block that runs it again when the bytes were not plain RAM.
+        LoweredBlock again({ 0x0F, 0x29, 0x00 }, 1, unit::code_pc, unit::mode64, false);
+        CHECK(again.count(Opcode::HostPointer) == 0);
+        CHECK(again.count(Opcode::Store) == 2); // vector_temp's two halves through the softMMU
+        HostCode slow = decode_host(again.block, again.only(Opcode::HostInsn));
+        CHECK(slow.displacements == std::vector<i64> { off::xmm(0), off::vector_temp });
+    }
     SECTION("mulps xmm0, [rax]: under the guest's MXCSR (whose bytes use EAX), the operand through vector_temp")
     {
         LoweredBlock l({ 0x0F, 0x59, 0x00 });

@@ -33,6 +33,20 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
         return hooks.store(ctx, frame[d.a], value, mem_info::make(d.size, block->mmu_index, d.flags)).exit;
     }
     case ColdDescriptor::Pointer: {
+        if (d.c) {
+            // For writing: the TLB filled for writing, and the bytes' address if they are
+            // plain RAM; otherwise the instruction runs again alone, its store through the
+            // softMMU (the engine translates that block without direct stores).
+            r = hooks.store_pointer(ctx, frame[d.a], mem_info::make(d.size, block->mmu_index, d.flags));
+            if (r.exit)
+                return r.exit;
+            if (!r.value) {
+                run_context(ctx)->smc_single_step = 1;
+                return 1;
+            }
+            frame[d.b] = r.value;
+            return 0;
+        }
         // The bytes through the softMMU into the state slot the descriptor names, in 8-byte
         // parts (as the frontend's own loads would read them), and the slot's address.
         u64 offset;

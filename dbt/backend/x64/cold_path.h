@@ -18,7 +18,7 @@ struct __attribute__((packed)) ColdDescriptor {
     Kind kind;
     u8 a;             // Load/Store: address register; Divide: dividend high half
     u8 b;             // Load, Pointer: result register; Store: value register, or no_register; Divide: low half
-    u8 c;             // Divide: divisor
+    u8 c;             // Divide: divisor; Pointer: 1 for writing
     u8 d;             // Divide: quotient (the remainder goes to RDX)
     u8 size;          // access or operand size in bytes; Divide: | 0x80 when signed
     u16 flags;        // Load/Store: mmu access flags

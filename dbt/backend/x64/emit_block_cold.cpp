@@ -192,6 +192,7 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
         d.kind = ColdDescriptor::Pointer;
         d.a = cold.addr_reg;
         d.b = cold.result_reg;
+        d.c = cold.is_signed; // for writing
         d.size = cold.size;
         d.flags = cold.access_flags;
         d.imm = cold.value_imm;

@@ -169,14 +169,16 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     // the state slot and hands back that slot's address.
     const ir::Inst& inst = ctx.inst();
     u64 packed = inst.args[2].imm_value();
-    unsigned size = static_cast<unsigned>(packed >> 32);
+    unsigned size = static_cast<unsigned>((packed >> 32) & 0xFF);
+    bool write = packed & ir::host_pointer_write;
     u8 addr = ctx.ra.use(inst.args[0]);
     u8 t = ctx.ra.scratch();
-    u8* miss = emit_tlb_check(ctx.code, ctx.mmu_index, addr, t, t, size, false);
+    u8* miss = emit_tlb_check(ctx.code, ctx.mmu_index, addr, t, t, size, write);
     ctx.code.lea(r64(t), ptr[r64(addr) + r64(t)]);
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Pointer;
     cold.size = static_cast<u8>(size);
+    cold.is_signed = write; // ColdPath has no field of its own for it
     cold.addr_reg = addr;
     cold.result_reg = t;
     cold.value_imm = packed & 0xFFFFFFFF;

@@ -309,7 +309,12 @@ Lowered lower_sse(Lowerer& lw)
     // a TLB miss, MMIO or a page-crossing operand copies it into vector_temp first.
     bool any_gpr = host_gpr_used[0] || host_gpr_used[1] || host_gpr_used[2] || host_gpr_used[3];
     bool memory_at_rax = memory_in_xmm3 && !mxcsr && !any_gpr;
-    if (memory_at_rax) {
+    // A 16-byte store (MOVAPS, MOVDQA, MOVUPS, MOVNTDQ... [m], xmm) likewise writes where
+    // the bytes are when they are plain RAM; otherwise the instruction runs again alone
+    // without this (direct_stores), its store through vector_temp and the softMMU.
+    bool store_at_rax = memory_operand >= 0 && memory_size == 16 && memory_written && !memory_read && !mxcsr && !any_gpr
+        && lw.direct_stores && insn.mnemonic != ZYDIS_MNEMONIC_MASKMOVDQU;
+    if (memory_at_rax || store_at_rax) {
         memory_in_xmm3 = false;
         HostBytes::set_memory_at_rax(request.operands[memory_operand], 16);
     }
@@ -335,8 +340,8 @@ Lowered lower_sse(Lowerer& lw)
             ir::Value low_bits = lw.ir.and_(address, lw.imm(Type::U64, 15));
             lw.ir.trap_if(lw.ir.xor_(lw.ir.equal(low_bits, lw.imm(Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
         }
-        if (memory_at_rax)
-            pointer = lw.ir.host_pointer(address, memory_size, stack ? access_flag::stack : 0, offset::vector_temp);
+        if (memory_at_rax || store_at_rax)
+            pointer = lw.ir.host_pointer(address, memory_size, stack ? access_flag::stack : 0, offset::vector_temp, store_at_rax);
         else if (memory_read)
             load_vector_temp(lw, address, memory_size, stack);
     }
@@ -357,7 +362,7 @@ Lowered lower_sse(Lowerer& lw)
     }
 
     // Guest memory out.
-    if (memory_operand >= 0 && memory_written)
+    if (memory_operand >= 0 && memory_written && !store_at_rax)
         store_vector_temp(lw, address, memory_size, stack, memory_size == 16 && needs_alignment(insn.mnemonic));
 
     // After it, each host register holds its operand's current value, except one whose

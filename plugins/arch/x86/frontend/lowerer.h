@@ -104,6 +104,8 @@ public:
     // Only forward branches leave through side exits: a backward one is mostly a loop's
     // back edge, whose block should end there (the backend keeps a loop's registers in host
     // registers, docs/backend.md#loops) rather than go on into the loop's exit path.
+    // Host instructions may store straight to guest RAM (TranslationRequest::direct_stores).
+    bool direct_stores = true;
     void allow_side_exit(bool allowed)
     {
         m_side_exit_allowed = allowed;

@@ -63,6 +63,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
     const LowerTable& table = lower_table();
     b.block().mmu_index = mmu_index_for_cpl(mode::cpl(request.mode));
     Lowerer lw(b, request.mode);
+    lw.direct_stores = request.direct_stores;
     u64 linear_delta = request.linear_pc - request.pc;
     u64 page_end = (request.linear_pc & guest_page_mask) + guest_page_size;
     u64 pc = request.pc;
