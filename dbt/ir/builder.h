@@ -67,12 +67,13 @@ public:
 
     // A host instruction (see HostInsn in opcodes.inc). Returns it, for FlagsOf.
     // `pointer`: a host_pointer() the bytes read their memory operand through (in RAX).
-    Value host_insn(const u8* bytes, u32 length, Value pointer = {})
+    // `state_floor`: the lowest state offset the bytes touch (0: any; opcode.h).
+    Value host_insn(const u8* bytes, u32 length, Value pointer = {}, u16 state_floor = 0)
     {
         u32 offset = static_cast<u32>(m_block.host_code.size());
         for (u32 i = 0; i < length; ++i)
             m_block.host_code.append(bytes[i]);
-        return emit(Opcode::HostInsn, Type::U64, imm64((u64(offset) << 8) | length), pointer);
+        return emit(Opcode::HostInsn, Type::U64, imm64((u64(state_floor) << host_insn_floor_shift) | (u64(offset) << 8) | length), pointer);
     }
     // See HostPointer in opcodes.inc.
     Value host_pointer(Value address, u32 size, u32 access_flags, u32 temp_offset, bool write = false)

@@ -61,4 +61,12 @@ inline bool has_attr(Opcode op, u16 a) { return (info(op).attributes & a) != 0; 
 // HostPointer arg2: the HostInsn writes the bytes (opcodes.inc).
 constexpr u64 host_pointer_write = 1ull << 40;
 
+// HostInsn arg0: (host code offset << 8 | length) in bits 0..47, and in bits 48..63 the
+// lowest guest state offset the bytes read or write (0: any): the state below it, which
+// they leave alone, is not a barrier to the passes and may live in host registers across
+// it (an SSE instruction without general-register operands: the GPRs; docs/sse.md).
+constexpr unsigned host_insn_floor_shift = 48;
+constexpr u64 host_insn_code(u64 arg0) { return arg0 & ((1ull << host_insn_floor_shift) - 1); }
+constexpr u32 host_insn_state_floor(u64 arg0) { return static_cast<u32>(arg0 >> host_insn_floor_shift); }
+
 } // namespace keel::ir

@@ -128,7 +128,7 @@ struct HostCode {
 };
 inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
 {
-    u64 where = host_insn.args[0].imm_value();
+    u64 where = ir::host_insn_code(host_insn.args[0].imm_value());
     usize start = where >> 8, end = start + (where & 0xFF);
     REQUIRE(end <= b.host_code.size());
     ZydisDecoder decoder;

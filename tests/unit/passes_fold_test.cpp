@@ -382,3 +382,37 @@ TEST_CASE("optimize: the pipeline on a typical lowered block, verified after eve
         }
     }
 }
+
+TEST_CASE("eliminate_common_subexpressions: one value per pure computation, one test per condition", "[passes]")
+{
+    Block b;
+    Builder ir(b);
+    Value x = ir.load_state(Type::U64, 0);
+    Value y = ir.load_state(Type::U64, 8);
+    Value first = ir.add(x, y);
+    Value again = ir.add(x, y);                       // the same value
+    Value swapped = ir.add(y, x);                     // not recognised as the same (no commutation): stays
+    Value with_flags = ir.add(x, y);                  // its FlagsOf needs it to stay itself
+    ir.store_flags(ir.flags_of(with_flags), flag::All);
+    Value load1 = ir.load(Type::U64, first);          // memory reads are never merged
+    Value load2 = ir.load(Type::U64, again);
+    Value misaligned = ir.xor_(ir.equal(ir.and_(first, Builder::imm64(15)), Builder::imm64(0)), Builder::bool_imm(true));
+    ir.trap_if(misaligned, 13, true, 0);
+    Value misaligned_again = ir.xor_(ir.equal(ir.and_(again, Builder::imm64(15)), Builder::imm64(0)), Builder::bool_imm(true));
+    ir.trap_if(misaligned_again, 13, true, 0);        // cannot fire once the first has not
+    u32 second_trap = static_cast<u32>(b.insts.size() - 1);
+    for (Value v : { first, again, swapped, with_flags, load1, load2 })
+        ir.store_state(16, v);
+    ir.exit(ExitReason::Dispatch);
+    run(eliminate_common_subexpressions, b);
+    CHECK(b.resolve(again) == first);
+    CHECK(b.resolve(swapped) == swapped);
+    CHECK(b.resolve(with_flags) == with_flags);
+    CHECK(b.at(load2).op == Opcode::Load);
+    CHECK(b.resolve(misaligned_again) == misaligned);
+    CHECK(b.insts[second_trap].is_deleted());
+    unsigned traps = 0;
+    for (const Inst& inst : b.insts)
+        traps += inst.op == Opcode::TrapIf;
+    CHECK(traps == 1);
+}

@@ -62,7 +62,7 @@ void emit<ir::Opcode::HostInsn>(EmitContext& ctx)
     // memory, if any, through the HostPointer in RAX (never allocated).
     if (!ctx.inst().args[1].is_none())
         ctx.code.mov(rax, r64(ctx.ra.use(ctx.inst().args[1])));
-    u64 where = ctx.inst().args[0].imm_value();
+    u64 where = ir::host_insn_code(ctx.inst().args[0].imm_value());
     u32 offset = static_cast<u32>(where >> 8), length = static_cast<u32>(where & 0xFF);
     for (u32 i = 0; i < length; ++i)
         ctx.code.db(ctx.block.host_code[offset + i]);

@@ -173,8 +173,10 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     bool write = packed & ir::host_pointer_write;
     u8 addr = ctx.ra.use(inst.args[0]);
     u8 t = ctx.ra.scratch();
-    u8* miss = emit_tlb_check(ctx.code, ctx.mmu_index, addr, t, t, size, write);
-    ctx.code.lea(r64(t), ptr[r64(addr) + r64(t)]);
+    u8 delta;
+    u8* miss = emit_access_check(ctx, addr, t, size, write, delta); // shares page checks as a Load or Store would
+    const u8* access = ctx.code.cursor();
+    ctx.code.lea(r64(t), ptr[r64(addr) + r64(delta)]);
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Pointer;
     cold.size = static_cast<u8>(size);
@@ -186,6 +188,8 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;
     cold.resume = ctx.code.cursor();
+    set_page_role(ctx, cold, access);
+    cold.refill_for_write |= write;
     ctx.cold.append(cold);
     ctx.ra.define(ctx.index, t);
 }

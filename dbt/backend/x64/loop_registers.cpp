@@ -70,9 +70,15 @@ LoopRegisters plan_loop_registers(const ir::Block& block, bool chain, bool icoun
         candidates[n] = Candidate { slot, 0, false, false };
         return &candidates[n++];
     };
+    u32 floor = ~0u; // the lowest state offset a host instruction touches
     for (const ir::Inst& inst : block.insts) {
         if (inst.is_removed())
             continue;
+        if (inst.op == ir::Opcode::HostInsn && ir::host_insn_state_floor(inst.args[0].imm_value())) {
+            u32 f = ir::host_insn_state_floor(inst.args[0].imm_value());
+            floor = f < floor ? f : floor;
+            continue; // it leaves the state below its floor (and the slots' host registers) alone
+        }
         if (inst.op == ir::Opcode::CallHelper || inst.op == ir::Opcode::HostInsn)
             return plan; // reads or writes guest state the IR does not name
         if (inst.op != ir::Opcode::LoadState && inst.op != ir::Opcode::StoreState)
@@ -100,6 +106,10 @@ LoopRegisters plan_loop_registers(const ir::Block& block, bool chain, bool icoun
     // whenever the first is, except when the table filled up in between.
     if (n == max_candidates)
         return plan;
+    for (u32 i = 0; i < n; ++i) {
+        if (static_cast<u32>(candidates[i].offset) + 8 > floor)
+            candidates[i].unusable = true; // a host instruction reads or writes it in the state
+    }
     while (plan.count < LoopRegisters::max_slots) {
         Candidate* best = nullptr;
         for (u32 i = 0; i < n; ++i) {

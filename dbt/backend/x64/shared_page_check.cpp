@@ -6,7 +6,15 @@ namespace keel::x64 {
 namespace {
 constexpr u32 max_roots = 16;
 
-bool is_access(const ir::Inst& inst) { return inst.op == ir::Opcode::Load || inst.op == ir::Opcode::Store; }
+// Loads, stores, and the HostPointers of host instructions' memory operands (SSE).
+bool is_access(const ir::Inst& inst)
+{
+    return inst.op == ir::Opcode::Load || inst.op == ir::Opcode::Store || inst.op == ir::Opcode::HostPointer;
+}
+bool is_write(const ir::Inst& inst)
+{
+    return inst.op == ir::Opcode::Store || (inst.op == ir::Opcode::HostPointer && (inst.args[2].imm_value() & ir::host_pointer_write));
+}
 bool near(u64 displacement) { return displacement < guest_page_size || -displacement <= guest_page_size; }
 
 // The largest value `v` can have, from its constant, its zero extension or a constant
@@ -153,7 +161,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     bool loop_writes = false;
     for (u32 i = 0; i < n && loop; ++i) {
         const ir::Inst& inst = block.insts[i];
-        loop_writes |= !inst.is_removed() && inst.op == ir::Opcode::Store && inst.args[0].is_inst() && roots[inst.args[0].index()] == root;
+        loop_writes |= !inst.is_removed() && is_write(inst) && inst.args[0].is_inst() && roots[inst.args[0].index()] == root;
     }
     enum { None, Read, Write } covered = None;
     bool any_follower = false, first_leader = true;
@@ -167,7 +175,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         }
         if (!is_access(inst) || !inst.args[0].is_inst() || roots[inst.args[0].index()] != root)
             continue;
-        bool write = inst.op == ir::Opcode::Store;
+        bool write = is_write(inst);
         if (covered == Write || (covered == Read && !write)) {
             roles[i] = static_cast<u8>(PageRole::Follower);
             any_follower = true;

@@ -14,6 +14,17 @@ namespace keel::ir {
 namespace {
 
 
+// The lowest state offset a host instruction touches, or the slot a HostPointer's cold
+// path copies guest bytes into (0 for any other instruction, or when it may touch any).
+u32 state_floor(const Inst& inst)
+{
+    if (inst.op == Opcode::HostInsn)
+        return host_insn_state_floor(inst.args[0].imm_value());
+    if (inst.op == Opcode::HostPointer)
+        return static_cast<u32>(inst.args[2].imm_value() & 0xFFFFFFFF);
+    return 0;
+}
+
 struct KnownSlot {
     u32 offset;
     u32 size;
@@ -35,6 +46,16 @@ public:
                 return m_slots[i].value;
         }
         return {};
+    }
+    // Everything at `floor` and above (a host instruction's state, ir::host_insn_state_floor).
+    void forget_from(u32 floor)
+    {
+        for (u32 i = 0; i < m_count;) {
+            if (m_slots[i].offset + m_slots[i].size > floor)
+                m_slots[i] = m_slots[--m_count];
+            else
+                ++i;
+        }
     }
     void forget_overlapping(u32 offset, u32 size)
     {
@@ -111,7 +132,9 @@ void forward_loads(Block& block)
             known.set_flags(inst.args[1].imm_value() == flag::All ? block.resolve(inst.args[0]) : Value());
             break;
         default:
-            if (observes_all_state(inst))
+            if (u32 floor = state_floor(inst))
+                known.forget_from(floor); // a host instruction that leaves the state below alone
+            else if (observes_all_state(inst))
                 known.clear(); // helpers and host instructions may write any state
             break;
         }
@@ -174,6 +197,11 @@ void remove_dead_stores(Block& block)
             u32 offset = static_cast<u32>(inst.args[0].imm_value());
             for (u32 b = offset; b < offset + byte_width(inst.type) && b < deferrable_bytes; ++b)
                 overwriter[b] = no_store;
+        } else if (u32 floor = state_floor(inst)) {
+            for (u32 b = floor; b < deferrable_bytes; ++b)
+                overwriter[b] = no_store; // it may read the state from its floor on
+            if (inst.has(attr::MayFault))
+                faults.append(n); // a HostPointer faults like a Load
         } else if (observes_all_state(inst)) {
             for (u16& o : overwriter)
                 o = no_store; // helpers and host instructions read any state

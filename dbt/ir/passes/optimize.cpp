@@ -18,6 +18,7 @@ void optimize(Block& block, const PassOptions& options)
     step(eliminate_redundant_state_access);
     step(eliminate_dead_flags);
     step(fold_constants);
+    step(eliminate_common_subexpressions);
     step(eliminate_dead_code);
     block.resolve_all_args();
 }

@@ -30,6 +30,7 @@ void verify(Block& block);
 void eliminate_redundant_state_access(Block& block);
 void eliminate_dead_flags(Block& block);
 void fold_constants(Block& block);
+void eliminate_common_subexpressions(Block& block);
 void eliminate_dead_code(Block& block);
 
 struct PassOptions {

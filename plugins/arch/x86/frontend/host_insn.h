@@ -57,8 +57,12 @@ class HostSequence {
 public:
     HostSequence(std::initializer_list<const HostBytes*> parts);
     bool fits() const { return m_length <= max_length; }
-    // `pointer`: the HostPointer whose value the bytes' memory operand [RAX] reads.
-    ir::Value emit(Lowerer& lw, ir::Value pointer = {}) const { return lw.ir.host_insn(m_bytes, m_length, pointer); }
+    // `pointer`: the HostPointer whose value the bytes' memory operand [RAX] reads;
+    // `state_floor`: the lowest state offset they touch (ir::host_insn_state_floor).
+    ir::Value emit(Lowerer& lw, ir::Value pointer = {}, u16 state_floor = 0) const
+    {
+        return lw.ir.host_insn(m_bytes, m_length, pointer, state_floor);
+    }
 
 private:
     static constexpr u32 max_length = 255;

@@ -351,7 +351,11 @@ Lowered lower_sse(Lowerer& lw)
     if (mxcsr)
         for (unsigned i = 0; i < written_count; ++i)
             before[i] = lw.ir.load_state(Type::U64, written_state[i]);
-    ir::Value host = sequence.emit(lw, pointer);
+    // Without general-register operands the bytes touch MXCSR, the XMM registers and
+    // vector_temp only (all after the GPRs in CpuState), so the GPRs stay known to the
+    // passes and may stay in host registers across the instruction.
+    static_assert(offset::mxcsr < offset::mxcsr_host && offset::mxcsr < offset::xmm(0) && offset::mxcsr < offset::vector_temp);
+    ir::Value host = sequence.emit(lw, pointer, any_gpr ? 0 : static_cast<u16>(offset::mxcsr));
     if (writes_flags(insn))
         lw.set_flags(host, ir::flag::All); // the host's flags after it (the moves and pops keep them)
     if (mxcsr) {
