@@ -117,6 +117,27 @@ bool is_sse_instruction(const ZydisDecodedInstruction& insn)
     }
 }
 
+// Moves and shuffles whose first operand, when an XMM register, receives all 128 bits
+// from the other operands (Intel SDM vol. 2, each instruction's operation): its old value
+// is not needed.
+bool writes_whole_destination(ZydisMnemonic m)
+{
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOVDQA:
+    case ZYDIS_MNEMONIC_MOVDQU:
+    case ZYDIS_MNEMONIC_MOVAPS:
+    case ZYDIS_MNEMONIC_MOVAPD:
+    case ZYDIS_MNEMONIC_MOVUPS:
+    case ZYDIS_MNEMONIC_MOVUPD:
+    case ZYDIS_MNEMONIC_LDDQU:
+    case ZYDIS_MNEMONIC_MOVNTDQA:
+    case ZYDIS_MNEMONIC_PSHUFD:
+        return true;
+    default:
+        return false;
+    }
+}
+
 Lowered lower_sse(Lowerer& lw)
 {
     const ZydisDecodedInstruction& insn = lw.insn();
@@ -264,6 +285,7 @@ Lowered lower_sse(Lowerer& lw)
         return fallback;
     };
     unsigned next_gpr = 0;
+    i8 written_whole[3] = {-1, -1, -1}; // a destination not loaded first: the guest register it becomes
     for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
         const ZydisDecodedOperand& o = lw.op(i);
         ZydisEncoderOperand& e = request.operands[i];
@@ -275,8 +297,16 @@ Lowered lower_sse(Lowerer& lw)
                 return Lowered::Unimplemented;
             host_taken[host] = true;
             HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
-            // Loaded even when only written: many write only part of the register.
-            if (!load_xmm(host, guest) || (writes && !store_xmm(host, guest)))
+            // Loaded even when only written (many write only part of the register), except
+            // the destination of the moves and shuffles that write all 128 bits: until the
+            // instruction runs its host register holds nothing of the guest's.
+            if (i == 0 && o.actions == ZYDIS_OPERAND_ACTION_WRITE && writes_whole_destination(insn.mnemonic)) {
+                holds[host] = -1;
+                written_whole[host] = static_cast<i8>(guest);
+            } else if (!load_xmm(host, guest)) {
+                return Lowered::Unimplemented;
+            }
+            if (writes && !store_xmm(host, guest))
                 return Lowered::Unimplemented;
             if (writes)
                 note_written(offset::xmm(guest), true);
@@ -371,6 +401,10 @@ Lowered lower_sse(Lowerer& lw)
 
     // After it, each host register holds its operand's current value, except one whose
     // guest register was written from another host register (an operand named twice).
+    for (unsigned h = 0; h < 3; ++h) {
+        if (written_whole[h] >= 0)
+            holds[h] = written_whole[h];
+    }
     for (unsigned h = 0; h < 3; ++h) {
         i8 g = holds[h];
         if (g >= 0 && (guest_xmm_written & (1u << g)) && stored_from[g] != static_cast<i8>(h))
