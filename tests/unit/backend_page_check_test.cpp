@@ -133,6 +133,21 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
     CHECK(role(roles, r1) == PageRole::Own);
     CHECK(role(roles, r2) == PageRole::Own);
+
+    // Constant addresses (RIP-relative globals) share by page: two in one page, one in
+    // the next page on its own.
+    b.clear();
+    Builder ir5(b);
+    ir5.begin_guest_insn(0x1000, 1);
+    Value g1 = ir5.load(Type::U64, Builder::imm64(0x403010));
+    Value other_page = ir5.load(Type::U64, Builder::imm64(0x404008));
+    Value g2 = ir5.load(Type::U32, Builder::imm64(0x403ff8));
+    ir5.store_state(0x40, ir5.add(ir5.add(g1, other_page), ir5.zext(Type::U64, g2)));
+    ir5.jump(0x2000);
+    REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
+    CHECK(role(roles, g1) == PageRole::Leader);
+    CHECK(role(roles, g2) == PageRole::Follower);
+    CHECK(role(roles, other_page) == PageRole::Own);
 }
 
 TEST_CASE("backend: in a loop, the first access through a base carries the page across iterations", "[backend][tlb]")

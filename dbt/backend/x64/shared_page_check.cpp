@@ -106,6 +106,27 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         Across across;
     } counts[max_roots];
     u32 root_count = 0;
+    // Constant addresses (x86 RIP-relative globals, SSE constants) group by their page,
+    // known now: root n + k for the k-th page seen.
+    u64 constant_pages[max_roots];
+    u32 constant_count = 0;
+    constexpr u32 no_root = ~0u;
+    auto root_of = [&](const ir::Inst& inst) -> u32 {
+        ir::Value a = inst.args[0];
+        if (a.is_inst())
+            return roots[a.index()];
+        if (!a.is_imm())
+            return no_root;
+        u64 page = a.imm_value() & guest_page_mask;
+        for (u32 k = 0; k < constant_count; ++k) {
+            if (constant_pages[k] == page)
+                return n + k;
+        }
+        if (constant_count == max_roots)
+            return no_root;
+        constant_pages[constant_count] = page;
+        return n + constant_count++;
+    };
     for (u32 i = 0; i < n; ++i) {
         const ir::Inst& inst = block.insts[i];
         roots[i] = i;
@@ -119,9 +140,11 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         if (loop && inst.op == ir::Opcode::Add && inst.type == ir::Type::U64 && inst.args[0].is_inst() && inst.args[1].is_inst()
             && max_value(block, inst.args[1]) < guest_page_size)
             roots[i] = roots[inst.args[0].index()];
-        if (!is_access(inst) || !inst.args[0].is_inst())
+        if (!is_access(inst))
             continue;
-        u32 root = roots[inst.args[0].index()];
+        u32 root = root_of(inst);
+        if (root == no_root)
+            continue;
         u32 k = 0;
         while (k < root_count && counts[k].root != root)
             ++k;
@@ -139,7 +162,8 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     bool best_carries = false;
     for (u32 k = 0; k < root_count; ++k) {
         if (loop)
-            counts[k].across = page_across_iterations(block, register_behind(block, counts[k].root, roots));
+            counts[k].across = counts[k].root >= n ? Across::Stays // a constant page
+                                                   : page_across_iterations(block, register_behind(block, counts[k].root, roots));
         bool carries = counts[k].across != Across::Changes;
         u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
         bool better = saved > best_saved
@@ -161,7 +185,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
     bool loop_writes = false;
     for (u32 i = 0; i < n && loop; ++i) {
         const ir::Inst& inst = block.insts[i];
-        loop_writes |= !inst.is_removed() && is_write(inst) && inst.args[0].is_inst() && roots[inst.args[0].index()] == root;
+        loop_writes |= !inst.is_removed() && is_write(inst) && root_of(inst) == root;
     }
     enum { None, Read, Write } covered = None;
     bool any_follower = false, first_leader = true;
@@ -173,7 +197,7 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
             covered = None;
             continue;
         }
-        if (!is_access(inst) || !inst.args[0].is_inst() || roots[inst.args[0].index()] != root)
+        if (!is_access(inst) || root_of(inst) != root)
             continue;
         bool write = is_write(inst);
         if (covered == Write || (covered == Read && !write)) {
