@@ -17,19 +17,6 @@ bool is_pure(const Inst& inst)
     return !inst.is_removed() && inst.op != Opcode::Identity && !(info(inst.op).attributes & impure) && inst.type != Type::Void;
 }
 
-// An operation whose flags a FlagsOf right after it captures: those belong to it (a
-// pseudo-op must follow its producer), so it stays.
-bool has_pseudo_user(const Block& block, u32 index)
-{
-    for (u32 i = index + 1; i < block.insts.size(); ++i) {
-        const Inst& next = block.insts[i];
-        if (next.is_removed())
-            continue;
-        return next.has(attr::Pseudo) && block.resolve(next.args[0]) == Value::of_inst(block.insts[index].type, index);
-    }
-    return false;
-}
-
 u64 hash_of(const Inst& inst, const Value* args)
 {
     u64 h = static_cast<u64>(inst.op) * 0x9E3779B97F4A7C15ull ^ static_cast<u64>(inst.type);

@@ -8,17 +8,6 @@
 namespace keel::ir {
 namespace {
 
-bool has_pseudo_user(const Block& block, u32 index)
-{
-    for (u32 i = index + 1; i < block.insts.size(); ++i) {
-        const Inst& next = block.insts[i];
-        if (next.is_removed())
-            continue;
-        return next.has(attr::Pseudo) && block.resolve(next.args[0]) == Value::of_inst(block.insts[index].type, index);
-    }
-    return false;
-}
-
 u64 low_mask(Type type) { return bit_width(type) >= 64 ? ~0ull : (1ull << bit_width(type)) - 1; }
 
 bool is_all_ones(Value v) { return v.is_imm() && v.imm_value() == type_mask(v.type()); }

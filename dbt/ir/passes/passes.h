@@ -22,6 +22,20 @@ inline bool observes_all_state(const Inst& inst)
     }
 }
 
+// Whether a pseudo-op (FlagsOf, SecondOf) right after instruction `index` takes its
+// result: the operation's flags or second result are the host instruction's, so a pass
+// must not replace it by another value.
+inline bool has_pseudo_user(const Block& block, u32 index)
+{
+    for (u32 i = index + 1; i < block.insts.size(); ++i) {
+        const Inst& next = block.insts[i];
+        if (next.is_removed())
+            continue;
+        return next.has(attr::Pseudo) && block.resolve(next.args[0]) == Value::of_inst(block.insts[index].type, index);
+    }
+    return false;
+}
+
 // Checks every structural and typing rule of the IR; the error names the instruction.
 Result<void> check(const Block& block);
 // Panics, printing the block, if check() fails. Runs after every pass in debug builds.
