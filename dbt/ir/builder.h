@@ -79,7 +79,7 @@ public:
     Value host_pointer(Value address, u32 size, u32 access_flags, u32 temp_offset, bool write = false)
     {
         return emit(Opcode::HostPointer, Type::U64, address, imm32(access_flags),
-            imm64(u64(size) << 32 | temp_offset | (write ? host_pointer_write : 0)));
+            imm64(host_pointer_layout(size, temp_offset, write)));
     }
     void trap_if(Value cond, u8 vector, bool has_error = false, u32 error = 0)
     {

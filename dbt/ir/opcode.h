@@ -58,8 +58,16 @@ inline const OpcodeInfo& info(Opcode op) { return detail::opcode_table[static_ca
 inline const char* name(Opcode op) { return info(op).name; }
 inline bool has_attr(Opcode op, u16 a) { return (info(op).attributes & a) != 0; }
 
-// HostPointer arg2: the HostInsn writes the bytes (opcodes.inc).
+// HostPointer arg2 (opcodes.inc): the temp slot's state offset in bits 0..31, the size in
+// bits 32..39, and bit 40 when the HostInsn writes the bytes.
 constexpr u64 host_pointer_write = 1ull << 40;
+constexpr u64 host_pointer_layout(u32 size, u32 temp_offset, bool write)
+{
+    return u64(size & 0xFF) << 32 | temp_offset | (write ? host_pointer_write : 0);
+}
+constexpr u32 host_pointer_temp(u64 arg2) { return static_cast<u32>(arg2); }
+constexpr u32 host_pointer_size(u64 arg2) { return static_cast<u32>(arg2 >> 32) & 0xFF; }
+constexpr bool host_pointer_writes(u64 arg2) { return arg2 & host_pointer_write; }
 
 // HostInsn arg0: (host code offset << 8 | length) in bits 0..47, and in bits 48..63 the
 // lowest guest state offset the bytes read or write (0: any): the state below it, which

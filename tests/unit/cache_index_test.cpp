@@ -365,16 +365,22 @@ struct LimitedStorage final : HostServices {
     u64 monotonic_ns() override { return 0; }
     unsigned left;
 };
+// A BlockCache whose descriptors come from `chunks` chunks of LimitedStorage.
+struct CacheOnStorage {
+    explicit CacheOnStorage(unsigned chunks) : storage(chunks), cache(*ctx, patcher, &storage) {}
+    std::unique_ptr<RunContext, ContextDeleter> ctx = make_context();
+    RecordingPatcher patcher;
+    LimitedStorage storage;
+    BlockCache cache;
+};
 } // namespace
 
 // Engine::translate flushes when allocate() says no and retries: the flush frees every
 // descriptor, so the storage it already has serves again.
 TEST_CASE("BlockCache: out of descriptor storage, allocate says so, and a flush makes room", "[cache]")
 {
-    auto ctx = make_context();
-    RecordingPatcher patcher;
-    LimitedStorage storage(1);
-    BlockCache cache(*ctx, patcher, &storage);
+    CacheOnStorage c(1);
+    BlockCache& cache = c.cache;
     TranslatedBlock* first = cache.allocate();
     REQUIRE(first != nullptr);
     u64 handed_out = 1;
@@ -392,10 +398,9 @@ TEST_CASE("BlockCache: out of descriptor storage, allocate says so, and a flush 
 // right behind the latest one's last exit, which keeps its contents.
 TEST_CASE("BlockCache: trim gives back the unused exit slots of the latest descriptor", "[cache]")
 {
-    auto ctx = make_context();
-    RecordingPatcher patcher;
-    LimitedStorage storage(2);
-    BlockCache cache(*ctx, patcher, &storage);
+    CacheOnStorage c(2);
+    BlockCache& cache = c.cache;
+    LimitedStorage& storage = c.storage;
     TranslatedBlock* first = cache.allocate();
     REQUIRE(first != nullptr);
     first->exit_count = 1;

@@ -169,33 +169,31 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     d.resume_delta = static_cast<i32>(cold.resume - at);
     d.block = reinterpret_cast<u64>(&m_tb);
     usize size = cold_descriptor_size;
+    // A memory access's: the kind, the address register, the size and the MMU flags.
+    auto access = [&](ColdDescriptor::Kind kind) {
+        d.kind = kind;
+        d.a = cold.addr_reg;
+        d.size = cold.size;
+        d.flags = cold.access_flags;
+    };
     switch (cold.kind) {
     case ColdPath::Kind::Load:
-        d.kind = ColdDescriptor::Load;
-        d.a = cold.addr_reg;
+        access(ColdDescriptor::Load);
         d.b = cold.result_reg;
-        d.size = cold.size;
-        d.flags = cold.access_flags;
         break;
     case ColdPath::Kind::Store:
-        d.kind = ColdDescriptor::Store;
-        d.a = cold.addr_reg;
+        access(ColdDescriptor::Store);
         d.b = cold.value_reg >= 0 ? static_cast<u8>(cold.value_reg) : no_register;
-        d.size = cold.size;
-        d.flags = cold.access_flags;
         if (cold.value_reg < 0) {
             d.imm = cold.value_imm;
             size = cold_descriptor_size_with_imm;
         }
         break;
     case ColdPath::Kind::Pointer:
-        d.kind = ColdDescriptor::Pointer;
-        d.a = cold.addr_reg;
+        access(ColdDescriptor::Pointer);
         d.b = cold.result_reg;
-        d.c = cold.is_signed; // for writing
-        d.size = cold.size;
-        d.flags = cold.access_flags;
-        d.imm = cold.value_imm;
+        d.c = cold.for_write;
+        d.imm = cold.value_imm; // the temp slot's state offset
         size = cold_descriptor_size_with_imm;
         break;
     case ColdPath::Kind::Raise:

@@ -47,7 +47,8 @@ struct ColdPath {
     enum class Kind : u8 { Load, Store, Divide, Raise, Exit, Pointer }; // Exit: a side exit to guest pc value_imm
     Kind kind;
     u8 size;              // access size in bytes (Load/Store), operand size (Divide)
-    bool is_signed;       // Divide; Pointer: for writing
+    bool is_signed;       // Divide
+    bool for_write;       // Pointer: the host instruction writes the bytes
     u8 addr_reg;          // Load/Store: register holding the virtual address
     i8 value_reg;         // Store: register holding the value (-1: immediate)
     u8 result_reg;        // Load: destination; Divide: quotient

@@ -157,10 +157,6 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     ctx.cold.append(cold);
 }
 
-} // namespace keel::x64
-
-namespace keel::x64 {
-
 template<>
 void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
 {
@@ -169,8 +165,8 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     // the state slot and hands back that slot's address.
     const ir::Inst& inst = ctx.inst();
     u64 packed = inst.args[2].imm_value();
-    unsigned size = static_cast<unsigned>((packed >> 32) & 0xFF);
-    bool write = packed & ir::host_pointer_write;
+    unsigned size = ir::host_pointer_size(packed);
+    bool write = ir::host_pointer_writes(packed);
     u8 addr = ctx.ra.use(inst.args[0]);
     u8 t = ctx.ra.scratch();
     u8 delta;
@@ -180,10 +176,10 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Pointer;
     cold.size = static_cast<u8>(size);
-    cold.is_signed = write; // ColdPath has no field of its own for it
+    cold.for_write = write;
     cold.addr_reg = addr;
     cold.result_reg = t;
-    cold.value_imm = packed & 0xFFFFFFFF;
+    cold.value_imm = ir::host_pointer_temp(packed);
     cold.access_flags = static_cast<u16>(inst.args[1].imm_value());
     cold.guest_pc = ctx.guest_pc();
     cold.entry_site = miss;

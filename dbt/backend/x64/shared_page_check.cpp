@@ -13,7 +13,7 @@ bool is_access(const ir::Inst& inst)
 }
 bool is_write(const ir::Inst& inst)
 {
-    return inst.op == ir::Opcode::Store || (inst.op == ir::Opcode::HostPointer && (inst.args[2].imm_value() & ir::host_pointer_write));
+    return inst.op == ir::Opcode::Store || (inst.op == ir::Opcode::HostPointer && ir::host_pointer_writes(inst.args[2].imm_value()));
 }
 bool near(u64 displacement) { return displacement < guest_page_size || -displacement <= guest_page_size; }
 

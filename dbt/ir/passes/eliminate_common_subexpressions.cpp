@@ -55,7 +55,9 @@ void eliminate_common_subexpressions(Block& block)
                 traps[trap_count++] = i;
             continue;
         }
-        if (!is_pure(inst))
+        // An operation whose flags a FlagsOf after it captures is neither replaced nor an
+        // earlier value for later ones: the flags belong to it.
+        if (!is_pure(inst) || has_pseudo_user(block, i))
             continue;
         Value args[4];
         for (unsigned k = 0; k < 4; ++k)
@@ -70,14 +72,14 @@ void eliminate_common_subexpressions(Block& block)
             bool same = true;
             for (unsigned k = 0; k < 4 && same; ++k)
                 same = block.resolve(earlier.args[k]) == args[k];
-            if (same && !has_pseudo_user(block, i)) {
+            if (same) {
                 block.replace_with(i, Value::of_inst(inst.type, table[at]));
                 replaced = true;
                 break;
             }
         }
-        if (replaced || has_pseudo_user(block, i) || stored + 1 >= table_size / 2)
-            continue; // an operation with its own flags is not an earlier value for later ones either
+        if (replaced || stored + 1 >= table_size / 2)
+            continue;
         table[at] = i;
         ++stored;
     }

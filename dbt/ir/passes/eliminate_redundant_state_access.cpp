@@ -21,7 +21,7 @@ u32 state_floor(const Inst& inst)
     if (inst.op == Opcode::HostInsn)
         return host_insn_state_floor(inst.args[0].imm_value());
     if (inst.op == Opcode::HostPointer)
-        return static_cast<u32>(inst.args[2].imm_value() & 0xFFFFFFFF);
+        return host_pointer_temp(inst.args[2].imm_value());
     return 0;
 }
 
