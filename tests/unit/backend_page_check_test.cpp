@@ -21,8 +21,11 @@ using x64::PageRole;
 
 namespace {
 
-PageRole role(const Vector<u8>& roles, u32 access) { return static_cast<PageRole>(roles[access]); }
+PageRole role(const Vector<u8>& roles, u32 access) { return x64::page_role(roles[access]); }
 PageRole role(const Vector<u8>& roles, Value load) { return role(roles, load.index()); }
+// Which register pair (x64::shared_pairs) a shared access uses.
+u32 pair(const Vector<u8>& roles, u32 access) { return static_cast<u32>(&x64::page_pair(roles[access]) - x64::shared_pairs); }
+u32 pair(const Vector<u8>& roles, Value load) { return pair(roles, load.index()); }
 
 // The index of the Store just emitted.
 u32 last(const Block& b) { return static_cast<u32>(b.insts.size() - 1); }
@@ -122,6 +125,38 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     CHECK(role(roles, rcr.r2) == PageRole::Leader);
     CHECK(role(roles, rcr.r3) == PageRole::Follower);
 
+    // Outside a loop, a second base gets the second pair only when it saves two checks:
+    // [rbx], [rbx+8], [rbx+16] and [rsi], [rsi+8], [rsi+16], then [rdi], [rdi+8].
+    b.clear();
+    Builder ir6(b);
+    ir6.begin_guest_insn(0x1000, 1);
+    Value sum = Builder::imm64(0);
+    Value first[3], second[3], third[2];
+    Value bases[3] = { ir6.load_state(Type::U64, 0x18), ir6.load_state(Type::U64, 0x30), ir6.load_state(Type::U64, 0x38) };
+    for (u32 k = 0; k < 3; ++k) {
+        first[k] = ir6.load(Type::U64, ir6.add(bases[0], Builder::imm64(8 * k)));
+        second[k] = ir6.load(Type::U64, ir6.add(bases[1], Builder::imm64(8 * k)));
+        if (k < 2)
+            third[k] = ir6.load(Type::U64, ir6.add(bases[2], Builder::imm64(8 * k)));
+        sum = ir6.add(sum, ir6.add(first[k], second[k]));
+    }
+    ir6.store_state(0x40, ir6.add(sum, ir6.add(third[0], third[1])));
+    ir6.jump(0x2000);
+    x64::SharedPagePlan two = x64::plan_shared_page_checks(b, false, roles, roots);
+    CHECK(two.pairs == 3);
+    CHECK(two.loop_pairs == 0);
+    CHECK(role(roles, first[0]) == PageRole::Leader);
+    CHECK(role(roles, second[0]) == PageRole::Leader);
+    for (u32 k = 1; k < 3; ++k) {
+        CHECK(role(roles, first[k]) == PageRole::Follower);
+        CHECK(pair(roles, first[k]) == pair(roles, first[0]));
+        CHECK(role(roles, second[k]) == PageRole::Follower);
+        CHECK(pair(roles, second[k]) == pair(roles, second[0]));
+    }
+    CHECK(pair(roles, first[0]) != pair(roles, second[0]));
+    CHECK(role(roles, third[0]) == PageRole::Own); // one check saved: no third pair, no second for it
+    CHECK(role(roles, third[1]) == PageRole::Own);
+
     // One access per base: nothing shared, nothing reserved.
     b.clear();
     Builder ir4(b);
@@ -156,7 +191,8 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     Vector<u32> roots;
 
     // One load through a moving pointer and one through a table base the loop never writes
-    // (base + index): the table's base wins the registers, its load leads the loop.
+    // (base + index), a CRC's loop: the table's base wins the first pair, the stream the
+    // second, and each load leads the loop on its pair.
     Block b;
     Builder ir(b);
     ir.begin_guest_insn(0x1000, 1);
@@ -168,9 +204,13 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     Value entry = ir.load(Type::U32, ir.add(table, index));
     ir.store_state(0x08, ir.zext(Type::U64, entry));
     ir.jump(0x1000);
-    REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
-    CHECK(role(roles, byte) == PageRole::Own);
+    x64::SharedPagePlan plan = x64::plan_shared_page_checks(b, true, roles, roots);
+    CHECK(plan.pairs == 3);
+    CHECK(plan.loop_pairs == 3);
     CHECK(role(roles, entry) == PageRole::LoopLeader);
+    CHECK(pair(roles, entry) == 0);
+    CHECK(role(roles, byte) == PageRole::LoopLeader);
+    CHECK(pair(roles, byte) == 1);
     // Outside a loop, one access per base shares nothing.
     CHECK_FALSE(x64::plan_shared_page_checks(b, false, roles, roots));
 
@@ -201,8 +241,8 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(role(roles, strided) == PageRole::Own);
 
     // Two arrays indexed by one register (dst[i] = src[i] * 3, i += 8): far displacements
-    // make two bases; each streams. The read leads the loop; the write keeps its own check
-    // (one base per block has the registers).
+    // make two bases; each streams. The read leads the loop on the first pair, the write
+    // on the second (with the write permission).
     b.clear();
     Builder ir5(b);
     ir5.begin_guest_insn(0x1000, 1);
@@ -215,7 +255,9 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     ir5.jump(0x1000);
     REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
     CHECK(role(roles, element) == PageRole::LoopLeader);
-    CHECK(role(roles, dst_store) == PageRole::Own);
+    CHECK(pair(roles, element) == 0);
+    CHECK(role(roles, dst_store) == PageRole::LoopWriteLeader);
+    CHECK(pair(roles, dst_store) == 1);
 
     // A helper call anywhere: the page cannot cross the back edge; the roles are those
     // outside a loop.
@@ -229,17 +271,19 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
 namespace {
 
 // Code at 0x600000 (physical 0x300000); data pages 0x601000 (0x301000) and 0x602000
-// (0x302000, unless `second_page` is false).
+// (`second_physical`, 0x302000 by default; unmapped if `second_page` is false). With
+// another physical page for 0x602000, the two data pages have different host address
+// deltas: an access using the other page's delta reads or writes the wrong bytes.
 struct TwoPages {
     GuestMachine m;
-    explicit TwoPages(bool second_page)
+    explicit TwoPages(bool second_page, u64 second_physical = 0x302000)
     {
         m.load(0x10000, { 0xF4 });
         PageTables pt(m);
         pt.map(0x600000, 0x300000, P | RW);
         pt.map(0x601000, 0x301000, P | RW);
         if (second_page)
-            pt.map(0x602000, 0x302000, P | RW);
+            pt.map(0x602000, second_physical, P | RW);
         m.engine().flush_tlb();
         m.ctx().hot.pc = 0x600000;
     }
@@ -378,6 +422,69 @@ TEST_CASE("backend: a loop reaching a missing page faults there with the state o
     CHECK(g.m.gpr(x86::RDI) == 0x601010);
     CHECK(g.m.gpr(x86::RDX) == 100 - 16);
     CHECK(g.m.read(0x30100F, 1) == 0x4F);
+}
+
+TEST_CASE("backend: a loop's two streams in pages with different host deltas each keep their own", "[backend][tlb]")
+{
+    // 0x602000 maps to 0x305000. Reads from 0x601F00 cross into 0x602000 halfway while the
+    // writes stay in 0x601000's page, then (second run) reads stay and the writes cross:
+    // each stream's pair must carry its own page's delta.
+    const u64 seed = 0x5EED00A2;
+    INFO("seed 0x" << std::hex << seed);
+    std::vector<u8> data(0x100);
+    u64 sum = 0;
+    for (unsigned i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<u8>((seed >> (i % 29)) * 17 + i * 5);
+        sum += data[i];
+    }
+    auto physical = [](u64 linear) { return linear >= 0x602000 ? linear - 0x602000 + 0x305000 : linear - 0x300000; };
+    struct Run {
+        u64 source, destination;
+    };
+    for (Run run : { Run { 0x601F80, 0x601000 }, Run { 0x601000, 0x601F80 } }) {
+        INFO("source 0x" << run.source << " destination 0x" << run.destination);
+        TwoPages g(true, 0x305000);
+        for (unsigned i = 0; i < data.size(); ++i)
+            g.m.write(physical(run.source + i), { data[i] });
+        byte_loop(g, run.source, run.destination, data.size());
+        g.m.require_halted(g.m.run_to_halt());
+        CHECK(g.m.gpr(x86::RAX) == sum);
+        for (unsigned i = 0; i < data.size(); ++i) {
+            INFO("byte " << i);
+            CHECK(g.m.read(physical(run.destination + i), 1) == data[i]);
+        }
+    }
+}
+
+TEST_CASE("backend: a loop whose second stream reaches a missing page faults on that store", "[backend][tlb]")
+{
+    // The read stream (first pair) stays in 0x601000's page; the write stream (second pair)
+    // runs from 0x601FF0 into the unmapped 0x602000: its store faults on the 17th iteration,
+    // after that iteration's load, with the state the load left.
+    TwoPages g(false);
+    std::vector<u8> data(32);
+    u64 sum = 0;
+    for (unsigned i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<u8>(0x21 + 3 * i);
+        sum += i < 16 ? data[i] : 0;
+    }
+    g.m.write(0x301100, data);
+    byte_loop(g, 0x601100, 0x601FF0, 100);
+    RunResult r = g.m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(g.m.cpu().event.vector == x86::vector::PF);
+    CHECK(g.m.cpu().event.return_rip == 0x600005); // mov [rdi], cl
+    CHECK(g.m.cpu().cr2 == 0x602000);
+    CHECK((g.m.cpu().event.error_code & 2) != 0); // a write
+    CHECK(g.m.gpr(x86::RAX) == sum);
+    CHECK(g.m.gpr(x86::RCX) == data[16]);
+    CHECK(g.m.gpr(x86::RSI) == 0x601110);
+    CHECK(g.m.gpr(x86::RDI) == 0x602000);
+    CHECK(g.m.gpr(x86::RDX) == 100 - 16);
+    for (unsigned i = 0; i < 16; ++i) {
+        INFO("byte " << i);
+        CHECK(g.m.read(0x301FF0 + i, 1) == data[i]);
+    }
 }
 
 TEST_CASE("backend: a loop that reads and writes a structure through one base", "[backend][tlb]")

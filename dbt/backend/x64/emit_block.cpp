@@ -262,10 +262,12 @@ void BlockEmitter::emit(u32 mmu_index)
     analyze();
     m_loop = plan_loop_registers(m_block, m_options.chain, m_options.icount);
     m_tb.loop_slots = static_cast<u8>(m_loop.count);
-    bool shared_pages = plan_shared_page_checks(m_block, m_loop.active(), m_page_roles, m_address_roots);
-    if (shared_pages) {
-        m_ra.reserve(shared_page_reg);
-        m_ra.reserve(shared_addend_reg);
+    SharedPagePlan shared_pages = plan_shared_page_checks(m_block, m_loop.active(), m_page_roles, m_address_roots);
+    for (u32 p = 0; p < shared_pair_count; ++p) {
+        if (shared_pages.pairs & (1u << p)) {
+            m_ra.reserve(shared_pairs[p].page);
+            m_ra.reserve(shared_pairs[p].addend);
+        }
     }
     for (u32 i = 0; i < m_loop.count; ++i)
         m_ra.reserve(m_loop.slots[i].reg);
@@ -279,8 +281,10 @@ void BlockEmitter::emit(u32 mmu_index)
         c.sub(qword[rbp + ctx_offset::icount_budget], static_cast<i32>(m_tb.guest_insn_count));
     }
     m_loop.load(c);
-    if (shared_pages && m_loop.active())
-        c.mov(r64(shared_page_reg), shared_page_none); // the first iteration's loop leader refills V
+    for (u32 p = 0; p < shared_pair_count && m_loop.active(); ++p) {
+        if (shared_pages.loop_pairs & (1u << p))
+            c.mov(r64(shared_pairs[p].page), shared_page_none); // the first iteration's loop leader refills V
+    }
     m_loop_head = c.cursor();
 
     EmitContext ctx { c, m_ra, m_block, m_tb, m_thunks, m_cold, m_helper_exit_sites, m_lazy_cond, m_value_used, m_upper_garbage, m_flags_direct, m_elsewhere, m_loop, m_page_roles, mmu_index };

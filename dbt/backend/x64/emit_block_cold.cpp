@@ -118,7 +118,8 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     if (cold.refill_shared_page) {
         // A loop leader outside page V: the full check makes its page V, and the access
         // runs on the hot path; a TLB miss goes on to the slow path below.
-        u8* miss = emit_tlb_check(c, m_tb.mmu_index, cold.addr_reg, shared_page_reg, shared_addend_reg, cold.size, cold.refill_for_write);
+        const SharedPagePair& pair = shared_pairs[cold.shared_pair];
+        u8* miss = emit_tlb_check(c, m_tb.mmu_index, cold.addr_reg, pair.page, pair.addend, cold.size, cold.refill_for_write);
         c.jmp(cold.access);
         CodeBuffer::bind(miss, c.cursor());
     }
@@ -126,7 +127,7 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     // value a later StoreState will give it): the guest state must be exact if this faults.
     m_loop.write_back(c);
     if (cold.drop_shared_page)
-        c.mov(r64(shared_page_reg), shared_page_none);
+        c.mov(r64(shared_pairs[cold.shared_pair].page), shared_page_none);
     for (u8 i = 0; i < cold.write_count; ++i) {
         const ColdWrite& w = cold.writes[i];
         auto target = [&](u8 width) -> Xbyak::Address {

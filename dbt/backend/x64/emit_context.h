@@ -59,6 +59,7 @@ struct ColdPath {
     bool drop_shared_page; // a leader's miss: V = shared_page_none (shared_page_check.h)
     bool refill_shared_page; // a loop leader: first the full TLB check into V and T, back to `access` on a hit
     bool refill_for_write;   // that check asks for the write permission
+    u8 shared_pair;          // which of shared_pairs those two use
     const u8* access;     // Load/Store: the hot path's access instruction (after its check)
     u8* entry_site;       // rel32 of the hot path's jump into this path
     const u8* resume;     // hot-path address to continue at

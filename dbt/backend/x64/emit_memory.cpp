@@ -37,11 +37,11 @@ namespace {
 // A follower's (and a loop leader's) check: the whole access lies in the leader's page,
 // `addr - V <= 4096 - size` unsigned (V = shared_page_none fails it for every address an
 // access can reach).
-u8* emit_same_page_check(EmitContext& ctx, u8 addr, unsigned size)
+u8* emit_same_page_check(EmitContext& ctx, u8 addr, unsigned size, const SharedPagePair& pair)
 {
     auto& c = ctx.code;
     c.mov(rax, r64(addr));
-    c.sub(rax, r64(shared_page_reg));
+    c.sub(rax, r64(pair.page));
     c.cmp(rax, static_cast<u32>(guest_page_size - size));
     return c.jcc_rel32_placeholder(cc::A);
 }
@@ -50,15 +50,17 @@ u8* emit_same_page_check(EmitContext& ctx, u8 addr, unsigned size)
 // register holding the host address delta on the hit path.
 u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write, u8& delta)
 {
-    switch (static_cast<PageRole>(ctx.page_roles[ctx.index])) {
+    u8 entry = ctx.page_roles[ctx.index];
+    const SharedPagePair& pair = page_pair(entry);
+    switch (page_role(entry)) {
     case PageRole::Leader:
-        delta = shared_addend_reg;
-        return emit_tlb_check(ctx.code, ctx.mmu_index, addr, shared_page_reg, shared_addend_reg, size, write);
+        delta = pair.addend;
+        return emit_tlb_check(ctx.code, ctx.mmu_index, addr, pair.page, pair.addend, size, write);
     case PageRole::Follower:
     case PageRole::LoopLeader: // its cold path refills V and T first (emit_cold_path)
     case PageRole::LoopWriteLeader:
-        delta = shared_addend_reg;
-        return emit_same_page_check(ctx, addr, size);
+        delta = pair.addend;
+        return emit_same_page_check(ctx, addr, size, pair);
     case PageRole::Own: break;
     }
     delta = t;
@@ -68,10 +70,12 @@ u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write
 // The cold path's part of the access's shared-page role.
 void set_page_role(EmitContext& ctx, ColdPath& cold, const u8* access)
 {
-    auto role = static_cast<PageRole>(ctx.page_roles[ctx.index]);
+    u8 entry = ctx.page_roles[ctx.index];
+    PageRole role = page_role(entry);
     bool loop_leader = role == PageRole::LoopLeader || role == PageRole::LoopWriteLeader;
     cold.drop_shared_page = role == PageRole::Leader || loop_leader;
     cold.refill_shared_page = loop_leader;
+    cold.shared_pair = static_cast<u8>(entry >> 4);
     cold.refill_for_write = role == PageRole::LoopWriteLeader || cold.kind == ColdPath::Kind::Store;
     cold.access = access;
 }
@@ -135,7 +139,7 @@ void emit<ir::Opcode::Store>(EmitContext& ctx)
     if (!fits_imm32(value))
         value_reg = static_cast<i8>(ctx.ra.use(value));
     // A shared check needs no register of the store's own.
-    u8 t = ctx.page_roles[ctx.index] == static_cast<u8>(PageRole::Own) ? ctx.ra.scratch() : 0;
+    u8 t = page_role(ctx.page_roles[ctx.index]) == PageRole::Own ? ctx.ra.scratch() : 0;
     u8 delta;
     u8* miss = emit_access_check(ctx, addr, t, size, true, delta);
     const u8* access = ctx.code.cursor();

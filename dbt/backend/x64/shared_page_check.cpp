@@ -77,17 +77,65 @@ Across page_across_iterations(const ir::Block& block, u32 root)
         if (!stored.is_inst() || inst.args[0].imm_value() != slot)
             return Across::Changes;
         const ir::Inst& step = block.insts[stored.index()];
-        bool small_step = (step.op == ir::Opcode::Add || step.op == ir::Opcode::Sub) && step.args[1].is_imm()
-            && step.args[1].imm_value() < guest_page_size && block.resolve(step.args[0]) == ir::Value::of_inst(def.type, root);
+        bool by_constant = ((step.op == ir::Opcode::Add || step.op == ir::Opcode::Sub) && step.args[1].is_imm()
+                               && step.args[1].imm_value() < guest_page_size)
+            || step.op == ir::Opcode::Inc || step.op == ir::Opcode::Dec; // x86 INC/DEC keep CF: opcodes of their own
+        bool small_step = by_constant && block.resolve(step.args[0]) == ir::Value::of_inst(def.type, root);
         if (!small_step)
             return Across::Changes;
         across = Across::Streams;
     }
     return across;
 }
+// Gives the accesses through `root` their roles on shared_pairs[pair]; `loop`: its page
+// carries across the back edge (the first leader is a loop leader). Returns whether the
+// pair is used at all: by a loop leader, or by a follower (else the roles go back to Own).
+template<typename RootOf>
+bool assign_roles(const ir::Block& block, u32 root, u32 pair, bool loop, Vector<u8>& roles, RootOf& root_of)
+{
+    u32 n = static_cast<u32>(block.insts.size());
+    // A loop that writes through the base: its loop leader checks for writing even when it
+    // reads, and every other access follows (from the second iteration on, the write
+    // permission is already in V).
+    bool loop_writes = false;
+    for (u32 i = 0; i < n && loop; ++i) {
+        const ir::Inst& inst = block.insts[i];
+        loop_writes |= !inst.is_removed() && is_write(inst) && root_of(inst) == root;
+    }
+    enum { None, Read, Write } covered = None;
+    bool any_follower = false, first_leader = true;
+    for (u32 i = 0; i < n; ++i) {
+        const ir::Inst& inst = block.insts[i];
+        if (inst.is_removed())
+            continue;
+        if (inst.has(ir::attr::Call)) {
+            covered = None;
+            continue;
+        }
+        if (!is_access(inst) || root_of(inst) != root)
+            continue;
+        bool write = is_write(inst);
+        if (covered == Write || (covered == Read && !write)) {
+            roles[i] = page_role_entry(PageRole::Follower, pair);
+            any_follower = true;
+        } else {
+            bool loop_leader = loop && first_leader;
+            roles[i] = page_role_entry(loop_leader ? (loop_writes ? PageRole::LoopWriteLeader : PageRole::LoopLeader) : PageRole::Leader, pair);
+            covered = write || (loop_leader && loop_writes) ? Write : Read;
+            first_leader = false;
+        }
+    }
+    if (loop || any_follower)
+        return true; // a loop's first leader carries V and T across the back edge
+    for (u32 i = 0; i < n; ++i) {
+        if (page_role(roles[i]) != PageRole::Own && (roles[i] >> 4) == pair)
+            roles[i] = page_role_entry(PageRole::Own, 0);
+    }
+    return false;
+}
 } // namespace
 
-bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots)
+SharedPagePlan plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots)
 {
     u32 n = static_cast<u32>(block.insts.size());
     for (u32 i = 0; i < n && loop; ++i) {
@@ -155,68 +203,43 @@ bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& role
         }
         ++counts[k].accesses;
     }
-    // The base whose sharing saves the most full checks per run of the block gets the
-    // registers: a base whose page carries across a loop's iterations saves all of its
-    // accesses' checks, another all but its leader's. Between equals, a loop-invariant one.
-    u32 best = 0, best_saved = 0;
-    bool best_carries = false;
-    for (u32 k = 0; k < root_count; ++k) {
-        if (loop)
+    // The bases whose sharing saves the most full checks per run of the block get the
+    // pairs, best first: a base whose page carries across a loop's iterations saves all of
+    // its accesses' checks, another all but its leader's. Between equals, a loop-invariant one.
+    SharedPagePlan plan;
+    bool taken[max_roots] = {};
+    if (loop) {
+        for (u32 k = 0; k < root_count; ++k)
             counts[k].across = counts[k].root >= n ? Across::Stays // a constant page
                                                    : page_across_iterations(block, register_behind(block, counts[k].root, roots));
-        bool carries = counts[k].across != Across::Changes;
-        u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
-        bool better = saved > best_saved
-            || (saved == best_saved && saved > 0 && carries
-                && (!best_carries || (counts[best].across != Across::Stays && counts[k].across == Across::Stays)));
-        if (better) {
-            best = k;
-            best_saved = saved;
-            best_carries = carries;
+    }
+    for (u32 pair = 0; pair < shared_pair_count; ++pair) {
+        u32 best = 0, best_saved = 0;
+        bool best_carries = false;
+        for (u32 k = 0; k < root_count; ++k) {
+            if (taken[k])
+                continue;
+            bool carries = counts[k].across != Across::Changes;
+            u32 saved = carries ? counts[k].accesses : counts[k].accesses - 1;
+            bool better = saved > best_saved
+                || (saved == best_saved && saved > 0 && carries
+                    && (!best_carries || (counts[best].across != Across::Stays && counts[k].across == Across::Stays)));
+            if (better) {
+                best = k;
+                best_saved = saved;
+                best_carries = carries;
+            }
+        }
+        if (best_saved == 0 || (pair > 0 && !best_carries && best_saved < 2))
+            break; // a second pair's two registers: not for a single follower
+        taken[best] = true;
+        if (assign_roles(block, counts[best].root, pair, best_carries, roles, root_of)) {
+            plan.pairs |= static_cast<u8>(1u << pair);
+            if (best_carries)
+                plan.loop_pairs |= static_cast<u8>(1u << pair);
         }
     }
-    if (best_saved == 0)
-        return false;
-    loop = best_carries;
-    u32 root = counts[best].root;
-    // A loop that writes through the base: its loop leader checks for writing even when it
-    // reads, and every other access follows (from the second iteration on, the write
-    // permission is already in V).
-    bool loop_writes = false;
-    for (u32 i = 0; i < n && loop; ++i) {
-        const ir::Inst& inst = block.insts[i];
-        loop_writes |= !inst.is_removed() && is_write(inst) && root_of(inst) == root;
-    }
-    enum { None, Read, Write } covered = None;
-    bool any_follower = false, first_leader = true;
-    for (u32 i = 0; i < n; ++i) {
-        const ir::Inst& inst = block.insts[i];
-        if (inst.is_removed())
-            continue;
-        if (inst.has(ir::attr::Call)) {
-            covered = None;
-            continue;
-        }
-        if (!is_access(inst) || root_of(inst) != root)
-            continue;
-        bool write = is_write(inst);
-        if (covered == Write || (covered == Read && !write)) {
-            roles[i] = static_cast<u8>(PageRole::Follower);
-            any_follower = true;
-        } else {
-            bool loop_leader = loop && first_leader;
-            roles[i] = static_cast<u8>(loop_leader ? (loop_writes ? PageRole::LoopWriteLeader : PageRole::LoopLeader) : PageRole::Leader);
-            covered = write || (loop_leader && loop_writes) ? Write : Read;
-            first_leader = false;
-        }
-    }
-    if (loop)
-        return true; // the first leader carries V and T across the back edge
-    if (!any_follower) {
-        for (u32 i = 0; i < n; ++i)
-            roles[i] = static_cast<u8>(PageRole::Own);
-    }
-    return any_follower;
+    return plan;
 }
 
 } // namespace keel::x64

@@ -38,18 +38,37 @@ namespace keel::x64 {
 // writes through the base), so that every other access through it follows.
 enum class PageRole : u8 { Own, Leader, Follower, LoopLeader, LoopWriteLeader };
 
-// The reserved registers, when a block shares a check: callee- or caller-saved does not
-// matter (a call makes the next access a leader), but never RCX/RDX (fixed operands) or
-// the loop-slot registers.
-constexpr HostReg shared_page_reg = R10;   // V: the checked page, or shared_page_none
-constexpr HostReg shared_addend_reg = R11; // T: its host address delta
+// Up to two bases share checks in one block, each with its own pair of reserved registers
+// (V, T): a loop that streams through one buffer while it reads a table or writes another
+// (a CRC over a buffer, a copy) checks neither per iteration. Callee- or caller-saved does
+// not matter (a call makes the next access a leader), but never RCX/RDX (fixed operands),
+// RAX (the check's scratch) or the loop-slot registers. The second pair costs two more
+// registers, so outside a loop it goes only to a base that saves at least two checks.
+struct SharedPagePair {
+    HostReg page;   // V: the checked page, or shared_page_none
+    HostReg addend; // T: its host address delta
+};
+constexpr u32 shared_pair_count = 2;
+constexpr SharedPagePair shared_pairs[shared_pair_count] = { { R10, R11 }, { R8, R9 } };
 // Non-canonical, far (2^47) from every canonical address: `addr - V` is never small.
 constexpr u64 shared_page_none = 0x8000000000000000ull;
 
-// Gives each Load and Store of `block` its role (indexed by instruction; Own for the rest)
-// and returns whether any access is a Follower or a LoopLeader (only then are V and T
-// reserved). `loop`: the block loops on itself keeping registers (the back edge skips its
-// entry). `roots` is scratch.
-bool plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots);
+// An access's entry in the roles: its PageRole and, for a shared one, which pair it uses.
+inline u8 page_role_entry(PageRole role, u32 pair) { return static_cast<u8>(static_cast<u8>(role) | pair << 4); }
+inline PageRole page_role(u8 entry) { return static_cast<PageRole>(entry & 0x0F); }
+inline const SharedPagePair& page_pair(u8 entry) { return shared_pairs[entry >> 4]; }
+
+// Which pairs a block uses (bit p: shared_pairs[p] is reserved) and which of them carry
+// their page across a loop's back edge (their V starts as shared_page_none at the entry).
+struct SharedPagePlan {
+    u8 pairs = 0;
+    u8 loop_pairs = 0;
+    explicit operator bool() const { return pairs != 0; }
+};
+
+// Gives each Load, Store and HostPointer of `block` its role entry (indexed by
+// instruction; Own for the rest). `loop`: the block loops on itself keeping registers
+// (the back edge skips its entry). `roots` is scratch.
+SharedPagePlan plan_shared_page_checks(const ir::Block& block, bool loop, Vector<u8>& roles, Vector<u32>& roots);
 
 } // namespace keel::x64
