@@ -223,7 +223,8 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(role(roles, rwr.w1) == PageRole::Follower);
     CHECK(role(roles, rwr.r3) == PageRole::Follower);
     // A pointer chase (the base is loaded from memory each iteration) and a large stride
-    // (an unbounded index): their pages do not carry; the chase's two fields still share.
+    // (an index stepped by 0x400, scaled by 8: two pages per iteration): their pages do not
+    // carry; the chase's two fields still share.
     b.clear();
     Builder ir4(b);
     ir4.begin_guest_insn(0x1000, 1);
@@ -233,6 +234,7 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     ir4.store_state(0x18, next);
     Value at = ir4.load_state(Type::U64, 0x20);
     Value strided = ir4.load(Type::U64, ir4.add(ir4.load_state(Type::U64, 0x28), ir4.shift(Opcode::Shl, at, Builder::imm8(3))));
+    ir4.store_state(0x20, ir4.add(at, Builder::imm64(0x400)));
     ir4.store_state(0x40, ir4.add(field, strided));
     ir4.jump(0x1000);
     REQUIRE(x64::plan_shared_page_checks(b, true, roles, roots));
@@ -258,6 +260,29 @@ TEST_CASE("backend: in a loop, the first access through a base carries the page 
     CHECK(pair(roles, element) == 0);
     CHECK(role(roles, dst_store) == PageRole::LoopWriteLeader);
     CHECK(pair(roles, dst_store) == 1);
+
+    // Two arrays through base registers indexed by one stepped register (a[i] += b[i],
+    // i += 16): each base plus the index streams, so each read leads the loop on its
+    // pair and the write follows the read of its array.
+    b.clear();
+    Builder ir6(b);
+    ir6.begin_guest_insn(0x1000, 1);
+    Value i16 = ir6.load_state(Type::U64, 0x70);
+    Value a_at = ir6.add(ir6.load_state(Type::U64, 0x30), i16);
+    Value b_at = ir6.add(ir6.load_state(Type::U64, 0x10), i16);
+    Value a_old = ir6.load(Type::U64, a_at);
+    Value b_val = ir6.load(Type::U64, b_at);
+    ir6.store(a_at, ir6.add(a_old, b_val));
+    u32 a_store = last(b);
+    ir6.store_state(0x70, ir6.add(i16, Builder::imm64(16)));
+    ir6.jump(0x1000);
+    x64::SharedPagePlan arrays = x64::plan_shared_page_checks(b, true, roles, roots);
+    CHECK(arrays.loop_pairs == 3);
+    CHECK(role(roles, a_old) == PageRole::LoopWriteLeader);
+    CHECK(role(roles, a_store) == PageRole::Follower);
+    CHECK(pair(roles, a_store) == pair(roles, a_old));
+    CHECK(role(roles, b_val) == PageRole::LoopLeader);
+    CHECK(pair(roles, b_val) != pair(roles, a_old));
 
     // A helper call anywhere: the page cannot cross the back edge; the roles are those
     // outside a loop.
@@ -452,6 +477,43 @@ TEST_CASE("backend: a loop's two streams in pages with different host deltas eac
         for (unsigned i = 0; i < data.size(); ++i) {
             INFO("byte " << i);
             CHECK(g.m.read(physical(run.destination + i), 1) == data[i]);
+        }
+    }
+}
+
+TEST_CASE("backend: a loop over two arrays by one index crosses pages with different host deltas", "[backend][tlb]")
+{
+    // xor eax, eax / loop: movzx ecx, byte [rsi+rdx] / mov [rdi+rdx], cl / add rax, rcx /
+    // inc rdx / cmp rdx, r8 / jnz loop / hlt. Each base plus the stepped index streams (a
+    // loop leader on its own pair); 0x602000 maps to 0x305000, and first the source, then
+    // the destination, crosses into it halfway.
+    const u64 seed = 0x5EED00A3;
+    INFO("seed 0x" << std::hex << seed);
+    std::vector<u8> data(0x100);
+    u64 sum = 0;
+    for (unsigned i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<u8>((seed >> (i % 31)) * 13 + i * 11);
+        sum += data[i];
+    }
+    auto physical = [](u64 linear) { return linear >= 0x602000 ? linear - 0x602000 + 0x305000 : linear - 0x300000; };
+    for (u64 source : { 0x601F80ull, 0x601000ull }) {
+        u64 destination = source == 0x601000 ? 0x601F80 : 0x601000;
+        INFO("source 0x" << source);
+        TwoPages g(true, 0x305000);
+        for (unsigned i = 0; i < data.size(); ++i)
+            g.m.write(physical(source + i), { data[i] });
+        g.code({ 0x31, 0xC0, 0x0F, 0xB6, 0x0C, 0x16, 0x88, 0x0C, 0x17, 0x48, 0x01, 0xC8, 0x48, 0xFF, 0xC2, 0x4C, 0x39, 0xC2, 0x75, 0xEE,
+            0xF4 });
+        g.m.gpr(x86::RSI) = source;
+        g.m.gpr(x86::RDI) = destination;
+        g.m.gpr(x86::RDX) = 0;
+        g.m.gpr(x86::R8) = data.size();
+        g.m.require_halted(g.m.run_to_halt());
+        CHECK(g.m.gpr(x86::RAX) == sum);
+        CHECK(g.m.gpr(x86::RDX) == data.size());
+        for (unsigned i = 0; i < data.size(); ++i) {
+            INFO("byte " << i);
+            CHECK(g.m.read(physical(destination + i), 1) == data[i]);
         }
     }
 }

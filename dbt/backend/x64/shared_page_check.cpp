@@ -62,8 +62,10 @@ u32 register_behind(const ir::Block& block, u32 root, const Vector<u32>& roots)
 // stream); anything else (a pointer chase) changes it.
 enum class Across : u8 { Changes, Streams, Stays };
 
-Across page_across_iterations(const ir::Block& block, u32 root)
+// `step`: the most the register moves per iteration (0 when it stays).
+Across page_across_iterations(const ir::Block& block, u32 root, u64& step)
 {
+    step = 0;
     const ir::Inst& def = block.insts[root];
     if (def.op != ir::Opcode::LoadState || def.type != ir::Type::U64)
         return Across::Changes;
@@ -76,17 +78,69 @@ Across page_across_iterations(const ir::Block& block, u32 root)
         ir::Value stored = block.resolve(inst.args[1]);
         if (!stored.is_inst() || inst.args[0].imm_value() != slot)
             return Across::Changes;
-        const ir::Inst& step = block.insts[stored.index()];
-        bool by_constant = ((step.op == ir::Opcode::Add || step.op == ir::Opcode::Sub) && step.args[1].is_imm()
-                               && step.args[1].imm_value() < guest_page_size)
-            || step.op == ir::Opcode::Inc || step.op == ir::Opcode::Dec; // x86 INC/DEC keep CF: opcodes of their own
-        bool small_step = by_constant && block.resolve(step.args[0]) == ir::Value::of_inst(def.type, root);
-        if (!small_step)
+        const ir::Inst& update = block.insts[stored.index()];
+        u64 by = 0;
+        if ((update.op == ir::Opcode::Add || update.op == ir::Opcode::Sub) && update.args[1].is_imm())
+            by = update.args[1].imm_value();
+        else if (update.op == ir::Opcode::Inc || update.op == ir::Opcode::Dec) // x86 INC/DEC keep CF: opcodes of their own
+            by = 1;
+        if (by == 0 || by >= guest_page_size || block.resolve(update.args[0]) != ir::Value::of_inst(def.type, root))
             return Across::Changes;
+        step = by > step ? by : step;
         across = Across::Streams;
     }
     return across;
 }
+
+Across combine(Across a, Across b)
+{
+    if (a == Across::Changes || b == Across::Changes)
+        return Across::Changes;
+    return a == Across::Streams || b == Across::Streams ? Across::Streams : Across::Stays;
+}
+
+// The same for an address computed from guest registers, with `stride` the most it moves
+// per iteration: an array's base plus an index (scaled by up to 8) that the loop steps
+// (`a[i]`, i += 1) streams; plus an index it never writes, stays.
+Across across_of_value(const ir::Block& block, ir::Value v, u64& stride, int depth = 0)
+{
+    stride = 0;
+    v = block.resolve(v);
+    if (v.is_imm())
+        return Across::Stays;
+    if (!v.is_inst() || depth > 3)
+        return Across::Changes;
+    const ir::Inst& def = block.insts[v.index()];
+    switch (def.op) {
+    case ir::Opcode::LoadState: return page_across_iterations(block, v.index(), stride);
+    case ir::Opcode::Add: {
+        if (def.type != ir::Type::U64)
+            return Across::Changes;
+        u64 a = 0, b = 0;
+        Across across = combine(across_of_value(block, def.args[0], a, depth + 1), across_of_value(block, def.args[1], b, depth + 1));
+        stride = a + b;
+        return across;
+    }
+    case ir::Opcode::Shl: {
+        if (def.type != ir::Type::U64 || !def.args[1].is_imm() || !def.args[2].is_none() || def.args[1].imm_value() > 3)
+            return Across::Changes;
+        Across across = across_of_value(block, def.args[0], stride, depth + 1);
+        stride <<= def.args[1].imm_value();
+        return across;
+    }
+    default: return Across::Changes;
+    }
+}
+
+// How the page of the accesses through `root` behaves across iterations: a stream moving a
+// page or more per iteration changes it every time.
+Across across_of_root(const ir::Block& block, u32 root)
+{
+    u64 stride = 0;
+    Across across = across_of_value(block, ir::Value::of_inst(ir::Type::U64, root), stride);
+    return across == Across::Streams && stride >= guest_page_size ? Across::Changes : across;
+}
+
 // Gives the accesses through `root` their roles on shared_pairs[pair]; `loop`: its page
 // carries across the back edge (the first leader is a loop leader). Returns whether the
 // pair is used at all: by a loop leader, or by a follower (else the roles go back to Own).
@@ -211,7 +265,7 @@ SharedPagePlan plan_shared_page_checks(const ir::Block& block, bool loop, Vector
     if (loop) {
         for (u32 k = 0; k < root_count; ++k)
             counts[k].across = counts[k].root >= n ? Across::Stays // a constant page
-                                                   : page_across_iterations(block, register_behind(block, counts[k].root, roots));
+                                                   : across_of_root(block, register_behind(block, counts[k].root, roots));
     }
     for (u32 pair = 0; pair < shared_pair_count; ++pair) {
         u32 best = 0, best_saved = 0;
@@ -230,8 +284,8 @@ SharedPagePlan plan_shared_page_checks(const ir::Block& block, bool loop, Vector
                 best_carries = carries;
             }
         }
-        if (best_saved == 0 || (pair > 0 && !best_carries && best_saved < 2))
-            break; // a second pair's two registers: not for a single follower
+        if (best_saved == 0 || (pair > 0 && !loop && best_saved < 2))
+            break; // a second pair's two registers: not for a single follower outside a loop
         taken[best] = true;
         if (assign_roles(block, counts[best].root, pair, best_carries, roles, root_of)) {
             plan.pairs |= static_cast<u8>(1u << pair);
