@@ -293,10 +293,10 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
     // movdqa xmm0, [rsi] / movdqa xmm1, xmm0 / paddd xmm1, xmm0 / pshufd xmm2, xmm1, 0x1b /
     // pcmpeqd xmm0, xmm0 / paddd xmm0, [rsi+16] / por xmm0, xmm2 / movdqa [rdi], xmm0 /
     // add rax, 1 / paddd xmm2, xmm1 / movdqa [rdi+16], xmm2 / hlt. The SSE lowering reuses
-    // what the previous instruction left in host XMM0..2 (docs/sse.md): an operand named
+    // what the previous instruction left in host XMM0..5 (docs/sse.md): an operand named
     // twice (PCMPEQD, all ones, kept in a host register across the miss below), a register the next instruction writes from another host register, a
     // softMMU miss in between ([rsi+16] is on the next page, so its cold path runs between
-    // two instructions and must keep XMM0..2), and a non-SSE instruction in between.
+    // two instructions and must keep XMM0..5), and a non-SSE instruction in between.
     const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x06, 0x66, 0x0F, 0x6F, 0xC8, 0x66, 0x0F, 0xFE, 0xC8, 0x66, 0x0F, 0x70,
                                   0xD1, 0x1B, 0x66, 0x0F, 0x76, 0xC0, 0x66, 0x0F, 0xFE, 0x46, 0x10, 0x66, 0x0F, 0xEB, 0xC2,
                                   0x66, 0x0F, 0x7F, 0x07, 0x48, 0x83, 0xC0, 0x01, 0x66, 0x0F, 0xFE, 0xD1, 0x66, 0x0F, 0x7F,
@@ -337,6 +337,50 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
         CHECK(lane(m.cpu().xmm[2], i) == static_cast<u32>(reversed[i] + twice[i]));
     }
     CHECK(m.gpr(x86::RAX) == 8);
+}
+
+TEST_CASE("sse: six guest XMM values kept in host registers across a softMMU miss", "[backend][sse]")
+{
+    // movdqa xmm0, [rsi] / then xmm1..xmm4 = 2x..5x, each a MOVDQA of the one before and a
+    // PADDD of xmm0 / pshufd xmm4, xmm4, 0x1b (the destination read as its source) /
+    // movdqa xmm5, xmm4 / paddd xmm5, [rsi+16] (on the next page: its softMMU miss runs C++
+    // between two instructions; the cold thunk saves XMM0..XMM5 for it, although the C++
+    // it calls rarely touches more than XMM0..1) / paddd xmm0, xmm1, xmm2,
+    // xmm3, xmm5 in turn / hlt. Every register is live to the end.
+    const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x06, 0x66, 0x0F, 0x6F, 0xC8, 0x66, 0x0F, 0xFE, 0xC8, 0x66, 0x0F, 0x6F,
+                                  0xD1, 0x66, 0x0F, 0xFE, 0xD0, 0x66, 0x0F, 0x6F, 0xDA, 0x66, 0x0F, 0xFE, 0xD8, 0x66, 0x0F,
+                                  0x6F, 0xE3, 0x66, 0x0F, 0xFE, 0xE0, 0x66, 0x0F, 0x70, 0xE4, 0x1B, 0x66, 0x0F, 0x6F, 0xEC,
+                                  0x66, 0x0F, 0xFE, 0x6E, 0x10, 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0xFE, 0xC2, 0x66, 0x0F,
+                                  0xFE, 0xC3, 0x66, 0x0F, 0xFE, 0xC5, 0xF4};
+    const u32 x[4] = {0x01000001, 0x80000003, 0x7FFFFFF0, 0x00C0FFEE};
+    const u32 y[4] = {0x0A0B0C0D, 0xF0F0F0F0, 0x00000007, 0xDEADBEEF};
+    GuestMachine m;
+    m.load(0x10000, code);
+    std::vector<u8> data(32);
+    for (unsigned i = 0; i < 4; ++i)
+        for (unsigned b = 0; b < 4; ++b) {
+            data[4 * i + b] = static_cast<u8>(x[i] >> (8 * b));
+            data[16 + 4 * i + b] = static_cast<u8>(y[i] >> (8 * b));
+        }
+    m.write(0x20FF0, data); // x ends a page, y starts the next
+    m.gpr(x86::RSI) = 0x20FF0;
+    m.require_halted(m.run_to_halt());
+    auto lane = [&](unsigned reg, unsigned i) {
+        u32 v = 0;
+        for (unsigned b = 0; b < 4; ++b)
+            v |= static_cast<u32>(m.cpu().xmm[reg][4 * i + b]) << (8 * b);
+        return v;
+    };
+    for (unsigned i = 0; i < 4; ++i) {
+        INFO("lane " << i);
+        u32 reversed5 = 5 * x[3 - i];
+        CHECK(lane(1, i) == 2 * x[i]);
+        CHECK(lane(2, i) == 3 * x[i]);
+        CHECK(lane(3, i) == 4 * x[i]);
+        CHECK(lane(4, i) == reversed5);
+        CHECK(lane(5, i) == static_cast<u32>(reversed5 + y[i]));
+        CHECK(lane(0, i) == static_cast<u32>(10 * x[i] + reversed5 + y[i]));
+    }
 }
 
 // A 16-byte source operand is read where it is, through a HostPointer (docs/sse.md):

@@ -2,6 +2,7 @@
 // generated code, and the indirect-branch lookup (docs/backend.md#thunks).
 #include "dbt/backend/x64/backend.h"
 #include "dbt/backend/x64/cold_path.h"
+#include "dbt/ir/opcode.h"
 #include "dbt/runtime/run_context.h"
 
 namespace keel::x64 {
@@ -89,23 +90,25 @@ Result<void> Backend::emit_thunks()
     c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
 
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
-    // indexed by register number, and XMM0..XMM2 (the SSE lowering keeps guest values in
-    // them from one instruction to the next, docs/sse.md), let cold_access() work on the
+    // indexed by register number, and XMM0..XMM5 (ir::host_xmm_kept: the SSE lowering keeps
+    // guest values in them from one instruction to the next, docs/sse.md), let cold_access() work on the
     // frame, restore, and return to the hot path's resume point (descriptor + resume_delta).
     c.align_to(16);
     m_thunks.cold = c.cursor();
     for (int r = 15; r >= 0; --r)
         c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
-    constexpr int xmm_area = 8 + 3 * 16; // 8 (return address) + 128 + 56: 16-byte aligned for the call
+    constexpr int kept = static_cast<int>(ir::host_xmm_kept);
+    constexpr int xmm_area = 8 + kept * 16; // 8 (return address) + 128 + 8 + 16n: 16-byte aligned for the call
+    static_assert((8 + 128 + xmm_area) % 16 == 0);
     c.sub(rsp, xmm_area);
-    for (int x = 0; x < 3; ++x)
+    for (int x = 0; x < kept; ++x)
         c.movdqu(ptr[rsp + 8 + 16 * x], Xbyak::Xmm(x));
     c.lea(rdi, ptr[rbp - ctx_offset::base]);
     c.lea(rsi, ptr[rsp + xmm_area]);
     c.mov(rdx, qword[rsp + xmm_area + 128]);
     c.mov(rax, reinterpret_cast<u64>(&cold_access));
     c.call(rax);
-    for (int x = 0; x < 3; ++x)
+    for (int x = 0; x < kept; ++x)
         c.movdqu(Xbyak::Xmm(x), ptr[rsp + 8 + 16 * x]);
     c.add(rsp, xmm_area);
     c.test(rax, rax);

@@ -163,24 +163,25 @@ Lowered lower_sse(Lowerer& lw)
         if (vector && written_count < 2)
             written_state[written_count++] = state_offset + 8;
     };
-    // What host XMM0..2 hold now: what the previous instruction left, if it was the SSE
+    // What host XMM0..5 hold now: what the previous instruction left, if it was the SSE
     // instruction right before this one in the block (nothing in between can change them:
     // the cold paths of the memory accesses between keep them, docs/sse.md), and each
     // load below updates it. An operand the host register already holds is not loaded
     // again, one that another holds is copied from it.
-    i8 holds[3] = {-1, -1, -1};
-    if (lw.xmm_cache.after + 1 == lw.insn_number())
-        for (unsigned h = 0; h < 3; ++h)
-            holds[h] = lw.xmm_cache.holds[h];
+    constexpr unsigned kept = ir::host_xmm_kept;
+    constexpr unsigned memory_xmm = kept; // the scratch for a memory operand read in halves
+    i8 holds[kept];
+    for (unsigned h = 0; h < kept; ++h)
+        holds[h] = lw.xmm_cache.after + 1 == lw.insn_number() ? lw.xmm_cache.holds[h] : -1;
     auto load_xmm = [&](unsigned host, unsigned guest) {
         if (holds[host] == static_cast<i8>(guest))
             return true;
-        unsigned from = 3;
-        for (unsigned h = 0; h < 3; ++h)
+        unsigned from = kept;
+        for (unsigned h = 0; h < kept; ++h)
             if (h != host && holds[h] == static_cast<i8>(guest))
                 from = h;
         holds[host] = static_cast<i8>(guest);
-        return from < 3 ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
+        return from < kept ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
     };
     u16 guest_xmm_written = 0; // guest XMM registers the instruction writes
     i8 stored_from[16];        // the host register each is stored from (the last store wins)
@@ -210,7 +211,7 @@ Lowered lower_sse(Lowerer& lw)
     }
     i32 memory_operand = -1;
     u32 memory_size = 0;
-    bool memory_read = false, memory_written = false, memory_in_xmm3 = false;
+    bool memory_read = false, memory_written = false, memory_in_xmm = false;
     // General registers: the explicit ones through RAX, then RCX, RDX, RBX (CRC32's source,
     // BMI2's three operands); the implicit ones (PCMPESTRx reads EAX and EDX, PCMPxSTRI
     // writes ECX, MULX reads EDX/RDX) as themselves. All but RAX are the backend's: pushed
@@ -264,14 +265,23 @@ Lowered lower_sse(Lowerer& lw)
             return Lowered::Unimplemented;
     }
     // Each explicit XMM operand takes a host register that already holds it if one does,
-    // else one whose value no later operand wants.
-    bool host_taken[3] = {next_xmm > 0, false, false};
-    auto pick_host = [&](unsigned guest, unsigned operand) -> unsigned {
-        for (unsigned h = 0; h < 3; ++h)
+    // else an empty one, else one whose value no later operand wants. A destination that is not loaded first
+    // (`whole`) but that a later operand reads too (PSHUFD xmm0, xmm0) leaves the register
+    // holding it to that operand, which then needs no load.
+    bool host_taken[kept] = {next_xmm > 0};
+    auto pick_host = [&](unsigned guest, unsigned operand, bool whole) -> unsigned {
+        bool read_later = false;
+        for (unsigned j = operand + 1; j < insn.operand_count_visible; ++j)
+            read_later = read_later || (is_xmm(lw.op(j)) && lw.op(j).reg.value - ZYDIS_REGISTER_XMM0 == static_cast<int>(guest));
+        for (unsigned h = 0; h < kept && !(whole && read_later); ++h)
             if (!host_taken[h] && holds[h] == static_cast<i8>(guest))
                 return h;
-        unsigned fallback = 3;
-        for (unsigned h = 0; h < 3; ++h) {
+        // An empty one first: what the others hold may be wanted by a later instruction.
+        for (unsigned h = 0; h < kept; ++h)
+            if (!host_taken[h] && holds[h] < 0)
+                return h;
+        unsigned fallback = kept;
+        for (unsigned h = 0; h < kept; ++h) {
             if (host_taken[h])
                 continue;
             bool wanted = false;
@@ -279,28 +289,31 @@ Lowered lower_sse(Lowerer& lw)
                 wanted = wanted || (is_xmm(lw.op(j)) && holds[h] == static_cast<i8>(lw.op(j).reg.value - ZYDIS_REGISTER_XMM0));
             if (!wanted)
                 return h;
-            if (fallback == 3)
+            if (fallback == kept)
                 fallback = h;
         }
         return fallback;
     };
     unsigned next_gpr = 0;
-    i8 written_whole[3] = {-1, -1, -1}; // a destination not loaded first: the guest register it becomes
+    i8 written_whole[kept]; // a destination not loaded first: the guest register it becomes
+    for (i8& w : written_whole)
+        w = -1;
     for (unsigned i = 0; i < insn.operand_count_visible; ++i) {
         const ZydisDecodedOperand& o = lw.op(i);
         ZydisEncoderOperand& e = request.operands[i];
         bool writes = o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
         if (is_xmm(o)) {
             unsigned guest = static_cast<unsigned>(o.reg.value - ZYDIS_REGISTER_XMM0);
-            unsigned host = pick_host(guest, i);
-            if (host > 2)
-                return Lowered::Unimplemented;
-            host_taken[host] = true;
-            HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
             // Loaded even when only written (many write only part of the register), except
             // the destination of the moves and shuffles that write all 128 bits: until the
             // instruction runs its host register holds nothing of the guest's.
-            if (i == 0 && o.actions == ZYDIS_OPERAND_ACTION_WRITE && writes_whole_destination(insn.mnemonic)) {
+            bool whole = i == 0 && o.actions == ZYDIS_OPERAND_ACTION_WRITE && writes_whole_destination(insn.mnemonic);
+            unsigned host = pick_host(guest, i, whole);
+            if (host >= kept)
+                return Lowered::Unimplemented;
+            host_taken[host] = true;
+            HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + host));
+            if (whole) {
                 holds[host] = -1;
                 written_whole[host] = static_cast<i8>(guest);
             } else if (!load_xmm(host, guest)) {
@@ -320,13 +333,13 @@ Lowered lower_sse(Lowerer& lw)
             memory_size = o.size / 8;
             memory_read = o.actions & ZYDIS_OPERAND_ACTION_MASK_READ;
             memory_written = writes;
-            // A 16-byte source is read from vector_temp into XMM3 in 8-byte halves (the
+            // A 16-byte source is read from vector_temp into XMM6 in 8-byte halves (the
             // softMMU wrote it so) and the instruction takes its register form, the same
             // operation for every xmm/m128 operand. MOVNTDQA and LDDQU have no register
             // form: they keep the memory one (below).
-            memory_in_xmm3 = memory_size == 16 && memory_read && !writes;
-            if (memory_in_xmm3)
-                HostBytes::set_register(e, ZYDIS_REGISTER_XMM3);
+            memory_in_xmm = memory_size == 16 && memory_read && !writes;
+            if (memory_in_xmm)
+                HostBytes::set_register(e, static_cast<ZydisRegister>(ZYDIS_REGISTER_XMM0 + memory_xmm));
             else
                 HostBytes::set_state(e, offset::vector_temp, static_cast<u16>(memory_size));
         } else if (o.type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
@@ -338,21 +351,21 @@ Lowered lower_sse(Lowerer& lw)
     // puts its host address in RAX and the instruction keeps its memory form, [RAX]. Only
     // a TLB miss, MMIO or a page-crossing operand copies it into vector_temp first.
     bool any_gpr = host_gpr_used[0] || host_gpr_used[1] || host_gpr_used[2] || host_gpr_used[3];
-    bool memory_at_rax = memory_in_xmm3 && !mxcsr && !any_gpr;
+    bool memory_at_rax = memory_in_xmm && !mxcsr && !any_gpr;
     // A 16-byte store (MOVAPS, MOVDQA, MOVUPS, MOVNTDQ... [m], xmm) likewise writes where
     // the bytes are when they are plain RAM; otherwise the instruction runs again alone
     // without this (direct_stores), its store through vector_temp and the softMMU.
     bool store_at_rax = memory_operand >= 0 && memory_size == 16 && memory_written && !memory_read && !mxcsr && !any_gpr
         && lw.direct_stores && insn.mnemonic != ZYDIS_MNEMONIC_MASKMOVDQU;
     if (memory_at_rax || store_at_rax) {
-        memory_in_xmm3 = false;
+        memory_in_xmm = false;
         HostBytes::set_memory_at_rax(request.operands[memory_operand], 16);
     }
-    if (memory_in_xmm3 && !body.add(request)) {
-        memory_in_xmm3 = false;
+    if (memory_in_xmm && !body.add(request)) {
+        memory_in_xmm = false;
         HostBytes::set_state(request.operands[memory_operand], offset::vector_temp, 16);
     }
-    if (memory_in_xmm3 ? !prologue.load_xmm_in_halves(3, offset::vector_temp) : !body.add(request))
+    if (memory_in_xmm ? !prologue.load_xmm_in_halves(memory_xmm, offset::vector_temp) : !body.add(request))
         return Lowered::Unimplemented;
     if (memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
@@ -401,16 +414,16 @@ Lowered lower_sse(Lowerer& lw)
 
     // After it, each host register holds its operand's current value, except one whose
     // guest register was written from another host register (an operand named twice).
-    for (unsigned h = 0; h < 3; ++h) {
+    for (unsigned h = 0; h < kept; ++h) {
         if (written_whole[h] >= 0)
             holds[h] = written_whole[h];
     }
-    for (unsigned h = 0; h < 3; ++h) {
+    for (unsigned h = 0; h < kept; ++h) {
         i8 g = holds[h];
         if (g >= 0 && (guest_xmm_written & (1u << g)) && stored_from[g] != static_cast<i8>(h))
             holds[h] = -1;
     }
-    for (unsigned h = 0; h < 3; ++h)
+    for (unsigned h = 0; h < kept; ++h)
         lw.xmm_cache.holds[h] = holds[h];
     lw.xmm_cache.after = lw.insn_number();
     return Lowered::Continue;

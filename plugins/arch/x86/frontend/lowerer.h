@@ -34,12 +34,12 @@ public:
 
     ir::Builder& ir;
 
-    // Which guest XMM register each of the host's XMM0..XMM2 holds at run time after the
-    // guest instruction numbered `after` (-1: none), as lower_sse left them: the next SSE
-    // instruction of the block, if it comes right after, loads only what they do not hold
-    // (docs/sse.md#host-registers-kept-between-instructions).
+    // Which guest XMM register each of the host's XMM0..XMM5 (ir::host_xmm_kept) holds at
+    // run time after the guest instruction numbered `after` (-1: none), as lower_sse left
+    // them: the next SSE instruction of the block, if it comes right after, loads only what
+    // they do not hold (docs/sse.md#host-registers-kept-between-instructions).
     struct XmmCache {
-        i8 holds[3] = {-1, -1, -1};
+        i8 holds[ir::host_xmm_kept] = {-1, -1, -1, -1, -1, -1};
         u32 after = ~0u;
     };
     XmmCache xmm_cache;
