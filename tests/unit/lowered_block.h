@@ -124,6 +124,7 @@ struct LoweredBlock {
 struct HostCode {
     std::vector<ZydisMnemonic> mnemonics;
     std::vector<i64> displacements; // of each memory operand, in order; at_rax for [rax]
+    std::vector<i64> stores;        // of each memory destination (a store), in order
     static constexpr i64 at_rax = -1;   // guest memory through a HostPointer (docs/sse.md)
 };
 inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
@@ -147,6 +148,8 @@ inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
                 }
                 CHECK(ops[i].mem.base == ZYDIS_REGISTER_RBP); // the guest state base
                 code.displacements.push_back(ops[i].mem.disp.value);
+                if (i == 0 && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+                    code.stores.push_back(ops[i].mem.disp.value);
             }
         }
         at += insn.length;

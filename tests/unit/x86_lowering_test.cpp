@@ -436,9 +436,39 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
     }
     SECTION("paddd xmm0, xmm1: integer SIMD, no MXCSR (SDM vol. 2 §2.4, exception type 4)")
     {
+        // It cannot fault: its store of xmm0 is left to what follows, here the block's end.
         LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1 });
-        HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
-        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_PADDD, ZYDIS_MNEMONIC_MOVDQU });
+        std::vector<u32> insns = l.all(Opcode::HostInsn);
+        REQUIRE(insns.size() == 2);
+        HostCode host = decode_host(l.block, l.block.insts[insns[0]]);
+        CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_PADDD });
+        HostCode flush = decode_host(l.block, l.block.insts[insns[1]]);
+        CHECK(flush.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU });
+        CHECK(flush.displacements == std::vector<i64> { off::xmm(0) });
         CHECK(l.count(Opcode::TrapIf) == 0);
+    }
+    SECTION("paddd xmm0, xmm1 / psubd xmm0, xmm2 / pxor xmm3, xmm0: each register stored once, at the end")
+    {
+        LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0xFA, 0xC2, 0x66, 0x0F, 0xEF, 0xD8 });
+        std::vector<u32> insns = l.all(Opcode::HostInsn);
+        std::vector<i64> stores;
+        for (u32 i : insns) {
+            HostCode host = decode_host(l.block, l.block.insts[i]);
+            stores.insert(stores.end(), host.stores.begin(), host.stores.end());
+        }
+        CHECK(stores == std::vector<i64> { off::xmm(0), off::xmm(3) });
+    }
+    SECTION("paddd xmm0, xmm1 / paddd xmm2, [rsi]: the deferred store comes before the access that may fault")
+    {
+        LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0xFE, 0x16 });
+        std::vector<u32> insns = l.all(Opcode::HostInsn);
+        REQUIRE(insns.size() == 3);
+        HostCode flush = decode_host(l.block, l.block.insts[insns[1]]);
+        CHECK(flush.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU });
+        CHECK(flush.displacements == std::vector<i64> { off::xmm(0) });
+        std::vector<u32> pointers = l.all(Opcode::HostPointer);
+        REQUIRE(pointers.size() == 1);
+        CHECK(insns[1] < pointers[0]);
+        CHECK(pointers[0] < insns[2]);
     }
 }

@@ -138,13 +138,42 @@ bool writes_whole_destination(ZydisMnemonic m)
     }
 }
 
+namespace {
+
+// Stores the guest XMM registers in `mask` from host registers that hold them (`holds`,
+// as the previous SSE instruction left them) to the state: one HostInsn of MOVDQUs, which
+// touches nothing below the XMM state (docs/sse.md#host-registers-kept-between-instructions).
+void flush_xmm_from(Lowerer& lw, const i8* holds, u16 mask)
+{
+    if (mask == 0)
+        return;
+    HostBytes stores;
+    for (unsigned g = 0; g < 16; ++g) {
+        if (!(mask & (1u << g)))
+            continue;
+        unsigned host = ir::host_xmm_kept;
+        for (unsigned h = 0; h < ir::host_xmm_kept; ++h)
+            if (holds[h] == static_cast<i8>(g))
+                host = h;
+        VERIFY(host < ir::host_xmm_kept);
+        VERIFY(stores.move_xmm(host, offset::xmm(g), true));
+    }
+    HostSequence sequence { &stores };
+    VERIFY(sequence.fits());
+    sequence.emit(lw, {}, static_cast<u16>(offset::mxcsr));
+}
+
+} // namespace
+
 Lowered lower_sse(Lowerer& lw)
 {
     const ZydisDecodedInstruction& insn = lw.insn();
     if (!is_sse_instruction(insn))
         return Lowered::Unimplemented;
-    if (insn.mnemonic == ZYDIS_MNEMONIC_LDMXCSR || insn.mnemonic == ZYDIS_MNEMONIC_STMXCSR)
+    if (insn.mnemonic == ZYDIS_MNEMONIC_LDMXCSR || insn.mnemonic == ZYDIS_MNEMONIC_STMXCSR) {
+        flush_deferred_xmm(lw);
         return lower_mxcsr(lw);
+    }
 
     ZydisEncoderRequest request;
     if (!host_request_for(lw, request))
@@ -171,8 +200,14 @@ Lowered lower_sse(Lowerer& lw)
     constexpr unsigned kept = ir::host_xmm_kept;
     constexpr unsigned memory_xmm = kept; // the scratch for a memory operand read in halves
     i8 holds[kept];
+    bool follows_sse = lw.xmm_cache.after + 1 == lw.insn_number();
+    VERIFY(follows_sse || lw.xmm_cache.dirty == 0); // flushed before anything else ran
     for (unsigned h = 0; h < kept; ++h)
-        holds[h] = lw.xmm_cache.after + 1 == lw.insn_number() ? lw.xmm_cache.holds[h] : -1;
+        holds[h] = follows_sse ? lw.xmm_cache.holds[h] : -1;
+    // The previous instruction's deferred stores: written before this instruction's IR
+    // (below), except those of registers it overwrites without reading them from the state.
+    u16 pending = lw.xmm_cache.dirty;
+    u16 flush_anyway = 0; // pending registers this one reloads from the state after all
     auto load_xmm = [&](unsigned host, unsigned guest) {
         if (holds[host] == static_cast<i8>(guest))
             return true;
@@ -180,6 +215,8 @@ Lowered lower_sse(Lowerer& lw)
         for (unsigned h = 0; h < kept; ++h)
             if (h != host && holds[h] == static_cast<i8>(guest))
                 from = h;
+        if (from == kept)
+            flush_anyway |= static_cast<u16>(pending & (1u << guest));
         holds[host] = static_cast<i8>(guest);
         return from < kept ? prologue.copy_xmm(host, from) : prologue.move_xmm(host, offset::xmm(guest), false);
     };
@@ -188,7 +225,7 @@ Lowered lower_sse(Lowerer& lw)
     auto store_xmm = [&](unsigned host, unsigned guest) {
         guest_xmm_written |= static_cast<u16>(1u << guest);
         stored_from[guest] = static_cast<i8>(host);
-        return epilogue.move_xmm(host, offset::xmm(guest), true);
+        return true; // into the epilogue below, unless deferred
     };
 
     // Host XMM0 is the guest's XMM0 when the instruction names it implicitly (BLENDVPS,
@@ -369,9 +406,26 @@ Lowered lower_sse(Lowerer& lw)
         return Lowered::Unimplemented;
     if (memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
+    // An instruction that cannot fault or read guest state other than its XMM operands (no
+    // memory operand, no MXCSR, no general register) leaves its XMM stores to whatever comes
+    // next (Lowerer::XmmCache::dirty): a run of them stores each register once.
+    bool defer_stores = memory_operand < 0 && !mxcsr && !any_gpr;
+    if (!defer_stores) {
+        for (unsigned g = 0; g < 16; ++g) {
+            if ((guest_xmm_written & (1u << g)) && !epilogue.move_xmm(static_cast<unsigned>(stored_from[g]), offset::xmm(g), true))
+                return Lowered::Unimplemented;
+        }
+    }
     HostSequence sequence { &saves, &mxcsr_before, &prologue, &body, &mxcsr_after, &epilogue, &restores };
     if (!sequence.fits())
         return Lowered::Unimplemented;
+
+    // The previous instruction's deferred stores, from the host registers holding them:
+    // all of them before an instruction that may fault or reads the state; before one that
+    // cannot, those of registers it leaves alone (or reloads), the rest being dead.
+    u16 flush = defer_stores ? static_cast<u16>((pending & ~guest_xmm_written) | flush_anyway) : pending;
+    flush_xmm_from(lw, lw.xmm_cache.holds, flush);
+    lw.xmm_cache.dirty = 0;
 
     // Guest memory in: alignment (#GP), then the softMMU (may fault), into vector_temp.
     ir::Value address, pointer;
@@ -426,7 +480,21 @@ Lowered lower_sse(Lowerer& lw)
     for (unsigned h = 0; h < kept; ++h)
         lw.xmm_cache.holds[h] = holds[h];
     lw.xmm_cache.after = lw.insn_number();
+    if (defer_stores) {
+        lw.xmm_cache.dirty = guest_xmm_written;
+        for (unsigned g = 0; g < 16; ++g)
+            VERIFY(!(guest_xmm_written & (1u << g)) || holds[stored_from[g]] == static_cast<i8>(g));
+    }
     return Lowered::Continue;
+}
+
+void flush_deferred_xmm(Lowerer& lw)
+{
+    if (lw.xmm_cache.dirty == 0)
+        return;
+    VERIFY(lw.xmm_cache.after + 1 == lw.insn_number() || lw.xmm_cache.after == lw.insn_number());
+    flush_xmm_from(lw, lw.xmm_cache.holds, lw.xmm_cache.dirty);
+    lw.xmm_cache.dirty = 0;
 }
 
 } // namespace keel::x86

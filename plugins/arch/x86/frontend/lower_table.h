@@ -33,6 +33,10 @@ Lowered lower_mov_debug_register(Lowerer& lw);
 // SSE/SSE2 (lower_sse.cpp): every such instruction without a lowering of its own.
 bool is_sse_instruction(const ZydisDecodedInstruction& insn);
 Lowered lower_sse(Lowerer& lw);
+// Writes the guest XMM registers an SSE instruction left only in host registers
+// (Lowerer::XmmCache::dirty) to the state: before anything else that may read the state
+// or leave the block (another instruction, a fault, the block's end).
+void flush_deferred_xmm(Lowerer& lw);
 
 // x87 and MMX (lower_x87.cpp), SSE forms with an MMX operand included: run on the host
 // with the guest's FPU state loaded (docs/x87.md).

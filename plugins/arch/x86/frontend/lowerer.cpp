@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/frontend/lowerer.h"
+#include "plugins/arch/x86/frontend/lower_table.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 
 namespace keel::x86 {
@@ -255,6 +256,7 @@ ir::Value Lowerer::pop(ir::Type type)
 
 Lowered Lowerer::raise(u8 vector)
 {
+    flush_deferred_xmm(*this); // the state must be exact at the fault
     m_write_count = 0;
     m_flags_mask = 0;
     ir.call(helpers::raise_exception, ir::Builder::imm64(vector), ir::Builder::imm64(0), ir::Builder::imm64(0));
@@ -264,6 +266,7 @@ Lowered Lowerer::raise(u8 vector)
 
 Lowered Lowerer::raise(u8 vector, u32 error_code)
 {
+    flush_deferred_xmm(*this); // the state must be exact at the fault
     m_write_count = 0;
     m_flags_mask = 0;
     ir.call(helpers::raise_exception, ir::Builder::imm64(vector), ir::Builder::imm64(1), ir::Builder::imm64(error_code));

@@ -38,9 +38,13 @@ public:
     // run time after the guest instruction numbered `after` (-1: none), as lower_sse left
     // them: the next SSE instruction of the block, if it comes right after, loads only what
     // they do not hold (docs/sse.md#host-registers-kept-between-instructions).
+    // `dirty`: guest registers whose state slot is stale, their value only in a host
+    // register holding them (an SSE instruction that cannot fault leaves its stores to the
+    // next one, which drops those it overwrites; flush_deferred_xmm() writes them).
     struct XmmCache {
         i8 holds[ir::host_xmm_kept] = {-1, -1, -1, -1, -1, -1};
         u32 after = ~0u;
+        u16 dirty = 0;
     };
     XmmCache xmm_cache;
     // Counts the guest instructions begun in this block.

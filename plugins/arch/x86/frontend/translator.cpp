@@ -89,6 +89,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         }
         d.pc = pc;
         if (status == ZYDIS_STATUS_NO_MORE_DATA) {
+            flush_deferred_xmm(lw);
             if (count > 0) {
                 b.jump(pc); // the next block starts with it and takes the fault
                 return true;
@@ -117,6 +118,8 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
             lower = lower_x87;
         else if (!lower && is_sse_instruction(d.insn))
             lower = lower_sse;
+        if (lower != lower_sse)
+            flush_deferred_xmm(lw); // only SSE instructions know what the host XMM registers hold
         Lowered result = lower ? lower(lw) : Lowered::Unimplemented;
         if (result == Lowered::Unimplemented) {
             u64& bits = m_unimplemented_logged[d.insn.mnemonic / 64];
@@ -149,12 +152,14 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         if (result == Lowered::Continue) {
             for (u32 i = 0; i < side_exit_count; ++i) {
                 if (side_exit_targets[i] == pc) {
+                    flush_deferred_xmm(lw);
                     b.jump(pc);
                     return true;
                 }
             }
         }
         if (end_at_dispatcher) {
+            flush_deferred_xmm(lw);
             // Through the lookup thunk, which returns to the dispatcher when exit_request
             // is set (the STI found an interrupt that may be deliverable now), and
             // otherwise goes on without it.
@@ -170,6 +175,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
             continue;
         }
         if (count + 1 >= request.max_instructions || pc + linear_delta >= page_end) {
+            flush_deferred_xmm(lw);
             b.jump(pc);
             return true;
         }
