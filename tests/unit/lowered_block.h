@@ -144,6 +144,8 @@ inline HostCode decode_host(const ir::Block& b, const ir::Inst& host_insn)
             if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
                 if (ops[i].mem.base == ZYDIS_REGISTER_RAX && ops[i].mem.disp.value == 0) {
                     code.displacements.push_back(HostCode::at_rax);
+                    if (i == 0 && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+                        code.stores.push_back(HostCode::at_rax);
                     continue;
                 }
                 CHECK(ops[i].mem.base == ZYDIS_REGISTER_RBP); // the guest state base

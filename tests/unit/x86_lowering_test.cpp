@@ -339,6 +339,22 @@ TEST_CASE("x86 lowering: string instructions", "[x86][lowering]")
     }
 }
 
+namespace {
+// Every HostInsn of the block in order, as one: an instruction's own bytes, then the
+// deferred XMM stores the block's end writes (docs/sse.md).
+HostCode all_host_code(const LoweredBlock& l)
+{
+    HostCode all;
+    for (u32 i : l.all(Opcode::HostInsn)) {
+        HostCode one = decode_host(l.block, l.block.insts[i]);
+        all.mnemonics.insert(all.mnemonics.end(), one.mnemonics.begin(), one.mnemonics.end());
+        all.displacements.insert(all.displacements.end(), one.displacements.begin(), one.displacements.end());
+        all.stores.insert(all.stores.end(), one.stores.begin(), one.stores.end());
+    }
+    return all;
+}
+} // namespace
+
 TEST_CASE("x86 lowering: SSE instructions become host instructions on the state", "[x86][lowering]")
 {
     SECTION("movaps xmm0, [rax]: alignment check, then the operand read where it is, through a HostPointer in RAX")
@@ -351,9 +367,12 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         const ir::Inst& pointer = l.only(Opcode::HostPointer);
         CHECK(l.is_state_load(pointer.args[0], off::gpr(x86::RAX), Type::U64));
         CHECK(pointer.args[2].imm_value() == (16ull << 32 | off::vector_temp)); // 16 bytes; vector_temp on a miss
-        const ir::Inst& host_insn = l.only(Opcode::HostInsn);
+        // The instruction's bytes, then (a separate HostInsn) its store of XMM0, deferred
+        // to the block's end.
+        REQUIRE(l.count(Opcode::HostInsn) == 2);
+        const ir::Inst& host_insn = l.block.insts[l.all(Opcode::HostInsn)[0]];
         CHECK(l.block.resolve(host_insn.args[1]) == Value::of_inst(Type::U64, l.all(Opcode::HostPointer)[0]));
-        HostCode host = decode_host(l.block, host_insn);
+        HostCode host = all_host_code(l);
         // MOVAPS writes all of XMM0: its old value is not loaded first.
         CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVDQU });
         CHECK(host.displacements == std::vector<i64> { HostCode::at_rax, off::xmm(0) });
@@ -361,7 +380,7 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
     SECTION("movlps xmm0, [rax]: writes half of XMM0, so XMM0 is loaded first")
     {
         LoweredBlock l({ 0x0F, 0x12, 0x00 });
-        HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
+        HostCode host = all_host_code(l);
         REQUIRE(!host.displacements.empty());
         CHECK(host.displacements.front() == off::xmm(0));
         CHECK(host.displacements.back() == off::xmm(0));
@@ -408,7 +427,7 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         LoweredBlock l({ 0xF2, 0x0F, 0xF0, 0x00 });
         CHECK(l.count(Opcode::TrapIf) == 0); // LDDQU takes any alignment
         CHECK(l.count(Opcode::HostPointer) == 1);
-        HostCode host = decode_host(l.block, l.only(Opcode::HostInsn));
+        HostCode host = all_host_code(l);
         CHECK(host.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_LDDQU, ZYDIS_MNEMONIC_MOVDQU });
         CHECK(host.displacements == std::vector<i64> { HostCode::at_rax, off::xmm(0) });
     }
@@ -460,9 +479,12 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
     }
     SECTION("paddd xmm0, xmm1 / paddd xmm2, [rsi]: the deferred store comes before the access that may fault")
     {
+        // The second reads memory before its bytes run, so its own store is deferred too
+        // (to the block's end here).
         LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0xFE, 0x16 });
         std::vector<u32> insns = l.all(Opcode::HostInsn);
-        REQUIRE(insns.size() == 3);
+        REQUIRE(insns.size() == 4);
+        CHECK(decode_host(l.block, l.block.insts[insns[3]]).stores == std::vector<i64> { off::xmm(2) });
         HostCode flush = decode_host(l.block, l.block.insts[insns[1]]);
         CHECK(flush.mnemonics == std::vector<ZydisMnemonic> { ZYDIS_MNEMONIC_MOVDQU });
         CHECK(flush.displacements == std::vector<i64> { off::xmm(0) });
@@ -470,5 +492,13 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         REQUIRE(pointers.size() == 1);
         CHECK(insns[1] < pointers[0]);
         CHECK(pointers[0] < insns[2]);
+    }
+    SECTION("paddd xmm0, xmm1 / movdqa [rdi], xmm0: a store to memory stores the registers first and defers nothing")
+    {
+        LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0x7F, 0x07 });
+        std::vector<u32> insns = l.all(Opcode::HostInsn);
+        REQUIRE(insns.size() == 3);
+        CHECK(decode_host(l.block, l.block.insts[insns[1]]).stores == std::vector<i64> { off::xmm(0) });
+        CHECK(decode_host(l.block, l.block.insts[insns[2]]).stores == std::vector<i64> { HostCode::at_rax });
     }
 }

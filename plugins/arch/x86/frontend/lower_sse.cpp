@@ -406,10 +406,15 @@ Lowered lower_sse(Lowerer& lw)
         return Lowered::Unimplemented;
     if (memory_size > 16 || (memory_operand >= 0 && memory_size == 0))
         return Lowered::Unimplemented;
-    // An instruction that cannot fault or read guest state other than its XMM operands (no
-    // memory operand, no MXCSR, no general register) leaves its XMM stores to whatever comes
-    // next (Lowerer::XmmCache::dirty): a run of them stores each register once.
-    bool defer_stores = memory_operand < 0 && !mxcsr && !any_gpr;
+    // An instruction with nothing after its host bytes that may fault or read the state (no
+    // memory destination, no MXCSR result, no general register) leaves its XMM stores to
+    // whatever comes next (Lowerer::XmmCache::dirty): a run of them stores each register
+    // once. A memory source is read before the bytes run, so it does not prevent that.
+    bool defer_stores = !memory_written && !mxcsr && !any_gpr;
+    // The previous instruction's deferred stores all go first when this one may fault
+    // before its bytes run (its memory operand) or reads the state; otherwise only those of
+    // registers it leaves alone (or reloads), the rest being dead.
+    bool flush_all = memory_operand >= 0 || !defer_stores;
     if (!defer_stores) {
         for (unsigned g = 0; g < 16; ++g) {
             if ((guest_xmm_written & (1u << g)) && !epilogue.move_xmm(static_cast<unsigned>(stored_from[g]), offset::xmm(g), true))
@@ -420,10 +425,8 @@ Lowered lower_sse(Lowerer& lw)
     if (!sequence.fits())
         return Lowered::Unimplemented;
 
-    // The previous instruction's deferred stores, from the host registers holding them:
-    // all of them before an instruction that may fault or reads the state; before one that
-    // cannot, those of registers it leaves alone (or reloads), the rest being dead.
-    u16 flush = defer_stores ? static_cast<u16>((pending & ~guest_xmm_written) | flush_anyway) : pending;
+    // The previous instruction's deferred stores, from the host registers holding them.
+    u16 flush = flush_all ? pending : static_cast<u16>((pending & ~guest_xmm_written) | flush_anyway);
     flush_xmm_from(lw, lw.xmm_cache.holds, flush);
     lw.xmm_cache.dirty = 0;
 
