@@ -109,13 +109,27 @@ TEST_CASE("backend: accesses through one base share the page check of the first"
     CHECK(role(roles, other) == PageRole::Own);
     CHECK(role(roles, l2) == PageRole::Follower);
 
-    // A read leads; a write after it needs the write permission: a leader again.
+    // A read leads; a write through the base follows later, so the read asks for the write
+    // permission and the write follows it.
     ReadWriteRead rwr = read_write_read(b, 0x2000);
     REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
-    CHECK(role(roles, rwr.r1) == PageRole::Leader);
+    CHECK(role(roles, rwr.r1) == PageRole::WriteLeader);
     CHECK(role(roles, rwr.r2) == PageRole::Follower);
-    CHECK(role(roles, rwr.w1) == PageRole::Leader);
+    CHECK(role(roles, rwr.w1) == PageRole::Follower);
     CHECK(role(roles, rwr.r3) == PageRole::Follower);
+
+    // A read-modify-write (`add [rdi], rax`: a load and a store at one address) checks once.
+    b.clear();
+    Builder ir7(b);
+    ir7.begin_guest_insn(0x1000, 1);
+    Value at = ir7.load_state(Type::U64, 0x38);
+    Value old_value = ir7.load(Type::U64, at);
+    ir7.store(at, ir7.add(old_value, ir7.load_state(Type::U64, 0x00)));
+    u32 rmw_store = last(b);
+    ir7.jump(0x2000);
+    REQUIRE(x64::plan_shared_page_checks(b, false, roles, roots));
+    CHECK(role(roles, old_value) == PageRole::WriteLeader);
+    CHECK(role(roles, rmw_store) == PageRole::Follower);
     Value r1, r2;
 
     // A helper call (it may flush the TLB) makes the next access a leader.
@@ -364,6 +378,46 @@ TEST_CASE("backend: a #PF on a follower in a pop sequence leaves the state befor
     CHECK(g.m.gpr(x86::RBX) == 0x1716151413121110ull);
     CHECK(g.m.gpr(x86::RCX) == 0x1F1E1D1C1B1A1918ull);
     CHECK(g.m.gpr(x86::RDX) == 0xDDDD);
+}
+
+TEST_CASE("backend: a read that checks for writing on a read-only page still reads; the write faults", "[backend][tlb]")
+{
+    // mov rdx, [rsi+0x100] / jmp +0 (the page's read translation is in the TLB now) /
+    // mov rax, [rsi] / mov rbx, [rsi+8] / add [rsi+16], rcx / hlt on a read-only page: the
+    // second block's first read leads with the write permission (a write through RSI
+    // follows) and misses, so both reads take the slow path and succeed; the ADD's write
+    // faults (#PF, present and write in the error code) with the reads done. On a writable
+    // page all of it runs.
+    for (bool writable : { false, true }) {
+        INFO("writable " << writable);
+        GuestMachine m;
+        m.load(0x10000, { 0xF4 });
+        PageTables pt(m);
+        pt.map(0x600000, 0x300000, P | RW);
+        pt.map(0x601000, 0x301000, writable ? P | RW : P);
+        m.engine().flush_tlb();
+        m.ctx().hot.pc = 0x600000;
+        m.write(0x300000,
+            { 0x48, 0x8B, 0x96, 0x00, 0x01, 0x00, 0x00, 0xEB, 0x00, 0x48, 0x8B, 0x06, 0x48, 0x8B, 0x5E, 0x08, 0x48, 0x01, 0x4E, 0x10,
+                0xF4 });
+        m.write(0x301100, { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0 });
+        m.gpr(x86::RSI) = 0x601100;
+        m.gpr(x86::RCX) = 0x40;
+        RunResult r = m.run_to_halt();
+        CHECK(m.gpr(x86::RAX) == 1);
+        CHECK(m.gpr(x86::RBX) == 2);
+        if (writable) {
+            m.require_halted(r);
+            CHECK(m.read(0x301110, 8) == 0x43);
+            continue;
+        }
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(m.cpu().event.vector == x86::vector::PF);
+        CHECK(m.cpu().event.error_code == 3); // present, write
+        CHECK(m.cpu().event.return_rip == 0x600010);
+        CHECK(m.cpu().cr2 == 0x601110);
+        CHECK(m.read(0x301110, 8) == 3);
+    }
 }
 
 TEST_CASE("backend: a leader that misses makes its followers take the slow path too", "[backend][tlb]")

@@ -54,8 +54,9 @@ u8* emit_access_check(EmitContext& ctx, u8 addr, u8 t, unsigned size, bool write
     const SharedPagePair& pair = page_pair(entry);
     switch (page_role(entry)) {
     case PageRole::Leader:
+    case PageRole::WriteLeader: // a read that checks for writing: a write through its base follows
         delta = pair.addend;
-        return emit_tlb_check(ctx.code, ctx.mmu_index, addr, pair.page, pair.addend, size, write);
+        return emit_tlb_check(ctx.code, ctx.mmu_index, addr, pair.page, pair.addend, size, write || page_role(entry) == PageRole::WriteLeader);
     case PageRole::Follower:
     case PageRole::LoopLeader: // its cold path refills V and T first (emit_cold_path)
     case PageRole::LoopWriteLeader:
@@ -73,7 +74,7 @@ void set_page_role(EmitContext& ctx, ColdPath& cold, const u8* access)
     u8 entry = ctx.page_roles[ctx.index];
     PageRole role = page_role(entry);
     bool loop_leader = role == PageRole::LoopLeader || role == PageRole::LoopWriteLeader;
-    cold.drop_shared_page = role == PageRole::Leader || loop_leader;
+    cold.drop_shared_page = role == PageRole::Leader || role == PageRole::WriteLeader || loop_leader;
     cold.refill_shared_page = loop_leader;
     cold.shared_pair = static_cast<u8>(entry >> 4);
     cold.refill_for_write = role == PageRole::LoopWriteLeader || cold.kind == ColdPath::Kind::Store;

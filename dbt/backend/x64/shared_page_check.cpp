@@ -174,8 +174,22 @@ bool assign_roles(const ir::Block& block, u32 root, u32 pair, bool loop, Vector<
             any_follower = true;
         } else {
             bool loop_leader = loop && first_leader;
-            roles[i] = page_role_entry(loop_leader ? (loop_writes ? PageRole::LoopWriteLeader : PageRole::LoopLeader) : PageRole::Leader, pair);
-            covered = write || (loop_leader && loop_writes) ? Write : Read;
+            // A read leader asks for the write permission when a write through the base
+            // follows before the next call: that write then follows instead of leading.
+            bool write_follows = false;
+            for (u32 j = i + 1; j < n && !write && !loop_leader && !write_follows; ++j) {
+                const ir::Inst& later = block.insts[j];
+                if (later.is_removed())
+                    continue;
+                if (later.has(ir::attr::Call))
+                    break;
+                write_follows = is_access(later) && is_write(later) && root_of(later) == root;
+            }
+            PageRole role = loop_leader ? (loop_writes ? PageRole::LoopWriteLeader : PageRole::LoopLeader)
+                : write_follows         ? PageRole::WriteLeader
+                                        : PageRole::Leader;
+            roles[i] = page_role_entry(role, pair);
+            covered = write || write_follows || (loop_leader && loop_writes) ? Write : Read;
             first_leader = false;
         }
     }

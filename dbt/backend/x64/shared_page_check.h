@@ -16,7 +16,8 @@
 // Nothing inside a block invalidates a translation the TLB held when the leader checked,
 // except a helper call (INVLPG, MOV CR3, a mode change): after one the next access is a
 // leader again. A write's translation serves reads too; a write after a read-only leader
-// is a leader (with write permission) itself.
+// is a leader (with write permission) itself, unless the read leader already asked for it
+// because it saw the write coming (WriteLeader).
 //
 // In a block that loops on itself with its state in registers (loop_registers.h) and
 // calls nothing, V and T also carry from one iteration to the next: the first leader is a
@@ -35,8 +36,10 @@
 namespace keel::x64 {
 
 // LoopWriteLeader: a loop leader that refills V with the write permission (the loop also
-// writes through the base), so that every other access through it follows.
-enum class PageRole : u8 { Own, Leader, Follower, LoopLeader, LoopWriteLeader };
+// writes through the base), so that every other access through it follows. WriteLeader: a
+// read leader that checks for the write permission because a write through the base comes
+// later in the block (a read-modify-write such as `add [rdi], rax`), which then follows.
+enum class PageRole : u8 { Own, Leader, Follower, LoopLeader, LoopWriteLeader, WriteLeader };
 
 // Up to two bases share checks in one block, each with its own pair of reserved registers
 // (V, T): a loop that streams through one buffer while it reads a table or writes another
