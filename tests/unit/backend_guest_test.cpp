@@ -288,6 +288,34 @@ TEST_CASE("backend: LZCNT, TZCNT, BSF and BSR leave the flags the SDM leaves und
     }
 }
 
+namespace {
+
+// x's four 32-bit lanes at the end of one page (0x20FF0) and y's at the start of the next,
+// with RSI pointing at x: a 16-byte access to [rsi+16] then misses the TLB between two
+// SSE instructions.
+void put_lanes_across_pages(GuestMachine& m, const u32 (&x)[4], const u32 (&y)[4])
+{
+    std::vector<u8> data(32);
+    for (unsigned i = 0; i < 4; ++i)
+        for (unsigned b = 0; b < 4; ++b) {
+            data[4 * i + b] = static_cast<u8>(x[i] >> (8 * b));
+            data[16 + 4 * i + b] = static_cast<u8>(y[i] >> (8 * b));
+        }
+    m.write(0x20FF0, data);
+    m.gpr(x86::RSI) = 0x20FF0;
+}
+
+// Lane i (32 bits) of guest XMM register `reg`.
+u32 xmm_lane(GuestMachine& m, unsigned reg, unsigned i)
+{
+    u32 v = 0;
+    for (unsigned b = 0; b < 4; ++b)
+        v |= static_cast<u32>(m.cpu().xmm[reg][4 * i + b]) << (8 * b);
+    return v;
+}
+
+} // namespace
+
 TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction to the next", "[backend][sse]")
 {
     // movdqa xmm0, [rsi] / movdqa xmm1, xmm0 / paddd xmm1, xmm0 / pshufd xmm2, xmm1, 0x1b /
@@ -305,14 +333,7 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
     const u32 y[4] = {0x01020304, 0xF0F0F0F0, 0x00000000, 0xDEADBEEF};
     GuestMachine m;
     m.load(0x10000, code);
-    std::vector<u8> data(32);
-    for (unsigned i = 0; i < 4; ++i)
-        for (unsigned b = 0; b < 4; ++b) {
-            data[4 * i + b] = static_cast<u8>(x[i] >> (8 * b));
-            data[16 + 4 * i + b] = static_cast<u8>(y[i] >> (8 * b));
-        }
-    m.write(0x20FF0, data); // x ends a page, y starts the next
-    m.gpr(x86::RSI) = 0x20FF0;
+    put_lanes_across_pages(m, x, y);
     m.gpr(x86::RDI) = 0x30000;
     m.gpr(x86::RAX) = 7;
     m.require_halted(m.run_to_halt());
@@ -321,20 +342,14 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
         twice[i] = 2 * x[i];
     for (unsigned i = 0; i < 4; ++i)
         reversed[i] = twice[3 - i];
-    auto lane = [&](const u8* bytes, unsigned i) {
-        u32 v = 0;
-        for (unsigned b = 0; b < 4; ++b)
-            v |= static_cast<u32>(bytes[4 * i + b]) << (8 * b);
-        return v;
-    };
     for (unsigned i = 0; i < 4; ++i) {
         INFO("lane " << i);
         u32 first = static_cast<u32>(y[i] - 1) | reversed[i];
         CHECK(m.read(0x30000 + 4 * i, 4) == first);
         CHECK(m.read(0x30010 + 4 * i, 4) == static_cast<u32>(reversed[i] + twice[i]));
-        CHECK(lane(m.cpu().xmm[0], i) == first);
-        CHECK(lane(m.cpu().xmm[1], i) == twice[i]);
-        CHECK(lane(m.cpu().xmm[2], i) == static_cast<u32>(reversed[i] + twice[i]));
+        CHECK(xmm_lane(m, 0, i) == first);
+        CHECK(xmm_lane(m, 1, i) == twice[i]);
+        CHECK(xmm_lane(m, 2, i) == static_cast<u32>(reversed[i] + twice[i]));
     }
     CHECK(m.gpr(x86::RAX) == 8);
 }
@@ -356,21 +371,9 @@ TEST_CASE("sse: six guest XMM values kept in host registers across a softMMU mis
     const u32 y[4] = {0x0A0B0C0D, 0xF0F0F0F0, 0x00000007, 0xDEADBEEF};
     GuestMachine m;
     m.load(0x10000, code);
-    std::vector<u8> data(32);
-    for (unsigned i = 0; i < 4; ++i)
-        for (unsigned b = 0; b < 4; ++b) {
-            data[4 * i + b] = static_cast<u8>(x[i] >> (8 * b));
-            data[16 + 4 * i + b] = static_cast<u8>(y[i] >> (8 * b));
-        }
-    m.write(0x20FF0, data); // x ends a page, y starts the next
-    m.gpr(x86::RSI) = 0x20FF0;
+    put_lanes_across_pages(m, x, y);
     m.require_halted(m.run_to_halt());
-    auto lane = [&](unsigned reg, unsigned i) {
-        u32 v = 0;
-        for (unsigned b = 0; b < 4; ++b)
-            v |= static_cast<u32>(m.cpu().xmm[reg][4 * i + b]) << (8 * b);
-        return v;
-    };
+    auto lane = [&](unsigned reg, unsigned i) { return xmm_lane(m, reg, i); };
     for (unsigned i = 0; i < 4; ++i) {
         INFO("lane " << i);
         u32 reversed5 = 5 * x[3 - i];
@@ -407,12 +410,7 @@ TEST_CASE("sse: a fault after SSE instructions whose stores were deferred sees t
     REQUIRE(r.kind == RunResult::Kind::GuestException);
     CHECK(m.cpu().event.vector == x86::vector::GP);
     CHECK(m.cpu().event.return_rip == 0x10010);
-    auto lane = [&](unsigned reg, unsigned i) {
-        u32 v = 0;
-        for (unsigned b = 0; b < 4; ++b)
-            v |= static_cast<u32>(m.cpu().xmm[reg][4 * i + b]) << (8 * b);
-        return v;
-    };
+    auto lane = [&](unsigned reg, unsigned i) { return xmm_lane(m, reg, i); };
     for (unsigned i = 0; i < 4; ++i) {
         INFO("lane " << i);
         CHECK(lane(0, i) == static_cast<u32>(2 * x[i]));

@@ -503,12 +503,16 @@ TEST_CASE("backend: a loop reaching a missing page faults there with the state o
     CHECK(g.m.read(0x30100F, 1) == 0x4F);
 }
 
-TEST_CASE("backend: a loop's two streams in pages with different host deltas each keep their own", "[backend][tlb]")
+namespace {
+
+// Runs the byte-copying loop `load_loop(g, source, destination, count)` puts in place, first
+// with its source and then with its destination crossing halfway from 0x601000's page into
+// 0x602000, mapped to 0x305000 (another host address delta than 0x601000's), and checks the
+// copy and the sum the loop leaves in RAX: each stream's register pair must carry its own
+// page's delta.
+template<typename LoadLoop>
+void copy_across_pages_with_different_deltas(u64 seed, LoadLoop load_loop)
 {
-    // 0x602000 maps to 0x305000. Reads from 0x601F00 cross into 0x602000 halfway while the
-    // writes stay in 0x601000's page, then (second run) reads stay and the writes cross:
-    // each stream's pair must carry its own page's delta.
-    const u64 seed = 0x5EED00A2;
     INFO("seed 0x" << std::hex << seed);
     std::vector<u8> data(0x100);
     u64 sum = 0;
@@ -517,59 +521,43 @@ TEST_CASE("backend: a loop's two streams in pages with different host deltas eac
         sum += data[i];
     }
     auto physical = [](u64 linear) { return linear >= 0x602000 ? linear - 0x602000 + 0x305000 : linear - 0x300000; };
-    struct Run {
-        u64 source, destination;
-    };
-    for (Run run : { Run { 0x601F80, 0x601000 }, Run { 0x601000, 0x601F80 } }) {
-        INFO("source 0x" << run.source << " destination 0x" << run.destination);
+    for (u64 source : { 0x601F80ull, 0x601000ull }) {
+        u64 destination = source == 0x601000 ? 0x601F80 : 0x601000;
+        INFO("source 0x" << source << " destination 0x" << destination);
         TwoPages g(true, 0x305000);
         for (unsigned i = 0; i < data.size(); ++i)
-            g.m.write(physical(run.source + i), { data[i] });
-        byte_loop(g, run.source, run.destination, data.size());
+            g.m.write(physical(source + i), { data[i] });
+        load_loop(g, source, destination, data.size());
         g.m.require_halted(g.m.run_to_halt());
         CHECK(g.m.gpr(x86::RAX) == sum);
         for (unsigned i = 0; i < data.size(); ++i) {
             INFO("byte " << i);
-            CHECK(g.m.read(physical(run.destination + i), 1) == data[i]);
+            CHECK(g.m.read(physical(destination + i), 1) == data[i]);
         }
     }
+}
+
+} // namespace
+
+TEST_CASE("backend: a loop's two streams in pages with different host deltas each keep their own", "[backend][tlb]")
+{
+    // byte_loop: two pointers, each a stream on its own register pair.
+    copy_across_pages_with_different_deltas(0x5EED00A2, byte_loop);
 }
 
 TEST_CASE("backend: a loop over two arrays by one index crosses pages with different host deltas", "[backend][tlb]")
 {
     // xor eax, eax / loop: movzx ecx, byte [rsi+rdx] / mov [rdi+rdx], cl / add rax, rcx /
     // inc rdx / cmp rdx, r8 / jnz loop / hlt. Each base plus the stepped index streams (a
-    // loop leader on its own pair); 0x602000 maps to 0x305000, and first the source, then
-    // the destination, crosses into it halfway.
-    const u64 seed = 0x5EED00A3;
-    INFO("seed 0x" << std::hex << seed);
-    std::vector<u8> data(0x100);
-    u64 sum = 0;
-    for (unsigned i = 0; i < data.size(); ++i) {
-        data[i] = static_cast<u8>((seed >> (i % 31)) * 13 + i * 11);
-        sum += data[i];
-    }
-    auto physical = [](u64 linear) { return linear >= 0x602000 ? linear - 0x602000 + 0x305000 : linear - 0x300000; };
-    for (u64 source : { 0x601F80ull, 0x601000ull }) {
-        u64 destination = source == 0x601000 ? 0x601F80 : 0x601000;
-        INFO("source 0x" << source);
-        TwoPages g(true, 0x305000);
-        for (unsigned i = 0; i < data.size(); ++i)
-            g.m.write(physical(source + i), { data[i] });
-        g.code({ 0x31, 0xC0, 0x0F, 0xB6, 0x0C, 0x16, 0x88, 0x0C, 0x17, 0x48, 0x01, 0xC8, 0x48, 0xFF, 0xC2, 0x4C, 0x39, 0xC2, 0x75, 0xEE,
-            0xF4 });
+    // loop leader on its own pair).
+    copy_across_pages_with_different_deltas(0x5EED00A3, [](TwoPages& g, u64 source, u64 destination, u64 count) {
+        g.code({ 0x31, 0xC0, 0x0F, 0xB6, 0x0C, 0x16, 0x88, 0x0C, 0x17, 0x48, 0x01, 0xC8, 0x48, 0xFF, 0xC2, 0x4C, 0x39, 0xC2, 0x75,
+            0xEE, 0xF4 });
         g.m.gpr(x86::RSI) = source;
         g.m.gpr(x86::RDI) = destination;
         g.m.gpr(x86::RDX) = 0;
-        g.m.gpr(x86::R8) = data.size();
-        g.m.require_halted(g.m.run_to_halt());
-        CHECK(g.m.gpr(x86::RAX) == sum);
-        CHECK(g.m.gpr(x86::RDX) == data.size());
-        for (unsigned i = 0; i < data.size(); ++i) {
-            INFO("byte " << i);
-            CHECK(g.m.read(physical(destination + i), 1) == data[i]);
-        }
-    }
+        g.m.gpr(x86::R8) = count;
+    });
 }
 
 TEST_CASE("backend: a loop whose second stream reaches a missing page faults on that store", "[backend][tlb]")
