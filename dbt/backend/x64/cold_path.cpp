@@ -12,10 +12,12 @@ u64 cold_access(CpuContext* ctx, u64* frame, const u8* data)
 {
     ColdDescriptor d;
     copy_memory(&d, data, cold_descriptor_size);
-    auto* block = reinterpret_cast<TranslatedBlock*>(d.block);
+    u64 block_address;
+    copy_memory(&block_address, data + d.block_slot_delta, sizeof(block_address));
+    auto* block = reinterpret_cast<TranslatedBlock*>(block_address);
     // The state generated code would have for a fault here: pc of this instruction.
     ctx->hot.pc = block->pc + d.pc_offset;
-    ctx->hot.current_block = d.block;
+    ctx->hot.current_block = block_address;
     const RuntimeHooks& hooks = *run_context(ctx)->hooks;
     ir::HelperResult r;
     switch (d.kind) {

@@ -10,11 +10,13 @@
 
 namespace keel::x64 {
 
+// The block's TranslatedBlock* is written once, at the start of its cold code (the block
+// slot), and each descriptor finds it by offset: 18 bytes a descriptor instead of 24.
 struct __attribute__((packed)) ColdDescriptor {
     enum Kind : u8 { Load, Store, Divide, Raise, Pointer };
-    u32 pc_offset;    // guest pc of the instruction - block pc
-    i32 resume_delta; // hot-path resume address - address of this descriptor
-    u64 block;        // TranslatedBlock* (pc base; self-modifying-code checks)
+    u16 pc_offset;        // guest pc of the instruction - block pc (a block spans at most two pages)
+    i32 resume_delta;     // hot-path resume address - address of this descriptor
+    i32 block_slot_delta; // address of the block slot (TranslatedBlock*: pc base, MMU index, SMC checks) - address of this descriptor
     Kind kind;
     u8 a;             // Load/Store: address register; Divide: dividend high half
     u8 b;             // Load, Pointer: result register; Store: value register, or no_register; Divide: low half

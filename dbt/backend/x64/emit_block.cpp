@@ -309,7 +309,12 @@ void BlockEmitter::emit(u32 mmu_index)
     else
         emit_terminal(ctx);
 
-    // Cold code, out of the hot path's way.
+    // Cold code, out of the hot path's way, after the block slot its descriptors share.
+    m_block_slot = nullptr;
+    if (!m_cold.is_empty()) {
+        m_block_slot = c.cursor();
+        c.dq(reinterpret_cast<u64>(&m_tb));
+    }
     for (const ColdPath& cold : m_cold)
         emit_cold_path(cold);
     for (u8* site : m_helper_exit_sites)

@@ -166,9 +166,10 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
     c.call(m_thunks.cold);
     ColdDescriptor d {};
     u8* at = c.cursor();
-    d.pc_offset = static_cast<u32>(cold.guest_pc - m_block.pc);
+    VERIFY(cold.guest_pc - m_block.pc <= 0xFFFF && m_block_slot);
+    d.pc_offset = static_cast<u16>(cold.guest_pc - m_block.pc);
     d.resume_delta = static_cast<i32>(cold.resume - at);
-    d.block = reinterpret_cast<u64>(&m_tb);
+    d.block_slot_delta = static_cast<i32>(m_block_slot - at);
     usize size = cold_descriptor_size;
     // A memory access's: the kind, the address register, the size and the MMU flags.
     auto access = [&](ColdDescriptor::Kind kind) {
