@@ -127,6 +127,22 @@ TEST_CASE("x86 lowering: memory operands, addresses and sizes", "[x86][lowering]
         CHECK(address.op == Opcode::Add);
         CHECK(address.args[1] == Value::imm(Type::U64, u64(-4)));
     }
+    SECTION("lea r8d, [r9+rax*4+8]: a 32-bit destination takes the sum of the registers' low halves")
+    {
+        LoweredBlock l({ 0x45, 0x8D, 0x44, 0x81, 0x08 });
+        const ir::Inst& widened = l.def(l.stored(off::gpr(x86::R8)));
+        REQUIRE(widened.op == Opcode::ZeroExtend);
+        const ir::Inst& sum = l.def(widened.args[0]);
+        CHECK(sum.op == Opcode::Add);
+        CHECK(sum.type == Type::U32);
+        CHECK(sum.args[1] == Value::imm(Type::U32, 8));
+        const ir::Inst& inner = l.def(sum.args[0]);
+        REQUIRE(inner.op == Opcode::Add);
+        CHECK(l.is_state_load(inner.args[0], off::gpr(x86::R9), Type::U32));
+        const ir::Inst& scaled = l.def(inner.args[1]);
+        CHECK(scaled.op == Opcode::Shl);
+        CHECK(l.is_state_load(scaled.args[0], off::gpr(x86::RAX), Type::U32));
+    }
     SECTION("movzx ecx, byte [rdx]: a byte load, extended to 32 then 64 bits")
     {
         LoweredBlock l({ 0x0F, 0xB6, 0x0A });
