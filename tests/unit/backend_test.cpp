@@ -313,3 +313,34 @@ TEST_CASE("backend: blocks fill the cache until CacheFull; flush() makes room ag
     CHECK(again.code == tbs[0].code); // refilled from just after the thunks
     CHECK(h.run(again.code) == RunExit::Dispatch);
 }
+
+// A HostPointer whose only user is the HostInsn right after it is computed straight into
+// RAX, where the bytes read it (LEA RAX; no MOV RAX, reg before the bytes). With an
+// instruction in between it lives in a register and the HostInsn moves it into RAX.
+TEST_CASE("backend: a HostPointer used by the next HostInsn is computed in RAX", "[backend][sse]")
+{
+    BackendHarness h;
+    const u8 movdqu_xmm0_rax[] = { 0xF3, 0x0F, 0x6F, 0x00 };
+    for (bool apart : { false, true }) {
+        Block b;
+        Builder ir(b);
+        Value pointer = ir.host_pointer(ir.load_state(Type::U64, 0), 16, 0, 0x400);
+        if (apart)
+            ir.store_state(8, Builder::imm64(1)); // between the two: emitted in between
+        ir.host_insn(movdqu_xmm0_rax, sizeof(movdqu_xmm0_rax), pointer);
+        ir.exit(ExitReason::Dispatch);
+        const u8* code = h.compile(b);
+        StringBuilder listing;
+        h.backend().disassemble(code, h.last_block().code_size, listing);
+        std::string text = listing.c_str();
+        INFO("apart " << apart << "\n" << text);
+        // The host instruction before the bytes puts the pointer in RAX.
+        usize bytes = text.find("movdqu xmm0, [rax]");
+        REQUIRE(bytes != std::string::npos);
+        usize line = text.rfind('\n', text.rfind('\n', bytes) - 1);
+        std::string before = text.substr(line + 1, text.rfind('\n', bytes) - line - 1);
+        INFO("before the bytes: " << before);
+        CHECK((before.find(": lea rax, [") != std::string::npos) == !apart);
+        CHECK((before.find(": mov rax, r") != std::string::npos) == apart);
+    }
+}

@@ -60,7 +60,7 @@ void emit<ir::Opcode::HostInsn>(EmitContext& ctx)
 {
     // Ready-made bytes from the frontend, addressing guest state through RBP, and guest
     // memory, if any, through the HostPointer in RAX (never allocated).
-    if (!ctx.inst().args[1].is_none())
+    if (!ctx.inst().args[1].is_none() && ctx.pointer_in_rax_for != ctx.index)
         ctx.code.mov(rax, r64(ctx.ra.use(ctx.inst().args[1])));
     u64 where = ir::host_insn_code(ctx.inst().args[0].imm_value());
     u32 offset = static_cast<u32>(where >> 8), length = static_cast<u32>(where & 0xFF);

@@ -93,6 +93,7 @@ struct EmitContext {
     u32 index = 0;                  // instruction being emitted
     i32 host_flags = -1;            // Flags value currently in host EFLAGS, or -1
     i32 flags_after = -1;           // what host EFLAGS hold after this instruction
+    u32 pointer_in_rax_for = ~0u;   // the HostInsn whose HostPointer was computed straight into RAX
 
     const ir::Inst& inst() const { return block.insts[index]; }
     u64 guest_pc() const { return block.guest_insns.is_empty() ? block.pc : block.guest_insns[inst().guest_insn].pc; }

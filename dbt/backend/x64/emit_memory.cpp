@@ -174,16 +174,25 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     bool write = ir::host_pointer_writes(packed);
     u8 addr = ctx.ra.use(inst.args[0]);
     u8 t = ctx.ra.scratch();
+    // The HostInsn right after it, its only user, takes the pointer in RAX: computed there
+    // directly, it needs no register of its own nor the HostInsn's MOV.
+    u32 user = ctx.index + 1;
+    while (user < ctx.block.insts.size() && (ctx.block.insts[user].is_removed() || ctx.emitted_elsewhere[user]))
+        ++user;
+    bool into_rax = user < ctx.block.insts.size() && ctx.block.insts[user].op == ir::Opcode::HostInsn
+        && ctx.block.resolve(ctx.block.insts[user].args[1]) == ir::Value::of_inst(ir::Type::U64, ctx.index)
+        && ctx.ra.last_use(ctx.index) == user;
+    u8 result = into_rax ? static_cast<u8>(RAX) : t;
     u8 delta;
     u8* miss = emit_access_check(ctx, addr, t, size, write, delta); // shares page checks as a Load or Store would
     const u8* access = ctx.code.cursor();
-    ctx.code.lea(r64(t), ptr[r64(addr) + r64(delta)]);
+    ctx.code.lea(r64(result), ptr[r64(addr) + r64(delta)]);
     ColdPath cold {};
     cold.kind = ColdPath::Kind::Pointer;
     cold.size = static_cast<u8>(size);
     cold.for_write = write;
     cold.addr_reg = addr;
-    cold.result_reg = t;
+    cold.result_reg = result; // the cold thunk restores RAX too, from its frame
     cold.value_imm = ir::host_pointer_temp(packed);
     cold.access_flags = static_cast<u16>(inst.args[1].imm_value());
     cold.guest_pc = ctx.guest_pc();
@@ -192,7 +201,10 @@ void emit<ir::Opcode::HostPointer>(EmitContext& ctx)
     set_page_role(ctx, cold, access);
     cold.refill_for_write |= write;
     ctx.cold.append(cold);
-    ctx.ra.define(ctx.index, t);
+    if (into_rax)
+        ctx.pointer_in_rax_for = user;
+    else
+        ctx.ra.define(ctx.index, t);
 }
 
 } // namespace keel::x64
