@@ -80,6 +80,6 @@ constexpr u32 host_insn_state_floor(u64 arg0) { return static_cast<u32>(arg0 >> 
 // Host XMM0..XMM(n-1) may carry guest XMM values from one HostInsn to the next in a block
 // (docs/sse.md#host-registers-kept-between-instructions): the backend's cold thunk saves and
 // restores them around the C++ it calls. The lowering's memory-operand scratch is XMM(n).
-constexpr unsigned host_xmm_kept = 6;
+constexpr unsigned host_xmm_kept = 14;
 
 } // namespace keel::ir

@@ -321,10 +321,10 @@ TEST_CASE("sse: guest XMM values kept in host registers from one SSE instruction
     // movdqa xmm0, [rsi] / movdqa xmm1, xmm0 / paddd xmm1, xmm0 / pshufd xmm2, xmm1, 0x1b /
     // pcmpeqd xmm0, xmm0 / paddd xmm0, [rsi+16] / por xmm0, xmm2 / movdqa [rdi], xmm0 /
     // add rax, 1 / paddd xmm2, xmm1 / movdqa [rdi+16], xmm2 / hlt. The SSE lowering reuses
-    // what the previous instruction left in host XMM0..5 (docs/sse.md): an operand named
+    // what the previous instruction left in host XMM0..13 (docs/sse.md): an operand named
     // twice (PCMPEQD, all ones, kept in a host register across the miss below), a register the next instruction writes from another host register, a
     // softMMU miss in between ([rsi+16] is on the next page, so its cold path runs between
-    // two instructions and must keep XMM0..5), and a non-SSE instruction in between.
+    // two instructions and must keep XMM0..13), and a non-SSE instruction in between.
     const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x06, 0x66, 0x0F, 0x6F, 0xC8, 0x66, 0x0F, 0xFE, 0xC8, 0x66, 0x0F, 0x70,
                                   0xD1, 0x1B, 0x66, 0x0F, 0x76, 0xC0, 0x66, 0x0F, 0xFE, 0x46, 0x10, 0x66, 0x0F, 0xEB, 0xC2,
                                   0x66, 0x0F, 0x7F, 0x07, 0x48, 0x83, 0xC0, 0x01, 0x66, 0x0F, 0xFE, 0xD1, 0x66, 0x0F, 0x7F,
@@ -359,7 +359,7 @@ TEST_CASE("sse: six guest XMM values kept in host registers across a softMMU mis
     // movdqa xmm0, [rsi] / then xmm1..xmm4 = 2x..5x, each a MOVDQA of the one before and a
     // PADDD of xmm0 / pshufd xmm4, xmm4, 0x1b (the destination read as its source) /
     // movdqa xmm5, xmm4 / paddd xmm5, [rsi+16] (on the next page: its softMMU miss runs C++
-    // between two instructions; the cold thunk saves XMM0..XMM5 for it, although the C++
+    // between two instructions; the cold thunk saves XMM0..XMM13 for it, although the C++
     // it calls rarely touches more than XMM0..1) / paddd xmm0, xmm1, xmm2,
     // xmm3, xmm5 in turn / hlt. Every register is live to the end.
     const std::vector<u8> code = {0x66, 0x0F, 0x6F, 0x06, 0x66, 0x0F, 0x6F, 0xC8, 0x66, 0x0F, 0xFE, 0xC8, 0x66, 0x0F, 0x6F,

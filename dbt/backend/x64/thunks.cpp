@@ -90,7 +90,7 @@ Result<void> Backend::emit_thunks()
     c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
 
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
-    // indexed by register number, and XMM0..XMM5 (ir::host_xmm_kept: the SSE lowering keeps
+    // indexed by register number, and XMM0..XMM13 (ir::host_xmm_kept: the SSE lowering keeps
     // guest values in them from one instruction to the next, docs/sse.md), let cold_access() work on the
     // frame, restore, and return to the hot path's resume point (descriptor + resume_delta).
     c.align_to(16);

@@ -192,7 +192,7 @@ Lowered lower_sse(Lowerer& lw)
         if (vector && written_count < 2)
             written_state[written_count++] = state_offset + 8;
     };
-    // What host XMM0..5 hold now: what the previous instruction left, if it was the SSE
+    // What host XMM0..13 hold now: what the previous instruction left, if it was the SSE
     // instruction right before this one in the block (nothing in between can change them:
     // the cold paths of the memory accesses between keep them, docs/sse.md), and each
     // load below updates it. An operand the host register already holds is not loaded
@@ -370,7 +370,7 @@ Lowered lower_sse(Lowerer& lw)
             memory_size = o.size / 8;
             memory_read = o.actions & ZYDIS_OPERAND_ACTION_MASK_READ;
             memory_written = writes;
-            // A 16-byte source is read from vector_temp into XMM6 in 8-byte halves (the
+            // A 16-byte source is read from vector_temp into XMM14 in 8-byte halves (the
             // softMMU wrote it so) and the instruction takes its register form, the same
             // operation for every xmm/m128 operand. MOVNTDQA and LDDQU have no register
             // form: they keep the memory one (below).

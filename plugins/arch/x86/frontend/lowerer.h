@@ -34,7 +34,7 @@ public:
 
     ir::Builder& ir;
 
-    // Which guest XMM register each of the host's XMM0..XMM5 (ir::host_xmm_kept) holds at
+    // Which guest XMM register each of the host's XMM0..XMM13 (ir::host_xmm_kept) holds at
     // run time after the guest instruction numbered `after` (-1: none), as lower_sse left
     // them: the next SSE instruction of the block, if it comes right after, loads only what
     // they do not hold (docs/sse.md#host-registers-kept-between-instructions).
@@ -42,7 +42,7 @@ public:
     // register holding them (an SSE instruction that cannot fault leaves its stores to the
     // next one, which drops those it overwrites; flush_deferred_xmm() writes them).
     struct XmmCache {
-        i8 holds[ir::host_xmm_kept] = {-1, -1, -1, -1, -1, -1};
+        i8 holds[ir::host_xmm_kept] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
         u32 after = ~0u;
         u16 dirty = 0;
     };
