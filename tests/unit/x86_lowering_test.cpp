@@ -493,6 +493,16 @@ TEST_CASE("x86 lowering: SSE instructions become host instructions on the state"
         }
         CHECK(stores == std::vector<i64> { off::xmm(0), off::xmm(3) });
     }
+    SECTION("paddd xmm0, xmm1 / paddd xmm2, xmm3 / paddd xmm0, xmm2: xmm0's first store stays deferred past the second and is dropped")
+    {
+        LoweredBlock l({ 0x66, 0x0F, 0xFE, 0xC1, 0x66, 0x0F, 0xFE, 0xD3, 0x66, 0x0F, 0xFE, 0xC2 });
+        std::vector<i64> stores;
+        for (u32 i : l.all(Opcode::HostInsn)) {
+            HostCode host = decode_host(l.block, l.block.insts[i]);
+            stores.insert(stores.end(), host.stores.begin(), host.stores.end());
+        }
+        CHECK(stores == std::vector<i64> { off::xmm(0), off::xmm(2) });
+    }
     SECTION("paddd xmm0, xmm1 / paddd xmm2, [rsi]: the deferred store comes before the access that may fault")
     {
         // The second reads memory before its bytes run, so its own store is deferred too

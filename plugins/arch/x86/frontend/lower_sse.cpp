@@ -425,9 +425,16 @@ Lowered lower_sse(Lowerer& lw)
     if (!sequence.fits())
         return Lowered::Unimplemented;
 
-    // The previous instruction's deferred stores, from the host registers holding them.
-    u16 flush = flush_all ? pending : static_cast<u16>((pending & ~guest_xmm_written) | flush_anyway);
+    // The deferred stores of earlier instructions, from the host registers holding them:
+    // all of them before an instruction that may fault or reads the state; otherwise those
+    // whose register this one takes for another value (or reloads), the others staying
+    // deferred while a host register still holds them.
+    u16 held = 0;
+    for (unsigned h = 0; h < kept; ++h)
+        held |= holds[h] >= 0 ? static_cast<u16>(1u << holds[h]) : 0;
+    u16 flush = flush_all ? pending : static_cast<u16>((pending & ~guest_xmm_written & ~held) | flush_anyway);
     flush_xmm_from(lw, lw.xmm_cache.holds, flush);
+    u16 still_pending = static_cast<u16>(pending & ~flush);
     lw.xmm_cache.dirty = 0;
 
     // Guest memory in: alignment (#GP), then the softMMU (may fault), into vector_temp.
@@ -484,9 +491,14 @@ Lowered lower_sse(Lowerer& lw)
         lw.xmm_cache.holds[h] = holds[h];
     lw.xmm_cache.after = lw.insn_number();
     if (defer_stores) {
-        lw.xmm_cache.dirty = guest_xmm_written;
-        for (unsigned g = 0; g < 16; ++g)
+        lw.xmm_cache.dirty = static_cast<u16>(guest_xmm_written | still_pending);
+        for (unsigned g = 0; g < 16; ++g) {
             VERIFY(!(guest_xmm_written & (1u << g)) || holds[stored_from[g]] == static_cast<i8>(g));
+            bool holder = false;
+            for (unsigned h = 0; h < kept; ++h)
+                holder = holder || holds[h] == static_cast<i8>(g);
+            VERIFY(!(lw.xmm_cache.dirty & (1u << g)) || holder); // a deferred register is held
+        }
     }
     return Lowered::Continue;
 }
