@@ -241,9 +241,7 @@ TEST_CASE("backend: a CMP read only by the CMOVcc and SETcc right after it is no
             ir.store_state(32, sum);
         ir.exit(ExitReason::Dispatch);
         const u8* code = h.compile(b);
-        StringBuilder listing;
-        h.backend().disassemble(code, h.last_block().code_size, listing);
-        std::string text = listing.c_str();
+        std::string text = h.listing(code);
         INFO("clobber " << clobber << "\n" << text);
         CHECK((text.find("lahf") != std::string::npos) == clobber);
         for (int n = 0; n < 64; ++n) {

@@ -5,6 +5,7 @@
 // context (guest state, flags, pc), never guest memory, so no engine is needed.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <string>
 #include <sys/mman.h>
 #include "dbt/backend/x64/backend.h"
 #include "dbt/runtime/run_context.h"
@@ -66,6 +67,13 @@ public:
         return m_backend->run(*m_ctx, code);
     }
     const TranslatedBlock& last_block() const { return m_tb; }
+    // The disassembly of the block compile() last returned (`code`).
+    std::string listing(const u8* code)
+    {
+        StringBuilder text;
+        m_backend->disassemble(code, m_tb.code_size, text);
+        return text.c_str();
+    }
 
     static std::string text(const ir::Block& block)
     {

@@ -24,7 +24,7 @@ namespace {
 PageRole role(const Vector<u8>& roles, u32 access) { return x64::page_role(roles[access]); }
 PageRole role(const Vector<u8>& roles, Value load) { return role(roles, load.index()); }
 // Which register pair (x64::shared_pairs) a shared access uses.
-u32 pair(const Vector<u8>& roles, u32 access) { return static_cast<u32>(&x64::page_pair(roles[access]) - x64::shared_pairs); }
+u32 pair(const Vector<u8>& roles, u32 access) { return x64::page_pair_index(roles[access]); }
 u32 pair(const Vector<u8>& roles, Value load) { return pair(roles, load.index()); }
 
 // The index of the Store just emitted.

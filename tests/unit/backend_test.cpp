@@ -330,9 +330,7 @@ TEST_CASE("backend: a HostPointer used by the next HostInsn is computed in RAX",
         ir.host_insn(movdqu_xmm0_rax, sizeof(movdqu_xmm0_rax), pointer);
         ir.exit(ExitReason::Dispatch);
         const u8* code = h.compile(b);
-        StringBuilder listing;
-        h.backend().disassemble(code, h.last_block().code_size, listing);
-        std::string text = listing.c_str();
+        std::string text = h.listing(code);
         INFO("apart " << apart << "\n" << text);
         // The host instruction before the bytes puts the pointer in RAX.
         usize bytes = text.find("movdqu xmm0, [rax]");

@@ -76,7 +76,7 @@ void set_page_role(EmitContext& ctx, ColdPath& cold, const u8* access)
     bool loop_leader = role == PageRole::LoopLeader || role == PageRole::LoopWriteLeader;
     cold.drop_shared_page = role == PageRole::Leader || role == PageRole::WriteLeader || loop_leader;
     cold.refill_shared_page = loop_leader;
-    cold.shared_pair = static_cast<u8>(entry >> 4);
+    cold.shared_pair = static_cast<u8>(page_pair_index(entry));
     cold.refill_for_write = role == PageRole::LoopWriteLeader || cold.kind == ColdPath::Kind::Store;
     cold.access = access;
 }

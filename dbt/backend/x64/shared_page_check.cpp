@@ -196,7 +196,7 @@ bool assign_roles(const ir::Block& block, u32 root, u32 pair, bool loop, Vector<
     if (loop || any_follower)
         return true; // a loop's first leader carries V and T across the back edge
     for (u32 i = 0; i < n; ++i) {
-        if (page_role(roles[i]) != PageRole::Own && (roles[i] >> 4) == pair)
+        if (page_role(roles[i]) != PageRole::Own && page_pair_index(roles[i]) == pair)
             roles[i] = page_role_entry(PageRole::Own, 0);
     }
     return false;

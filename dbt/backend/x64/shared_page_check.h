@@ -59,7 +59,8 @@ constexpr u64 shared_page_none = 0x8000000000000000ull;
 // An access's entry in the roles: its PageRole and, for a shared one, which pair it uses.
 inline u8 page_role_entry(PageRole role, u32 pair) { return static_cast<u8>(static_cast<u8>(role) | pair << 4); }
 inline PageRole page_role(u8 entry) { return static_cast<PageRole>(entry & 0x0F); }
-inline const SharedPagePair& page_pair(u8 entry) { return shared_pairs[entry >> 4]; }
+inline u32 page_pair_index(u8 entry) { return entry >> 4; }
+inline const SharedPagePair& page_pair(u8 entry) { return shared_pairs[page_pair_index(entry)]; }
 
 // Which pairs a block uses (bit p: shared_pairs[p] is reserved) and which of them carry
 // their page across a loop's back edge (their V starts as shared_page_none at the entry).

@@ -78,49 +78,17 @@ Lowered lower_movsx(Lowerer& lw)
     return Lowered::Continue;
 }
 
-namespace {
-
-// LEA into a register narrower than the address (`lea r8d, [r9+rax]`): the low bits of a
-// sum and a shift depend only on the low bits of their operands, so the address is
-// computed at the destination's width from the registers' low parts. Those are what the
-// block usually has already (a 32-bit value just computed or read), where the 64-bit
-// registers would be loaded from the state again.
-ir::Value narrow_address(Lowerer& lw, const ZydisDecodedOperandMem& mem, ir::Type t)
-{
-    auto low_part = [&](ZydisRegister reg) {
-        Gpr g;
-        ir::Type full;
-        bool high;
-        VERIFY(gpr_of(reg, g, full, high) && !high);
-        return lw.read_gpr(g, t);
-    };
-    ir::Value v;
-    if (mem.base == ZYDIS_REGISTER_RIP || mem.base == ZYDIS_REGISTER_EIP)
-        v = lw.imm(t, lw.d().next_pc());
-    else if (mem.base != ZYDIS_REGISTER_NONE)
-        v = low_part(mem.base);
-    if (mem.index != ZYDIS_REGISTER_NONE) {
-        ir::Value index = low_part(mem.index);
-        if (mem.scale > 1)
-            index = lw.ir.shift(ir::Opcode::Shl, index, ir::Builder::imm8(__builtin_ctz(mem.scale)));
-        v = v.is_none() ? index : lw.ir.add(v, index);
-    }
-    if (mem.disp.has_displacement && mem.disp.value != 0)
-        v = v.is_none() ? lw.imm(t, static_cast<u64>(mem.disp.value)) : lw.ir.add(v, lw.imm(t, static_cast<u64>(mem.disp.value)));
-    return v.is_none() ? lw.imm(t, 0) : v;
-}
-
-} // namespace
-
 Lowered lower_lea(Lowerer& lw)
 {
+    // Computed at the narrower of the destination's and the address's widths: a 32-bit
+    // destination of a 64-bit address (`lea r8d, [r9+rax]`) takes the registers' low halves,
+    // which the block usually has already, instead of reloading the 64-bit registers.
     ir::Type t = lw.op_type(0);
-    if (ir::bit_width(t) < lw.insn().address_width) {
-        lw.write(0, narrow_address(lw, lw.op(1).mem, t));
-        return Lowered::Continue;
-    }
-    ir::Value address = lw.address_of(lw.op(1).mem, false);
-    lw.write(0, lw.ir.trunc(t, address));
+    ir::Type at = lw.insn().address_width == 64 ? ir::Type::U64 : ir::Type::U32;
+    if (ir::bit_width(t) < ir::bit_width(at))
+        at = t;
+    ir::Value address = lw.effective_address(lw.op(1).mem, at);
+    lw.write(0, at == t ? address : lw.ir.zext(t, address));
     return Lowered::Continue;
 }
 

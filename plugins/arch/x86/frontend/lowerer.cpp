@@ -160,26 +160,35 @@ void Lowerer::write_reg(ZydisRegister reg, ir::Value v)
     m_writes[m_write_count++] = { g, high, v };
 }
 
-ir::Value Lowerer::address_of(const ZydisDecodedOperandMem& mem, bool with_segment)
+ir::Value Lowerer::effective_address(const ZydisDecodedOperandMem& mem, ir::Type t)
 {
-    bool wide = m_d->insn.address_width == 64;
-    ir::Type t = wide ? ir::Type::U64 : ir::Type::U32;
+    // Each register as its low `t` bits: the whole register when `t` is the address size.
+    auto reg = [&](ZydisRegister r) {
+        Gpr g;
+        ir::Type full;
+        bool high;
+        VERIFY(gpr_of(r, g, full, high) && !high);
+        return read_gpr(g, t);
+    };
     ir::Value v;
     if (mem.base == ZYDIS_REGISTER_RIP || mem.base == ZYDIS_REGISTER_EIP)
         v = imm(t, m_d->next_pc());
     else if (mem.base != ZYDIS_REGISTER_NONE)
-        v = read_reg(mem.base);
+        v = reg(mem.base);
     if (mem.index != ZYDIS_REGISTER_NONE) {
-        ir::Value index = read_reg(mem.index);
+        ir::Value index = reg(mem.index);
         if (mem.scale > 1)
             index = ir.shift(ir::Opcode::Shl, index, ir::Builder::imm8(__builtin_ctz(mem.scale)));
         v = v.is_none() ? index : ir.add(v, index);
     }
     if (mem.disp.has_displacement && mem.disp.value != 0)
         v = v.is_none() ? imm(t, static_cast<u64>(mem.disp.value)) : ir.add(v, imm(t, static_cast<u64>(mem.disp.value)));
-    if (v.is_none())
-        v = imm(t, 0);
-    v = ir.zext(ir::Type::U64, v);
+    return v.is_none() ? imm(t, 0) : v;
+}
+
+ir::Value Lowerer::address_of(const ZydisDecodedOperandMem& mem, bool with_segment)
+{
+    ir::Value v = ir.zext(ir::Type::U64, effective_address(mem, m_d->insn.address_width == 64 ? ir::Type::U64 : ir::Type::U32));
     if (!with_segment)
         return v;
     // In 64-bit mode only FS and GS have bases (Intel SDM vol. 1 §3.3.7.1).

@@ -75,6 +75,11 @@ public:
     bool is_stack_operand(unsigned i) const { return op(i).mem.segment == ZYDIS_REGISTER_SS; }
     // Effective address; LEA passes with_segment = false (it ignores segment bases).
     ir::Value address_of(const ZydisDecodedOperandMem& mem, bool with_segment = true);
+    // The sum of base, scaled index and displacement at width `t` (no segment base), from
+    // the registers' low `t` bits: at the address size, the address itself; narrower, its
+    // low bits (the low bits of a sum depend only on the operands' low bits: LEA r32 of a
+    // 64-bit address).
+    ir::Value effective_address(const ZydisDecodedOperandMem& mem, ir::Type t);
 
     // Registers.
     ir::Value read_reg(ZydisRegister reg);
