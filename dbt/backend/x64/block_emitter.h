@@ -79,6 +79,7 @@ private:
     Vector<u8>& m_elsewhere; // not emitted in place: by a cold path (flags only a fault needs) or by its only user
     Vector<u8>& m_page_roles; // shared page checks (shared_page_check.h)
     const u8* m_block_slot = nullptr; // the TranslatedBlock* the cold descriptors point at (cold_path.h)
+    bool m_keeps_xmm = false;         // host instructions may keep guest values in XMM0..XMM13 across cold paths
     Vector<u32>& m_address_roots;
     LoopRegisters m_loop;     // state slots kept in host registers (loop_registers.h)
     const u8* m_loop_head = nullptr; // where the back edge continues: past the slots' loads

@@ -311,6 +311,9 @@ void BlockEmitter::emit(u32 mmu_index)
 
     // Cold code, out of the hot path's way, after the block slot its descriptors share.
     m_block_slot = nullptr;
+    m_keeps_xmm = false;
+    for (u32 i = 0; i < m_block.insts.size() && !m_cold.is_empty() && !m_keeps_xmm; ++i)
+        m_keeps_xmm = m_block.insts[i].op == ir::Opcode::HostInsn && !m_block.insts[i].is_removed();
     if (!m_cold.is_empty()) {
         m_block_slot = c.cursor();
         c.dq(reinterpret_cast<u64>(&m_tb));

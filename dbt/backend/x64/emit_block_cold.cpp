@@ -163,7 +163,7 @@ void BlockEmitter::emit_cold_path(const ColdPath& cold)
         exit_jump(cold.value_imm); // the guest state is the exit's: leave like a terminal
         return;
     }
-    c.call(m_thunks.cold);
+    c.call(m_keeps_xmm ? m_thunks.cold_keeping_xmm : m_thunks.cold);
     ColdDescriptor d {};
     u8* at = c.cursor();
     VERIFY(cold.guest_pc - m_block.pc <= 0xFFFF && m_block_slot);

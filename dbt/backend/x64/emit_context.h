@@ -14,6 +14,7 @@ struct Thunks {
     const u8* exit;             // EAX = RunExit; restores the host state and returns
     const u8* lookup;           // pc is set: jump through the lookup cache or exit LookupMiss
     const u8* cold;             // `call` with a ColdDescriptor after the call (cold_path.h)
+    const u8* cold_keeping_xmm; // the same, also keeping XMM0..XMM13 (blocks with host instructions)
     const u8* chain;            // `call` with an ExitSlot* after the call: exit RunExit::Unchained
     const u8* helper_exit;      // exit RunExit::HelperExit
     const u8* interrupted;      // pc is set: exit RunExit::Interrupted

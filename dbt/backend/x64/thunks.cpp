@@ -90,40 +90,46 @@ Result<void> Backend::emit_thunks()
     c.jmp(m_thunks.exit); // the exit trampoline drops what is on the stack
 
     // cold: the return address points at a ColdDescriptor. Save every GPR in a frame
-    // indexed by register number, and XMM0..XMM13 (ir::host_xmm_kept: the SSE lowering keeps
-    // guest values in them from one instruction to the next, docs/sse.md), let cold_access() work on the
-    // frame, restore, and return to the hot path's resume point (descriptor + resume_delta).
-    c.align_to(16);
-    m_thunks.cold = c.cursor();
-    for (int r = 15; r >= 0; --r)
-        c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
-    constexpr int kept = static_cast<int>(ir::host_xmm_kept);
-    constexpr int xmm_area = 8 + kept * 16; // 8 (return address) + 128 + 8 + 16n: 16-byte aligned for the call
-    static_assert((8 + 128 + xmm_area) % 16 == 0);
-    c.sub(rsp, xmm_area);
-    for (int x = 0; x < kept; ++x)
-        c.movdqu(ptr[rsp + 8 + 16 * x], Xbyak::Xmm(x));
-    c.lea(rdi, ptr[rbp - ctx_offset::base]);
-    c.lea(rsi, ptr[rsp + xmm_area]);
-    c.mov(rdx, qword[rsp + xmm_area + 128]);
-    c.mov(rax, reinterpret_cast<u64>(&cold_access));
-    c.call(rax);
-    for (int x = 0; x < kept; ++x)
-        c.movdqu(Xbyak::Xmm(x), ptr[rsp + 8 + 16 * x]);
-    c.add(rsp, xmm_area);
-    c.test(rax, rax);
-    u8* leave = c.jcc_rel32_placeholder(cc::NE);
-    c.mov(rax, qword[rsp + 128]);
-    c.movsxd(rax, dword[rax + static_cast<i32>(offsetof(ColdDescriptor, resume_delta))]);
-    c.add(qword[rsp + 128], rax);
-    for (int r = 0; r < 16; ++r) {
-        if (r == RSP)
-            c.add(rsp, 8);
-        else
-            c.pop(Xbyak::Reg64(r));
-    }
-    c.ret();
-    CodeBuffer::bind(leave, m_thunks.helper_exit);
+    // indexed by register number, let cold_access() work on the frame, restore, and return
+    // to the hot path's resume point (descriptor + resume_delta). cold_keeping_xmm also
+    // keeps XMM0..XMM13 (ir::host_xmm_kept): in a block with host instructions the SSE
+    // lowering keeps guest values in them from one instruction to the next (docs/sse.md);
+    // elsewhere nothing lives in them across a cold path, which then need not pay for them.
+    auto emit_cold = [&](int kept) {
+        c.align_to(16);
+        const u8* start = c.cursor();
+        for (int r = 15; r >= 0; --r)
+            c.push(Xbyak::Reg64(r)); // [rsp + 8 * r] = register r (the RSP slot is not restored)
+        const int xmm_area = 8 + kept * 16; // 8 (return address) + 128 + 8 + 16n: 16-byte aligned for the call
+        VERIFY((8 + 128 + xmm_area) % 16 == 0);
+        c.sub(rsp, xmm_area);
+        for (int x = 0; x < kept; ++x)
+            c.movdqu(ptr[rsp + 8 + 16 * x], Xbyak::Xmm(x));
+        c.lea(rdi, ptr[rbp - ctx_offset::base]);
+        c.lea(rsi, ptr[rsp + xmm_area]);
+        c.mov(rdx, qword[rsp + xmm_area + 128]);
+        c.mov(rax, reinterpret_cast<u64>(&cold_access));
+        c.call(rax);
+        for (int x = 0; x < kept; ++x)
+            c.movdqu(Xbyak::Xmm(x), ptr[rsp + 8 + 16 * x]);
+        c.add(rsp, xmm_area);
+        c.test(rax, rax);
+        u8* leave = c.jcc_rel32_placeholder(cc::NE);
+        c.mov(rax, qword[rsp + 128]);
+        c.movsxd(rax, dword[rax + static_cast<i32>(offsetof(ColdDescriptor, resume_delta))]);
+        c.add(qword[rsp + 128], rax);
+        for (int r = 0; r < 16; ++r) {
+            if (r == RSP)
+                c.add(rsp, 8);
+            else
+                c.pop(Xbyak::Reg64(r));
+        }
+        c.ret();
+        CodeBuffer::bind(leave, m_thunks.helper_exit);
+        return start;
+    };
+    m_thunks.cold = emit_cold(0);
+    m_thunks.cold_keeping_xmm = emit_cold(static_cast<int>(ir::host_xmm_kept));
 
     c.align_to(64);
     m_thunks_end = c.used();
