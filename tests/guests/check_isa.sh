@@ -16,12 +16,18 @@ allowed="$allowed|bt|bts|btr|btc|bsf|bsr|tzcnt|lzcnt|popcnt|set$cc|cmov$cc|j$cc"
 allowed="$allowed|jmp|jrcxz|jecxz|loop|loope|loopz|loopne|loopnz|push|pushw|pop|popw|call|ret|enter|leave"
 allowed="$allowed|(movs|stos|lods|cmps|scas)[bwdq]?|cbw|cwde|cdqe|cwd|cdq|cqo|bswap"
 allowed="$allowed|lahf|sahf|pushf|pushfq|popf|popfq|clc|stc|cmc|cld|std|cli|sti|nop|endbr64"
-allowed="$allowed|cpuid|rdtsc|hlt|in|out|int|int3|ud2|lgdt|lidt|ltr|sgdt|sidt|iretq"
+allowed="$allowed|cpuid|rdtsc|hlt|in|out|int|int3|ud2|lgdt|lidt|ltr|sgdt|sidt|iretq|retf|retfq|lret|lretq|ljmp"
 allowed="$allowed|rdmsr|wrmsr|swapgs"
 # invlpg: paging.c needs it to change a live mapping (SDM Vol 3A 4.10.4.1).
 allowed="$allowed|invlpg"
 
-"$objdump" -d -M intel --no-show-raw-insn "$elf" | awk -v allowed="^($allowed)\$" -v elf="$elf" -v isa="$isa" '
+# .text32 holds 32-bit code (compatibility-mode tests): disassembled as such.
+{
+    "$objdump" -d -M intel --no-show-raw-insn -j .text "$elf"
+    if "$objdump" -h "$elf" | grep -q ' \.text32 '; then
+        "$objdump" -d -M intel,i386 --no-show-raw-insn -j .text32 "$elf"
+    fi
+} | awk -v allowed="^($allowed)\$" -v elf="$elf" -v isa="$isa" '
 /^ *[0-9a-f]+:\t/ {
     line = $0
     sub(/^ *[0-9a-f]+:\t/, "", line)

@@ -104,6 +104,7 @@ namespace offset {
 constexpr u32 gpr(unsigned i) { return static_cast<u32>(offsetof(CpuState, gpr) + 8 * i); }
 constexpr u32 rflags = offsetof(CpuState, rflags);
 constexpr u32 segment_base(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, base)); }
+constexpr u32 segment_limit(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, limit)); }
 constexpr u32 segment_selector(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, selector)); }
 constexpr u32 kernel_gs_base = offsetof(CpuState, kernel_gs_base);
 constexpr u32 gdtr_base = offsetof(CpuState, gdtr) + offsetof(DescriptorTableRegister, base);
@@ -139,6 +140,9 @@ constexpr u32 long_mode = 1 << 3;      // EFER.LMA
 constexpr u32 code64 = 1 << 4;         // CS.L in long mode: 64-bit code
 constexpr u32 code32 = 1 << 5;         // CS.D: 32-bit default operand size
 constexpr u32 paging = 1 << 6;         // CR0.PG
+// Outside 64-bit code only (0 in 64-bit code, so they never split its blocks):
+constexpr u32 stack32 = 1 << 7;        // SS.B: the stack pointer is ESP (else SP)
+constexpr u32 flat = 1 << 8;           // CS, DS, ES and SS have base 0 and a 4 GiB limit
 constexpr inline u32 cpl(u32 m) { return m & cpl_mask; }
 } // namespace mode
 

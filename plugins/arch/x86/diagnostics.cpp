@@ -86,14 +86,13 @@ void X86Arch::dump_state(const CpuContext& ctx, StringBuilder& out) const
 
 void X86Arch::disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const
 {
-    (void)mode;
     ZydisFormatter formatter;
     ZydisFormatterInit(&formatter, ZYDIS_FORMATTER_STYLE_INTEL);
     ZydisDecodedInstruction insn;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     usize offset = 0;
     while (offset < length) {
-        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&m_translator.decoder(), code + offset, length - offset, &insn, ops))) {
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&m_translator.decoder(mode), code + offset, length - offset, &insn, ops))) {
             out.append("0x%016llx:  (bad)\n", (unsigned long long)(pc + offset));
             break;
         }

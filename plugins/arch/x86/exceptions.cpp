@@ -170,9 +170,9 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     PendingEvent ev = s.event;
     for (;;) {
         s.event.kind = PendingEvent::Kind::None;
-        if (!(ctx.hot.mode & mode::code64)) {
-            // Not a guest error: keel cannot deliver events outside 64-bit mode yet.
-            KEEL_LOG(Int, "int: vector 0x%02x outside 64-bit mode: not delivered (unsupported)\n", ev.vector);
+        if (!(ctx.hot.mode & mode::long_mode)) {
+            // Not a guest error: keel cannot deliver events outside IA-32e mode yet.
+            KEEL_LOG(Int, "int: vector 0x%02x outside IA-32e mode: not delivered (unsupported)\n", ev.vector);
             return DeliveryResult::Unsupported;
         }
         if (deliver_long_mode(ctx, ev))

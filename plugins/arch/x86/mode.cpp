@@ -18,8 +18,20 @@ u32 compute_mode(const CpuState& s)
         if (s.segment[CS].attributes & seg_attr::l)
             m |= mode::code64;
     }
-    if (!(m & mode::code64) && (s.segment[CS].attributes & seg_attr::db))
+    if (m & mode::code64)
+        return m;
+    if (s.segment[CS].attributes & seg_attr::db)
         m |= mode::code32;
+    // Outside 64-bit code the stack pointer's width and the segment bases and limits shape
+    // the translated code (Intel SDM vol. 3 §3.4.5, the D/B flag; §5.3 limit checking):
+    // blocks are keyed by them, and the usual flat model needs no base adds or limit checks.
+    if (s.segment[SS].attributes & seg_attr::db)
+        m |= mode::stack32;
+    bool flat = true;
+    for (SegmentIndex seg : { CS, DS, ES, SS })
+        flat &= s.segment[seg].base == 0 && s.segment[seg].limit == 0xFFFFFFFF;
+    if (flat)
+        m |= mode::flat;
     return m;
 }
 

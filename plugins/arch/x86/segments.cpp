@@ -1,6 +1,7 @@
 #include "plugins/arch/x86/segments.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/guest_memory.h"
+#include "plugins/arch/x86/mode.h"
 
 namespace keel::x86 {
 
@@ -49,6 +50,7 @@ bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
         if (seg == SS && (!(ctx.hot.mode & mode::code64) || cpl == 3 || rpl != cpl))
             return raise_fault(ctx, vector::GP, 0);
         s.segment[seg] = null_segment(selector);
+        refresh_mode(ctx); // outside 64-bit code the mode says whether segments are flat
         return true; // Intel clears the FS/GS base too (AMD keeps it)
     }
     Descriptor d;
@@ -71,6 +73,7 @@ bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
     if (!mark_accessed(ctx, selector, d))
         return false;
     s.segment[seg] = segment_from(selector, d);
+    refresh_mode(ctx);
     return true;
 }
 

@@ -17,13 +17,16 @@ static struct tss64 g_tss __attribute__((aligned(16)));
 /* Code/data descriptors (SDM Vol 3A 3.4.5): access byte in bits 40-47, flags in 52-55
  * (L=1 for 64-bit code, G and D/B for data). Bases and limits are ignored in 64-bit
  * mode except for the TSS. */
-static uint64_t g_gdt[7] __attribute__((aligned(16))) = {
+static uint64_t g_gdt[10] __attribute__((aligned(16))) = {
     0,
     0x00AF9A000000FFFFull,   /* 0x08 kernel code, DPL 0, L */
     0x00CF92000000FFFFull,   /* 0x10 kernel data, DPL 0, writable */
     0x00CFF2000000FFFFull,   /* 0x18 user data, DPL 3, writable */
     0x00AFFA000000FFFFull,   /* 0x20 user code, DPL 3, L */
     0, 0,                    /* 0x28 TSS: 16 bytes, filled in by gdt_install */
+    0x00CF9A000000FFFFull,   /* 0x38 32-bit code, DPL 0, D (compatibility mode) */
+    0x00CF92000000FFFFull,   /* 0x40 data, DPL 0, flat */
+    0x00CF92001000FFFFull,   /* 0x48 data, DPL 0, base 0x1000, limit 4 GiB */
 };
 
 void tss_set_rsp0(uint64_t rsp0)

@@ -10,6 +10,11 @@
 #define SEL_USER_DS   (0x18 | 3)
 #define SEL_USER_CS   (0x20 | 3)
 #define SEL_TSS       0x28
+/* Compatibility-mode segments (SDM Vol 3A 5.2.1: CS.L=0, CS.D=1 under IA-32e mode). */
+#define SEL_CODE32    0x38   /* 32-bit code, DPL 0, flat */
+#define SEL_DATA32    0x40   /* data, DPL 0, flat (base 0, 4 GiB) */
+#define SEL_DATA_BASED 0x48  /* data, DPL 0, base DATA_BASED_BASE, 4 GiB limit */
+#define DATA_BASED_BASE 0x1000
 
 /* lgdt + ltr. CS/SS are not reloaded: the descriptors at 0x08/0x10 match keel's, and
  * a segment register keeps its cached descriptor until reloaded (SDM Vol 3A 3.4.3). */

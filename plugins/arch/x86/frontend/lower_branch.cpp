@@ -12,11 +12,9 @@ bool is_far(const Lowerer& lw) { return lw.insn().meta.branch_type == ZYDIS_BRAN
 
 u64 relative_target(const Lowerer& lw)
 {
-    u64 target = lw.d().next_pc() + static_cast<u64>(lw.op(0).imm.value.s);
-    // A 16-bit operand size truncates the new RIP (Intel SDM vol. 2, JMP).
-    if (lw.insn().operand_width == 16)
-        target &= 0xFFFF;
-    return target;
+    // A 16-bit operand size truncates the new RIP (Intel SDM vol. 2, JMP); outside 64-bit
+    // code EIP wraps.
+    return lw.wrap_branch_target(lw.d().next_pc() + static_cast<u64>(lw.op(0).imm.value.s));
 }
 
 // A direct branch's target is known now: a non-canonical one faults on the branch (SDM
@@ -26,21 +24,36 @@ bool canonical(u64 address) { return static_cast<u64>(static_cast<i64>(address <
 // Jcc/LOOP/JrCXZ: only the taken path can fault.
 Lowered conditional_branch(Lowerer& lw, ir::Value cond, u64 taken)
 {
-    if (!canonical(taken))
-        lw.ir.trap_if(cond, vector::GP, true, 0);
+    if (lw.code64()) {
+        if (!canonical(taken))
+            lw.ir.trap_if(cond, vector::GP, true, 0);
+    } else if (!(lw.mode() & mode::flat)) {
+        lw.ir.trap_if(lw.ir.and_(cond, lw.beyond_code_limit(lw.imm(Type::U64, taken))), vector::GP, true, 0);
+    }
     return lw.branch(cond, taken, lw.d().next_pc());
 }
 
-// JMP/CALL far through memory (m16:16/32/64): offset first, selector after it.
+// JMP/CALL far: through memory (m16:16/32/64, offset first, selector after it) or, outside
+// 64-bit mode, to an immediate pointer (ptr16:16/32).
 Lowered lower_far_transfer(Lowerer& lw, bool is_call)
 {
-    if (lw.op(0).type != ZYDIS_OPERAND_TYPE_MEMORY)
-        return lw.raise(vector::UD); // direct far jumps (ptr16:32) are invalid in 64-bit mode
-    unsigned offset_bytes = lw.op(0).size / 8 - 2;
-    ir::Value address = lw.address(0);
-    bool stack = lw.is_stack_operand(0);
-    ir::Value offset = lw.ir.zext(Type::U64, lw.load(Lowerer::type_of_bits(offset_bytes * 8), address, stack));
-    ir::Value selector = lw.load(Type::U16, lw.ir.add(address, lw.imm(Type::U64, offset_bytes)), stack);
+    unsigned offset_bytes;
+    ir::Value offset, selector;
+    if (lw.op(0).type == ZYDIS_OPERAND_TYPE_POINTER) {
+        if (lw.code64())
+            return lw.raise(vector::UD); // direct far jumps are invalid in 64-bit mode
+        offset_bytes = lw.insn().operand_width / 8;
+        offset = lw.imm(Type::U64, lw.op(0).ptr.offset);
+        selector = lw.imm(Type::U16, lw.op(0).ptr.segment);
+    } else if (lw.op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        offset_bytes = lw.op(0).size / 8 - 2;
+        ir::Value address = lw.address(0);
+        bool stack = lw.is_stack_operand(0);
+        offset = lw.ir.zext(Type::U64, lw.load(Lowerer::type_of_bits(offset_bytes * 8), address, stack));
+        selector = lw.load(Type::U16, lw.ir.add(address, lw.imm(Type::U64, offset_bytes)), stack);
+    } else {
+        return lw.raise(vector::UD);
+    }
     lw.commit();
     lw.ir.call(helpers::far_jump, lw.ir.zext(Type::U64, selector), offset, lw.imm(Type::U64, is_call ? offset_bytes | (u64(lw.insn().length) << 8) : 0));
     lw.ir.exit(ir::ExitReason::Dispatch);
@@ -53,7 +66,7 @@ Lowered lower_jmp(Lowerer& lw)
         return lower_far_transfer(lw, false);
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         u64 target = relative_target(lw);
-        return canonical(target) ? lw.jump(target) : lw.raise(vector::GP, 0);
+        return lw.check_branch_target(target) ? lw.jump(target) : lw.raise(vector::GP, 0);
     }
     ir::Value target = lw.ir.zext(Type::U64, lw.read(0));
     lw.check_branch_target(target);
@@ -67,9 +80,9 @@ Lowered lower_call(Lowerer& lw)
     u64 return_address = lw.d().next_pc();
     if (lw.op(0).type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         u64 target = relative_target(lw);
-        if (!canonical(target))
+        if (!lw.check_branch_target(target))
             return lw.raise(vector::GP, 0); // nothing pushed
-        lw.push(lw.imm(Type::U64, return_address));
+        lw.push(lw.imm(lw.operand_type(), return_address));
         lw.jump(target);
     } else {
         ir::Value target = lw.ir.zext(Type::U64, lw.read(0)); // read before RSP moves (CALL [rsp])
@@ -91,10 +104,10 @@ Lowered lower_ret(Lowerer& lw)
         return Lowered::EndBlock;
     }
     Type t = lw.operand_type();
-    ir::Value rsp = lw.read_gpr(RSP);
-    ir::Value target = lw.ir.zext(Type::U64, lw.load(t, rsp, true));
+    ir::Value sp = lw.stack_pointer();
+    ir::Value target = lw.ir.zext(Type::U64, lw.load(t, lw.stack_address(sp), true));
     lw.check_branch_target(target); // RSP not yet moved
-    lw.write_gpr(RSP, lw.ir.add(rsp, lw.imm(Type::U64, ir::byte_width(t) + release)));
+    lw.set_stack_pointer(lw.stack_offset(sp, static_cast<i64>(ir::byte_width(t) + release)));
     lw.jump_indirect(target);
     lw.ir.mark_return();
     return Lowered::EndBlock;
@@ -108,7 +121,7 @@ Lowered lower_jcc(Lowerer& lw)
 }
 
 // The count register of JrCXZ/LOOP follows the address size (Intel SDM vol. 2, LOOPcc).
-Type count_type(const Lowerer& lw) { return lw.insn().address_width == 32 ? Type::U32 : Type::U64; }
+Type count_type(const Lowerer& lw) { return Lowerer::type_of_bits(lw.insn().address_width); }
 
 Lowered lower_jrcxz(Lowerer& lw)
 {

@@ -1,5 +1,6 @@
 // PUSH, POP, ENTER, LEAVE, PUSHF, POPF (Intel SDM vol. 2). In 64-bit mode the stack
-// pointer is RSP and pushes are 8 bytes, or 2 with an operand-size prefix.
+// pointer is RSP and pushes are 8 bytes, or 2 with an operand-size prefix; elsewhere it is
+// ESP or SP by SS.B and pushes are the operand size (Lowerer::stack_type).
 #include "plugins/arch/x86/frontend/lower_table.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 
@@ -41,34 +42,29 @@ Lowered lower_push(Lowerer& lw)
 Lowered lower_pop(Lowerer& lw)
 {
     Type t = lw.operand_type();
-    ir::Value rsp = lw.read_gpr(RSP);
-    ir::Value value = lw.load(t, rsp, true);
-    ir::Value new_rsp = lw.ir.add(rsp, lw.imm(Type::U64, ir::byte_width(t)));
+    ir::Value sp = lw.stack_pointer();
+    ir::Value value = lw.load(t, lw.stack_address(sp), true);
+    ir::Value new_sp = lw.stack_offset(sp, ir::byte_width(t));
     if (is_segment(lw.op(0))) {
-        lw.write_gpr(RSP, new_rsp);
+        lw.set_stack_pointer(new_sp);
         lw.commit();
         lw.ir.call(helpers::load_segment, lw.imm(Type::U64, segment_of(lw.op(0).reg.value) | (u64(lw.insn().length) << 8)), lw.ir.zext(Type::U64, value));
         return lw.end_block_after();
     }
-    if (lw.op(0).type == ZYDIS_OPERAND_TYPE_MEMORY) {
-        // An RSP-based destination address uses the incremented RSP (Intel SDM vol. 2, POP).
-        lw.write_gpr(RSP, new_rsp);
-        lw.write(0, value);
-        return Lowered::Continue;
-    }
-    // POP RSP: the popped value wins over the increment.
-    lw.write_gpr(RSP, new_rsp);
+    // An RSP-based destination address uses the incremented RSP (Intel SDM vol. 2, POP);
+    // POP RSP: the popped value wins over the increment (the later write).
+    lw.set_stack_pointer(new_sp);
     lw.write(0, value);
     return Lowered::Continue;
 }
 
 Lowered lower_leave(Lowerer& lw)
 {
-    // RSP = RBP; RBP = pop().
+    // RSP = RBP; RBP = pop(), at the stack pointer's width (Intel SDM vol. 2, LEAVE).
     Type t = lw.operand_type();
-    ir::Value frame = lw.read_gpr(RBP);
-    ir::Value saved = lw.load(t, frame, true);
-    lw.write_gpr(RSP, lw.ir.add(frame, lw.imm(Type::U64, ir::byte_width(t))));
+    ir::Value frame = lw.read_gpr(RBP, lw.stack_type());
+    ir::Value saved = lw.load(t, lw.stack_address(frame), true);
+    lw.set_stack_pointer(lw.stack_offset(frame, ir::byte_width(t)));
     if (t == Type::U16)
         lw.write_reg(ZYDIS_REGISTER_BP, saved);
     else
@@ -78,32 +74,32 @@ Lowered lower_leave(Lowerer& lw)
 
 Lowered lower_enter(Lowerer& lw)
 {
-    // ENTER size, level (Intel SDM vol. 2, ENTER, 64-bit mode).
+    // ENTER size, level (Intel SDM vol. 2, ENTER): frame pointers at the stack's width.
     Type t = lw.operand_type();
-    u64 width = ir::byte_width(t);
+    i64 width = ir::byte_width(t);
     u64 size = lw.op(0).imm.value.u & 0xFFFF;
     unsigned level = lw.op(1).imm.value.u & 31;
-    ir::Value rsp = lw.read_gpr(RSP);
-    ir::Value rbp = lw.read_gpr(RBP);
-    ir::Value top = lw.ir.sub(rsp, lw.imm(Type::U64, width));
-    lw.store(top, lw.ir.trunc(t, rbp), true);
+    ir::Value sp = lw.stack_pointer();
+    ir::Value bp = lw.read_gpr(RBP, lw.stack_type());
+    ir::Value top = lw.stack_offset(sp, -width);
+    lw.store(lw.stack_address(top), lw.ir.trunc(t, lw.read_gpr(RBP)), true);
     ir::Value frame_temp = top;
     for (unsigned i = 1; i < level; ++i) {
-        ir::Value from = lw.ir.sub(rbp, lw.imm(Type::U64, i * width));
-        ir::Value link = lw.load(t, from, true);
-        top = lw.ir.sub(top, lw.imm(Type::U64, width));
-        lw.store(top, link, true);
+        ir::Value from = lw.stack_offset(bp, -static_cast<i64>(i) * width);
+        ir::Value link = lw.load(t, lw.stack_address(from), true);
+        top = lw.stack_offset(top, -width);
+        lw.store(lw.stack_address(top), link, true);
     }
     if (level > 0) {
-        top = lw.ir.sub(top, lw.imm(Type::U64, width));
-        lw.store(top, lw.ir.trunc(t, frame_temp), true);
+        top = lw.stack_offset(top, -width);
+        lw.store(lw.stack_address(top), lw.ir.trunc(t, lw.ir.zext(Type::U64, frame_temp)), true);
     }
-    ir::Value new_rsp = lw.ir.sub(top, lw.imm(Type::U64, size));
+    ir::Value new_sp = lw.stack_offset(top, -static_cast<i64>(size));
     if (t == Type::U16)
         lw.write_reg(ZYDIS_REGISTER_BP, lw.ir.trunc(Type::U16, frame_temp));
     else
-        lw.write_gpr(RBP, frame_temp);
-    lw.write_gpr(RSP, new_rsp);
+        lw.write_gpr(RBP, lw.ir.zext(Type::U64, frame_temp));
+    lw.set_stack_pointer(new_sp);
     return Lowered::Continue;
 }
 
@@ -145,8 +141,10 @@ void register_stack(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_LEAVE, lower_leave);
     t.add(ZYDIS_MNEMONIC_ENTER, lower_enter);
     t.add(ZYDIS_MNEMONIC_PUSHF, lower_pushf);
+    t.add(ZYDIS_MNEMONIC_PUSHFD, lower_pushf);
     t.add(ZYDIS_MNEMONIC_PUSHFQ, lower_pushf);
     t.add(ZYDIS_MNEMONIC_POPF, lower_popf);
+    t.add(ZYDIS_MNEMONIC_POPFD, lower_popf);
     t.add(ZYDIS_MNEMONIC_POPFQ, lower_popf);
 }
 

@@ -27,23 +27,25 @@ u8 source_segment(const Lowerer& lw)
         return FS;
     if (lw.has_prefix(ZYDIS_ATTRIB_HAS_SEGMENT_GS))
         return GS;
+    if (lw.has_prefix(ZYDIS_ATTRIB_HAS_SEGMENT_ES))
+        return ES;
+    if (lw.has_prefix(ZYDIS_ATTRIB_HAS_SEGMENT_CS))
+        return CS;
+    if (lw.has_prefix(ZYDIS_ATTRIB_HAS_SEGMENT_SS))
+        return SS;
     return DS;
 }
 
-// RSI/RDI as addresses (ESI/EDI with a 67h prefix), with the source segment's base.
+// RSI/RDI (ESI/EDI, SI/DI at a smaller address size) as a linear address in a segment.
 ir::Value pointer(Lowerer& lw, Gpr g, u8 segment)
 {
-    bool narrow = lw.insn().address_width == 32;
-    ir::Value p = lw.ir.zext(Type::U64, lw.read_gpr(g, narrow ? Type::U32 : Type::U64));
-    if (segment == FS || segment == GS)
-        p = lw.ir.add(p, lw.ir.load_state(Type::U64, offset::segment_base(segment)));
-    return p;
+    ir::Value offset = lw.ir.zext(Type::U64, lw.read_gpr(g, Lowerer::type_of_bits(lw.insn().address_width)));
+    return lw.linear(offset, static_cast<SegmentIndex>(segment));
 }
 
 void advance(Lowerer& lw, Gpr g, ir::Value step)
 {
-    bool narrow = lw.insn().address_width == 32;
-    Type t = narrow ? Type::U32 : Type::U64;
+    Type t = Lowerer::type_of_bits(lw.insn().address_width);
     lw.write_gpr(g, lw.ir.add(lw.read_gpr(g, t), lw.ir.trunc(t, step)));
 }
 
@@ -56,7 +58,16 @@ Lowered lower_string(Lowerer& lw)
     unsigned size = element_size(lw.insn().mnemonic);
     Type t = Lowerer::type_of_bits(size * 8);
     bool rep = lw.has_prefix(ZYDIS_ATTRIB_HAS_REP) || lw.has_prefix(ZYDIS_ATTRIB_HAS_REPE) || lw.has_prefix(ZYDIS_ATTRIB_HAS_REPNE);
-    if (rep) {
+    // The rep_string helper knows 64- and 32-bit addresses with flat DS and ES. Elsewhere
+    // (16-bit addresses, segment bases) each iteration is one run of this instruction's
+    // code, which leaves when the count is zero and goes back to itself while it repeats.
+    bool iterate = rep && !lw.code64() && (lw.insn().address_width == 16 || !(lw.mode() & mode::flat));
+    if (iterate) {
+        Type ct = Lowerer::type_of_bits(lw.insn().address_width);
+        lw.commit();
+        lw.ir.exit_if(lw.ir.equal(lw.read_gpr(RCX, ct), lw.imm(ct, 0)), lw.d().next_pc());
+    }
+    if (rep && !iterate) {
         string_op::Description d { K, string_op::Rep, static_cast<u8>(size), lw.insn().address_width == 32, source_segment(lw) };
         if (K == Kind::Cmps || K == Kind::Scas)
             d.repeat = lw.has_prefix(ZYDIS_ATTRIB_HAS_REPNE) ? string_op::RepNE : string_op::RepE;
@@ -99,7 +110,20 @@ Lowered lower_string(Lowerer& lw)
         break;
     }
     }
-    return Lowered::Continue;
+    if (!iterate)
+        return Lowered::Continue;
+    Type ct = Lowerer::type_of_bits(lw.insn().address_width);
+    ir::Value count = lw.ir.sub(lw.read_gpr(RCX, ct), lw.imm(ct, 1));
+    lw.write_gpr(RCX, count);
+    ir::Value again = lw.ir.xor_(lw.ir.equal(count, lw.imm(ct, 0)), ir::Builder::bool_imm(true));
+    if (K == Kind::Cmps || K == Kind::Scas) {
+        // REPE goes on while ZF = 1, REPNE while ZF = 0, after this iteration's compare.
+        bool repne = lw.has_prefix(ZYDIS_ATTRIB_HAS_REPNE);
+        lw.commit();
+        ir::Value zf = lw.condition(static_cast<u8>(repne ? ir::Cond::NE : ir::Cond::E));
+        again = lw.ir.and_(again, zf);
+    }
+    return lw.branch(again, lw.d().pc, lw.d().next_pc());
 }
 
 } // namespace

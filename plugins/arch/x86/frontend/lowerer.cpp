@@ -188,15 +188,29 @@ ir::Value Lowerer::effective_address(const ZydisDecodedOperandMem& mem, ir::Type
 
 ir::Value Lowerer::address_of(const ZydisDecodedOperandMem& mem, bool with_segment)
 {
-    ir::Value v = ir.zext(ir::Type::U64, effective_address(mem, m_d->insn.address_width == 64 ? ir::Type::U64 : ir::Type::U32));
+    ir::Value v = ir.zext(ir::Type::U64, effective_address(mem, type_of_bits(m_d->insn.address_width)));
     if (!with_segment)
         return v;
+    SegmentIndex segment;
+    switch (mem.segment) {
+    case ZYDIS_REGISTER_ES: segment = ES; break;
+    case ZYDIS_REGISTER_CS: segment = CS; break;
+    case ZYDIS_REGISTER_SS: segment = SS; break;
+    case ZYDIS_REGISTER_FS: segment = FS; break;
+    case ZYDIS_REGISTER_GS: segment = GS; break;
+    default: segment = DS; break;
+    }
+    return linear(v, segment);
+}
+
+ir::Value Lowerer::linear(ir::Value offset, SegmentIndex segment)
+{
     // In 64-bit mode only FS and GS have bases (Intel SDM vol. 1 §3.3.7.1).
-    if (mem.segment == ZYDIS_REGISTER_FS)
-        v = ir.add(v, ir.load_state(ir::Type::U64, offset::segment_base(FS)));
-    else if (mem.segment == ZYDIS_REGISTER_GS)
-        v = ir.add(v, ir.load_state(ir::Type::U64, offset::segment_base(GS)));
-    return v;
+    bool based = segment == FS || segment == GS || (!code64() && !(m_mode & mode::flat));
+    if (!based)
+        return offset;
+    ir::Value v = ir.add(offset, ir.load_state(ir::Type::U64, offset::segment_base(segment)));
+    return code64() ? v : ir.zext(ir::Type::U64, ir.trunc(ir::Type::U32, v));
 }
 
 ir::Value Lowerer::address(unsigned i)
@@ -247,19 +261,34 @@ void Lowerer::set_flags_value(ir::Value flags, u16 mask)
     m_flags_mask = mask;
 }
 
+ir::Value Lowerer::stack_offset(ir::Value sp, i64 delta)
+{
+    ir::Type t = sp.type();
+    return delta < 0 ? ir.sub(sp, imm(t, static_cast<u64>(-delta))) : ir.add(sp, imm(t, static_cast<u64>(delta)));
+}
+
+void Lowerer::set_stack_pointer(ir::Value sp)
+{
+    // A 32-bit stack pointer write zero-extends RSP as any 32-bit register write does;
+    // a 16-bit one leaves the rest of ESP (Intel SDM vol. 3 §3.4.5, the B flag).
+    if (sp.type() == ir::Type::U16)
+        write_reg(ZYDIS_REGISTER_SP, sp);
+    else
+        write_gpr(RSP, sp);
+}
+
 void Lowerer::push(ir::Value v)
 {
-    ir::Value rsp = read_gpr(RSP);
-    ir::Value top = ir.sub(rsp, imm(ir::Type::U64, ir::byte_width(v.type())));
-    store(top, v, true);
-    write_gpr(RSP, top);
+    ir::Value top = stack_offset(stack_pointer(), -static_cast<i64>(ir::byte_width(v.type())));
+    store(stack_address(top), v, true);
+    set_stack_pointer(top);
 }
 
 ir::Value Lowerer::pop(ir::Type type)
 {
-    ir::Value rsp = read_gpr(RSP);
-    ir::Value v = load(type, rsp, true);
-    write_gpr(RSP, ir.add(rsp, imm(ir::Type::U64, ir::byte_width(type))));
+    ir::Value sp = stack_pointer();
+    ir::Value v = load(type, stack_address(sp), true);
+    set_stack_pointer(stack_offset(sp, ir::byte_width(type)));
     return v;
 }
 
@@ -312,10 +341,36 @@ Lowered Lowerer::branch(ir::Value cond, u64 taken, u64 not_taken)
 
 void Lowerer::check_branch_target(ir::Value target)
 {
+    if (!code64()) {
+        if (!(m_mode & mode::flat))
+            ir.trap_if(beyond_code_limit(target), vector::GP, true, 0);
+        return;
+    }
     // Canonical: bits 63..47 all equal, i.e. (target + 2^47) >> 48 == 0.
     ir::Value biased = ir.add(target, imm(ir::Type::U64, 1ull << 47));
     ir::Value high = ir.shift(ir::Opcode::Shr, biased, imm(ir::Type::U8, 48));
     ir.trap_if(ir.xor_(ir.equal(high, imm(ir::Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
+}
+
+ir::Value Lowerer::beyond_code_limit(ir::Value target)
+{
+    ir::Value limit = ir.zext(ir::Type::U64, ir.load_state(ir::Type::U32, offset::segment_limit(CS)));
+    return ir.test_cond(ir::Cond::B, ir.flags_of(ir.sub(limit, target))); // limit < target
+}
+
+bool Lowerer::check_branch_target(u64 target)
+{
+    if (code64())
+        return static_cast<u64>(static_cast<i64>(target << 16) >> 16) == target;
+    check_branch_target(imm(ir::Type::U64, target));
+    return true;
+}
+
+u64 Lowerer::wrap_branch_target(u64 target) const
+{
+    if (m_d->insn.operand_width == 16)
+        return target & 0xFFFF;
+    return code64() ? target : target & 0xFFFFFFFF;
 }
 
 Lowered Lowerer::end_block_after()

@@ -17,7 +17,8 @@ struct DecodedInsn {
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     u8 operands_decoded; // ops[0..operands_decoded): the visible ones, or all (Translator::decode)
     u64 pc;
-    u64 next_pc() const { return pc + insn.length; }
+    u64 pc_mask = ~0ull; // outside 64-bit code EIP or IP wraps (Translator::translate)
+    u64 next_pc() const { return (pc + insn.length) & pc_mask; }
 };
 
 // What lowering one instruction did.
@@ -94,9 +95,21 @@ public:
     ir::Value flags() { return ir.load_flags(); }
     ir::Value condition(u8 cc) { return ir.test_cond(static_cast<ir::Cond>(cc), flags()); }
 
-    // Stack (64-bit mode: RSP-relative, 8 or 2 bytes).
+    // Stack: the pointer is RSP in 64-bit code, else ESP or SP as SS.B says (mode::stack32),
+    // and outside flat segments addresses add SS's base (Intel SDM vol. 3 §3.4.5).
     void push(ir::Value v);
     ir::Value pop(ir::Type type);
+    bool code64() const { return m_mode & mode::code64; }
+    ir::Type stack_type() const { return code64() ? ir::Type::U64 : (m_mode & mode::stack32) ? ir::Type::U32 : ir::Type::U16; }
+    ir::Value stack_pointer() { return read_gpr(RSP, stack_type()); }
+    // sp + delta at the stack pointer's width: ESP and SP wrap as the CPU's do.
+    ir::Value stack_offset(ir::Value sp, i64 delta);
+    ir::Value stack_address(ir::Value sp) { return linear(ir.zext(ir::Type::U64, sp), SS); } // deferred
+    void set_stack_pointer(ir::Value sp);
+    // The linear address of an offset in a segment: 64-bit code adds only FS's and GS's
+    // bases; other code adds the segment's base unless segments are flat, and its linear
+    // addresses are 32 bits (Intel SDM vol. 3 §3.4.4: compatibility mode forms 32-bit ones).
+    ir::Value linear(ir::Value offset, SegmentIndex segment);
     // Access to guest memory at an explicit address.
     ir::Value load(ir::Type type, ir::Value address, bool stack = false) { return ir.load(type, address, stack ? access_flag::stack : 0); }
     void store(ir::Value address, ir::Value v, bool stack = false) { ir.store(address, v, stack ? access_flag::stack : 0); }
@@ -135,8 +148,19 @@ public:
     Lowered end_block_through_lookup();
     // A near branch to a non-canonical address raises #GP(0) on the branch itself, before
     // anything it changes (Intel SDM vol. 2, JMP, CALL, RET: "If the target address is
-    // in non-canonical form, #GP(0)"): call before the branch's stores and commit.
+    // in non-canonical form, #GP(0)"); outside 64-bit code, so does one beyond CS's limit
+    // ("If the target operand is outside of the code segment limits, #GP(0)"), which only
+    // a segment that is not flat has: call before the branch's stores and commit.
     void check_branch_target(ir::Value target);
+    // Outside 64-bit code with segments that are not flat: whether target lies beyond CS's
+    // limit (U1). Flat segments have none to check.
+    ir::Value beyond_code_limit(ir::Value target);
+    // The same for a target known now: false if it faults for certain (then raise #GP(0));
+    // a runtime check is added where only CS's limit can tell.
+    bool check_branch_target(u64 target);
+    // A near branch's target at the instruction's operand size: 16 bits keep IP, and
+    // outside 64-bit code EIP wraps at 4 GiB.
+    u64 wrap_branch_target(u64 target) const;
 
     ir::Value imm(ir::Type t, u64 v) { return ir::Builder::imm(t, v); }
 

@@ -33,33 +33,50 @@ const LowerTable& lower_table()
 // SSE4.1/4.2, BMI2 and MASKMOVDQU/MASKMOVQ are the exception: the lowering binds BLENDVPS's
 // XMM0, PCMPESTRI's EAX, EDX and ECX, MULX's EDX, and MASKMOVDQU's [RDI], which no operand
 // names.
-ZyanStatus Translator::decode(const u8* bytes, usize length, DecodedInsn& d) const
+ZyanStatus Translator::decode(const ZydisDecoder& decoder, const u8* bytes, usize length, DecodedInsn& d) const
 {
     ZydisDecoderContext context;
-    ZyanStatus status = ZydisDecoderDecodeInstruction(&m_decoder, &context, bytes, length, &d.insn);
+    ZyanStatus status = ZydisDecoderDecodeInstruction(&decoder, &context, bytes, length, &d.insn);
     if (!ZYAN_SUCCESS(status))
         return status;
     bool implicit = d.insn.meta.isa_set == ZYDIS_ISA_SET_SSE4 || d.insn.meta.isa_set == ZYDIS_ISA_SET_SSE42
         || d.insn.meta.isa_set == ZYDIS_ISA_SET_BMI2 || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU
         || d.insn.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ;
     d.operands_decoded = implicit ? d.insn.operand_count : d.insn.operand_count_visible;
-    return ZydisDecoderDecodeOperands(&m_decoder, &context, &d.insn, d.ops, d.operands_decoded);
+    return ZydisDecoderDecodeOperands(&decoder, &context, &d.insn, d.ops, d.operands_decoded);
 }
 
 Translator::Translator()
 {
-    ZydisDecoderInit(&m_decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    // Compatibility mode decodes as legacy protected mode does (Intel SDM vol. 1 §3.2.1):
+    // CS.D chooses 32- or 16-bit operand and address sizes.
+    ZydisDecoderInit(&m_decoder64, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecoderInit(&m_decoder32, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
+    ZydisDecoderInit(&m_decoder16, ZYDIS_MACHINE_MODE_LONG_COMPAT_16, ZYDIS_STACK_WIDTH_16);
     // keel's CPU has no MPX (CPUID.7:EBX[14] clear): there, BNDMK, BNDMOV, BNDCL... are the
     // hint NOPs of 0F 1A/0F 1B they are encoded in, and the BND prefix on a branch means
     // nothing (the MPX chapter of the Intel SDM's editions that had it: MPX was encoded in
     // the NOP space so that older processors run it as NOPs). Valgrind's mpx test runs them.
-    ZydisDecoderEnableMode(&m_decoder, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
+    for (ZydisDecoder* decoder : { &m_decoder64, &m_decoder32, &m_decoder16 })
+        ZydisDecoderEnableMode(decoder, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
+}
+
+const ZydisDecoder& Translator::decoder(u32 m) const
+{
+    if (m & mode::code64)
+        return m_decoder64;
+    return (m & mode::code32) ? m_decoder32 : m_decoder16;
 }
 
 bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
 {
-    if (!(request.mode & mode::code64))
-        return false; // only 64-bit code is translated so far
+    // 64-bit code and compatibility-mode code (IA-32e mode with CS.L = 0). Legacy
+    // protected mode and real mode need their paging forms and interrupt delivery first.
+    if (!(request.mode & mode::long_mode))
+        return false;
+    const ZydisDecoder& decoder = this->decoder(request.mode);
+    // EIP (IP) wraps at the operand size's end (Intel SDM vol. 1 §3.6, vol. 3 §5.3).
+    u64 pc_mask = (request.mode & mode::code64) ? ~0ull : (request.mode & mode::code32) ? 0xFFFFFFFFull : 0xFFFFull;
     const LowerTable& table = lower_table();
     b.block().mmu_index = mmu_index_for_cpl(mode::cpl(request.mode));
     Lowerer lw(b, request.mode);
@@ -68,6 +85,7 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
     u64 page_end = (request.linear_pc & guest_page_mask) + guest_page_size;
     u64 pc = request.pc;
     DecodedInsn d;
+    d.pc_mask = pc_mask;
     bool end_at_dispatcher = false; // the previous instruction was an STI
     // Side exits taken so far (docs/ir.md#side-exits). The block ends where it reaches one
     // of their targets: that code is a block of its own anyway (the exit enters it), and
@@ -82,10 +100,10 @@ bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
         u8 bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
         usize within = page_end - linear < sizeof(bytes) ? page_end - linear : sizeof(bytes);
         usize n = request.fetcher->fetch(linear, bytes, within);
-        ZyanStatus status = n ? decode(bytes, n, d) : ZYDIS_STATUS_NO_MORE_DATA;
+        ZyanStatus status = n ? decode(decoder, bytes, n, d) : ZYDIS_STATUS_NO_MORE_DATA;
         if (status == ZYDIS_STATUS_NO_MORE_DATA && n == within && within < sizeof(bytes)) {
             n += request.fetcher->fetch(linear + n, bytes + n, sizeof(bytes) - n);
-            status = decode(bytes, n, d);
+            status = decode(decoder, bytes, n, d);
         }
         d.pc = pc;
         if (status == ZYDIS_STATUS_NO_MORE_DATA) {

@@ -13,11 +13,14 @@ class Translator {
 public:
     Translator();
     bool translate(const TranslationRequest& request, ir::Builder& builder);
-    const ZydisDecoder& decoder() const { return m_decoder; }
+    // The decoder for code of a mode (mode.h): 64-bit, or 32/16-bit by CS.D.
+    const ZydisDecoder& decoder(u32 mode) const;
 
 private:
-    ZyanStatus decode(const u8* bytes, usize length, DecodedInsn& d) const;
-    ZydisDecoder m_decoder;
+    ZyanStatus decode(const ZydisDecoder& decoder, const u8* bytes, usize length, DecodedInsn& d) const;
+    ZydisDecoder m_decoder64;
+    ZydisDecoder m_decoder32;
+    ZydisDecoder m_decoder16;
     u64 m_unimplemented_logged[(ZYDIS_MNEMONIC_MAX_VALUE + 64) / 64] = {};
 };
 

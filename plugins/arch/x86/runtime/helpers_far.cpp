@@ -93,8 +93,6 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
         return fault();
     u32 new_cpl = cs_selector & 3;
     bool to_64bit = code.long_mode();
-    if (!to_64bit)
-        KEEL_LOG(Int, "iret: return to compatibility-mode code (not translated yet)\n");
     u64 rip = frame[0];
     if (to_64bit && !is_canonical(rip))
         return raise_fault(*ctx, vector::GP, 0), fault();

@@ -36,13 +36,15 @@ ir::HelperResult do_syscall(CpuContext* ctx, u64 next_rip, u64, u64)
         return raise_fault(*ctx, vector::UD), fault();
     CpuState& s = state(*ctx);
     u64 flags = read_rflags(*ctx);
+    // From compatibility mode the kernel is entered at IA32_CSTAR instead of IA32_LSTAR.
+    u64 target = (ctx->hot.mode & mode::code64) ? s.lstar : s.cstar;
     s.gpr[RCX] = next_rip;
     s.gpr[R11] = flags & ~rflags::RF;
     u16 selector = static_cast<u16>(s.star >> 32) & 0xFFFC;
     s.segment[CS] = Segment { 0, 0xFFFFFFFF, selector, code64_kernel };
     s.segment[SS] = Segment { 0, 0xFFFFFFFF, static_cast<u16>(selector + 8), stack_kernel };
     write_rflags(*ctx, flags & ~(s.sfmask | rflags::RF));
-    ctx->hot.pc = s.lstar;
+    ctx->hot.pc = target;
     refresh_mode(*ctx);
     return ir::helper_exit();
 }
@@ -66,8 +68,6 @@ ir::HelperResult do_sysret(CpuContext* ctx, u64 operand_size, u64, u64)
     write_rflags(*ctx, (s.gpr[R11] & 0x3C7FD7) | 2);
     ctx->hot.pc = to_64bit ? s.gpr[RCX] : s.gpr[RCX] & 0xFFFFFFFF;
     refresh_mode(*ctx);
-    if (!to_64bit)
-        KEEL_LOG(Int, "sysret: to compatibility-mode code (not translated yet)\n");
     return ir::helper_exit();
 }
 

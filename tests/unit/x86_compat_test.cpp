@@ -1,0 +1,103 @@
+// Compatibility mode (IA-32e mode with CS.L = 0): the corners the compat guest
+// (tests/guests/compat.c) does not reach from a flat 32-bit setup: a 16-bit stack, a data
+// segment base that makes the linear address wrap, a code segment limit, and SYSCALL's
+// entry point. Each test puts the CPU of the test-guest entry state into compatibility
+// mode by loading CS (and SS/DS) descriptor caches directly.
+#include <catch2/catch.hpp>
+#include "guest_machine.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/mode.h"
+
+namespace keel::unit {
+namespace {
+
+using x86::seg_attr::db;
+using x86::seg_attr::g;
+constexpr u16 code32_attributes = 0x9B | db | g; // present, execute/read, accessed, DPL 0
+constexpr u16 data32_attributes = 0x93 | db | g; // present, read/write, accessed, DPL 0
+constexpr u16 data16_attributes = 0x93 | g;      // B = 0: a 16-bit stack (SP)
+
+constexpr u64 code_at = 0x10000;
+
+// The entry state at code_at, then CS a flat 32-bit code segment: the next run starts in
+// compatibility mode at EIP code_at.
+void enter_compat(GuestMachine& m, const std::vector<u8>& code)
+{
+    m.load(code_at, code);
+    x86::CpuState& s = m.cpu();
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x38, code32_attributes };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x40, data32_attributes };
+    x86::refresh_mode(m.ctx());
+    REQUIRE((m.ctx().hot.mode & (x86::mode::long_mode | x86::mode::code64 | x86::mode::code32 | x86::mode::flat))
+        == (x86::mode::long_mode | x86::mode::code32 | x86::mode::flat));
+}
+
+} // namespace
+
+TEST_CASE("x86 compat: a 16-bit stack moves SP only and wraps within 64 KiB", "[x86][compat]")
+{
+    // Intel SDM vol. 3 §3.4.5 (B flag): with SS.B = 0 pushes use SP; ESP's upper half stays.
+    GuestMachine m;
+    enter_compat(m, { 0x50, 0xF4 }); // push eax; hlt
+    m.cpu().segment[x86::SS].attributes = data16_attributes;
+    x86::refresh_mode(m.ctx());
+    REQUIRE_FALSE(m.ctx().hot.mode & x86::mode::stack32);
+    m.gpr(x86::RSP) = 0x00120000; // SP = 0: the push wraps to 0xFFFC
+    m.gpr(x86::RAX) = 0xA1B2C3D4;
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RSP) == 0x0012FFFC);
+    CHECK(m.read(0xFFFC, 4) == 0xA1B2C3D4);
+}
+
+TEST_CASE("x86 compat: a data segment's base is added and the linear address wraps at 4 GiB", "[x86][compat]")
+{
+    GuestMachine m;
+    enter_compat(m, { 0xA1, 0x00, 0x20, 0x00, 0x00, 0xF4 }); // mov eax, [0x2000]; hlt
+    m.cpu().segment[x86::DS].base = 0xFFFFF000; // 0xFFFFF000 + 0x2000 = 0x1000 (mod 4 GiB)
+    x86::refresh_mode(m.ctx());
+    REQUIRE_FALSE(m.ctx().hot.mode & x86::mode::flat);
+    m.write(0x1000, { 0x78, 0x56, 0x34, 0x12 });
+    m.write(0x2000, { 0xEF, 0xBE, 0xAD, 0xDE });
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RAX) == 0x12345678);
+}
+
+TEST_CASE("x86 compat: a near jump beyond CS's limit raises #GP(0) on the jump", "[x86][compat]")
+{
+    // Intel SDM vol. 2, JMP: "#GP(0) if the target operand is outside of the code segment
+    // limits". The jump's own address is the fault's; nothing after it runs.
+    GuestMachine m;
+    // jmp 0x20000 (E9 rel32 from 0x10005); hlt
+    enter_compat(m, { 0xE9, 0xFB, 0xFF, 0x00, 0x00, 0xF4 });
+    m.cpu().segment[x86::CS].limit = 0x1FFFF;
+    x86::refresh_mode(m.ctx());
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.kind == x86::PendingEvent::Kind::Fault);
+    CHECK(m.cpu().event.vector == x86::vector::GP);
+    CHECK(m.cpu().event.error_code == 0);
+    CHECK(m.cpu().event.return_rip == code_at);
+}
+
+TEST_CASE("x86 compat: SYSCALL from compatibility mode enters at IA32_CSTAR", "[x86][compat]")
+{
+    // Intel SDM vol. 2, SYSCALL: "RIP := IA32_CSTAR" (AMD64 APM vol. 2 §6.1.1 for the
+    // compatibility-mode target) with RCX the next EIP.
+    GuestMachine m;
+    enter_compat(m, { 0x0F, 0x05 }); // syscall
+    m.write(0x30000, { 0xF4 });       // 64-bit code at CSTAR: hlt
+    m.write(0x40000, { 0xF4 });       // at LSTAR: hlt
+    x86::CpuState& s = m.cpu();
+    s.efer |= x86::efer::SCE;
+    s.star = u64(0x08) << 32;
+    s.lstar = 0x40000;
+    s.cstar = 0x30000;
+    m.require_halted(m.run_to_halt());
+    CHECK(m.gpr(x86::RCX) == code_at + 2);
+    CHECK(m.ctx().hot.pc == 0x30001); // past the HLT at CSTAR
+    CHECK((m.ctx().hot.mode & x86::mode::code64));
+}
+
+} // namespace keel::unit
