@@ -8,7 +8,7 @@
 # DEST_DIR/vmlinuz          the kernel that linux-image-amd64 depends on (its /boot/vmlinuz-*)
 # DEST_DIR/kernel-version   that package's version, e.g. 6.1.192-3
 # DEST_DIR/kernel-package   that package's name, e.g. linux-image-6.1.0-57-amd64
-# DEST_DIR/initrd-test.gz   /init = tests/linux/init-test.sh, with /check_program
+# DEST_DIR/initrd-test.gz   /init = tests/linux/init-test.sh, with /check_program and /check32
 # DEST_DIR/initrd-shell.gz  /init = tests/linux/init-shell.sh (interactive shell)
 # DEST_DIR/debs/            the downloaded .debs (a cache: a .deb of the same version is reused)
 # DEST_DIR/extract/         what the script unpacked from them
@@ -48,9 +48,10 @@ as_root() {
 }
 
 # --- tools -----------------------------------------------------------------------------
-# gcc and libc6-dev build the static check program (libc.a, libm.a); cpio packs the images.
+# gcc and libc6-dev build the static check program (libc.a, libm.a), nasm and binutils'
+# ld the 32-bit one; cpio packs the images.
 missing=()
-for pkg in cpio gcc libc6-dev; do
+for pkg in cpio gcc libc6-dev nasm binutils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 # A fresh machine has empty package lists; refresh them once, only then. (Each apt-cache
@@ -68,7 +69,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 else
-  step "tools present (cpio, gcc, libc6-dev)"
+  step "tools present (cpio, gcc, libc6-dev, nasm, binutils)"
 fi
 
 # --- which packages ----------------------------------------------------------------------
@@ -230,6 +231,20 @@ else
   step "check_program built with gcc -static -O2"
 fi
 
-make_initrd "$dest/initrd-test.gz" "$tests/init-test.sh" "$check_bin" check_program
+# The 32-bit program (compatibility mode under the 64-bit kernel): no libc, so no i386
+# development packages are needed.
+check32_bin="$work/check32"
+check32_key="$(cat "$tests/check32.asm" "$script" | sha256sum | cut -d' ' -f1)"
+if up_to_date check32 "$check32_key" && [ -x "$check32_bin" ]; then
+  step "check32 (up to date)"
+else
+  mkdir -p "$work"
+  nasm -f elf32 -o "$work/check32.o" "$tests/check32.asm"
+  ld -m elf_i386 -static -s -o "$check32_bin" "$work/check32.o"
+  mark_done check32 "$check32_key"
+  step "check32 built with nasm -f elf32 and ld -m elf_i386"
+fi
+
+make_initrd "$dest/initrd-test.gz" "$tests/init-test.sh" "$check_bin" check_program "$check32_bin" check32
 make_initrd "$dest/initrd-shell.gz" "$tests/init-shell.sh"
 step "done: $dest"

@@ -3,6 +3,7 @@
 # Runs under busybox sh as PID 1 of Debian's unmodified kernel and prints, on the console:
 #   KEEL-LINUX-INIT-REACHED
 #   === BEGIN <name> === ... === END <name> status=<N> ===   for each command below
+# (check32 is a 32-bit program: the kernel runs it in compatibility mode)
 #   KEEL-LINUX-TESTS-DONE
 # then powers off. The kernel command line chooses how it ends:
 #   keel.test=reboot  reboot -f instead of poweroff -f
@@ -41,6 +42,7 @@ run cpuinfo cat /proc/cpuinfo
 run pci-devices ls -1 /sys/bus/pci/devices # one per line, even on a terminal
 run dmesg-errors dmesg_errors
 run check_program /check_program
+run check32 /check32
 
 echo KEEL-LINUX-TESTS-DONE
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # linux.boot: the hosted keel boots Debian's unmodified kernel (scripts/linux/fetch-linux.sh)
-# with the test initramfs, whose /init (init-test.sh) runs busybox commands and a static
-# C program and powers off. Checks the marker, each command's block and status, the
+# with the test initramfs, whose /init (init-test.sh) runs busybox commands, a static
+# C program and a 32-bit program (compatibility mode) and powers off. Checks the marker, each command's block and status, the
 # program's result, that dmesg has no error line other than the known ones
 # (known-dmesg-errors.txt, each with its reason), and keel's exit status.
 # Usage: linux_boot_test.sh KEEL LINUX_DIR KNOWN_DMESG_ERRORS
@@ -25,13 +25,14 @@ check() { # description, grep -E pattern that must match a line
     grep -qE "$2" "$work/console" || { echo "linux.boot: no $1 (pattern: $2)"; fail=1; }
 }
 check "init marker" '^KEEL-LINUX-INIT-REACHED$'
-for block in uname cpuinfo pci-devices check_program; do
+for block in uname cpuinfo pci-devices check_program check32; do
     check "successful $block block" "^=== END $block status=0 ===\$"
 done
 check "x86_64 uname" '^Linux .* x86_64 GNU/Linux$'
 check "cpuinfo flags with fpu, fxsr, sse2" '^flags[[:space:]]*:.* fpu .*fxsr sse sse2'
 check "PCI host bridge" '^0000:00:00\.0$'
 check "check_program result" '^check_program: ok primes=454396537 '
+check "32-bit program result (compatibility mode)" '^check32: ok$'
 check "end marker" '^KEEL-LINUX-TESTS-DONE$'
 
 # dmesg | grep -i error: every line must be a known one (the file lists them without
