@@ -8,12 +8,14 @@ namespace keel::hosted {
 const char* usage()
 {
     return "usage: keel -kernel FILE [options]\n"
-           "Runs an x86-64 guest through keel's dynamic binary translator: a Linux kernel or an ELF.\n"
+           "Runs an x86 guest through keel's dynamic binary translator: a Linux kernel, a Multiboot\n"
+           "kernel or an ELF test guest.\n"
            "\n"
-           "  -kernel FILE          a Linux bzImage (docs/linux.md) or a guest ELF64 executable (entry\n"
-           "                        state: docs/test-guest-entry-state.md), told apart by content\n"
-           "  -initrd FILE          the Linux kernel's initramfs\n"
-           "  -append TEXT          the Linux kernel's command line (e.g. \"console=ttyS0\")\n"
+           "  -kernel FILE          a Linux bzImage (docs/linux.md), a Multiboot kernel (docs/multiboot.md)\n"
+           "                        or a guest ELF64 executable (entry state:\n"
+           "                        docs/test-guest-entry-state.md), told apart by content\n"
+           "  -initrd FILE          the Linux kernel's initramfs, or a Multiboot kernel's module\n"
+           "  -append TEXT          the kernel's command line (e.g. \"console=ttyS0\")\n"
            "  -m SIZE               guest RAM, e.g. 256M, 1G (default 256M; a plain number is MiB)\n"
            "  -d ITEM[,ITEM...]     log: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain\n"
            "  -D FILE               write the log to FILE instead of stderr\n"
@@ -157,7 +159,7 @@ Result<Options> parse_options(int argc, char** argv)
         }
     }
     if ((o.initrd || o.append) && !o.kernel)
-        return Error::formatted("%s needs a Linux kernel (-kernel bzImage)", o.initrd ? "-initrd" : "-append");
+        return Error::formatted("%s needs a kernel (-kernel bzImage or a Multiboot kernel)", o.initrd ? "-initrd" : "-append");
     if (!o.help && !o.version && !o.list_devices && !o.kernel && !string_equal(o.machine, "help"))
         return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
     return o;

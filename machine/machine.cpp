@@ -1,6 +1,7 @@
 #include "machine/machine.h"
 #include "machine/acpi/acpi_tables.h"
 #include "machine/linux/linux_loader.h"
+#include "machine/multiboot/multiboot_loader.h"
 #include "dbt/plugin/device_options.h"
 #include "dbt/base/log.h"
 #include "dbt/base/string.h"
@@ -285,12 +286,19 @@ void Machine::request_reset()
 
 Result<void> Machine::load_kernel(const KernelFiles& files)
 {
+    if (!linux_boot::looks_like_bzimage(files.kernel, files.kernel_size) && multiboot::has_header(files.kernel, files.kernel_size)) {
+        multiboot::MultibootFiles mb { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
+            files.initrd_name, files.command_line ? files.command_line : "" };
+        multiboot::MultibootLayout layout = TRY(multiboot::load_multiboot(m_engine->memory(), m_engine->ram_below_4g(), mb));
+        return m_arch->enter_multiboot(m_engine->context(), layout.entry, multiboot::gdt_address, multiboot::bootloader_magic,
+            static_cast<u32>(multiboot::info_address));
+    }
     if (!linux_boot::looks_like_bzimage(files.kernel, files.kernel_size)) {
         if (files.initrd)
-            return Error::formatted("-initrd %s: only a Linux kernel takes an initramfs, and %s is not one", files.initrd_name,
+            return Error::formatted("-initrd %s: only a Linux or Multiboot kernel takes an initramfs or a module, and %s is neither", files.initrd_name,
                 files.kernel_name);
         if (files.command_line)
-            return Error::formatted("-append: only a Linux kernel takes a command line, and %s is not one", files.kernel_name);
+            return Error::formatted("-append: only a Linux or Multiboot kernel takes a command line, and %s is neither", files.kernel_name);
         return load_elf(files.kernel, files.kernel_size, files.kernel_name);
     }
     linux_boot::LinuxFiles linux_files { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,

@@ -100,6 +100,15 @@ public:
         (void)ctx, (void)entry, (void)boot_params;
         return Error::formatted("the %s architecture has no Linux boot entry", name());
     }
+    // The Multiboot machine state (x86: 32-bit protected mode, paging off; docs/multiboot.md):
+    // the image and the information structure are in guest RAM already; `gdt` is where
+    // the architecture may put the descriptors it loads; `magic` and `info` the values the
+    // kernel finds in EAX and EBX.
+    virtual Result<void> enter_multiboot(CpuContext& ctx, u64 entry, u64 gdt, u32 magic, u32 info)
+    {
+        (void)ctx, (void)entry, (void)gdt, (void)magic, (void)info;
+        return Error::formatted("the %s architecture has no Multiboot entry", name());
+    }
 };
 
 } // namespace keel

@@ -33,10 +33,10 @@ truncate -s 100M "$work/big.cpio"
 expect_refused "keel: $work/big.cpio: the initramfs \\(100 MiB\\) does not fit in guest RAM between the kernel's end \\(0x[0-9a-f]+\\) and 0x[0-9a-f]+; give the guest more memory \\(-m\\)" \
     -m 128M -kernel "$kernel" -initrd "$work/big.cpio"
 # -initrd and -append need a Linux kernel.
-expect_refused "keel: -initrd needs a Linux kernel \\(-kernel bzImage\\)" -initrd "$linux/initrd-test.gz"
-expect_refused "keel: -initrd $linux/initrd-test.gz: only a Linux kernel takes an initramfs, and $elf is not one" \
+expect_refused "keel: -initrd needs a kernel \\(-kernel bzImage or a Multiboot kernel\\)" -initrd "$linux/initrd-test.gz"
+expect_refused "keel: -initrd $linux/initrd-test.gz: only a Linux or Multiboot kernel takes an initramfs or a module, and $elf is neither" \
     -kernel "$elf" -initrd "$linux/initrd-test.gz"
-expect_refused "keel: -append: only a Linux kernel takes a command line, and $elf is not one" -kernel "$elf" -append "console=ttyS0"
+expect_refused "keel: -append: only a Linux or Multiboot kernel takes a command line, and $elf is neither" -kernel "$elf" -append "console=ttyS0"
 # A command line longer than the kernel's cmdline_size.
 long=$(head -c 3000 /dev/zero | tr '\0' 'x')
 expect_refused "keel: -append: 3000 bytes; this kernel takes a command line of at most [0-9]+" -kernel "$kernel" -append "$long"

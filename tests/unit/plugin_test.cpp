@@ -124,7 +124,8 @@ TEST_CASE("plugin: broken plugins are refused with the plugin's name and the rea
 {
     Fixture f;
     CHECK(f.refusal("wrong_abi_plugin.so")
-        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version 10: rebuild the plugin");
+        == "wrong_abi_plugin.so: plugin ABI version 1000, but this keel has version " + std::to_string(KEEL_PLUGIN_ABI_VERSION)
+            + ": rebuild the plugin");
     CHECK(f.refusal("unresolved_plugin.so") == "unresolved_plugin.so: unresolved import keel_symbol_that_keel_does_not_export");
     CHECK(f.refusal("no_descriptor_plugin.so") == "no_descriptor_plugin.so: not a keel plugin (it exports no keel_plugin_descriptor)");
     CHECK(f.refusal("truncated_plugin.so") == "truncated_plugin.so: program headers are missing or truncated");

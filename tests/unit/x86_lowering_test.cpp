@@ -310,9 +310,10 @@ TEST_CASE("x86 lowering: where blocks end and what comes next", "[x86][lowering]
         CHECK(later.count(Opcode::CallHelper) == 0);
         CHECK(later.block.terminal.target == code_pc + 1);
     }
-    SECTION("only 64-bit code is translated")
+    SECTION("real-mode code is not translated yet; protected-mode code is")
     {
-        CHECK_FALSE(LoweredBlock({ 0x90 }, 64, code_pc, x86::mode::protected_mode).translated);
+        CHECK_FALSE(LoweredBlock({ 0x90 }, 64, code_pc, 0).translated);
+        CHECK(LoweredBlock({ 0x90 }, 64, code_pc, x86::mode::protected_mode | x86::mode::code32).translated);
     }
 }
 

@@ -1,5 +1,6 @@
 #include "plugins/arch/x86/exceptions.h"
 #include "dbt/base/log.h"
+#include "plugins/arch/x86/exceptions_internal.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/segments.h"
@@ -170,13 +171,20 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     PendingEvent ev = s.event;
     for (;;) {
         s.event.kind = PendingEvent::Kind::None;
-        if (!(ctx.hot.mode & mode::long_mode)) {
-            // Not a guest error: keel cannot deliver events outside IA-32e mode yet.
-            KEEL_LOG(Int, "int: vector 0x%02x outside IA-32e mode: not delivered (unsupported)\n", ev.vector);
+        if (!(ctx.hot.mode & mode::protected_mode)) {
+            // Not a guest error: keel cannot deliver events in real mode yet.
+            KEEL_LOG(Int, "int: vector 0x%02x in real mode: not delivered (unsupported)\n", ev.vector);
             return DeliveryResult::Unsupported;
         }
-        if (deliver_long_mode(ctx, ev))
+        if (!(ctx.hot.mode & mode::long_mode)) {
+            EventDelivery d = deliver_protected_mode(ctx, ev);
+            if (d == EventDelivery::Delivered)
+                return DeliveryResult::Delivered;
+            if (d == EventDelivery::Unsupported)
+                return DeliveryResult::Unsupported;
+        } else if (deliver_long_mode(ctx, ev)) {
             return DeliveryResult::Delivered;
+        }
         PendingEvent second = s.event;
         KEEL_LOG(Int, "int: vector 0x%02x faulted with vector 0x%02x while being delivered\n", ev.vector, second.vector);
         if (ev.vector == vector::DF && ev.kind == PendingEvent::Kind::Fault) {

@@ -83,7 +83,8 @@ bool load_task_register(CpuContext& ctx, u16 selector)
     if ((selector & ~3u) == 0 || (selector & 4))
         return raise_fault(ctx, vector::GP, selector & ~3u);
     Descriptor d;
-    if (!read_descriptor(ctx, selector, true, d))
+    // System descriptors are 16 bytes in IA-32e mode, 8 in legacy protected mode (§7.2.3).
+    if (!read_descriptor(ctx, selector, (s.efer & efer::LMA) != 0, d))
         return false;
     if (!d.is_system() || d.type() != 9) // available 64-bit TSS
         return raise_fault(ctx, vector::GP, selector & ~3u);
@@ -133,7 +134,8 @@ bool load_ldt_register(CpuContext& ctx, u16 selector)
     if (selector & 4)
         return raise_fault(ctx, vector::GP, selector & ~3u);
     Descriptor d;
-    if (!read_descriptor(ctx, selector, true, d))
+    // System descriptors are 16 bytes in IA-32e mode, 8 in legacy protected mode (§7.2.3).
+    if (!read_descriptor(ctx, selector, (s.efer & efer::LMA) != 0, d))
         return false;
     if (!d.is_system() || d.type() != 2)
         return raise_fault(ctx, vector::GP, selector & ~3u);

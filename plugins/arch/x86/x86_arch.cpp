@@ -1,5 +1,6 @@
 #include "plugins/arch/x86/x86_arch.h"
 #include "plugins/arch/x86/boot/linux_entry_state.h"
+#include "plugins/arch/x86/boot/protected_mode_entry.h"
 #include "plugins/arch/x86/boot/test_entry_state.h"
 #include "dbt/base/string.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -78,16 +79,17 @@ void X86Arch::raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 er
 
 const char* X86Arch::unsupported_reason(u32 mode) const
 {
-    if (!(mode & mode::protected_mode))
-        return "the guest is in real mode, which keel does not translate yet (only 64-bit code)";
-    if (!(mode & mode::long_mode))
-        return "the guest is in 32-bit protected mode, which keel does not translate yet (only 64-bit code)";
-    return "the guest is in compatibility mode, which keel does not translate yet (only 64-bit code)";
+    (void)mode;
+    return "the guest is in real mode, which keel does not translate yet (only protected mode and IA-32e mode)";
 }
 
 u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_size); }
 
 Result<void> X86Arch::enter_test_state(CpuContext& ctx, u64 entry) { return setup_test_entry_state(ctx, entry); }
 Result<void> X86Arch::enter_linux_boot(CpuContext& ctx, u64 entry, u64 boot_params) { return enter_linux64(ctx, entry, boot_params); }
+Result<void> X86Arch::enter_multiboot(CpuContext& ctx, u64 entry, u64 gdt, u32 magic, u32 info)
+{
+    return x86::enter_multiboot(ctx, entry, gdt, magic, info);
+}
 
 } // namespace keel::x86

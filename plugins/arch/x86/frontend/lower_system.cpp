@@ -57,10 +57,19 @@ Lowered lower_load_descriptor_table(Lowerer& lw)
 {
     if (lw.cpl() != 0)
         return privileged(lw);
-    // m16&64: limit, then the 64-bit base (Intel SDM vol. 2, LGDT/LIDT).
+    // m16&64 in 64-bit mode: the limit, then a 64-bit base; elsewhere m16&32, a 32-bit base
+    // of which a 16-bit operand size takes 24 bits (Intel SDM vol. 2, LGDT/LIDT).
     ir::Value address = lw.address(0);
     ir::Value limit = lw.load(Type::U16, address, lw.is_stack_operand(0));
-    ir::Value base = lw.load(Type::U64, lw.ir.add(address, lw.imm(Type::U64, 2)), lw.is_stack_operand(0));
+    ir::Value base_address = lw.ir.add(address, lw.imm(Type::U64, 2));
+    ir::Value base;
+    if (lw.code64()) {
+        base = lw.load(Type::U64, base_address, lw.is_stack_operand(0));
+    } else {
+        base = lw.ir.zext(Type::U64, lw.load(Type::U32, base_address, lw.is_stack_operand(0)));
+        if (lw.insn().operand_width == 16)
+            base = lw.ir.and_(base, lw.imm(Type::U64, 0xFFFFFF));
+    }
     bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_LGDT;
     lw.ir.store_state(gdt ? offset::gdtr_limit : offset::idtr_limit, limit);
     lw.ir.store_state(gdt ? offset::gdtr_base : offset::idtr_base, base);
@@ -73,7 +82,15 @@ Lowered lower_store_descriptor_table(Lowerer& lw)
     bool gdt = lw.insn().mnemonic == ZYDIS_MNEMONIC_SGDT;
     ir::Value address = lw.address(0);
     lw.store(address, lw.ir.load_state(Type::U16, gdt ? offset::gdtr_limit : offset::idtr_limit), lw.is_stack_operand(0));
-    lw.store(lw.ir.add(address, lw.imm(Type::U64, 2)), lw.ir.load_state(Type::U64, gdt ? offset::gdtr_base : offset::idtr_base), lw.is_stack_operand(0));
+    // Outside 64-bit mode a 32-bit base (with a 16-bit operand size its low 24 bits and a
+    // zero byte, as processors since the Pentium Pro write it).
+    ir::Value base = lw.ir.load_state(Type::U64, gdt ? offset::gdtr_base : offset::idtr_base);
+    if (!lw.code64()) {
+        base = lw.ir.trunc(Type::U32, base);
+        if (lw.insn().operand_width == 16)
+            base = lw.ir.and_(base, lw.imm(Type::U32, 0xFFFFFF));
+    }
+    lw.store(lw.ir.add(address, lw.imm(Type::U64, 2)), base, lw.is_stack_operand(0));
     return Lowered::Continue;
 }
 

@@ -53,11 +53,13 @@ Translator::Translator()
     ZydisDecoderInit(&m_decoder64, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     ZydisDecoderInit(&m_decoder32, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
     ZydisDecoderInit(&m_decoder16, ZYDIS_MACHINE_MODE_LONG_COMPAT_16, ZYDIS_STACK_WIDTH_16);
+    ZydisDecoderInit(&m_legacy32, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    ZydisDecoderInit(&m_legacy16, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
     // keel's CPU has no MPX (CPUID.7:EBX[14] clear): there, BNDMK, BNDMOV, BNDCL... are the
     // hint NOPs of 0F 1A/0F 1B they are encoded in, and the BND prefix on a branch means
     // nothing (the MPX chapter of the Intel SDM's editions that had it: MPX was encoded in
     // the NOP space so that older processors run it as NOPs). Valgrind's mpx test runs them.
-    for (ZydisDecoder* decoder : { &m_decoder64, &m_decoder32, &m_decoder16 })
+    for (ZydisDecoder* decoder : { &m_decoder64, &m_decoder32, &m_decoder16, &m_legacy32, &m_legacy16 })
         ZydisDecoderEnableMode(decoder, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
 }
 
@@ -65,14 +67,17 @@ const ZydisDecoder& Translator::decoder(u32 m) const
 {
     if (m & mode::code64)
         return m_decoder64;
-    return (m & mode::code32) ? m_decoder32 : m_decoder16;
+    if (m & mode::long_mode)
+        return (m & mode::code32) ? m_decoder32 : m_decoder16;
+    return (m & mode::code32) ? m_legacy32 : m_legacy16;
 }
 
 bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
 {
-    // 64-bit code and compatibility-mode code (IA-32e mode with CS.L = 0). Legacy
-    // protected mode and real mode need their paging forms and interrupt delivery first.
-    if (!(request.mode & mode::long_mode))
+    // 64-bit code, compatibility-mode code (IA-32e mode with CS.L = 0) and legacy
+    // protected-mode code (docs/modes.md). Real mode needs its addressing and interrupt
+    // delivery first.
+    if (!(request.mode & mode::protected_mode))
         return false;
     const ZydisDecoder& decoder = this->decoder(request.mode);
     // EIP (IP) wraps at the operand size's end (Intel SDM vol. 1 §3.6, vol. 3 §5.3).

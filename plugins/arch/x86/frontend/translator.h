@@ -13,7 +13,8 @@ class Translator {
 public:
     Translator();
     bool translate(const TranslationRequest& request, ir::Builder& builder);
-    // The decoder for code of a mode (mode.h): 64-bit, or 32/16-bit by CS.D.
+    // The decoder for code of a mode (mode.h): 64-bit, or 32/16-bit by CS.D, in
+    // compatibility or legacy protected mode.
     const ZydisDecoder& decoder(u32 mode) const;
 
 private:
@@ -21,6 +22,8 @@ private:
     ZydisDecoder m_decoder64;
     ZydisDecoder m_decoder32;
     ZydisDecoder m_decoder16;
+    ZydisDecoder m_legacy32;
+    ZydisDecoder m_legacy16;
     u64 m_unimplemented_logged[(ZYDIS_MNEMONIC_MAX_VALUE + 64) / 64] = {};
 };
 

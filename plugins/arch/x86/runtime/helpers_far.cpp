@@ -77,9 +77,87 @@ void null_inaccessible_segments(CpuState& s, u32 new_cpl)
     }
 }
 
+// IRET in legacy protected mode (Intel SDM vol. 2, IRET: PROTECTED-MODE,
+// RETURN-TO-SAME-PRIVILEGE-LEVEL, RETURN-TO-OUTER-PRIVILEGE-LEVEL): EIP, CS, EFLAGS, and
+// ESP, SS when the return goes to an outer level, from SS.base + ESP (SP for a 16-bit SS).
+ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
+{
+    CpuState& s = state(*ctx);
+    u32 cpl = current_cpl(*ctx);
+    if (s.rflags & rflags::NT) {
+        KEEL_LOG(GuestErrors, "iret with NT set (a task return): task switches are not supported, #GP\n");
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    }
+    bool wide = s.segment[SS].attributes & seg_attr::db;
+    u32 sp = static_cast<u32>(s.gpr[RSP]);
+    auto pop = [&](u64& out) {
+        u64 at = (s.segment[SS].base + (wide ? sp : sp & 0xFFFF)) & 0xFFFFFFFFull;
+        if (!read_guest(*ctx, at, n, out, access_flag::stack))
+            return false;
+        sp += n;
+        return true;
+    };
+    u64 eip, cs, eflags;
+    if (!pop(eip) || !pop(cs) || !pop(eflags))
+        return fault();
+    if (n == 4 && (eflags & rflags::VM) && cpl == 0) {
+        KEEL_LOG(GuestErrors, "iret to virtual-8086 mode: not supported, #GP\n");
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    }
+    u16 cs_selector = static_cast<u16>(cs);
+    Descriptor code;
+    if (!check_return_code_segment(*ctx, cs_selector, code))
+        return fault();
+    u32 new_cpl = cs_selector & 3;
+    if (eip > code.limit())
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    Segment new_ss = s.segment[SS];
+    u64 new_sp = sp;
+    if (new_cpl > cpl) {
+        u64 esp, ss;
+        if (!pop(esp) || !pop(ss))
+            return fault();
+        Descriptor stack {};
+        bool null_stack;
+        if (!check_return_stack_segment(*ctx, static_cast<u16>(ss), new_cpl, false, stack, null_stack))
+            return fault();
+        new_ss = segment_from(static_cast<u16>(ss), stack);
+        new_sp = esp;
+        wide = new_ss.attributes & seg_attr::db;
+    }
+    // EFLAGS as POPF would take them at the current CPL (IOPL only at CPL 0, IF only at
+    // CPL <= IOPL); VM and VIF/VIP stay as they are.
+    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID | rflags::RF;
+    if (cpl == 0)
+        modifiable |= rflags::IOPL;
+    if (cpl <= ((s.rflags >> 12) & 3))
+        modifiable |= rflags::IF;
+    if (n == 2)
+        modifiable &= 0xFFFF;
+    u64 flags = (read_rflags(*ctx) & ~modifiable) | (eflags & modifiable);
+    bool enables_interrupts = !(s.rflags & rflags::IF) && (flags & rflags::IF);
+
+    if (!mark_accessed(*ctx, cs_selector, code))
+        return fault();
+    s.segment[CS] = segment_from(cs_selector, code);
+    s.segment[SS] = new_ss;
+    s.gpr[RSP] = wide ? (new_sp & 0xFFFFFFFF) : ((s.gpr[RSP] & ~0xFFFFull) | (new_sp & 0xFFFF));
+    write_rflags(*ctx, flags);
+    ctx->hot.pc = n == 2 ? eip & 0xFFFF : eip & 0xFFFFFFFF;
+    if (new_cpl > cpl)
+        null_inaccessible_segments(s, new_cpl);
+    refresh_mode(*ctx);
+    if (enables_interrupts)
+        interrupts_enabled(*ctx);
+    ctx->hot.exit_request = 1; // through the dispatcher, as for any return to code that is not 64-bit
+    return ir::helper_continue(ctx->hot.pc);
+}
+
 ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
 {
     CpuState& s = state(*ctx);
+    if (!(s.efer & efer::LMA))
+        return iret_protected_mode(ctx, static_cast<unsigned>(size));
     u32 cpl = current_cpl(*ctx);
     if (s.rflags & rflags::NT)
         return raise_fault(*ctx, vector::GP, 0), fault(); // task return: not in IA-32e mode

@@ -1,8 +1,10 @@
-// Compatibility mode (IA-32e mode with CS.L = 0): the corners the compat guest
-// (tests/guests/compat.c) does not reach from a flat 32-bit setup: a 16-bit stack, a data
-// segment base that makes the linear address wrap, a code segment limit, and SYSCALL's
-// entry point. Each test puts the CPU of the test-guest entry state into compatibility
-// mode by loading CS (and SS/DS) descriptor caches directly.
+// Operating modes outside 64-bit mode (docs/modes.md). Compatibility mode (IA-32e mode
+// with CS.L = 0): the corners the compat guest (tests/guests/compat.c) does not reach
+// from a flat 32-bit setup: a 16-bit stack, a data segment base that makes the linear
+// address wrap, a code segment limit, and SYSCALL's entry point. Legacy protected mode:
+// an interrupt from CPL 3 through the TSS's stack and IRETD back (the Multiboot kernel,
+// tests/multiboot, covers same-level ones). Each test puts the CPU of the test-guest
+// entry state into the mode by loading the descriptor caches directly.
 #include <catch2/catch.hpp>
 #include "guest_machine.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -98,6 +100,70 @@ TEST_CASE("x86 compat: SYSCALL from compatibility mode enters at IA32_CSTAR", "[
     CHECK(m.gpr(x86::RCX) == code_at + 2);
     CHECK(m.ctx().hot.pc == 0x30001); // past the HLT at CSTAR
     CHECK((m.ctx().hot.mode & x86::mode::code64));
+}
+
+} // namespace keel::unit
+
+namespace keel::unit {
+namespace {
+
+void put_u64(GuestMachine& m, u64 address, u64 value)
+{
+    std::vector<u8> bytes;
+    append_le(bytes, value, 8);
+    m.write(address, bytes);
+}
+
+u64 gate32(u64 offset, u16 selector, u8 type_attributes)
+{
+    return (offset & 0xFFFF) | u64(selector) << 16 | u64(type_attributes) << 40 | ((offset >> 16) & 0xFFFF) << 48;
+}
+
+} // namespace
+
+TEST_CASE("x86 protected mode: INT from CPL 3 switches to the TSS's stack, and IRETD returns to CPL 3", "[x86][protected]")
+{
+    // Intel SDM vol. 3 §6.12.1 (figure 6-4: SS, ESP, EFLAGS, CS, EIP pushed on the
+    // handler's stack from TSS.SS0:ESP0) and vol. 2 IRET (RETURN-TO-OUTER-PRIVILEGE-LEVEL).
+    GuestMachine m;
+    // User code at 0x4000: int 0x80 (its handler returns at once with IRETD), int 0x81.
+    m.load(0x4000, { 0xCD, 0x80, 0xCD, 0x81 });
+    m.write(0x5000, { 0xCF }); // iretd
+    // mov ebx,[esp]; mov ecx,[esp+4]; mov edx,[esp+12]; mov esi,[esp+16]; hlt
+    m.write(0x5100, { 0x8B, 0x1C, 0x24, 0x8B, 0x4C, 0x24, 0x04, 0x8B, 0x54, 0x24, 0x0C, 0x8B, 0x74, 0x24, 0x10, 0xF4 });
+    const u64 gdt[6] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull,
+        (0x89ull << 40) | (0x3000ull << 16) | 0x67 };
+    for (unsigned i = 0; i < 6; ++i)
+        put_u64(m, 0x1000 + 8 * i, gdt[i]);
+    put_u64(m, 0x2000 + 0x80 * 8, gate32(0x5000, 0x08, 0xEE)); // 32-bit interrupt gate, DPL 3
+    put_u64(m, 0x2000 + 0x81 * 8, gate32(0x5100, 0x08, 0xEE));
+    m.write(0x3004, { 0x00, 0x90, 0x00, 0x00, 0x10, 0x00 }); // TSS: ESP0 0x9000, SS0 0x10
+
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.gdtr = { 0x1000, 6 * 8 - 1 };
+    s.idtr = { 0x2000, 0x7FF };
+    s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x89 };
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS, x86::FS, x86::GS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+    m.gpr(x86::RSP) = 0x7000;
+    x86::refresh_mode(m.ctx());
+    REQUIRE(x86::current_cpl(m.ctx()) == 3);
+    REQUIRE((m.ctx().hot.mode & (x86::mode::protected_mode | x86::mode::long_mode)) == x86::mode::protected_mode);
+
+    Engine::RunOptions options;
+    options.stop_on_halt = true; // the INTs are delivered, not stops
+    m.require_halted(m.engine().run(options));
+    CHECK(m.gpr(x86::RBX) == 0x4004); // EIP after int 0x81: the first IRETD returned to CPL 3
+    CHECK(m.gpr(x86::RCX) == 0x1B);
+    CHECK(m.gpr(x86::RDX) == 0x7000); // the user's ESP, unchanged by the round trip
+    CHECK(m.gpr(x86::RSI) == 0x23);
+    CHECK(m.gpr(x86::RSP) == 0x9000 - 20);
+    CHECK(m.cpu().segment[x86::SS].selector == 0x10);
+    CHECK(x86::current_cpl(m.ctx()) == 0);
 }
 
 } // namespace keel::unit

@@ -1,0 +1,17 @@
+#pragma once
+// Event delivery per mode, for deliver_pending_event (exceptions.cpp), which handles the
+// faults that delivering an event raises (double fault, triple fault).
+#include "plugins/arch/x86/cpu_state.h"
+
+namespace keel::x86 {
+
+enum class EventDelivery {
+    Delivered,
+    Faulted,     // delivering it raised a new fault, now pending
+    Unsupported, // keel cannot deliver it yet (a task gate, virtual-8086 mode)
+};
+
+// Legacy protected mode: 8-byte IDT gates (exceptions_protected.cpp).
+EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev);
+
+} // namespace keel::x86

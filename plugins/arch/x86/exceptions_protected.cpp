@@ -1,0 +1,146 @@
+// Interrupts and exceptions in legacy protected mode (CR0.PE = 1, EFER.LMA = 0), through
+// 8-byte IDT gates (Intel SDM vol. 3 §6.10-§6.12): 32- and 16-bit interrupt and trap
+// gates, with a stack switch from the TSS on a privilege change. Task gates and
+// virtual-8086 mode are not supported yet: the event is reported as unsupported.
+#include "dbt/base/log.h"
+#include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/exceptions_internal.h"
+#include "plugins/arch/x86/guest_memory.h"
+#include "plugins/arch/x86/mode.h"
+#include "plugins/arch/x86/segments.h"
+
+namespace keel::x86 {
+namespace {
+
+// The stack of a 32-bit (B = 1) or 16-bit SS: pushes at SS.base + ESP (SP), wrapping.
+struct LegacyStack {
+    u64 base;
+    u32 pointer;
+    bool wide;
+    u64 linear(u32 offset) const { return (base + (wide ? offset : offset & 0xFFFF)) & 0xFFFFFFFFull; }
+};
+
+} // namespace
+
+EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
+{
+    CpuState& s = state(ctx);
+    if (s.rflags & rflags::VM) {
+        KEEL_LOG(Int, "int: vector 0x%02x in virtual-8086 mode: not delivered (unsupported)\n", ev.vector);
+        return EventDelivery::Unsupported;
+    }
+    u32 cpl = current_cpl(ctx);
+    u32 ext = ev.kind == PendingEvent::Kind::SoftwareInterrupt ? 0 : 1;
+    u32 idt_error = ev.vector * 8u + 2u + ext;
+    auto fault = [&](u8 vector, u32 error) {
+        raise_fault(ctx, vector, error);
+        return EventDelivery::Faulted;
+    };
+
+    if (ev.vector * 8u + 7u > s.idtr.limit)
+        return fault(vector::GP, idt_error);
+    u64 gate;
+    if (!read_supervisor(ctx, s.idtr.base + ev.vector * 8u, 8, gate))
+        return EventDelivery::Faulted;
+    u8 type = (gate >> 40) & 0x1F; // S (bit 4) must be 0: a system descriptor
+    u32 gate_dpl = (gate >> 45) & 3;
+    if (type == 0x05) {
+        KEEL_LOG(Int, "int: vector 0x%02x through a task gate: not delivered (task switches are unsupported)\n", ev.vector);
+        return EventDelivery::Unsupported;
+    }
+    bool gate32 = type == 0x0E || type == 0x0F;
+    bool gate16 = type == 0x06 || type == 0x07;
+    if (!gate32 && !gate16)
+        return fault(vector::GP, idt_error);
+    bool interrupt_gate = type == 0x0E || type == 0x06;
+    if (ev.kind == PendingEvent::Kind::SoftwareInterrupt && gate_dpl < cpl)
+        return fault(vector::GP, ev.vector * 8u + 2u);
+    if (!((gate >> 47) & 1))
+        return fault(vector::NP, idt_error);
+    u16 selector = static_cast<u16>(gate >> 16);
+    u32 offset = static_cast<u32>((gate & 0xFFFF) | (gate16 ? 0 : ((gate >> 48) & 0xFFFF) << 16));
+
+    if ((selector & ~3u) == 0)
+        return fault(vector::GP, ext);
+    Descriptor code;
+    if (!read_descriptor(ctx, selector, false, code))
+        return EventDelivery::Faulted;
+    if (!code.is_code() || code.dpl() > cpl)
+        return fault(vector::GP, (selector & ~3u) + ext);
+    if (!code.present())
+        return fault(vector::NP, (selector & ~3u) + ext);
+    bool conforming = code.type() & 4;
+    u32 new_cpl = conforming ? cpl : code.dpl();
+    if (offset > code.limit())
+        return fault(vector::GP, ext);
+
+    // The stack: the current one, or SSn:ESPn of the 32-bit TSS for a more privileged
+    // handler (§7.2.1, figure 7-2: ESPn at 4 + 8n, SSn at 8 + 8n).
+    LegacyStack stack { s.segment[SS].base, static_cast<u32>(s.gpr[RSP]), (s.segment[SS].attributes & seg_attr::db) != 0 };
+    Segment new_ss = s.segment[SS];
+    bool switch_stack = new_cpl < cpl;
+    if (switch_stack) {
+        u64 esp, ss;
+        unsigned at = 4 + 8 * new_cpl;
+        if (!(s.tr.attributes & seg_attr::present) || at + 7 > s.tr.limit)
+            return fault(vector::TS, s.tr.selector & ~3u);
+        if (!read_supervisor(ctx, s.tr.base + at, 4, esp) || !read_supervisor(ctx, s.tr.base + at + 4, 2, ss))
+            return EventDelivery::Faulted;
+        u16 ss_selector = static_cast<u16>(ss);
+        Descriptor d;
+        if ((ss_selector & ~3u) == 0)
+            return fault(vector::TS, ext);
+        if (!read_descriptor(ctx, ss_selector, false, d, vector::TS))
+            return EventDelivery::Faulted;
+        bool writable_data = !d.is_system() && !d.is_code() && (d.type() & 2);
+        if ((ss_selector & 3) != new_cpl || d.dpl() != new_cpl || !writable_data)
+            return fault(vector::TS, (ss_selector & ~3u) + ext);
+        if (!d.present())
+            return fault(vector::SS, (ss_selector & ~3u) + ext);
+        new_ss = segment_from(ss_selector, d);
+        stack = LegacyStack { new_ss.base, static_cast<u32>(esp), (new_ss.attributes & seg_attr::db) != 0 };
+    }
+
+    unsigned width = gate32 ? 4 : 2;
+    u32 values[6];
+    unsigned n = 0;
+    if (switch_stack) {
+        values[n++] = s.segment[SS].selector;
+        values[n++] = static_cast<u32>(s.gpr[RSP]);
+    }
+    // Faults push EFLAGS with RF set (§17.3.1.1), as in IA-32e mode.
+    values[n++] = static_cast<u32>(read_rflags(ctx) | (ev.kind == PendingEvent::Kind::Fault ? rflags::RF : 0));
+    values[n++] = s.segment[CS].selector;
+    values[n++] = static_cast<u32>(ev.return_rip);
+    if (ev.has_error_code)
+        values[n++] = ev.error_code;
+    u32 mmu_index = mmu_index_for_cpl(new_cpl);
+    u32 sp = stack.pointer;
+    for (unsigned i = 0; i < n; ++i) {
+        sp -= width;
+        if (!ctx.services->write_virtual(ctx, stack.linear(sp), values[i], width, mmu_index, access_flag::stack))
+            return EventDelivery::Faulted;
+    }
+
+    // Commit.
+    if (switch_stack)
+        s.segment[SS] = new_ss;
+    if (stack.wide)
+        s.gpr[RSP] = sp;
+    else
+        s.gpr[RSP] = (s.gpr[RSP] & ~0xFFFFull) | (sp & 0xFFFF);
+    s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | new_cpl), code);
+    u64 flags = read_rflags(ctx) & ~(rflags::TF | rflags::NT | rflags::RF | rflags::VM);
+    if (interrupt_gate)
+        flags &= ~rflags::IF;
+    write_rflags(ctx, flags);
+    ctx.hot.pc = offset;
+    s.interrupt_shadow_rip = ~0ull;
+    refresh_mode(ctx);
+    KEEL_LOG(Int, "int: vector 0x%02x%s error 0x%x at eip 0x%llx -> 0x%x (protected mode, cpl %u -> %u, esp 0x%x)\n",
+        ev.vector, ev.kind == PendingEvent::Kind::SoftwareInterrupt ? " (software)" : "", ev.has_error_code ? ev.error_code : 0,
+        (unsigned long long)ev.return_rip, offset, cpl, new_cpl, sp);
+    return EventDelivery::Delivered;
+}
+
+} // namespace keel::x86
