@@ -148,13 +148,7 @@ bool deliver_long_mode(CpuContext& ctx, const PendingEvent& ev)
         s.segment[SS] = null_segment(static_cast<u16>(new_cpl));
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | new_cpl), code);
     s.gpr[RSP] = top;
-    u64 flags = read_rflags(ctx) & ~(rflags::TF | rflags::NT | rflags::RF | rflags::VM);
-    if (interrupt_gate)
-        flags &= ~rflags::IF;
-    write_rflags(ctx, flags);
-    ctx.hot.pc = target;
-    s.interrupt_shadow_rip = ~0ull;
-    refresh_mode(ctx);
+    enter_handler(ctx, interrupt_gate, target);
     KEEL_LOG(Int, "int: vector 0x%02x%s error 0x%x at rip 0x%llx -> 0x%llx (cpl %u -> %u, rsp 0x%llx)\n", ev.vector,
         ev.kind == PendingEvent::Kind::SoftwareInterrupt ? " (software)" : "", ev.has_error_code ? ev.error_code : 0,
         (unsigned long long)ev.return_rip, (unsigned long long)target, cpl, new_cpl, (unsigned long long)top);
@@ -162,6 +156,17 @@ bool deliver_long_mode(CpuContext& ctx, const PendingEvent& ev)
 }
 
 } // namespace
+
+void enter_handler(CpuContext& ctx, bool interrupt_gate, u64 target)
+{
+    u64 flags = read_rflags(ctx) & ~(rflags::TF | rflags::NT | rflags::RF | rflags::VM);
+    if (interrupt_gate)
+        flags &= ~rflags::IF;
+    write_rflags(ctx, flags);
+    ctx.hot.pc = target;
+    state(ctx).interrupt_shadow_rip = ~0ull;
+    refresh_mode(ctx);
+}
 
 DeliveryResult deliver_pending_event(CpuContext& ctx)
 {

@@ -11,6 +11,10 @@ enum class EventDelivery {
     Unsupported, // keel cannot deliver it yet (a task gate, virtual-8086 mode)
 };
 
+// The last step of every delivery: RFLAGS.TF, NT, RF and VM cleared (and IF through an
+// interrupt gate), RIP at the handler, the interrupt shadow over (Intel SDM vol. 3 §6.12.1).
+void enter_handler(CpuContext& ctx, bool interrupt_gate, u64 target);
+
 // Legacy protected mode: 8-byte IDT gates (exceptions_protected.cpp).
 EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev);
 

@@ -130,13 +130,7 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     else
         s.gpr[RSP] = (s.gpr[RSP] & ~0xFFFFull) | (sp & 0xFFFF);
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | new_cpl), code);
-    u64 flags = read_rflags(ctx) & ~(rflags::TF | rflags::NT | rflags::RF | rflags::VM);
-    if (interrupt_gate)
-        flags &= ~rflags::IF;
-    write_rflags(ctx, flags);
-    ctx.hot.pc = offset;
-    s.interrupt_shadow_rip = ~0ull;
-    refresh_mode(ctx);
+    enter_handler(ctx, interrupt_gate, offset);
     KEEL_LOG(Int, "int: vector 0x%02x%s error 0x%x at eip 0x%llx -> 0x%x (protected mode, cpl %u -> %u, esp 0x%x)\n",
         ev.vector, ev.kind == PendingEvent::Kind::SoftwareInterrupt ? " (software)" : "", ev.has_error_code ? ev.error_code : 0,
         (unsigned long long)ev.return_rip, offset, cpl, new_cpl, sp);

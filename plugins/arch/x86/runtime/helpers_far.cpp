@@ -77,6 +77,22 @@ void null_inaccessible_segments(CpuState& s, u32 new_cpl)
     }
 }
 
+// RFLAGS after an IRET of operand size n popped `popped`: as POPF would take them at the
+// current CPL (IOPL only at CPL 0, IF only at CPL <= IOPL; Intel SDM vol. 2, IRET).
+u64 flags_after_iret(CpuContext& ctx, u64 popped, unsigned n)
+{
+    const CpuState& s = state(ctx);
+    u32 cpl = current_cpl(ctx);
+    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID | rflags::RF;
+    if (cpl == 0)
+        modifiable |= rflags::IOPL;
+    if (cpl <= ((s.rflags >> 12) & 3))
+        modifiable |= rflags::IF;
+    if (n == 2)
+        modifiable &= 0xFFFF;
+    return (read_rflags(ctx) & ~modifiable) | (popped & modifiable);
+}
+
 // IRET in legacy protected mode (Intel SDM vol. 2, IRET: PROTECTED-MODE,
 // RETURN-TO-SAME-PRIVILEGE-LEVEL, RETURN-TO-OUTER-PRIVILEGE-LEVEL): EIP, CS, EFLAGS, and
 // ESP, SS when the return goes to an outer level, from SS.base + ESP (SP for a 16-bit SS).
@@ -125,16 +141,7 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
         new_sp = esp;
         wide = new_ss.attributes & seg_attr::db;
     }
-    // EFLAGS as POPF would take them at the current CPL (IOPL only at CPL 0, IF only at
-    // CPL <= IOPL); VM and VIF/VIP stay as they are.
-    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID | rflags::RF;
-    if (cpl == 0)
-        modifiable |= rflags::IOPL;
-    if (cpl <= ((s.rflags >> 12) & 3))
-        modifiable |= rflags::IF;
-    if (n == 2)
-        modifiable &= 0xFFFF;
-    u64 flags = (read_rflags(*ctx) & ~modifiable) | (eflags & modifiable);
+    u64 flags = flags_after_iret(*ctx, eflags, n); // VM and VIF/VIP stay as they are
     bool enables_interrupts = !(s.rflags & rflags::IF) && (flags & rflags::IF);
 
     if (!mark_accessed(*ctx, cs_selector, code))
@@ -180,16 +187,7 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
     if (!check_return_stack_segment(*ctx, ss_selector, new_cpl, to_64bit, stack, null_stack))
         return fault();
 
-    // RFLAGS as POPF would take them at the current CPL (IOPL only at CPL 0, IF only at
-    // CPL <= IOPL); VM is never set in IA-32e mode.
-    u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID | rflags::RF;
-    if (cpl == 0)
-        modifiable |= rflags::IOPL;
-    if (cpl <= ((s.rflags >> 12) & 3))
-        modifiable |= rflags::IF;
-    if (n == 2)
-        modifiable &= 0xFFFF;
-    u64 flags = (read_rflags(*ctx) & ~modifiable) | (frame[2] & modifiable);
+    u64 flags = flags_after_iret(*ctx, frame[2], n); // VM is never set in IA-32e mode
     bool enables_interrupts = !(s.rflags & rflags::IF) && (flags & rflags::IF);
 
     if (!mark_accessed(*ctx, cs_selector, code))
