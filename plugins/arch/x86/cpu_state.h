@@ -67,6 +67,9 @@ struct CpuState {
     Segment ldtr, tr;
     u64 kernel_gs_base;
     u64 cr0, cr2, cr3, cr4, cr8;
+    // PAE paging's four page-directory-pointer entries, loaded from CR3 by MOV CR3 and by
+    // the CR0/CR4 writes that enable PAE paging (Intel SDM vol. 3 §4.4.1), not re-read by walks.
+    u64 pdpte[4];
     u64 efer;
     u64 tsc_offset;
     u64 tsc_aux;              // IA32_TSC_AUX: what RDTSCP returns in ECX (low 32 bits)

@@ -95,6 +95,8 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
             if (!(s.cr4 & cr4::PAE))
                 return raise_fault(*ctx, vector::GP, 0), fault();
             s.efer |= efer::LMA;
+        } else if (enabling_paging && (s.cr4 & cr4::PAE) && !load_pdptes(*ctx, s.cr3)) {
+            return fault(); // PAE paging starts with the PDPTEs loaded (§4.4.1)
         }
         if (disabling_paging && (s.efer & efer::LMA)) {
             if (ctx->hot.mode & mode::code64)
@@ -114,6 +116,8 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
     case 3:
         if (value >> max_physical_address_bits)
             return raise_fault(*ctx, vector::GP, 0), fault();
+        if (pae_paging(s) && !load_pdptes(*ctx, value))
+            return fault(); // CR3 unchanged
         s.cr3 = value;
         KEEL_LOG(Mmu, "mmu: mov cr3, 0x%llx\n", (unsigned long long)value);
         // Global translations stay (Intel SDM vol. 3 §4.10.4.1): Linux marks its kernel
@@ -128,6 +132,11 @@ ir::HelperResult do_write_cr(CpuContext* ctx, u64 n, u64 value, u64)
         if ((s.efer & efer::LMA) && !(value & cr4::PAE))
             return raise_fault(*ctx, vector::GP, 0), fault();
         u64 changed = value ^ s.cr4;
+        // With paging on outside IA-32e mode, a write that leaves PAE set and changes
+        // PAE, PGE or PSE loads the PDPTEs (§4.4.1).
+        if ((s.cr0 & cr0::PG) && !(s.efer & efer::LMA) && (value & cr4::PAE) && (changed & (cr4::PAE | cr4::PGE | cr4::PSE))
+            && !load_pdptes(*ctx, s.cr3))
+            return fault();
         s.cr4 = value;
         KEEL_LOG(Mmu, "mmu: mov cr4, 0x%llx\n", (unsigned long long)value);
         if (changed & (cr4::PAE | cr4::PGE | cr4::PSE))
