@@ -85,7 +85,7 @@ Result<void> HostedPc::load_elf_file(const char* path)
     return m_machine->load_elf(bytes.data(), bytes.size(), path);
 }
 
-Result<void> HostedPc::load_kernel_file(const char* path, const char* initrd_path, const char* append)
+Result<void> HostedPc::load_kernel_file(const char* path, const char* initrd_path, const char* append, bool linux_entry32)
 {
     Vector<u8> kernel, initrd;
     TRY(read_file(path, kernel, max_guest_image_size));
@@ -99,6 +99,7 @@ Result<void> HostedPc::load_kernel_file(const char* path, const char* initrd_pat
         files.initrd_name = initrd_path;
     }
     files.command_line = append;
+    files.linux_entry32 = linux_entry32;
     return m_machine->load_kernel(files);
 }
 

@@ -24,8 +24,9 @@ public:
 
     Result<void> load_elf(const u8* data, u64 size, const char* name) { return m_machine->load_elf(data, size, name); }
     Result<void> load_elf_file(const char* path);
-    // -kernel FILE [-initrd FILE] [-append TEXT]: an ELF test guest or a Linux bzImage.
-    Result<void> load_kernel_file(const char* path, const char* initrd_path, const char* append);
+    // -kernel FILE [-initrd FILE] [-append TEXT] [-linux-entry 32]: an ELF test guest, a
+    // Linux bzImage or a Multiboot kernel.
+    Result<void> load_kernel_file(const char* path, const char* initrd_path, const char* append, bool linux_entry32 = false);
 
 private:
     explicit HostedPc(u64 code_cache_size) : m_host(code_cache_size) {}

@@ -158,7 +158,7 @@ int main(int argc, char** argv)
         return exit_error;
     }
     hosted::HostedPc* pc = created.release_value();
-    auto loaded = pc->load_kernel_file(options.kernel, options.initrd, options.append);
+    auto loaded = pc->load_kernel_file(options.kernel, options.initrd, options.append, options.linux_entry32);
     if (loaded.is_error()) {
         fprintf(stderr, "keel: %s\n", loaded.error().message());
         delete pc;

@@ -16,6 +16,7 @@ const char* usage()
            "                        docs/test-guest-entry-state.md), told apart by content\n"
            "  -initrd FILE          the Linux kernel's initramfs, or a Multiboot kernel's module\n"
            "  -append TEXT          the kernel's command line (e.g. \"console=ttyS0\")\n"
+           "  -linux-entry 32|64    a Linux kernel's boot protocol entry (default: 64 when it has one)\n"
            "  -m SIZE               guest RAM, e.g. 256M, 1G (default 256M; a plain number is MiB)\n"
            "  -d ITEM[,ITEM...]     log: in_asm op op_opt out_asm exec cpu int mmu cache unimp guest_errors nochain\n"
            "  -D FILE               write the log to FILE instead of stderr\n"
@@ -98,6 +99,11 @@ Result<Options> parse_options(int argc, char** argv)
             o.initrd = TRY(value("-initrd"));
         } else if (string_equal(a, "-append")) {
             o.append = TRY(value("-append"));
+        } else if (string_equal(a, "-linux-entry")) {
+            const char* v = TRY(value("-linux-entry"));
+            if (!string_equal(v, "32") && !string_equal(v, "64"))
+                return Error::formatted("-linux-entry: '%s' is not 32 or 64", v);
+            o.linux_entry32 = string_equal(v, "32");
         } else if (string_equal(a, "-m")) {
             const char* v = TRY(value("-m"));
             if (starts_with(v, "size="))

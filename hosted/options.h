@@ -8,7 +8,8 @@ namespace keel::hosted {
 struct Options {
     const char* kernel = nullptr;  // -kernel FILE
     const char* initrd = nullptr;  // -initrd FILE (a Linux kernel's initramfs)
-    const char* append = nullptr;  // -append TEXT (a Linux kernel's command line)
+    const char* append = nullptr;  // -append TEXT (a Linux or Multiboot kernel's command line)
+    bool linux_entry32 = false;    // -linux-entry 32: the Linux 32-bit boot protocol entry
     u64 ram_size = 256 * MiB;       // -m SIZE
     u32 log_mask = 0;               // -d ITEMS
     const char* log_file = nullptr; // -D FILE

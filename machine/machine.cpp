@@ -304,7 +304,10 @@ Result<void> Machine::load_kernel(const KernelFiles& files)
     linux_boot::LinuxFiles linux_files { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
         files.initrd_name, files.command_line ? files.command_line : "" };
     linux_files.acpi_rsdp = m_acpi_rsdp;
+    linux_files.entry32 = files.linux_entry32;
     linux_boot::LinuxLayout layout = TRY(linux_boot::load_linux(m_engine->memory(), m_engine->ram_below_4g(), linux_files));
+    if (layout.entry32)
+        return m_arch->enter_linux_boot32(m_engine->context(), layout.entry, linux_boot::boot_params_address);
     return m_arch->enter_linux_boot(m_engine->context(), layout.entry, linux_boot::boot_params_address);
 }
 

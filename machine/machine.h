@@ -70,6 +70,7 @@ public:
         u64 initrd_size = 0;
         const char* initrd_name = "";
         const char* command_line = nullptr; // -append; null when not given
+        bool linux_entry32 = false;         // -linux-entry 32: the 32-bit boot protocol entry
     };
     Result<void> load_kernel(const KernelFiles& files);
 

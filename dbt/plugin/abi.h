@@ -16,7 +16,7 @@
 // 5: MachineServices::note_orderly_shutdown. 6: Translation::global,
 // ArchServices::flush_tlb_non_global. 7: ArchServices::host_span.
 // 8: ArchServices::interrupt_may_be_pending. 9: IR ExitIf, TranslationRequest::side_exits.
-// 10: MachineServices::move_mmio_window. 11: Arch::enter_multiboot.
+// 10: MachineServices::move_mmio_window. 11: Arch::enter_multiboot, Arch::enter_linux_boot32.
 #include "dbt/base/result.h"
 
 #define KEEL_PLUGIN_ABI_VERSION 11u

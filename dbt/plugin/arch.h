@@ -100,6 +100,12 @@ public:
         (void)ctx, (void)entry, (void)boot_params;
         return Error::formatted("the %s architecture has no Linux boot entry", name());
     }
+    // The Linux 32-bit boot protocol's entry (x86: startup_32 in flat protected mode).
+    virtual Result<void> enter_linux_boot32(CpuContext& ctx, u64 entry, u64 boot_params)
+    {
+        (void)ctx, (void)entry, (void)boot_params;
+        return Error::formatted("the %s architecture has no 32-bit Linux boot entry", name());
+    }
     // The Multiboot machine state (x86: 32-bit protected mode, paging off; docs/multiboot.md):
     // the image and the information structure are in guest RAM already; `gdt` is where
     // the architecture may put the descriptors it loads; `magic` and `info` the values the

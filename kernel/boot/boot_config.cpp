@@ -98,6 +98,13 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
                 return Error::formatted("%s:%u: initrd file name longer than %zu characters", name, line, BootConfig::max_path - 1);
         } else if (key_is(key_begin, key_end, "append")) {
             copy_memory(config.append, value, string_length(value) + 1);
+        } else if (key_is(key_begin, key_end, "linux_entry")) {
+            if (string_equal(value, "32"))
+                config.linux_entry32 = true;
+            else if (string_equal(value, "64"))
+                config.linux_entry32 = false;
+            else
+                return Error::formatted("%s:%u: linux_entry: '%s' is not 32 or 64", name, line, value);
         } else if (key_is(key_begin, key_end, "log")) {
             auto mask = log::parse_categories(value);
             if (mask.is_error())
@@ -124,7 +131,7 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, initrd, append, log, icount, machine, plugins, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;

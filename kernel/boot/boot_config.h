@@ -6,6 +6,7 @@
 //   guest  = guests/demo.elf   # repeatable: the guests run one after another, each in a fresh VM
 //   memory = 256M              # guest RAM, QEMU -m syntax (default 256M)
 //   append = console=ttyS0     # the guest's command line
+//   linux_entry = 32           # a Linux kernel's boot protocol entry: 64 (default when it has one) or 32
 //   log    = int,unimp         # keel's log items, as the keel command's -d
 //   icount = 0                 # deterministic time, as the keel command's -icount shift=N
 //   machine = machines/my.cfg  # a machine description on the ESP, or a built-in name (default pc)
@@ -27,6 +28,7 @@ struct BootConfig {
     u64 memory = 256 * MiB;
     char append[max_append] {};
     char initrd[max_path] {}; // a Linux guest's initramfs, a file on the ESP (none when empty)
+    bool linux_entry32 = false; // linux_entry = 32: the 32-bit boot protocol entry
     u32 log_mask = 0;
     int icount_shift = -1; // >= 0: guest time counts instructions (docs/virtual-time.md)
     char machine[max_path] = "pc"; // a built-in machine's name or a description file on the ESP

@@ -91,6 +91,7 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
         kernel_files.initrd_name = config.initrd;
     }
     kernel_files.command_line = config.append[0] ? config.append : nullptr;
+    kernel_files.linux_entry32 = config.linux_entry32;
     auto loaded = pc->load_kernel(kernel_files);
     if (loaded.is_error()) {
         delete pc;

@@ -22,7 +22,7 @@ Result<BzImage> parse_bzimage(const u8* data, u64 size, const char* name)
     BzImage image {};
     image.version = le16(data + header::version);
     if (image.version < oldest_version)
-        return Error::formatted("%s: Linux boot protocol %u.%02u; keel boots 2.12 and later (the 64-bit entry)", name,
+        return Error::formatted("%s: Linux boot protocol %u.%02u; keel boots 2.12 and later", name,
             image.version >> 8, image.version & 0xFF);
     // Everything up to cmdline_size (2.06) and init_size (2.10) is present from 2.12 on;
     // the header's own length (the jump's displacement) must cover the fields keel reads.
@@ -37,15 +37,14 @@ Result<BzImage> parse_bzimage(const u8* data, u64 size, const char* name)
             image.setup_bytes);
     if (!(data[header::loadflags] & loaded_high))
         return Error::formatted("%s: a zImage (loaded below 1 MiB); keel boots bzImages", name);
-    u16 xloadflags = le16(data + header::xloadflags);
-    if (!(xloadflags & xlf_kernel_64))
-        return Error::formatted("%s: the kernel has no 64-bit entry point (xloadflags 0x%x); the 32-bit entry needs "
-                                "32-bit protected mode, which keel does not have yet",
-            name, xloadflags);
-    // syssize: the protected-mode code's size in 16-byte paragraphs (2.04+).
+    // A kernel without XLF_KERNEL_64 (a 32-bit one) starts through the 32-bit entry.
+    image.has_64bit_entry = le16(data + header::xloadflags) & xlf_kernel_64;
+    // syssize: the protected-mode code's size in 16-byte paragraphs (2.04+), rounded up:
+    // a file may end up to 15 bytes before syssize * 16 (memtest86+ does; QEMU and GRUB
+    // load what the file has).
     u64 kernel_size = static_cast<u64>(le32(data + header::syssize)) * 16;
     u64 available = size - image.setup_bytes;
-    if (kernel_size == 0 || kernel_size > available)
+    if (kernel_size == 0 || kernel_size > available + 15)
         return Error::formatted("%s: truncated: the header says %llu bytes of protected-mode kernel, the file has %llu", name,
             (unsigned long long)kernel_size, (unsigned long long)available);
     image.kernel = data + image.setup_bytes;

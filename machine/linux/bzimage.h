@@ -12,6 +12,7 @@ namespace keel::machine::linux_boot {
 namespace header {
 constexpr u64 setup_sects = 0x1F1;
 constexpr u64 syssize = 0x1F4;
+constexpr u64 code32_start = 0x214;        // the 32-bit entry's address (the load address)
 constexpr u64 boot_flag = 0x1FE;          // 0xAA55
 constexpr u64 jump = 0x200;               // its second byte + 0x202 is where the header ends
 constexpr u64 magic = 0x202;              // "HdrS"
@@ -46,6 +47,7 @@ struct BzImage {
     u64 pref_address;          // where the kernel prefers to be loaded
     u32 init_size;             // bytes the kernel needs from its load address to start
     u32 header_end;            // end of the setup header in the file (copied into boot_params)
+    bool has_64bit_entry;      // xloadflags XLF_KERNEL_64: the 64-bit entry at load address + 0x200
 };
 
 // True when `data` carries a setup header (the boot flag and "HdrS"), so that -kernel can

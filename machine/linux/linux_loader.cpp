@@ -65,7 +65,10 @@ Result<LinuxLayout> load_linux(PhysicalMemory& memory, u64 ram_below_4g, const L
     TRY(memory.write_bytes(load, image.kernel, image.kernel_size));
     layout.kernel_address = load;
     layout.kernel_end = load + needed;
-    layout.entry = load + 0x200;
+    // The 64-bit entry is startup_64 at 0x200; the 32-bit one, startup_32, at the load
+    // address itself (boot.rst, "32-bit Boot Protocol" and "64-bit Boot Protocol").
+    layout.entry32 = files.entry32 || !image.has_64bit_entry;
+    layout.entry = layout.entry32 ? load : load + 0x200;
 
     // The command line, NUL-terminated, at most cmdline_size bytes before the NUL.
     usize cmdline_length = string_length(files.command_line);
@@ -98,6 +101,7 @@ Result<LinuxLayout> load_linux(PhysicalMemory& memory, u64 ram_below_4g, const L
     zero_page[header::type_of_loader] = undefined_loader;
     zero_page[header::loadflags] = loaded_high; // no heap (CAN_USE_HEAP clear), not quiet
     put(zero_page + header::cmd_line_ptr, command_line_address, 4);
+    put(zero_page + header::code32_start, load, 4);
     put(zero_page + ext_cmd_line_ptr_offset, 0, 4);
     put(zero_page + header::ramdisk_image, layout.initrd_address, 4);
     put(zero_page + header::ramdisk_size, layout.initrd_size, 4);

@@ -4,7 +4,7 @@
 //
 //   0x10000  boot_params (the zero page): the setup header, the e820 map, pointers
 //   0x20000  the command line
-//   0x30000  boot page tables and GDT (the architecture's entry state)
+//   0x30000  boot page tables and GDT (the architecture's entry state, 64- or 32-bit)
 //   pref_address (or 1 MiB up, aligned)  the protected-mode kernel
 //   top of RAM below 4 GiB (and below initrd_addr_max)  the initramfs
 #include "dbt/base/result.h"
@@ -27,6 +27,7 @@ struct LinuxFiles {
     const char* initrd_name = "";
     const char* command_line = "";
     u64 acpi_rsdp = 0; // boot_params.acpi_rsdp_addr (protocol 2.14); 0: the OS scans for it
+    bool entry32 = false; // start through the 32-bit entry even if the kernel has the 64-bit one
 };
 
 // One e820 entry (boot.rst "zero page": e820_table, 20 bytes each).
@@ -40,7 +41,8 @@ constexpr unsigned e820_max_entries = 128;
 // Where things went, for the log and the tests.
 struct LinuxLayout {
     u64 kernel_address, kernel_end; // end: kernel_address + init_size
-    u64 entry;                       // 64-bit entry: kernel_address + 0x200
+    u64 entry;                       // 64-bit entry: kernel_address + 0x200; 32-bit: kernel_address
+    bool entry32;                    // the 32-bit entry (startup_32): asked for, or the only one
     u64 initrd_address, initrd_size;
     Vector<E820Entry> e820;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches and assembles the Linux guest keel boots (issue 12): Debian's unmodified kernel and
-# two busybox initramfs images. Nothing of it is committed; everything comes from Debian's
+# two busybox initramfs images; and memtest86+'s Linux-protocol images (issue 15). Nothing of it is committed; everything comes from Debian's
 # package archive at set-up time.
 #
 # Usage: scripts/linux/fetch-linux.sh DEST_DIR
@@ -10,6 +10,7 @@
 # DEST_DIR/kernel-package   that package's name, e.g. linux-image-6.1.0-57-amd64
 # DEST_DIR/initrd-test.gz   /init = tests/linux/init-test.sh, with /check_program and /check32
 # DEST_DIR/initrd-shell.gz  /init = tests/linux/init-shell.sh (interactive shell)
+# DEST_DIR/memtest86+x64.bin, memtest86+ia32.bin   memtest86+'s Linux-protocol images
 # DEST_DIR/debs/            the downloaded .debs (a cache: a .deb of the same version is reused)
 # DEST_DIR/extract/         what the script unpacked from them
 #
@@ -77,15 +78,16 @@ fi
 # package (linux-image-<abi>-amd64), whose candidate version is the one fetched.
 kernel_pkg="$(sed -n 's/^  Depends: \(linux-image-[^ <>]*\)$/\1/p' <<<"$depends" | head -n1)"
 [ -n "$kernel_pkg" ] || { echo "fetch-linux: cannot tell which kernel linux-image-amd64 depends on" >&2; exit 1; }
-policy="$(apt-cache policy "$kernel_pkg" busybox-static)"
+policy="$(apt-cache policy "$kernel_pkg" busybox-static memtest86+)"
 # candidate_version PKG: the "Candidate:" line of PKG's paragraph in $policy.
 candidate_version() { awk -v pkg="$1:" '/^[^ ]/ { in_pkg = ($1 == pkg) } in_pkg && $1 == "Candidate:" { print $2 }' <<<"$policy"; }
 kernel_version="$(candidate_version "$kernel_pkg")"
 busybox_version="$(candidate_version busybox-static)"
-for v in "$kernel_version" "$busybox_version"; do
-  [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "fetch-linux: no candidate version for $kernel_pkg or busybox-static" >&2; exit 1; }
+memtest_version="$(candidate_version memtest86+)"
+for v in "$kernel_version" "$busybox_version" "$memtest_version"; do
+  [ -n "$v" ] && [ "$v" != "(none)" ] || { echo "fetch-linux: no candidate version for $kernel_pkg, busybox-static or memtest86+" >&2; exit 1; }
 done
-step "kernel $kernel_pkg $kernel_version, busybox-static $busybox_version"
+step "kernel $kernel_pkg $kernel_version, busybox-static $busybox_version, memtest86+ $memtest_version"
 
 # --- download ----------------------------------------------------------------------------
 # Sets $fetched to the cached .deb of package $1 at version $2, downloading it when absent;
@@ -117,6 +119,8 @@ fetch_deb "$kernel_pkg" "$kernel_version"
 kernel_deb="$fetched"
 fetch_deb busybox-static "$busybox_version"
 busybox_deb="$fetched"
+fetch_deb memtest86+ "$memtest_version"
+memtest_deb="$fetched"
 
 # --- unpack ------------------------------------------------------------------------------
 # up_to_date NAME KEY: true when product NAME was last made from inputs hashing to KEY.
@@ -145,6 +149,7 @@ unpack() {
 }
 unpack kernel "$kernel_deb" ./boot
 unpack busybox "$busybox_deb"
+unpack memtest "$memtest_deb" ./boot
 
 # --- kernel ------------------------------------------------------------------------------
 vmlinuz_src=("$extract"/kernel/boot/vmlinuz-*)
@@ -159,6 +164,16 @@ else
 fi
 echo "$kernel_version" >"$dest/kernel-version"
 echo "$kernel_pkg" >"$dest/kernel-package"
+
+# --- memtest86+ ---------------------------------------------------------------------------
+# Its Linux-protocol images (issue 15's memtest test): x64 has both entries, ia32 only the
+# 32-bit one.
+for m in x64 ia32; do
+  src="$extract/memtest/boot/memtest86+$m.bin"
+  [ -f "$src" ] || { echo "fetch-linux: no boot/memtest86+$m.bin in $(basename "$memtest_deb")" >&2; exit 1; }
+  cmp -s "$src" "$dest/memtest86+$m.bin" || cp "$src" "$dest/memtest86+$m.bin"
+done
+step "memtest86+x64.bin, memtest86+ia32.bin ($memtest_version)"
 
 # --- initramfs images --------------------------------------------------------------------
 busybox="$extract/busybox/bin/busybox"

@@ -50,6 +50,13 @@ if [ "$fail" -ne 0 ]; then
     echo "--- keel's standard error:"; tail -n 20 "$work/err"
     echo "--- the console, last 60 lines:"; tail -n 60 "$work/console"
 fi
+# The 32-bit boot protocol entry (-linux-entry 32, issue 15): startup_32 in flat 32-bit
+# protected mode, the decompressor's own switch to long mode, the same tests to the end.
+timeout 900 "$keel" -linux-entry 32 -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
+    -append "console=ttyS0 panic=-1" >"$work/out" 2>"$work/err"
+status=$?
+tr -d '\r' <"$work/out" | grep -q '^check32: ok$' && grep -q '^KEEL-LINUX-TESTS-DONE' "$work/out" && [ "$status" -eq 0 ] ||
+    { echo "linux.boot: 32-bit entry: keel exit status $status, expected 0"; tail -n 20 "$work/out" "$work/err"; fail=1; }
 # reboot -f (init-test.sh: keel.test=reboot) ends keel with the reset status.
 timeout 900 "$keel" -m 512M -serial none -kernel "$linux/vmlinuz" -initrd "$linux/initrd-test.gz" \
     -append "console=ttyS0 panic=-1 keel.test=reboot" >"$work/out" 2>"$work/err"

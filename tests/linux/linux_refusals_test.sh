@@ -27,7 +27,7 @@ expect_refused "keel: $work/truncated: truncated: the header says [0-9]+ bytes o
 # Boot protocol 2.01 (version at 0x206, little-endian).
 cp "$kernel" "$work/old"
 printf '\001\002' | dd of="$work/old" bs=1 seek=518 conv=notrunc 2>/dev/null
-expect_refused "keel: $work/old: Linux boot protocol 2.01; keel boots 2.12 and later \\(the 64-bit entry\\)" -kernel "$work/old"
+expect_refused "keel: $work/old: Linux boot protocol 2.01; keel boots 2.12 and later" -kernel "$work/old"
 # An initramfs that does not fit below the kernel's end and the top of RAM.
 truncate -s 100M "$work/big.cpio"
 expect_refused "keel: $work/big.cpio: the initramfs \\(100 MiB\\) does not fit in guest RAM between the kernel's end \\(0x[0-9a-f]+\\) and 0x[0-9a-f]+; give the guest more memory \\(-m\\)" \

@@ -66,12 +66,16 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
     CHECK(std::string(config.machine) == "pc");
     REQUIRE_FALSE(parse("guest = a.elf\nmachine = machines/board.cfg\n", config).is_error());
     CHECK(std::string(config.machine) == "machines/board.cfg");
+    CHECK_FALSE(config.linux_entry32);
+    REQUIRE_FALSE(parse("guest = a.elf\nlinux_entry = 32\n", config).is_error());
+    CHECK(config.linux_entry32);
 }
 
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
     CHECK(error_of("guest = a.elf\ninitrd =\n") == "keel.cfg:2: initrd needs a file name");
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, initrd, append, log, icount, machine, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\nlinux_entry = 16\n") == "keel.cfg:2: linux_entry: '16' is not 32 or 64");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
     CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
     CHECK(error_of("guest =\n") == "keel.cfg:1: guest needs a file name");

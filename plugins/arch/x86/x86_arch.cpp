@@ -87,6 +87,10 @@ u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_s
 
 Result<void> X86Arch::enter_test_state(CpuContext& ctx, u64 entry) { return setup_test_entry_state(ctx, entry); }
 Result<void> X86Arch::enter_linux_boot(CpuContext& ctx, u64 entry, u64 boot_params) { return enter_linux64(ctx, entry, boot_params); }
+Result<void> X86Arch::enter_linux_boot32(CpuContext& ctx, u64 entry, u64 boot_params)
+{
+    return enter_linux32(ctx, entry, boot_params);
+}
 Result<void> X86Arch::enter_multiboot(CpuContext& ctx, u64 entry, u64 gdt, u32 magic, u32 info)
 {
     return x86::enter_multiboot(ctx, entry, gdt, magic, info);

@@ -24,6 +24,7 @@ public:
     u64 test_image_limit(u64 ram_size) const override;
     Result<void> enter_test_state(CpuContext& ctx, u64 entry) override;
     Result<void> enter_linux_boot(CpuContext& ctx, u64 entry, u64 boot_params) override;
+    Result<void> enter_linux_boot32(CpuContext& ctx, u64 entry, u64 boot_params) override;
     Result<void> enter_multiboot(CpuContext& ctx, u64 entry, u64 gdt, u32 magic, u32 info) override;
     ir::StateNamer state_namer() const override;
     void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const override;

@@ -18,5 +18,8 @@ constexpr u64 linux_boot_gdt = 0x36000;
 constexpr u64 linux_boot_stack_top = 0x30000;
 
 Result<void> enter_linux64(CpuContext& ctx, u64 entry, u64 boot_params);
+// The 32-bit boot protocol entry (boot.rst, "32-bit Boot Protocol"): flat 32-bit protected
+// mode, paging off, __BOOT_CS 0x10 and __BOOT_DS 0x18, ESI = boot_params, at startup_32.
+Result<void> enter_linux32(CpuContext& ctx, u64 entry, u64 boot_params);
 
 } // namespace keel::x86

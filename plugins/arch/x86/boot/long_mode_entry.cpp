@@ -1,4 +1,5 @@
 #include "plugins/arch/x86/boot/long_mode_entry.h"
+#include "plugins/arch/x86/boot/boot_gdt.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
@@ -12,11 +13,6 @@ constexpr u64 data_descriptor = 0x00CF93000000FFFFull;   // read/write, accessed
 
 // Page-table entry bits (§4.5): present, writable, page size.
 constexpr u64 P = 1, RW = 2, PS = 0x80;
-
-Segment flat(u16 selector, u64 descriptor)
-{
-    return Segment { 0, 0xFFFFFFFF, selector, static_cast<u16>(((descriptor >> 40) & 0xFF) | (((descriptor >> 52) & 0xF) << 8)) };
-}
 
 } // namespace
 
@@ -32,19 +28,8 @@ void set_long_mode_control_registers(CpuContext& ctx, u64 pml4)
 Result<void> enter_long_mode(CpuContext& ctx, const LongModeEntry& layout)
 {
     ArchServices& services = *ctx.services;
-    constexpr unsigned max_descriptors = 8;
-    unsigned code_index = layout.code_selector / 8, data_index = layout.data_selector / 8;
-    if (code_index == 0 || data_index == 0 || code_index == data_index || code_index >= max_descriptors
-        || data_index >= max_descriptors || (layout.code_selector & 7) || (layout.data_selector & 7))
-        return Error::formatted("long-mode entry: selectors 0x%x/0x%x are not two distinct GDT slots 1-7",
-            layout.code_selector, layout.data_selector);
-
     // Tables in guest RAM, as the guest will find them.
-    u64 descriptors[max_descriptors] = {};
-    descriptors[code_index] = code64_descriptor;
-    descriptors[data_index] = data_descriptor;
-    unsigned count = (code_index > data_index ? code_index : data_index) + 1;
-    TRY(services.write_physical_bytes(layout.gdt, descriptors, count * 8));
+    u16 limit = TRY(write_boot_gdt(services, layout.gdt, layout.code_selector, code64_descriptor, layout.data_selector, data_descriptor));
     u64 pml4 = layout.page_tables, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
     u64 entry_value = pdpt | P | RW;
     TRY(services.write_physical_bytes(pml4, &entry_value, 8));
@@ -63,11 +48,11 @@ Result<void> enter_long_mode(CpuContext& ctx, const LongModeEntry& layout)
     s.gpr[RSP] = layout.rsp;
     s.gpr[RSI] = layout.rsi;
     set_long_mode_control_registers(ctx, pml4);
-    s.gdtr = { layout.gdt, static_cast<u16>(count * 8 - 1) };
+    s.gdtr = { layout.gdt, limit };
     s.idtr = { 0, 0 };
-    s.segment[CS] = flat(layout.code_selector, code64_descriptor);
+    s.segment[CS] = flat_segment(layout.code_selector, code64_descriptor);
     for (SegmentIndex seg : { ES, SS, DS, FS, GS })
-        s.segment[seg] = flat(layout.data_selector, data_descriptor);
+        s.segment[seg] = flat_segment(layout.data_selector, data_descriptor);
     s.ldtr = Segment { 0, 0, 0, 0 };
     s.tr = Segment { 0, 0, 0, 0 };
     s.interrupt_shadow_rip = ~0ull;

@@ -9,6 +9,9 @@ bool host_request_for(Lowerer& lw, ZydisEncoderRequest& request)
         return false;
     request.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
     request.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+    // The host runs 64-bit code: an instruction of 32- or 16-bit guest code is encoded for
+    // it (its memory operand becomes an RBP-relative state slot, its GPRs RAX).
+    request.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
     return true;
 }
 
