@@ -4,7 +4,9 @@
 ; information structure's flags, memory sizes, memory map, command line, module, loader
 ; name), then exercises legacy protected mode: its own GDT with a far jump to reload CS, an
 ; IDT of 32-bit gates taking INT3 (a trap: EIP after it) and UD2 (a fault: EIP at it,
-; resumed past it by the handler) back through IRETD, and finally the switch to long mode
+; resumed past it by the handler) back through IRETD, the instructions that exist only
+; outside 64-bit mode (BCD adjustments, PUSHAD/POPAD, ARPL, LES, SALC, BOUND's #BR and
+; INTO's #OF; QEMU prints the same results), and finally the switch to long mode
 ; (PAE, CR3, EFER.LME, CR0.PG, a far jump to a 64-bit code segment, Intel SDM vol. 3
 ; §9.8.5), where it exits through the debug-exit port 0xF4 with 0 (keel status 1).
 BITS 32
@@ -12,6 +14,16 @@ BITS 32
 MB_MAGIC   equ 0x1BADB002
 MB_FLAGS   equ 0x00000003        ; page-aligned modules, memory information
 COM1       equ 0x3F8
+
+; report LABEL: the string, EAX in hex, a newline.
+%macro report 1
+    push esi
+    mov esi, %1
+    call puts
+    pop esi
+    call puthex
+    call newline
+%endmacro
 
 section .multiboot progbits alloc noexec nowrite align=4
     dd MB_MAGIC
@@ -164,6 +176,117 @@ after_int3:
     mov esi, s_resumed
     call puts
 
+    ; Instructions that exist only outside 64-bit mode. Each report prints EAX; flags are
+    ; masked to the ones the SDM defines for the instruction.
+    mov al, 0x15
+    add al, 0x27
+    daa                             ; 0x3C -> 0x42
+    call result_with_flags
+    report s_daa
+    mov al, 0x99
+    add al, 0x01
+    daa                             ; 0x9A -> 0x00, CF
+    call result_with_flags
+    report s_daa
+    mov al, 0x42
+    sub al, 0x27
+    das                             ; 0x1B -> 0x15
+    call result_with_flags
+    report s_das
+    mov ax, 0x0009
+    add al, 5
+    aaa                             ; AX 0x000E -> 0x0104, AF CF
+    call ax_with_carry
+    report s_aaa
+    mov ax, 0x0205
+    sub al, 8
+    aas                             ; AX 0x02FD -> 0x0107, AF CF
+    call ax_with_carry
+    report s_aas
+    mov ax, 79
+    aam                             ; AH 7, AL 9
+    call ax_with_sign_zero_parity
+    report s_aam
+    mov ax, 0x0709
+    aad                             ; AX 79
+    call ax_with_sign_zero_parity
+    report s_aad
+    stc
+    salc
+    movzx eax, al
+    report s_salc
+    mov ax, 0x0010
+    mov bx, 0x0003
+    arpl ax, bx                     ; RPL 0 -> 3, ZF
+    pushfd
+    pop ecx
+    and ecx, 0x40
+    shl ecx, 16
+    movzx eax, ax
+    or eax, ecx
+    report s_arpl
+    les edi, [far_pointer]
+    mov eax, edi
+    report s_les
+    mov eax, es
+    report s_les_selector
+    mov ax, 0x10
+    mov es, ax
+    ; PUSHAD/POPAD: every register back, ESP as it was, and the pushed ESP the one before.
+    mov eax, 0x11111111
+    mov ecx, 0x22222222
+    mov edx, 0x33333333
+    mov ebx, 0x44444444
+    mov ebp, 0x55555555
+    mov esi, 0x66666666
+    mov edi, 0x77777777
+    mov [saved_esp], esp
+    pushad
+    mov eax, [esp + 12]             ; the ESP PUSHAD pushed
+    mov [pushed_esp], eax
+    xor eax, eax
+    xor ecx, ecx
+    xor edx, edx
+    xor ebx, ebx
+    xor ebp, ebp
+    xor esi, esi
+    xor edi, edi
+    popad
+    add eax, ecx
+    add eax, edx
+    add eax, ebx
+    add eax, ebp
+    add eax, esi
+    add eax, edi                    ; 0x11111111 * (1 + ... + 7)
+    report s_popad
+    mov eax, [pushed_esp]
+    sub eax, [saved_esp]
+    report s_pushad_esp
+    mov eax, esp
+    sub eax, [saved_esp]
+    report s_popad_esp
+    ; BOUND in range, then out of range (#BR, a fault: the handler resumes past it).
+    mov eax, on_bound_range
+    mov edi, idt + 5 * 8
+    call set_gate
+    mov eax, on_overflow
+    mov edi, idt + 4 * 8
+    call set_gate
+    mov eax, 5
+    bound eax, [bounds]
+    mov eax, 11
+    bound eax, [bounds]
+bound_resume:
+    ; INTO: nothing with OF clear; #OF (a trap) with OF set.
+    xor eax, eax
+    into
+    mov eax, 0x7fffffff
+    add eax, 1
+    into
+after_into:
+    mov esi, s_legacy_done
+    call puts
+
     ; Long mode: identity-map the first GiB with 2 MiB pages.
     mov eax, pdpt
     or eax, 3
@@ -193,6 +316,56 @@ after_int3:
     or eax, 1 << 31                 ; PG: long mode becomes active (EFER.LMA)
     mov cr0, eax
     jmp 0x18:long_mode
+
+; After an ALU BCD adjustment: AL | (the defined flags CF PF AF ZF SF) << 8.
+result_with_flags:
+    pushfd
+    pop ecx
+    and ecx, 0xD5
+    shl ecx, 8
+    movzx eax, al
+    or eax, ecx
+    ret
+
+; After AAA/AAS: AX | (AF CF) << 16.
+ax_with_carry:
+    pushfd
+    pop ecx
+    and ecx, 0x11
+    shl ecx, 16
+    movzx eax, ax
+    or eax, ecx
+    ret
+
+; After AAM/AAD: AX | (SF ZF PF) << 16.
+ax_with_sign_zero_parity:
+    pushfd
+    pop ecx
+    and ecx, 0xC4
+    shl ecx, 16
+    movzx eax, ax
+    or eax, ecx
+    ret
+
+; #BR is a fault (EIP at BOUND): report and resume after the second BOUND.
+on_bound_range:
+    mov esi, s_bound
+    call puts
+    mov dword [esp], bound_resume
+    iretd
+
+; #OF from INTO is a trap: EIP after INTO.
+on_overflow:
+    mov esi, s_into
+    call puts
+    mov eax, [esp]
+    cmp eax, after_into
+    mov esi, s_ok
+    je .report
+    mov esi, s_bad
+.report:
+    call puts
+    iretd
 
 ; set_gate: EAX handler, EDI the gate. Selector 0x08, type 0xE (32-bit interrupt gate), P.
 set_gate:
@@ -383,6 +556,25 @@ s_int3:      db "int3 through a 32-bit trap path, EIP after it:", 0
 s_ud:        db "#UD through a 32-bit interrupt gate, EIP at UD2:", 0
 s_resumed:   db "resumed after UD2 by IRETD", 10, 0
 s_long:      db "long mode: 64-bit code runs after PAE, EFER.LME and CR0.PG", 10, 0
+s_daa:       db "daa: AL | flags << 8 = ", 0
+s_das:       db "das: AL | flags << 8 = ", 0
+s_aaa:       db "aaa: AX | (AF CF) << 16 = ", 0
+s_aas:       db "aas: AX | (AF CF) << 16 = ", 0
+s_aam:       db "aam: AX | (SF ZF PF) << 16 = ", 0
+s_aad:       db "aad: AX | (SF ZF PF) << 16 = ", 0
+s_salc:      db "salc with CF: AL = ", 0
+s_arpl:      db "arpl: AX | ZF << 16 = ", 0
+s_les:       db "les: offset = ", 0
+s_les_selector: db "les: ES = ", 0
+s_popad:     db "popad: sum of the seven registers = ", 0
+s_pushad_esp: db "pushad: pushed ESP - ESP before = ", 0
+s_popad_esp: db "popad: ESP after - ESP before = ", 0
+s_bound:     db "#BR from BOUND out of range", 10, 0
+s_into:      db "#OF from INTO with OF set, EIP after it:", 0
+s_legacy_done: db "legacy instructions done", 10, 0
+far_pointer: dd 0x12345678
+             dw 0x10
+bounds:      dd 0, 10
 
 section .bss
 alignb 4096
@@ -391,6 +583,8 @@ pdpt:  resb 4096
 pd:    resb 4096
 idt:   resb 256 * 8
 boot_eax: resd 1
+saved_esp: resd 1
+pushed_esp: resd 1
 boot_ebx: resd 1
 alignb 16
 stack: resb 8192

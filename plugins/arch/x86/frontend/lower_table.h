@@ -22,6 +22,7 @@ void register_flag_operations(LowerTable& table);
 void register_strings(LowerTable& table);
 void register_system(LowerTable& table);
 void register_x87(LowerTable& table); // FXSAVE/FXRSTOR
+void register_legacy(LowerTable& table); // instructions only outside 64-bit mode
 
 const LowerTable& lower_table();
 

@@ -126,7 +126,7 @@ ir::Value Lowerer::merge_write(ir::Value whole, const PendingWrite& w)
 
 void Lowerer::write_gpr(Gpr g, ir::Value v)
 {
-    VERIFY(m_write_count < 6);
+    VERIFY(m_write_count < 8);
     m_writes[m_write_count++] = { g, false, v };
 }
 
@@ -156,7 +156,7 @@ void Lowerer::write_reg(ZydisRegister reg, ir::Value v)
     if (!gpr_of(reg, g, t, high))
         PANIC("x86 frontend: %s is not a general-purpose register", ZydisRegisterGetString(reg));
     v = ir.trunc(t, v);
-    VERIFY(m_write_count < 6);
+    VERIFY(m_write_count < 8);
     m_writes[m_write_count++] = { g, high, v };
 }
 

@@ -175,7 +175,7 @@ private:
     u32 m_insn_number = 0;
     ir::Value merge_write(ir::Value whole, const PendingWrite& w);
 
-    PendingWrite m_writes[6];
+    PendingWrite m_writes[8]; // POPA writes seven registers and the stack pointer
     unsigned m_write_count = 0;
     u16 m_gprs_seen = 0; // registers this block has read or written so far (bit per Gpr)
     ir::Value m_flags;

@@ -23,6 +23,7 @@ const LowerTable& lower_table()
         register_strings(table);
         register_system(table);
         register_x87(table);
+        register_legacy(table);
         built = true;
     }
     return table;

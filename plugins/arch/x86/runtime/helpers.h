@@ -38,4 +38,10 @@ extern const ir::Helper io_out;              // (port, size | insn length << 8, 
 extern const ir::Helper cmpxchg16b;          // (linear address, bytes | insn length << 8 | stack << 16)
 extern const ir::Helper rep_string;          // (string_op::encode(...), instruction length)
 
+// Instructions that exist only outside 64-bit mode (helpers_legacy.cpp).
+enum class BcdOp : u8 { Daa, Das, Aaa, Aas, Aam, Aad };
+extern const ir::Helper bcd_adjust;          // (BcdOp | imm8 << 8, AX, packed flags) -> AX | packed flags << 16
+extern const ir::Helper bound;               // (index, lower, upper), sign-extended: #BR outside
+extern const ir::Helper into;                // (next eip, OF): #OF when OF is set
+
 } // namespace keel::x86::helpers
