@@ -234,31 +234,29 @@ make_initrd() {
   step "$(basename "$out") built ($(stat -c %s "$out") bytes)"
 }
 
-check_bin="$work/check_program"
-check_key="$(cat "$tests/check_program.c" "$script" | sha256sum | cut -d' ' -f1)"
-if up_to_date check_program "$check_key" && [ -x "$check_bin" ]; then
-  step "check_program (up to date)"
-else
+# build_program NAME SOURCE HOW COMMAND...: $work/NAME from tests/linux/SOURCE by COMMAND
+# (run in tests/linux), unless it was built from the same source and script already.
+build_program() {
+  local name="$1" source="$2" how="$3" key
+  shift 3
+  key="$(cat "$tests/$source" "$script" | sha256sum | cut -d' ' -f1)"
+  if up_to_date "$name" "$key" && [ -x "$work/$name" ]; then
+    step "$name (up to date)"
+    return
+  fi
   mkdir -p "$work"
-  # Stripped, and compiled from its own directory, so no build path ends up in the binary.
-  (cd "$tests" && gcc -static -O2 -s -Wall -o "$check_bin" check_program.c -lm)
-  mark_done check_program "$check_key"
-  step "check_program built with gcc -static -O2"
-fi
-
+  (cd "$tests" && "$@")
+  mark_done "$name" "$key"
+  step "$name built with $how"
+}
+check_bin="$work/check_program"
+check32_bin="$work/check32"
+# Stripped, and compiled from its own directory, so no build path ends up in the binary.
+build_program check_program check_program.c "gcc -static -O2" gcc -static -O2 -s -Wall -o "$check_bin" check_program.c -lm
 # The 32-bit program (compatibility mode under the 64-bit kernel): no libc, so no i386
 # development packages are needed.
-check32_bin="$work/check32"
-check32_key="$(cat "$tests/check32.asm" "$script" | sha256sum | cut -d' ' -f1)"
-if up_to_date check32 "$check32_key" && [ -x "$check32_bin" ]; then
-  step "check32 (up to date)"
-else
-  mkdir -p "$work"
-  nasm -f elf32 -o "$work/check32.o" "$tests/check32.asm"
-  ld -m elf_i386 -static -s -o "$check32_bin" "$work/check32.o"
-  mark_done check32 "$check32_key"
-  step "check32 built with nasm -f elf32 and ld -m elf_i386"
-fi
+build_program check32 check32.asm "nasm -f elf32 and ld -m elf_i386" \
+  sh -c 'nasm -f elf32 -o "$1.o" check32.asm && ld -m elf_i386 -static -s -o "$1" "$1.o"' sh "$check32_bin"
 
 make_initrd "$dest/initrd-test.gz" "$tests/init-test.sh" "$check_bin" check_program "$check32_bin" check32
 make_initrd "$dest/initrd-shell.gz" "$tests/init-shell.sh"

@@ -10,18 +10,6 @@
 #include "plugins/arch/x86/segments.h"
 
 namespace keel::x86 {
-namespace {
-
-// The stack of a 32-bit (B = 1) or 16-bit SS: pushes at SS.base + ESP (SP), wrapping.
-struct LegacyStack {
-    u64 base;
-    u32 pointer;
-    bool wide;
-    u64 linear(u32 offset) const { return (base + (wide ? offset : offset & 0xFFFF)) & 0xFFFFFFFFull; }
-};
-
-} // namespace
-
 EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
 {
     CpuState& s = state(ctx);
@@ -76,8 +64,8 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
 
     // The stack: the current one, or SSn:ESPn of the 32-bit TSS for a more privileged
     // handler (§7.2.1, figure 7-2: ESPn at 4 + 8n, SSn at 8 + 8n).
-    LegacyStack stack { s.segment[SS].base, static_cast<u32>(s.gpr[RSP]), (s.segment[SS].attributes & seg_attr::db) != 0 };
     Segment new_ss = s.segment[SS];
+    u32 sp = static_cast<u32>(s.gpr[RSP]);
     bool switch_stack = new_cpl < cpl;
     if (switch_stack) {
         u64 esp, ss;
@@ -98,7 +86,7 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
         if (!d.present())
             return fault(vector::SS, (ss_selector & ~3u) + ext);
         new_ss = segment_from(ss_selector, d);
-        stack = LegacyStack { new_ss.base, static_cast<u32>(esp), (new_ss.attributes & seg_attr::db) != 0 };
+        sp = static_cast<u32>(esp);
     }
 
     unsigned width = gate32 ? 4 : 2;
@@ -115,20 +103,16 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     if (ev.has_error_code)
         values[n++] = ev.error_code;
     u32 mmu_index = mmu_index_for_cpl(new_cpl);
-    u32 sp = stack.pointer;
     for (unsigned i = 0; i < n; ++i) {
         sp -= width;
-        if (!ctx.services->write_virtual(ctx, stack.linear(sp), values[i], width, mmu_index, access_flag::stack))
+        if (!ctx.services->write_virtual(ctx, stack_linear(new_ss, sp), values[i], width, mmu_index, access_flag::stack))
             return EventDelivery::Faulted;
     }
 
     // Commit.
     if (switch_stack)
         s.segment[SS] = new_ss;
-    if (stack.wide)
-        s.gpr[RSP] = sp;
-    else
-        s.gpr[RSP] = (s.gpr[RSP] & ~0xFFFFull) | (sp & 0xFFFF);
+    s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], new_ss, sp);
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | new_cpl), code);
     enter_handler(ctx, interrupt_gate, offset);
     KEEL_LOG(Int, "int: vector 0x%02x%s error 0x%x at eip 0x%llx -> 0x%x (protected mode, cpl %u -> %u, esp 0x%x)\n",

@@ -41,6 +41,18 @@ bool load_task_register(CpuContext& ctx, u16 selector);
 bool verify_segment(CpuContext& ctx, u16 selector, bool write, bool& accessible);
 // LLDT: LDTR from a GDT descriptor (or unusable for a null selector); false on a fault.
 bool load_ldt_register(CpuContext& ctx, u16 selector);
+// A stack outside 64-bit mode (Intel SDM vol. 3 §3.4.5, the B flag): SS.B = 1 uses ESP,
+// else SP, and the linear address SS.base + that pointer is 32 bits.
+inline u64 stack_linear(const Segment& ss, u32 sp)
+{
+    return (ss.base + ((ss.attributes & seg_attr::db) ? sp : sp & 0xFFFF)) & 0xFFFFFFFFull;
+}
+// The stack pointer after a push or pop to `sp`: all of ESP (zero-extended into RSP) with
+// SS.B = 1, SP alone otherwise.
+inline u64 moved_stack_pointer(u64 rsp, const Segment& ss, u32 sp)
+{
+    return (ss.attributes & seg_attr::db) ? sp : (rsp & ~0xFFFFull) | (sp & 0xFFFF);
+}
 // Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
 

@@ -1,5 +1,5 @@
 #include "plugins/arch/x86/boot/protected_mode_entry.h"
-#include "plugins/arch/x86/boot/boot_gdt.h"
+#include "plugins/arch/x86/boot/boot_state.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/cpu_state.h"
 #include "plugins/arch/x86/mode.h"
@@ -31,17 +31,8 @@ Result<void> enter_protected_mode(CpuContext& ctx, const ProtectedModeEntry& lay
     s.efer = 0;
     s.gdtr = { layout.gdt, limit };
     s.idtr = { 0, 0x3FF };
-    s.segment[CS] = flat_segment(layout.code_selector, code32_descriptor);
-    for (SegmentIndex seg : { ES, SS, DS, FS, GS })
-        s.segment[seg] = flat_segment(layout.data_selector, data32_descriptor);
-    s.ldtr = Segment { 0, 0, 0, 0 };
-    s.tr = Segment { 0, 0, 0, 0 }; // no TSS until the kernel loads one (LTR)
-    s.interrupt_shadow_rip = ~0ull;
-    s.event.kind = PendingEvent::Kind::None;
-    write_rflags(ctx, rflags::Fixed1);
-    ctx.hot.pc = layout.entry;
-    refresh_mode(ctx);
-    services.flush_tlb();
+    load_flat_segments(s, layout.code_selector, code32_descriptor, layout.data_selector, data32_descriptor);
+    start_at(ctx, layout.entry);
     return {};
 }
 

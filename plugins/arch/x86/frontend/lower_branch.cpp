@@ -17,19 +17,13 @@ u64 relative_target(const Lowerer& lw)
     return lw.wrap_branch_target(lw.d().next_pc() + static_cast<u64>(lw.op(0).imm.value.s));
 }
 
-// A direct branch's target is known now: a non-canonical one faults on the branch (SDM
-// vol. 2, JMP/CALL/Jcc/LOOP: #GP(0) "if the target is in non-canonical form").
-bool canonical(u64 address) { return static_cast<u64>(static_cast<i64>(address << 16) >> 16) == address; }
-
-// Jcc/LOOP/JrCXZ: only the taken path can fault.
+// Jcc/LOOP/JrCXZ: only the taken path can fault (a non-canonical target, or one beyond
+// CS's limit: Intel SDM vol. 2, Jcc, #GP(0)).
 Lowered conditional_branch(Lowerer& lw, ir::Value cond, u64 taken)
 {
-    if (lw.code64()) {
-        if (!canonical(taken))
-            lw.ir.trap_if(cond, vector::GP, true, 0);
-    } else if (!(lw.mode() & mode::flat)) {
-        lw.ir.trap_if(lw.ir.and_(cond, lw.beyond_code_limit(lw.imm(Type::U64, taken))), vector::GP, true, 0);
-    }
+    ir::Value faults = lw.branch_target_faults(lw.imm(Type::U64, taken));
+    if (faults.is_imm() ? faults.imm_value() != 0 : !faults.is_none())
+        lw.ir.trap_if(faults.is_imm() ? cond : lw.ir.and_(cond, faults), vector::GP, true, 0);
     return lw.branch(cond, taken, lw.d().next_pc());
 }
 

@@ -13,18 +13,6 @@ bool is_segment_register(const ZydisDecodedOperand& o)
     return o.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(o.reg.value) == ZYDIS_REGCLASS_SEGMENT;
 }
 
-SegmentIndex segment_index(ZydisRegister r)
-{
-    switch (r) {
-    case ZYDIS_REGISTER_ES: return ES;
-    case ZYDIS_REGISTER_CS: return CS;
-    case ZYDIS_REGISTER_SS: return SS;
-    case ZYDIS_REGISTER_DS: return DS;
-    case ZYDIS_REGISTER_FS: return FS;
-    default: return GS;
-    }
-}
-
 Lowered lower_mov_to_segment(Lowerer& lw)
 {
     SegmentIndex seg = segment_index(lw.op(0).reg.value);

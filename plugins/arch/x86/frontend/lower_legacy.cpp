@@ -113,10 +113,9 @@ Lowered lower_arpl(Lowerer& lw)
     ir::Value raise = lw.ir.test_cond(ir::Cond::B, lw.ir.flags_of(lw.ir.sub(dst_rpl, src_rpl))); // dst.RPL < src.RPL
     ir::Value raised = lw.ir.or_(lw.ir.and_(dst, lw.imm(Type::U16, 0xFFFC)), src_rpl);
     lw.write(0, lw.ir.select(raise, raised, dst));
-    // ZF (packed bit 14) = raise; every other flag as it was.
-    ir::Value old = lw.ir.flags_to_int(lw.flags());
-    ir::Value zf = lw.ir.shift(ir::Opcode::Shl, lw.ir.zext(Type::U16, raise), ir::Builder::imm8(14));
-    lw.set_flags_value(lw.ir.int_to_flags(lw.ir.or_(lw.ir.and_(old, lw.imm(Type::U16, 0xBFFF)), zf)), ir::flag::All);
+    // ZF = raise; a partial flags store leaves every other flag as it was.
+    ir::Value zf = lw.ir.select(raise, lw.imm(Type::U16, ir::flag::ZF), lw.imm(Type::U16, 0));
+    lw.set_flags_value(lw.ir.int_to_flags(zf), ir::flag::ZF);
     return Lowered::Continue;
 }
 

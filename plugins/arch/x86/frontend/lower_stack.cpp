@@ -9,18 +9,6 @@ namespace {
 
 using ir::Type;
 
-SegmentIndex segment_of(ZydisRegister r)
-{
-    switch (r) {
-    case ZYDIS_REGISTER_ES: return ES;
-    case ZYDIS_REGISTER_CS: return CS;
-    case ZYDIS_REGISTER_SS: return SS;
-    case ZYDIS_REGISTER_DS: return DS;
-    case ZYDIS_REGISTER_FS: return FS;
-    default: return GS;
-    }
-}
-
 bool is_segment(const ZydisDecodedOperand& o)
 {
     return o.type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(o.reg.value) == ZYDIS_REGCLASS_SEGMENT;
@@ -30,7 +18,7 @@ Lowered lower_push(Lowerer& lw)
 {
     Type t = lw.operand_type();
     if (is_segment(lw.op(0))) {
-        ir::Value selector = lw.ir.load_state(Type::U16, offset::segment_selector(segment_of(lw.op(0).reg.value)));
+        ir::Value selector = lw.ir.load_state(Type::U16, offset::segment_selector(segment_index(lw.op(0).reg.value)));
         lw.push(lw.ir.zext(t, selector));
         return Lowered::Continue;
     }
@@ -48,7 +36,7 @@ Lowered lower_pop(Lowerer& lw)
     if (is_segment(lw.op(0))) {
         lw.set_stack_pointer(new_sp);
         lw.commit();
-        lw.ir.call(helpers::load_segment, lw.imm(Type::U64, segment_of(lw.op(0).reg.value) | (u64(lw.insn().length) << 8)), lw.ir.zext(Type::U64, value));
+        lw.ir.call(helpers::load_segment, lw.imm(Type::U64, segment_index(lw.op(0).reg.value) | (u64(lw.insn().length) << 8)), lw.ir.zext(Type::U64, value));
         return lw.end_block_after();
     }
     // An RSP-based destination address uses the incremented RSP (Intel SDM vol. 2, POP);

@@ -1,5 +1,6 @@
 #include "plugins/arch/x86/frontend/lowerer.h"
 #include "plugins/arch/x86/frontend/lower_table.h"
+#include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 
 namespace keel::x86 {
@@ -191,16 +192,19 @@ ir::Value Lowerer::address_of(const ZydisDecodedOperandMem& mem, bool with_segme
     ir::Value v = ir.zext(ir::Type::U64, effective_address(mem, type_of_bits(m_d->insn.address_width)));
     if (!with_segment)
         return v;
-    SegmentIndex segment;
-    switch (mem.segment) {
-    case ZYDIS_REGISTER_ES: segment = ES; break;
-    case ZYDIS_REGISTER_CS: segment = CS; break;
-    case ZYDIS_REGISTER_SS: segment = SS; break;
-    case ZYDIS_REGISTER_FS: segment = FS; break;
-    case ZYDIS_REGISTER_GS: segment = GS; break;
-    default: segment = DS; break;
+    return linear(v, segment_index(mem.segment));
+}
+
+SegmentIndex segment_index(ZydisRegister reg)
+{
+    switch (reg) {
+    case ZYDIS_REGISTER_ES: return ES;
+    case ZYDIS_REGISTER_CS: return CS;
+    case ZYDIS_REGISTER_SS: return SS;
+    case ZYDIS_REGISTER_FS: return FS;
+    case ZYDIS_REGISTER_GS: return GS;
+    default: return DS;
     }
-    return linear(v, segment);
 }
 
 ir::Value Lowerer::linear(ir::Value offset, SegmentIndex segment)
@@ -339,30 +343,36 @@ Lowered Lowerer::branch(ir::Value cond, u64 taken, u64 not_taken)
     return Lowered::EndBlock;
 }
 
-void Lowerer::check_branch_target(ir::Value target)
+ir::Value Lowerer::branch_target_faults(ir::Value target)
 {
     if (!code64()) {
-        if (!(m_mode & mode::flat))
-            ir.trap_if(beyond_code_limit(target), vector::GP, true, 0);
-        return;
+        if (m_mode & mode::flat)
+            return {};
+        ir::Value limit = ir.zext(ir::Type::U64, ir.load_state(ir::Type::U32, offset::segment_limit(CS)));
+        return ir.test_cond(ir::Cond::B, ir.flags_of(ir.sub(limit, target))); // limit < target
     }
+    if (target.is_imm())
+        return ir::Builder::bool_imm(!is_canonical(target.imm_value()));
     // Canonical: bits 63..47 all equal, i.e. (target + 2^47) >> 48 == 0.
     ir::Value biased = ir.add(target, imm(ir::Type::U64, 1ull << 47));
     ir::Value high = ir.shift(ir::Opcode::Shr, biased, imm(ir::Type::U8, 48));
-    ir.trap_if(ir.xor_(ir.equal(high, imm(ir::Type::U64, 0)), ir::Builder::bool_imm(true)), vector::GP, true, 0);
+    return ir.xor_(ir.equal(high, imm(ir::Type::U64, 0)), ir::Builder::bool_imm(true));
 }
 
-ir::Value Lowerer::beyond_code_limit(ir::Value target)
+void Lowerer::check_branch_target(ir::Value target)
 {
-    ir::Value limit = ir.zext(ir::Type::U64, ir.load_state(ir::Type::U32, offset::segment_limit(CS)));
-    return ir.test_cond(ir::Cond::B, ir.flags_of(ir.sub(limit, target))); // limit < target
+    ir::Value faults = branch_target_faults(target);
+    if (!faults.is_none() && !(faults.is_imm() && !faults.imm_value()))
+        ir.trap_if(faults, vector::GP, true, 0);
 }
 
 bool Lowerer::check_branch_target(u64 target)
 {
-    if (code64())
-        return static_cast<u64>(static_cast<i64>(target << 16) >> 16) == target;
-    check_branch_target(imm(ir::Type::U64, target));
+    ir::Value faults = branch_target_faults(imm(ir::Type::U64, target));
+    if (faults.is_imm())
+        return !faults.imm_value();
+    if (!faults.is_none())
+        ir.trap_if(faults, vector::GP, true, 0);
     return true;
 }
 

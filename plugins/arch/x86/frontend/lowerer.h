@@ -104,7 +104,7 @@ public:
     ir::Value stack_pointer() { return read_gpr(RSP, stack_type()); }
     // sp + delta at the stack pointer's width: ESP and SP wrap as the CPU's do.
     ir::Value stack_offset(ir::Value sp, i64 delta);
-    ir::Value stack_address(ir::Value sp) { return linear(ir.zext(ir::Type::U64, sp), SS); } // deferred
+    ir::Value stack_address(ir::Value sp) { return linear(ir.zext(ir::Type::U64, sp), SS); }
     void set_stack_pointer(ir::Value sp);
     // The linear address of an offset in a segment: 64-bit code adds only FS's and GS's
     // bases; other code adds the segment's base unless segments are flat, and its linear
@@ -152,11 +152,11 @@ public:
     // ("If the target operand is outside of the code segment limits, #GP(0)"), which only
     // a segment that is not flat has: call before the branch's stores and commit.
     void check_branch_target(ir::Value target);
-    // Outside 64-bit code with segments that are not flat: whether target lies beyond CS's
-    // limit (U1). Flat segments have none to check.
-    ir::Value beyond_code_limit(ir::Value target);
-    // The same for a target known now: false if it faults for certain (then raise #GP(0));
-    // a runtime check is added where only CS's limit can tell.
+    // Whether a near branch to `target` faults (U1; a constant when the target is one and
+    // 64-bit code decides it now), or none when it cannot (flat segments outside 64-bit code).
+    ir::Value branch_target_faults(ir::Value target);
+    // For a target known now: false if it faults for certain (then raise #GP(0)); a runtime
+    // check is added where only CS's limit can tell.
     bool check_branch_target(u64 target);
     // A near branch's target at the instruction's operand size: 16 bits keep IP, and
     // outside 64-bit code EIP wraps at 4 GiB.
@@ -185,6 +185,10 @@ private:
     bool m_side_exit_taken = false;
     u64 m_side_exit_target = 0;
 };
+
+// The segment register a Zydis register names (DS for anything else, the default data
+// segment of a memory operand).
+SegmentIndex segment_index(ZydisRegister reg);
 
 // Maps a Zydis general-purpose register to (GPR, width, high byte). False if not a GPR.
 bool gpr_of(ZydisRegister reg, Gpr& gpr, ir::Type& type, bool& high_byte);

@@ -104,11 +104,9 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
         KEEL_LOG(GuestErrors, "iret with NT set (a task return): task switches are not supported, #GP\n");
         return raise_fault(*ctx, vector::GP, 0), fault();
     }
-    bool wide = s.segment[SS].attributes & seg_attr::db;
     u32 sp = static_cast<u32>(s.gpr[RSP]);
     auto pop = [&](u64& out) {
-        u64 at = (s.segment[SS].base + (wide ? sp : sp & 0xFFFF)) & 0xFFFFFFFFull;
-        if (!read_guest(*ctx, at, n, out, access_flag::stack))
+        if (!read_guest(*ctx, stack_linear(s.segment[SS], sp), n, out, access_flag::stack))
             return false;
         sp += n;
         return true;
@@ -139,7 +137,6 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
             return fault();
         new_ss = segment_from(static_cast<u16>(ss), stack);
         new_sp = esp;
-        wide = new_ss.attributes & seg_attr::db;
     }
     u64 flags = flags_after_iret(*ctx, eflags, n); // VM and VIF/VIP stay as they are
     bool enables_interrupts = !(s.rflags & rflags::IF) && (flags & rflags::IF);
@@ -148,7 +145,7 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
         return fault();
     s.segment[CS] = segment_from(cs_selector, code);
     s.segment[SS] = new_ss;
-    s.gpr[RSP] = wide ? (new_sp & 0xFFFFFFFF) : ((s.gpr[RSP] & ~0xFFFFull) | (new_sp & 0xFFFF));
+    s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], new_ss, static_cast<u32>(new_sp));
     write_rflags(*ctx, flags);
     ctx->hot.pc = n == 2 ? eip & 0xFFFF : eip & 0xFFFFFFFF;
     if (new_cpl > cpl)

@@ -8,7 +8,11 @@
 namespace keel::x86::helpers {
 namespace {
 
-constexpr u64 CF = 1u << 0, PF = 1u << 2, AF = 1u << 4, ZF = 1u << 6, SF = 1u << 7;
+using rflags::AF;
+using rflags::CF;
+using rflags::PF;
+using rflags::SF;
+using rflags::ZF;
 
 u64 result_flags(u8 al)
 {
