@@ -152,13 +152,24 @@ int main(int argc, char** argv)
     config.machine.console = console_output;
     config.code_cache_size = options.code_cache_size;
     config.perf_map = options.perf_map;
+    Vector<u8> firmware; // the machine keeps its own copy
+    if (options.bios) {
+        if (auto read = hosted::read_file(options.bios, firmware, 16 * MiB + 1); read.is_error()) {
+            fprintf(stderr, "keel: %s\n", read.error().message());
+            return exit_error;
+        }
+        static const u8 empty_image[1] = {}; // an empty file is refused by the machine, by size
+        config.machine.firmware = firmware.size() ? firmware.data() : empty_image;
+        config.machine.firmware_size = firmware.size();
+        config.machine.firmware_name = options.bios;
+    }
     auto created = hosted::HostedPc::create(config);
     if (created.is_error()) {
         fprintf(stderr, "keel: %s\n", created.error().message());
         return exit_error;
     }
     hosted::HostedPc* pc = created.release_value();
-    auto loaded = pc->load_kernel_file(options.kernel, options.initrd, options.append, options.linux_entry32);
+    auto loaded = options.bios ? Result<void> {} : pc->load_kernel_file(options.kernel, options.initrd, options.append, options.linux_entry32);
     if (loaded.is_error()) {
         fprintf(stderr, "keel: %s\n", loaded.error().message());
         delete pc;

@@ -8,12 +8,16 @@ namespace keel::hosted {
 const char* usage()
 {
     return "usage: keel -kernel FILE [options]\n"
+           "       keel -bios FILE [options]\n"
            "Runs an x86 guest through keel's dynamic binary translator: a Linux kernel, a Multiboot\n"
-           "kernel or an ELF test guest.\n"
+           "kernel, an ELF test guest, or firmware started at the PC's reset vector.\n"
            "\n"
            "  -kernel FILE          a Linux bzImage (docs/linux.md), a Multiboot kernel (docs/multiboot.md)\n"
            "                        or a guest ELF64 executable (entry state:\n"
            "                        docs/test-guest-entry-state.md), told apart by content\n"
+           "  -bios FILE            a firmware ROM image (a multiple of 64 KiB) mapped below 4 GiB and its\n"
+           "                        last 128 KiB below 1 MiB; the CPU starts at its reset vector in real\n"
+           "                        mode (docs/bios.md)\n"
            "  -initrd FILE          the Linux kernel's initramfs, or a Multiboot kernel's module\n"
            "  -append TEXT          the kernel's command line (e.g. \"console=ttyS0\")\n"
            "  -linux-entry 32|64    a Linux kernel's boot protocol entry (default: 64 when it has one)\n"
@@ -95,6 +99,8 @@ Result<Options> parse_options(int argc, char** argv)
         };
         if (string_equal(a, "-kernel")) {
             o.kernel = TRY(value("-kernel"));
+        } else if (string_equal(a, "-bios")) {
+            o.bios = TRY(value("-bios"));
         } else if (string_equal(a, "-initrd")) {
             o.initrd = TRY(value("-initrd"));
         } else if (string_equal(a, "-append")) {
@@ -166,8 +172,10 @@ Result<Options> parse_options(int argc, char** argv)
     }
     if ((o.initrd || o.append) && !o.kernel)
         return Error::formatted("%s needs a kernel (-kernel bzImage or a Multiboot kernel)", o.initrd ? "-initrd" : "-append");
-    if (!o.help && !o.version && !o.list_devices && !o.kernel && !string_equal(o.machine, "help"))
-        return Error::formatted("no guest given (use -kernel FILE; see keel -help)");
+    if (o.kernel && o.bios)
+        return Error::formatted("-kernel and -bios together: the firmware loads its OS itself (keel has no fw_cfg to hand it one)");
+    if (!o.help && !o.version && !o.list_devices && !o.kernel && !o.bios && !string_equal(o.machine, "help"))
+        return Error::formatted("no guest given (use -kernel FILE or -bios FILE; see keel -help)");
     return o;
 }
 

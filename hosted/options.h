@@ -7,6 +7,7 @@ namespace keel::hosted {
 
 struct Options {
     const char* kernel = nullptr;  // -kernel FILE
+    const char* bios = nullptr;    // -bios FILE: firmware started at the reset vector
     const char* initrd = nullptr;  // -initrd FILE (a Linux kernel's initramfs)
     const char* append = nullptr;  // -append TEXT (a Linux or Multiboot kernel's command line)
     bool linux_entry32 = false;    // -linux-entry 32: the Linux 32-bit boot protocol entry

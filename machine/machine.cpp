@@ -56,7 +56,12 @@ Result<Machine*> Machine::create(HostServices& host, const MachineConfig& config
             return error;
         }
     }
-    if (auto acpi = machine->install_acpi_tables(); acpi.is_error()) {
+    if (config.firmware) {
+        if (auto firmware = machine->install_firmware(); firmware.is_error()) {
+            delete machine;
+            return firmware.release_error();
+        }
+    } else if (auto acpi = machine->install_acpi_tables(); acpi.is_error()) {
         Error error = Error::formatted("%s: ACPI tables: %s", name, acpi.error().message());
         delete machine;
         return error;
@@ -140,6 +145,28 @@ Result<void> Machine::install_acpi_tables()
     copy_memory(m_bios_area.data(), image.bytes.data(), image.bytes.size());
     TRY(m_engine->memory().add_rom(bios_area, bios_area_size, m_bios_area.data(), "bios"));
     m_acpi_rsdp = image.rsdp_address;
+    return {};
+}
+
+Result<void> Machine::install_firmware()
+{
+    // As the PC maps its BIOS flash (and QEMU -bios, which takes the same images): the whole
+    // image ends at 4 GiB, where the reset vector 0xFFFFFFF0 lies in its last 16 bytes, and
+    // its last 128 KiB (or all of a smaller image) are also seen below 1 MiB, ending at
+    // 0xFFFFF, where real-mode code at F000:xxxx runs (Intel SDM vol. 3 §9.1.4).
+    constexpr u64 granule = 64 * KiB, max_size = 16 * MiB, isa_window = 128 * KiB;
+    u64 size = m_config.firmware_size;
+    const char* name = m_config.firmware_name;
+    if (size == 0 || size % granule != 0 || size > max_size)
+        return Error::formatted("%s: a firmware image must be a whole number of 64 KiB blocks, at most 16 MiB (this one has %llu bytes)",
+            name, static_cast<unsigned long long>(size));
+    m_bios_area.resize(static_cast<usize>(size));
+    copy_memory(m_bios_area.data(), m_config.firmware, static_cast<usize>(size));
+    auto mapped = m_engine->memory().add_rom(4 * GiB - size, size, m_bios_area.data(), "bios");
+    if (mapped.is_error())
+        return Error::formatted("%s: cannot map it below 4 GiB: %s", name, mapped.error().message());
+    u64 low = size < isa_window ? size : isa_window;
+    TRY(m_engine->memory().add_rom(1 * MiB - low, low, m_bios_area.data() + (size - low), "isa-bios"));
     return {};
 }
 
@@ -271,6 +298,19 @@ bool Machine::move_mmio_window(Device* device, u64 old_base, u64 new_base)
     return true;
 }
 
+void Machine::set_a20_input(unsigned input, bool enabled)
+{
+    if (input >= 32)
+        return;
+    u32 inputs = enabled ? m_a20_inputs | (1u << input) : m_a20_inputs & ~(1u << input);
+    if (inputs == m_a20_inputs)
+        return;
+    bool was_enabled = m_a20_inputs != 0;
+    m_a20_inputs = inputs;
+    if ((inputs != 0) != was_enabled)
+        m_arch->set_a20(m_engine->context(), inputs != 0);
+}
+
 void Machine::request_reset()
 {
     // As QEMU with -no-reboot: a reset ends the run, and says so, with keel's own status.
@@ -286,6 +326,10 @@ void Machine::request_reset()
 
 Result<void> Machine::load_kernel(const KernelFiles& files)
 {
+    // The firmware loads what it boots itself (keel has no fw_cfg to hand it a kernel).
+    if (has_firmware())
+        return Error::formatted("%s: -kernel and -bios together: the firmware %s starts the machine and loads its OS itself",
+            files.kernel_name, m_config.firmware_name);
     if (!linux_boot::looks_like_bzimage(files.kernel, files.kernel_size) && multiboot::has_header(files.kernel, files.kernel_size)) {
         multiboot::MultibootFiles mb { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
             files.initrd_name, files.command_line ? files.command_line : "" };

@@ -38,6 +38,11 @@ struct MachineConfig {
     u64 ram_size = 256 * MiB;
     int icount_shift = -1; // >= 0: deterministic time, 2^shift ns per instruction (EngineConfig)
     bool side_exits = false; // EngineConfig::side_exits
+    // -bios FILE (docs/bios.md): a firmware image the CPU starts in at the reset vector,
+    // in place of a kernel keel loads; null: keel's own ACPI tables fill the BIOS area.
+    const u8* firmware = nullptr;
+    u64 firmware_size = 0;
+    const char* firmware_name = "";
     using Output = void (*)(void* context, const char* bytes, usize length);
     Output console = nullptr; // the host console (null: output is dropped)
     void* console_context = nullptr;
@@ -99,7 +104,10 @@ public:
     void add_msr_handler(MsrHandler* handler) override { m_engine->add_msr_handler(handler); }
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
     bool move_mmio_window(Device* device, u64 old_base, u64 new_base) override;
+    void set_a20_input(unsigned input, bool enabled) override;
 
+    // Whether the machine starts in a -bios firmware image (which loads the OS itself).
+    bool has_firmware() const { return m_config.firmware != nullptr; }
     // Where the RSDP is (0: the machine has no ACPI tables).
     u64 acpi_rsdp() const { return m_acpi_rsdp; }
 
@@ -115,6 +123,8 @@ private:
     const DeviceSpec* find_spec_of_type(const char* type) const;
     // ACPI tables from the description (machine/acpi), in a ROM over the BIOS area.
     Result<void> install_acpi_tables();
+    // The -bios image at the top of the 4 GiB space and its last 128 KiB below 1 MiB.
+    Result<void> install_firmware();
 
     // A device's interrupt output, wired to every input its irq= words name (ISA lines
     // reach both the 8259 and the IOAPIC), counting its assertions for `info irq`.
@@ -144,9 +154,12 @@ private:
     MachineDescription m_description;
     Vector<Instance> m_devices;
     ConsoleInput* m_console_input = nullptr;
-    Vector<u8> m_bios_area; // the ROM's bytes
+    Vector<u8> m_bios_area; // the ROM's bytes: keel's ACPI tables, or the -bios image
     u64 m_acpi_rsdp = 0;
     bool m_orderly_shutdown_announced = false;
+    // The A20 inputs that are enabled (bit per input; MachineServices::set_a20_input): the
+    // keyboard controller's at power-on.
+    u32 m_a20_inputs = 1;
 };
 
 } // namespace keel::machine

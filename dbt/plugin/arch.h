@@ -87,6 +87,8 @@ public:
     virtual void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const = 0;
     // Why the guest cannot run, when translate_block() returned false.
     virtual const char* unsupported_reason(u32 mode) const = 0;
+    // The machine's A20 gate (x86: the A20M# input; other architectures have none).
+    virtual void set_a20(CpuContext& ctx, bool enabled) { (void)ctx, (void)enabled; }
 
     // The test-guest entry state (docs/test-guest-entry-state.md): where a loaded image must
     // end (the architecture keeps boot structures above), and entering it at `entry`.

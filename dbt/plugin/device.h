@@ -111,6 +111,10 @@ public:
     // is at its new place and hides it, as the CPU's APIC window does. False when `new_base`
     // is not page-aligned or the window is not the device's.
     virtual bool move_mmio_window(Device* device, u64 old_base, u64 new_base) = 0;
+    // The PC's A20 gate: one of the lines the chipset ORs (0: the keyboard controller's
+    // output port, 1: System Control Port A) changed. A20 is enabled at power-on, as the
+    // keyboard controller's output port starts with its A20 bit set.
+    virtual void set_a20_input(unsigned input, bool enabled) = 0;
 };
 
 // A device. Port and MMIO accesses not claimed by a subclass read as all ones and ignore

@@ -76,14 +76,15 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
         if (!copy_bounded(value, sizeof(value), value_begin, value_end))
             return Error::formatted("%s:%u: value too long", name, line);
 
-        if (key_is(key_begin, key_end, "guest")) {
+        if (key_is(key_begin, key_end, "guest") || key_is(key_begin, key_end, "bios")) {
+            bool bios = key_is(key_begin, key_end, "bios");
             if (value[0] == '\0')
-                return Error::formatted("%s:%u: guest needs a file name", name, line);
+                return Error::formatted("%s:%u: %s needs a file name", name, line, bios ? "bios" : "guest");
             if (config.guest_count == BootConfig::max_guests)
                 return Error::formatted("%s:%u: more than %u guests", name, line, BootConfig::max_guests);
             if (!copy_bounded(config.guests[config.guest_count], BootConfig::max_path, value_begin, value_end))
                 return Error::formatted("%s:%u: guest file name longer than %zu characters", name, line, BootConfig::max_path - 1);
-            ++config.guest_count;
+            config.guest_is_bios[config.guest_count++] = bios;
         } else if (key_is(key_begin, key_end, "memory")) {
             auto size = parse_size(value);
             if (size.is_error())
@@ -131,13 +132,13 @@ Result<void> parse_boot_config(const char* text, usize length, const char* name,
             else
                 return Error::formatted("%s:%u: crash_test: '%s' is not page-fault or verify", name, line, value);
         } else {
-            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)", name, line,
+            return Error::formatted("%s:%u: unknown setting '%.*s' (known: guest, bios, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)", name, line,
                 static_cast<int>(key_end - key_begin), key_begin);
         }
         p = next;
     }
     if (config.guest_count == 0)
-        return Error::formatted("%s: no 'guest =' line: nothing to run", name);
+        return Error::formatted("%s: no 'guest =' or 'bios =' line: nothing to run", name);
     return {};
 }
 

@@ -4,6 +4,7 @@
 //
 //   # comment
 //   guest  = guests/demo.elf   # repeatable: the guests run one after another, each in a fresh VM
+//   bios   = roms/test.rom     # a guest run that starts this firmware at the reset vector (as -bios)
 //   memory = 256M              # guest RAM, QEMU -m syntax (default 256M)
 //   append = console=ttyS0     # the guest's command line
 //   linux_entry = 32           # a Linux kernel's boot protocol entry: 64 (default when it has one) or 32
@@ -24,6 +25,7 @@ struct BootConfig {
     static constexpr usize max_append = 1024;
 
     char guests[max_guests][max_path] {};
+    bool guest_is_bios[max_guests] {}; // a bios = line: the file is firmware, not a kernel
     u32 guest_count = 0;
     u64 memory = 256 * MiB;
     char append[max_append] {};

@@ -40,9 +40,33 @@ GuestOutcome fail(const char* name, ExitCode code, const char* what, u64 started
     return { static_cast<u8>(code), clock::monotonic_ns() - started, 0, 0 };
 }
 
+Result<void> load_kernel(machine::Machine& pc, const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& initrd)
+{
+    if (config.initrd[0] && initrd.error[0])
+        return Error::formatted("initrd %s: %s", config.initrd, initrd.error);
+    machine::Machine::KernelFiles kernel_files { file.data, file.size, name };
+    if (config.initrd[0]) {
+        kernel_files.initrd = initrd.data;
+        kernel_files.initrd_size = initrd.size;
+        kernel_files.initrd_name = config.initrd;
+    }
+    kernel_files.command_line = config.append[0] ? config.append : nullptr;
+    kernel_files.linux_entry32 = config.linux_entry32;
+    auto loaded = pc.load_kernel(kernel_files);
+    if (loaded.is_error()) {
+        // The loader's messages start with the file name, which fail() prints already.
+        const char* message = loaded.error().message();
+        usize name_length = string_length(name);
+        if (memory_equal(message, name, name_length) && message[name_length] == ':')
+            message += name_length + 2;
+        return Error::formatted("%s", message);
+    }
+    return {};
+}
+
 } // namespace
 
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file,
+GuestOutcome run_guest(const char* name, const LoadedFile& file, bool bios, const BootConfig& config, const LoadedFile& machine_file,
     const LoadedFile& initrd, Arch& arch,
     const TypeRegistry& types)
 {
@@ -71,36 +95,23 @@ GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfi
     machine_config.ram_size = config.memory;
     machine_config.icount_shift = config.icount_shift;
     machine_config.console = guest_console;
+    if (bios) {
+        machine_config.firmware = file.data;
+        machine_config.firmware_size = file.size;
+        machine_config.firmware_name = name;
+    }
     auto created = machine::Machine::create(g_host, machine_config);
     if (created.is_error())
         return fail(name, ExitCode::GuestFileProblem, created.error().message(), started); // the machine cannot be built
     machine::Machine* pc = created.release_value();
 
     // An ELF test guest, or a Linux kernel with keel.cfg's initrd and append (told apart
-    // by content, as the keel command does).
-    if (config.initrd[0] && initrd.error[0]) {
-        delete pc;
-        char message[200];
-        format(message, sizeof(message), "initrd %s: %s", config.initrd, initrd.error);
-        return fail(name, ExitCode::GuestFileProblem, message, started);
-    }
-    machine::Machine::KernelFiles kernel_files { file.data, file.size, name };
-    if (config.initrd[0]) {
-        kernel_files.initrd = initrd.data;
-        kernel_files.initrd_size = initrd.size;
-        kernel_files.initrd_name = config.initrd;
-    }
-    kernel_files.command_line = config.append[0] ? config.append : nullptr;
-    kernel_files.linux_entry32 = config.linux_entry32;
-    auto loaded = pc->load_kernel(kernel_files);
-    if (loaded.is_error()) {
-        delete pc;
-        // The loader's messages start with the file name, which fail() prints already.
-        const char* message = loaded.error().message();
-        usize name_length = string_length(name);
-        if (memory_equal(message, name, name_length) && message[name_length] == ':')
-            message += name_length + 2;
-        return fail(name, ExitCode::GuestFileProblem, message, started);
+    // by content, as the keel command does); firmware (bios =) loads its OS itself.
+    if (!bios) {
+        if (auto loaded = load_kernel(*pc, name, file, config, initrd); loaded.is_error()) {
+            delete pc;
+            return fail(name, ExitCode::GuestFileProblem, loaded.error().message(), started);
+        }
     }
 
     Monitor monitor(pc->engine());

@@ -17,7 +17,8 @@ struct GuestOutcome {
 
 // `machine_file` is the description keel.cfg's machine = names, read from the ESP; unused
 // when that names a built-in machine.
-GuestOutcome run_guest(const char* name, const LoadedFile& file, const BootConfig& config, const LoadedFile& machine_file,
+// `bios`: the file is firmware started at the reset vector (keel.cfg bios =).
+GuestOutcome run_guest(const char* name, const LoadedFile& file, bool bios, const BootConfig& config, const LoadedFile& machine_file,
     const LoadedFile& initrd, Arch& arch,
     const TypeRegistry& types);
 

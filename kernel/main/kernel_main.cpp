@@ -116,7 +116,7 @@ void kernel_main(BootInfo* boot_info)
         const char* name = info.config.guests[i];
         serial::print("keel: === guest %u/%u: %s (memory %llu MiB) ===\n", i + 1, info.config.guest_count, name,
             ull(info.config.memory / MiB));
-        GuestOutcome outcome = run_guest(name, info.guests[i], info.config, info.machine, info.initrd, *arch, g_types);
+        GuestOutcome outcome = run_guest(name, info.guests[i], info.config.guest_is_bios[i], info.config, info.machine, info.initrd, *arch, g_types);
         serial::print("keel: === guest %s ended: exit value 0x%x after %llu ms (%llu blocks, %llu guest instructions "
                       "translated) ===\n",
             name, outcome.exit_value, ull(outcome.host_ns / 1000000), ull(outcome.translations),

@@ -33,11 +33,20 @@ inline void write_to_machine_console(void* machine, const char* bytes, usize len
 {
     static_cast<MachineServices*>(machine)->console_write(bytes, length);
 }
-// The machine's reset line for the devices that drive it (I8042, Port92). A20 is always
-// on in keel's memory map, so its gate is recorded by the devices, not applied.
-inline SystemControl machine_system_control(MachineServices* machine)
+// The machine's reset line, for the devices that drive it (I8042, Port92, the PCI host's
+// 0xCF9), and its A20 inputs for the two that also drive one: the I8042's output port
+// (input 0) and Port92 (input 1), which the machine ORs into the CPU's gate.
+inline SystemControl machine_reset_control(MachineServices* machine)
 {
     return { machine, [](void* m) { static_cast<MachineServices*>(m)->request_reset(); }, nullptr };
 }
+template<unsigned A20Input>
+inline SystemControl machine_system_control(MachineServices* machine)
+{
+    SystemControl control = machine_reset_control(machine);
+    control.a20_changed = [](void* m, bool enabled) { static_cast<MachineServices*>(m)->set_a20_input(A20Input, enabled); };
+    return control;
+}
+constexpr unsigned a20_input_keyboard_controller = 0, a20_input_port92 = 1;
 
 } // namespace keel::devices

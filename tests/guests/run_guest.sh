@@ -3,6 +3,7 @@
 # what a real x86-64 machine produces. Prints a diff (and keel's stderr) on mismatch.
 # Usage: run_guest.sh KEEL GUEST.elf EXPECTED_STDOUT EXPECTED_STATUS [TIMEOUT_SECONDS]
 # KEEL_GUEST_ARGS: more options for keel (e.g. -side-exits), split at spaces.
+# KEEL_IMAGE_OPTION: the option that names the image (default -kernel; -bios for firmware).
 set -u
 if [ $# -lt 4 ]; then
     echo "usage: $0 keel guest.elf expected_stdout expected_status [timeout]" >&2
@@ -17,7 +18,7 @@ out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
 # shellcheck disable=SC2086 # KEEL_GUEST_ARGS is a list of options
-timeout "$limit" "$keel" ${KEEL_GUEST_ARGS:-} -kernel "$elf" >"$out" 2>"$err"
+timeout "$limit" "$keel" ${KEEL_GUEST_ARGS:-} "${KEEL_IMAGE_OPTION:--kernel}" "$elf" >"$out" 2>"$err"
 status=$?
 
 fail=0

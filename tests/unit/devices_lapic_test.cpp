@@ -42,6 +42,7 @@ public:
     void add_interrupt_controller(InterruptController*) override {}
     void add_msr_handler(MsrHandler*) override {}
     void set_console_input(ConsoleInput*) override {}
+    void set_a20_input(unsigned, bool) override {}
     bool move_mmio_window(Device*, u64 old_base, u64 new_base) override
     {
         if (refuse_moves)

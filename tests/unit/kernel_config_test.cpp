@@ -74,7 +74,7 @@ TEST_CASE("keel.cfg: defaults and a last line without newline", "[kernel]")
 TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
 {
     CHECK(error_of("guest = a.elf\ninitrd =\n") == "keel.cfg:2: initrd needs a file name");
-    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)");
+    CHECK(error_of("guest = a.elf\nmemroy = 1G\n") == "keel.cfg:2: unknown setting 'memroy' (known: guest, bios, memory, initrd, append, linux_entry, log, icount, machine, plugins, crash_test)");
     CHECK(error_of("guest = a.elf\nlinux_entry = 16\n") == "keel.cfg:2: linux_entry: '16' is not 32 or 64");
     CHECK(error_of("guest a.elf\n") == "keel.cfg:1: expected 'key = value'");
     CHECK(error_of("guest = a\ncrash_test = yes\n") == "keel.cfg:2: crash_test: 'yes' is not page-fault or verify");
@@ -82,7 +82,7 @@ TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
     CHECK(error_of("guest = a\nmachine =\n") == "keel.cfg:2: machine needs a built-in name or a file name");
     CHECK(error_of("guest = a\nicount = 11\n") == "keel.cfg:2: icount: '11' is not a shift from 0 to 10 (2^N ns per guest instruction)");
     CHECK(error_of("guest = a\nicount = auto\n") == "keel.cfg:2: icount: 'auto' is not a shift from 0 to 10 (2^N ns per guest instruction)");
-    CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' line: nothing to run");
+    CHECK(error_of("# nothing\n\n") == "keel.cfg: no 'guest =' or 'bios =' line: nothing to run");
     CHECK(error_of("guest = a\nmemory = lots\n") == "keel.cfg:2: memory: invalid size 'lots'");
     CHECK(error_of("guest = a\nmemory = 1M\n") == "keel.cfg:2: memory: at least 2M is needed");
     CHECK(error_of("guest = a\nlog = everything\n").rfind("keel.cfg:2: log: unknown log item 'everything'", 0) == 0);

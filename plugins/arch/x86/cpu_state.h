@@ -97,6 +97,9 @@ struct CpuState {
     // DR0-DR3, DR6, DR7 (DR4/DR5 alias DR6/DR7 when CR4.DE is clear). Stored and read
     // back; the breakpoints they describe do not fire (docs/linux.md#cpu).
     u64 dr[8];
+    // The A20M# input (the chipset's gate, docs/modes.md#real-mode): while set, bit 20 of
+    // every physical address the CPU forms is 0, as on the 8086's 1 MiB wrap.
+    bool a20_masked;
 };
 
 inline CpuState& state(CpuContext& ctx) { return ctx.arch_state<CpuState>(); }

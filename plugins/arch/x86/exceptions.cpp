@@ -176,13 +176,8 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     PendingEvent ev = s.event;
     for (;;) {
         s.event.kind = PendingEvent::Kind::None;
-        if (!(ctx.hot.mode & mode::protected_mode)) {
-            // Not a guest error: keel cannot deliver events in real mode yet.
-            KEEL_LOG(Int, "int: vector 0x%02x in real mode: not delivered (unsupported)\n", ev.vector);
-            return DeliveryResult::Unsupported;
-        }
         if (!(ctx.hot.mode & mode::long_mode)) {
-            EventDelivery d = deliver_protected_mode(ctx, ev);
+            EventDelivery d = (ctx.hot.mode & mode::protected_mode) ? deliver_protected_mode(ctx, ev) : deliver_real_mode(ctx, ev);
             if (d == EventDelivery::Delivered)
                 return DeliveryResult::Delivered;
             if (d == EventDelivery::Unsupported)

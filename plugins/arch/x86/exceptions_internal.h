@@ -17,5 +17,7 @@ void enter_handler(CpuContext& ctx, bool interrupt_gate, u64 target);
 
 // Legacy protected mode: 8-byte IDT gates (exceptions_protected.cpp).
 EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev);
+// Real-address mode: the interrupt vector table (exceptions_real.cpp).
+EventDelivery deliver_real_mode(CpuContext& ctx, const PendingEvent& ev);
 
 } // namespace keel::x86

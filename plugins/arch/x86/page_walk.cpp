@@ -55,7 +55,7 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
 
     if (!(s.cr0 & cr0::PG)) {
         u64 linear = (s.efer & efer::LMA) ? vaddr : vaddr & 0xFFFFFFFFull;
-        out = Translation { linear & guest_page_mask, true, true };
+        out = Translation { linear & guest_page_mask & a20_mask(s), true, true };
         return true;
     }
     bool long_mode = s.efer & efer::LMA;
@@ -160,7 +160,7 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
             }
         }
     }
-    out.physical_page = (page_base | (vaddr & page_offset_mask)) & guest_page_mask;
+    out.physical_page = (page_base | (vaddr & page_offset_mask)) & guest_page_mask & a20_mask(s);
     out.writable = can_write && (leaf & D);
     out.executable = can_fetch;
     // Global: the leaf's G bit while CR4.PGE is set (§4.10.2.4); MOV CR3 keeps it.

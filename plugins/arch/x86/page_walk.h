@@ -15,6 +15,9 @@ bool translate_address(CpuContext& ctx, u64 vaddr, Access access, u32 mmu_index,
 // names into CpuState::pdpte (Intel SDM vol. 3 §4.4.1). A present one with a reserved bit
 // set raises #GP(0) and loads nothing (returns false).
 bool load_pdptes(CpuContext& ctx, u64 cr3);
+// The A20 gate on the physical addresses the CPU forms (cpu_state.h, a20_masked). The
+// page-table entries a walk reads are not masked: an OS that runs with A20 off uses no paging.
+inline u64 a20_mask(const CpuState& s) { return s.a20_masked ? ~(u64 { 1 } << 20) : ~u64 { 0 }; }
 // Whether the paging mode is PAE without IA-32e mode (where PDPTEs are loaded).
 inline bool pae_paging(const CpuState& s) { return (s.cr0 & cr0::PG) && (s.cr4 & cr4::PAE) && !(s.efer & efer::LMA); }
 

@@ -42,6 +42,11 @@ Segment null_segment(u16 selector) { return Segment { 0, 0, selector, 0 }; }
 bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
 {
     CpuState& s = state(ctx);
+    if (!(s.cr0 & cr0::PE)) {
+        load_real_mode_segment(s.segment[seg], selector);
+        refresh_mode(ctx);
+        return true;
+    }
     u32 cpl = current_cpl(ctx);
     u16 rpl = selector & 3;
     if ((selector & ~3u) == 0) {

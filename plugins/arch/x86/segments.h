@@ -53,6 +53,14 @@ inline u64 moved_stack_pointer(u64 rsp, const Segment& ss, u32 sp)
 {
     return (ss.attributes & seg_attr::db) ? sp : (rsp & ~0xFFFFull) | (sp & 0xFFFF);
 }
+// A segment-register load in real-address mode: the selector, and the base it names
+// (selector x 16); the limit and the attributes stay as they were (Intel SDM vol. 3
+// §21.1.1: what "unreal mode" relies on).
+inline void load_real_mode_segment(Segment& segment, u16 selector)
+{
+    segment.selector = selector;
+    segment.base = u64 { selector } << 4;
+}
 // Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
 

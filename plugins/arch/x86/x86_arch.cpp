@@ -80,7 +80,17 @@ void X86Arch::raise_exception(CpuContext& ctx, u8 vector, bool has_error, u32 er
 const char* X86Arch::unsupported_reason(u32 mode) const
 {
     (void)mode;
-    return "the guest is in real mode, which keel does not translate yet (only protected mode and IA-32e mode)";
+    return "the x86 frontend refused the block"; // it translates every mode (docs/modes.md)
+}
+
+void X86Arch::set_a20(CpuContext& ctx, bool enabled)
+{
+    CpuState& s = state(ctx);
+    if (s.a20_masked == !enabled)
+        return;
+    s.a20_masked = !enabled;
+    // Every translation the TLB holds may now name another physical page.
+    ctx.services->flush_tlb();
 }
 
 u64 X86Arch::test_image_limit(u64 ram_size) const { return test_entry_area(ram_size); }

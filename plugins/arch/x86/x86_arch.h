@@ -29,6 +29,7 @@ public:
     ir::StateNamer state_namer() const override;
     void disassemble(const u8* code, usize length, u64 pc, u32 mode, StringBuilder& out) const override;
     const char* unsupported_reason(u32 mode) const override;
+    void set_a20(CpuContext& ctx, bool enabled) override;
 
 private:
     Translator m_translator;

@@ -6,7 +6,7 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error*) { return new I8042(*args.irq, machine_system_control(args.machine)); }
+Device* create(const DeviceCreateArgs& args, Error*) { return new I8042(*args.irq, machine_system_control<a20_input_keyboard_controller>(args.machine)); }
 
 } // namespace
 

@@ -9,7 +9,7 @@ namespace {
 Device* create(const DeviceCreateArgs& args, Error* error)
 {
     auto* bus = new PciBus;
-    bus->set_system_control(machine_system_control(args.machine));
+    bus->set_system_control(machine_reset_control(args.machine));
     auto added = bus->adopt_function(0, 0, new I440fxHostBridge);
     if (!added.is_error())
         added = bus->adopt_function(1, 0, new Piix3IsaBridge);

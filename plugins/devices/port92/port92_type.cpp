@@ -5,7 +5,7 @@
 namespace keel::devices {
 namespace {
 
-Device* create(const DeviceCreateArgs& args, Error*) { return new Port92(machine_system_control(args.machine)); }
+Device* create(const DeviceCreateArgs& args, Error*) { return new Port92(machine_system_control<a20_input_port92>(args.machine)); }
 
 } // namespace
 

@@ -106,6 +106,8 @@ Lowered lower_salc(Lowerer& lw)
 // it did (the other flags are unchanged).
 Lowered lower_arpl(Lowerer& lw)
 {
+    if (!(lw.mode() & mode::protected_mode))
+        return lw.raise(vector::UD); // not recognised in real-address mode
     ir::Value dst = lw.read_as(0, Type::U16);
     ir::Value src = lw.read_as(1, Type::U16);
     ir::Value dst_rpl = lw.ir.and_(dst, lw.imm(Type::U16, 3));

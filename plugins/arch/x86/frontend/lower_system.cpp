@@ -33,6 +33,31 @@ Lowered lower_mov_control_register(Lowerer& lw)
     return n == 3 ? lw.end_block_through_lookup() : lw.end_block_after();
 }
 
+// SMSW: CR0's low bits, 16 of them to memory, the operand size's to a register (Intel SDM
+// vol. 2, SMSW; not privileged without CR4.UMIP, which CPUID does not offer).
+Lowered lower_smsw(Lowerer& lw)
+{
+    ir::Value cr0 = lw.ir.load_state(Type::U64, offset::cr0);
+    bool to_register = lw.op(0).type == ZYDIS_OPERAND_TYPE_REGISTER;
+    lw.write(0, lw.ir.trunc(to_register ? lw.op_type(0) : Type::U16, cr0));
+    return Lowered::Continue;
+}
+
+// LMSW: loads CR0.PE, MP, EM and TS from the source's low four bits; it can set PE but
+// not clear it (Intel SDM vol. 2, LMSW). The rest goes as MOV CR0 does.
+Lowered lower_lmsw(Lowerer& lw)
+{
+    if (lw.cpl() != 0)
+        return lw.raise(vector::GP, 0);
+    ir::Value source = lw.ir.zext(Type::U64, lw.read_as(0, Type::U16));
+    ir::Value cr0 = lw.ir.load_state(Type::U64, offset::cr0);
+    ir::Value kept = lw.ir.and_(cr0, lw.imm(Type::U64, ~u64 { 0xE }));
+    ir::Value value = lw.ir.or_(kept, lw.ir.and_(source, lw.imm(Type::U64, 0xF)));
+    lw.commit();
+    lw.ir.call(helpers::write_cr, lw.imm(Type::U64, 0), value);
+    return lw.end_block_after();
+}
+
 Lowered lower_mov_debug_register(Lowerer& lw)
 {
     if (lw.cpl() != 0)
@@ -52,6 +77,16 @@ Lowered lower_mov_debug_register(Lowerer& lw)
 namespace {
 
 Lowered privileged(Lowerer& lw) { return lw.raise(vector::GP, 0); }
+
+// The instructions real-address mode does not recognise (Intel SDM vol. 2: LTR, STR, LLDT,
+// SLDT, VERR/VERW, LAR, LSL, ARPL: "#UD ... not recognized in real-address mode").
+template<LowerFunction Lower>
+Lowered protected_mode_only(Lowerer& lw)
+{
+    if (!(lw.mode() & mode::protected_mode))
+        return lw.raise(vector::UD);
+    return Lower(lw);
+}
 
 Lowered lower_load_descriptor_table(Lowerer& lw)
 {
@@ -279,12 +314,14 @@ void register_system(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_LIDT, lower_load_descriptor_table);
     t.add(ZYDIS_MNEMONIC_SGDT, lower_store_descriptor_table);
     t.add(ZYDIS_MNEMONIC_SIDT, lower_store_descriptor_table);
-    t.add(ZYDIS_MNEMONIC_LTR, lower_load_system_register<helpers::ltr>);
-    t.add(ZYDIS_MNEMONIC_STR, lower_str);
-    t.add(ZYDIS_MNEMONIC_SLDT, lower_sldt);
-    t.add(ZYDIS_MNEMONIC_LLDT, lower_load_system_register<helpers::lldt>);
-    t.add(ZYDIS_MNEMONIC_VERR, lower_verr_verw);
-    t.add(ZYDIS_MNEMONIC_VERW, lower_verr_verw);
+    t.add(ZYDIS_MNEMONIC_LTR, protected_mode_only<lower_load_system_register<helpers::ltr>>);
+    t.add(ZYDIS_MNEMONIC_STR, protected_mode_only<lower_str>);
+    t.add(ZYDIS_MNEMONIC_SLDT, protected_mode_only<lower_sldt>);
+    t.add(ZYDIS_MNEMONIC_LLDT, protected_mode_only<lower_load_system_register<helpers::lldt>>);
+    t.add(ZYDIS_MNEMONIC_VERR, protected_mode_only<lower_verr_verw>);
+    t.add(ZYDIS_MNEMONIC_VERW, protected_mode_only<lower_verr_verw>);
+    t.add(ZYDIS_MNEMONIC_SMSW, lower_smsw);
+    t.add(ZYDIS_MNEMONIC_LMSW, lower_lmsw);
     t.add(ZYDIS_MNEMONIC_RDMSR, lower_msr);
     t.add(ZYDIS_MNEMONIC_WRMSR, lower_msr);
     t.add(ZYDIS_MNEMONIC_SWAPGS, lower_swapgs);

@@ -75,11 +75,9 @@ const ZydisDecoder& Translator::decoder(u32 m) const
 
 bool Translator::translate(const TranslationRequest& request, ir::Builder& b)
 {
-    // 64-bit code, compatibility-mode code (IA-32e mode with CS.L = 0) and legacy
-    // protected-mode code (docs/modes.md). Real mode needs its addressing and interrupt
-    // delivery first.
-    if (!(request.mode & mode::protected_mode))
-        return false;
+    // 64-bit code, compatibility-mode code (IA-32e mode with CS.L = 0), legacy
+    // protected-mode code and real-mode code (docs/modes.md): the mode picks the decoder,
+    // and segment bases are added wherever the mode is not flat.
     const ZydisDecoder& decoder = this->decoder(request.mode);
     // EIP (IP) wraps at the operand size's end (Intel SDM vol. 1 §3.6, vol. 3 §5.3).
     u64 pc_mask = (request.mode & mode::code64) ? ~0ull : (request.mode & mode::code32) ? 0xFFFFFFFFull : 0xFFFFull;

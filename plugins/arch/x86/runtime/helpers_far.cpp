@@ -1,6 +1,6 @@
-// Far control transfers in IA-32e mode: IRET, RET far, JMP/CALL far (Intel SDM vol. 2,
-// IRET/RET/JMP/CALL pseudocode, IA-32e branches). Call gates and task switches are not
-// supported: they raise #GP(selector).
+// Far control transfers: IRET, RET far, JMP/CALL far (Intel SDM vol. 2, IRET/RET/JMP/CALL
+// pseudocode: the real-address-mode, protected-mode and IA-32e branches). Call gates and
+// task switches are not supported: they raise #GP(selector).
 #include "dbt/base/log.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -21,6 +21,54 @@ bool pop_values(CpuContext& ctx, u64 rsp, unsigned size, unsigned count, u64* ou
             return false;
     }
     return true;
+}
+
+// Pushes and pops on the current stack as the mode addresses it: RSP itself in 64-bit
+// code, SS.base + ESP (SP with a 16-bit SS) elsewhere. Nothing changes in the CPU state
+// until the caller stores rsp() once every access has succeeded.
+class StackCursor {
+public:
+    explicit StackCursor(CpuContext& ctx)
+        : m_ctx(ctx), m_ss(state(ctx).segment[SS]), m_rsp(state(ctx).gpr[RSP]), m_sp(m_rsp), m_code64(ctx.hot.mode & mode::code64)
+    {
+    }
+    bool pop(u64& value, unsigned size)
+    {
+        if (!read_guest(m_ctx, address(), size, value, access_flag::stack))
+            return false;
+        m_sp += size;
+        return true;
+    }
+    bool push(u64 value, unsigned size)
+    {
+        m_sp -= size;
+        return write_guest(m_ctx, address(), value, size, access_flag::stack);
+    }
+    void release(u64 bytes) { m_sp += bytes; }
+    u64 rsp() const { return m_code64 ? m_sp : moved_stack_pointer(m_rsp, m_ss, static_cast<u32>(m_sp)); }
+
+private:
+    u64 address() const { return m_code64 ? m_sp : stack_linear(m_ss, static_cast<u32>(m_sp)); }
+    CpuContext& m_ctx;
+    const Segment& m_ss;
+    u64 m_rsp, m_sp;
+    bool m_code64;
+};
+
+// Real-address mode's far transfers: CS's selector and base from the selector, (E)IP from
+// the offset, which must lie within CS's limit (Intel SDM vol. 2, JMP/CALL/RET/IRET:
+// REAL-ADDRESS-MODE). A 16-bit operand size takes IP only.
+ir::HelperResult far_transfer_real_mode(CpuContext& ctx, const StackCursor& stack, u16 selector, u64 offset, unsigned size)
+{
+    CpuState& s = state(ctx);
+    u64 ip = size == 2 ? offset & 0xFFFF : offset & 0xFFFFFFFF;
+    if (ip > s.segment[CS].limit)
+        return raise_fault(ctx, vector::GP, 0), fault();
+    s.gpr[RSP] = stack.rsp();
+    load_real_mode_segment(s.segment[CS], selector);
+    ctx.hot.pc = ip;
+    refresh_mode(ctx);
+    return ir::helper_exit();
 }
 
 // Checks a code segment a far return or IRET lands in (returns false with a fault).
@@ -157,9 +205,31 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
     return ir::helper_continue(ctx->hot.pc);
 }
 
+// IRET in real-address mode (Intel SDM vol. 2, IRET: REAL-ADDRESS-MODE): (E)IP, CS and
+// (E)FLAGS from the stack; at CPL 0 every flag IRET may change is taken, VM excepted.
+ir::HelperResult iret_real_mode(CpuContext* ctx, unsigned n)
+{
+    CpuState& s = state(*ctx);
+    StackCursor stack(*ctx);
+    u64 ip, cs, flags;
+    if (!stack.pop(ip, n) || !stack.pop(cs, n) || !stack.pop(flags, n))
+        return fault();
+    if (ip > s.segment[CS].limit)
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    u64 new_flags = flags_after_iret(*ctx, flags, n);
+    bool enables_interrupts = !(s.rflags & rflags::IF) && (new_flags & rflags::IF);
+    write_rflags(*ctx, new_flags);
+    far_transfer_real_mode(*ctx, stack, static_cast<u16>(cs), ip, n);
+    if (enables_interrupts)
+        interrupts_enabled(*ctx);
+    return ir::helper_continue(ctx->hot.pc);
+}
+
 ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
 {
     CpuState& s = state(*ctx);
+    if (!(s.cr0 & cr0::PE))
+        return iret_real_mode(ctx, static_cast<unsigned>(size));
     if (!(s.efer & efer::LMA))
         return iret_protected_mode(ctx, static_cast<unsigned>(size));
     u32 cpl = current_cpl(*ctx);
@@ -217,35 +287,41 @@ ir::HelperResult do_far_return(CpuContext* ctx, u64 size, u64 release, u64)
     u32 cpl = current_cpl(*ctx);
     unsigned n = static_cast<unsigned>(size);
     u64 frame[2];
-    u64 rsp = s.gpr[RSP];
-    if (!pop_values(*ctx, rsp, n, 2, frame))
+    StackCursor stack(*ctx);
+    if (!stack.pop(frame[0], n) || !stack.pop(frame[1], n))
         return fault();
+    stack.release(release);
     u16 cs_selector = static_cast<u16>(frame[1]);
+    if (!(s.cr0 & cr0::PE))
+        return far_transfer_real_mode(*ctx, stack, cs_selector, frame[0], n);
     Descriptor code;
     if (!check_return_code_segment(*ctx, cs_selector, code))
         return fault();
     u32 new_cpl = cs_selector & 3;
-    rsp += 2 * n + release;
     Segment new_ss = s.segment[SS];
+    u64 rsp = stack.rsp();
     if (new_cpl > cpl) {
         u64 outer[2];
-        if (!pop_values(*ctx, rsp, n, 2, outer))
+        if (!stack.pop(outer[0], n) || !stack.pop(outer[1], n))
             return fault();
-        Descriptor stack {};
+        Descriptor stack_descriptor {};
         bool null_stack;
-        if (!check_return_stack_segment(*ctx, static_cast<u16>(outer[1]), new_cpl, code.long_mode(), stack, null_stack))
+        if (!check_return_stack_segment(*ctx, static_cast<u16>(outer[1]), new_cpl, code.long_mode(), stack_descriptor, null_stack))
             return fault();
-        new_ss = null_stack ? null_segment(static_cast<u16>(outer[1])) : segment_from(static_cast<u16>(outer[1]), stack);
-        rsp = outer[0] + release;
+        new_ss = null_stack ? null_segment(static_cast<u16>(outer[1])) : segment_from(static_cast<u16>(outer[1]), stack_descriptor);
+        rsp = (ctx->hot.mode & mode::code64) ? outer[0] + release : moved_stack_pointer(s.gpr[RSP], new_ss, static_cast<u32>(outer[0] + release));
     }
-    if (code.long_mode() && !is_canonical(frame[0]))
+    u64 ip = code.long_mode() ? frame[0] : n == 2 ? frame[0] & 0xFFFF : frame[0] & 0xFFFFFFFF;
+    if (code.long_mode() && !is_canonical(ip))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    if (!code.long_mode() && ip > code.limit())
         return raise_fault(*ctx, vector::GP, 0), fault();
     if (!mark_accessed(*ctx, cs_selector, code))
         return fault();
     s.segment[CS] = segment_from(cs_selector, code);
     s.segment[SS] = new_ss;
     s.gpr[RSP] = rsp;
-    ctx->hot.pc = frame[0];
+    ctx->hot.pc = ip;
     if (new_cpl > cpl)
         null_inaccessible_segments(s, new_cpl);
     refresh_mode(*ctx);
@@ -257,6 +333,16 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
     CpuState& s = state(*ctx);
     u32 cpl = current_cpl(*ctx);
     u16 selector = static_cast<u16>(selector_value);
+    StackCursor stack(*ctx);
+    if (call) {
+        // CS, then the return (E/R)IP, at the operand size.
+        unsigned n = call & 0xFF;
+        u64 return_rip = ctx->hot.pc + (call >> 8);
+        if (!stack.push(s.segment[CS].selector, n) || !stack.push(return_rip, n))
+            return fault();
+    }
+    if (!(s.cr0 & cr0::PE))
+        return far_transfer_real_mode(*ctx, stack, selector, offset, call ? call & 0xFF : 4);
     if ((selector & ~3u) == 0)
         return raise_fault(*ctx, vector::GP, 0), fault();
     Descriptor d;
@@ -273,17 +359,11 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
         return raise_fault(*ctx, vector::NP, selector & ~3u), fault();
     if (d.long_mode() && !is_canonical(offset))
         return raise_fault(*ctx, vector::GP, 0), fault();
-    if (call) {
-        unsigned n = call & 0xFF;
-        u64 return_rip = ctx->hot.pc + (call >> 8);
-        u64 rsp = s.gpr[RSP];
-        if (!write_guest(*ctx, rsp - n, s.segment[CS].selector, n, access_flag::stack)
-            || !write_guest(*ctx, rsp - 2 * n, return_rip, n, access_flag::stack))
-            return fault();
-        s.gpr[RSP] = rsp - 2 * n;
-    }
+    if (!d.long_mode() && (offset & 0xFFFFFFFF) > d.limit())
+        return raise_fault(*ctx, vector::GP, 0), fault();
     if (!mark_accessed(*ctx, selector, d))
         return fault();
+    s.gpr[RSP] = stack.rsp();
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | cpl), d);
     ctx->hot.pc = d.long_mode() ? offset : offset & 0xFFFFFFFF;
     refresh_mode(*ctx);
