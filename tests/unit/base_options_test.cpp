@@ -94,14 +94,19 @@ TEST_CASE("parse_options: defaults, QEMU spellings, -help and -version", "[base]
     CHECK(parse({ "-help" }).value().help);
     CHECK(parse({ "--help" }).value().help);
     CHECK(parse({ "-version" }).value().version);
+    CHECK(std::string(parse({ "-bios", "rom.bin" }).value().bios) == "rom.bin");
     CHECK(std::string(hosted::usage()).find("usage: keel -kernel FILE") == 0);
 }
 
 TEST_CASE("parse_options: bad command lines and their messages", "[base]")
 {
-    CHECK(error_of({}) == "no guest given (use -kernel FILE; see keel -help)");
-    CHECK(error_of({ "-m", "1G" }) == "no guest given (use -kernel FILE; see keel -help)");
+    CHECK(error_of({}) == "no guest given (use -kernel FILE or -bios FILE; see keel -help)");
+    CHECK(error_of({ "-m", "1G" }) == "no guest given (use -kernel FILE or -bios FILE; see keel -help)");
     CHECK(error_of({ "-kernel" }) == "option -kernel needs an argument");
+    CHECK(error_of({ "-bios" }) == "option -bios needs an argument");
+    CHECK(error_of({ "-kernel", "g.elf", "-bios", "rom.bin" })
+        == "-kernel and -bios together: the firmware loads its OS itself (keel has no fw_cfg to hand it one)");
+    CHECK(error_of({ "-bios", "rom.bin", "-initrd", "i.gz" }) == "-initrd needs a kernel (-kernel bzImage or a Multiboot kernel)");
     CHECK(error_of({ "-kernel", "g.elf", "-m" }) == "option -m needs an argument");
     CHECK(error_of({ "-kernel", "g.elf", "-D" }) == "option -D needs an argument");
     CHECK(error_of({ "-kernel", "g.elf", "-m", "lots" }) == "invalid size 'lots'");

@@ -93,3 +93,15 @@ TEST_CASE("keel.cfg: what is refused, with file and line", "[kernel]")
         many += "guest = g" + std::to_string(i) + "\n";
     CHECK(error_of(many) == "keel.cfg:33: more than 32 guests");
 }
+
+TEST_CASE("keel.cfg: bios = runs firmware as one of the guests", "[kernel]")
+{
+    BootConfig config;
+    auto r = parse("guest = guests/demo.elf\nbios = roms/reset.rom\n", config);
+    REQUIRE_FALSE(r.is_error());
+    REQUIRE(config.guest_count == 2);
+    CHECK_FALSE(config.guest_is_bios[0]);
+    CHECK(std::strcmp(config.guests[1], "roms/reset.rom") == 0);
+    CHECK(config.guest_is_bios[1]);
+    CHECK(error_of("bios =\n") == "keel.cfg:1: bios needs a file name");
+}

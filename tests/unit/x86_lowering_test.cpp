@@ -310,10 +310,17 @@ TEST_CASE("x86 lowering: where blocks end and what comes next", "[x86][lowering]
         CHECK(later.count(Opcode::CallHelper) == 0);
         CHECK(later.block.terminal.target == code_pc + 1);
     }
-    SECTION("real-mode code is not translated yet; protected-mode code is")
+    SECTION("real-mode code is decoded as 16-bit code; CS.D makes it 32-bit")
     {
-        CHECK_FALSE(LoweredBlock({ 0x90 }, 64, code_pc, 0).translated);
-        CHECK(LoweredBlock({ 0x90 }, 64, code_pc, x86::mode::protected_mode | x86::mode::code32).translated);
+        // B8 iw: mov ax, imm16 (3 bytes), then hlt; with CS.D, B8 id swallows the HLT.
+        constexpr u64 ip = 0x1000; // within the 64 KiB IP wraps at
+        LoweredBlock real({ 0xB8, 0x34, 0x12, 0xF4 }, 64, ip, 0);
+        REQUIRE(real.translated);
+        CHECK(insns(real) == 2);
+        LoweredBlock real32({ 0xB8, 0x34, 0x12, 0xF4, 0x90, 0xF4 }, 64, ip, x86::mode::code32);
+        REQUIRE(real32.translated);
+        CHECK(insns(real32) == 2);
+        CHECK(real32.text().find("0x90f41234") != std::string::npos); // mov eax, imm32
     }
 }
 

@@ -484,14 +484,15 @@ TEST_CASE("x86: a non-canonical gate target raises #GP(EXT); with every gate bro
     }
 }
 
-// keel delivers events only in protected mode so far (IA-32e and legacy): in real mode the
-// engine is told the event is unsupported (a clear run end), not that the guest shut down.
-TEST_CASE("x86: an event in real mode is reported as unsupported, not as a guest shutdown", "[x86][events]")
+// keel does not deliver events in virtual-8086 mode yet: the engine is told the event is
+// unsupported (a clear run end), not that the guest shut down.
+TEST_CASE("x86: an event in virtual-8086 mode is reported as unsupported, not as a guest shutdown", "[x86][events]")
 {
     GuestMachine m;
     m.load(0x10000, enc::hlt());
     x86::raise_fault(m.ctx(), x86::vector::UD);
-    m.ctx().hot.mode &= ~(x86::mode::code64 | x86::mode::long_mode | x86::mode::protected_mode);
+    m.cpu().rflags |= x86::rflags::VM;
+    m.ctx().hot.mode &= ~(x86::mode::code64 | x86::mode::long_mode);
     CHECK(x86::deliver_pending_event(m.ctx()) == DeliveryResult::Unsupported);
 }
 
