@@ -165,9 +165,47 @@ Result<void> Machine::install_firmware()
     auto mapped = m_engine->memory().add_rom(4 * GiB - size, size, m_bios_area.data(), "bios");
     if (mapped.is_error())
         return Error::formatted("%s: cannot map it below 4 GiB: %s", name, mapped.error().message());
+    // Below 1 MiB, 0xC0000-0xFFFFF is what the chipset's PAM registers make it, segment by
+    // segment (82441FX §3.2.15; set_memory_shadow): at reset each reads the bus, where the
+    // image's last 128 KiB answer from 0xE0000 (0xFF below, as nothing else is there), and
+    // firmware copies itself into the DRAM behind ("shadows" it) and runs from there.
     u64 low = size < isa_window ? size : isa_window;
-    TRY(m_engine->memory().add_rom(1 * MiB - low, low, m_bios_area.data() + (size - low), "isa-bios"));
+    m_bus_view.resize(static_cast<usize>(shadow_end - shadow_start));
+    fill_memory(m_bus_view.data(), 0xFF, m_bus_view.size());
+    copy_memory(m_bus_view.data() + (m_bus_view.size() - low), m_bios_area.data() + (size - low), static_cast<usize>(low));
+    m_shadow_dram.resize(static_cast<usize>(shadow_end - shadow_start));
+    fill_memory(m_shadow_dram.data(), 0, m_shadow_dram.size());
+    for (u64 base = shadow_start; base < shadow_end; base += shadow_segment_size(base))
+        TRY(m_engine->memory().add_rom(base, shadow_segment_size(base), m_bus_view.data() + (base - shadow_start), shadow_segment_name(base)));
     return {};
+}
+
+u64 Machine::shadow_segment_size(u64 base) { return base >= 0xF0000 ? 64 * KiB : 16 * KiB; }
+
+const char* Machine::shadow_segment_name(u64 base)
+{
+    // PAM1-PAM6 cover 0xC0000-0xEFFFF in 16 KiB segments, PAM0's upper half 0xF0000-0xFFFFF.
+    static const char* const names[] = { "bios-c0000", "bios-c4000", "bios-c8000", "bios-cc000", "bios-d0000", "bios-d4000",
+        "bios-d8000", "bios-dc000", "bios-e0000", "bios-e4000", "bios-e8000", "bios-ec000", "bios-f0000" };
+    return names[(base - shadow_start) / (16 * KiB) < 12 ? (base - shadow_start) / (16 * KiB) : 12];
+}
+
+void Machine::set_memory_shadow(u64 base, u64 size, bool read_dram, bool write_dram)
+{
+    // Only firmware's memory map has the segments; keel's own ACPI ROM stays as it is.
+    if (!has_firmware() || base < shadow_start || base >= shadow_end || size != shadow_segment_size(base))
+        return;
+    // Reads decide the backing: DRAM (writable or not), or the bus. A write-only DRAM
+    // segment (WE without RE, used by firmware to copy itself while running from the bus)
+    // would need the two split; keel drops such writes instead, and says so.
+    u8* dram = m_shadow_dram.data() + (base - shadow_start);
+    u8* bus = m_bus_view.data() + (base - shadow_start);
+    if (write_dram && !read_dram)
+        ::keel::log::printf("keel: PAM: segment 0x%llx write-only to DRAM is not modelled; its writes are dropped\n",
+            static_cast<unsigned long long>(base));
+    auto rebound = m_engine->rebind_memory(base, read_dram && write_dram ? RegionKind::Ram : RegionKind::Rom, read_dram ? dram : bus);
+    if (rebound.is_error())
+        ::keel::log::printf("keel: PAM: %s\n", rebound.error().message());
 }
 
 Result<void> Machine::add_device(const DeviceSpec& spec)

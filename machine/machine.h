@@ -105,6 +105,7 @@ public:
     void set_console_input(ConsoleInput* input) override { m_console_input = input; }
     bool move_mmio_window(Device* device, u64 old_base, u64 new_base) override;
     void set_a20_input(unsigned input, bool enabled) override;
+    void set_memory_shadow(u64 base, u64 size, bool read_dram, bool write_dram) override;
 
     // Whether the machine starts in a -bios firmware image (which loads the OS itself).
     bool has_firmware() const { return m_config.firmware != nullptr; }
@@ -125,6 +126,10 @@ private:
     Result<void> install_acpi_tables();
     // The -bios image at the top of the 4 GiB space and its last 128 KiB below 1 MiB.
     Result<void> install_firmware();
+    // The BIOS segments the PAM registers control (set_memory_shadow).
+    static constexpr u64 shadow_start = 0xC0000, shadow_end = 0x100000;
+    static u64 shadow_segment_size(u64 base);
+    static const char* shadow_segment_name(u64 base);
 
     // A device's interrupt output, wired to every input its irq= words name (ISA lines
     // reach both the 8259 and the IOAPIC), counting its assertions for `info irq`.
@@ -155,6 +160,10 @@ private:
     Vector<Instance> m_devices;
     ConsoleInput* m_console_input = nullptr;
     Vector<u8> m_bios_area; // the ROM's bytes: keel's ACPI tables, or the -bios image
+    // With -bios: 0xC0000-0xFFFFF as the bus shows it (the image's tail, 0xFF below) and
+    // the DRAM behind it, which the PAM registers switch each segment between.
+    Vector<u8> m_bus_view;
+    Vector<u8> m_shadow_dram;
     u64 m_acpi_rsdp = 0;
     bool m_orderly_shutdown_announced = false;
     // The A20 inputs that are enabled (bit per input; MachineServices::set_a20_input): the

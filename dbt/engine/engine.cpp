@@ -114,6 +114,13 @@ Result<void> Engine::move_mmio_window(MmioHandler* handler, u64 old_base, u64 ne
     return {};
 }
 
+Result<void> Engine::rebind_memory(u64 base, RegionKind kind, u8* host)
+{
+    TRY(m_memory.rebind(base, kind, host));
+    flush_tlb();
+    return {};
+}
+
 void Engine::mode_changed() { m_blocks->clear_jump_cache(); }
 
 bool Engine::read_virtual(CpuContext& ctx, u64 vaddr, unsigned size, u32 mmu_index, u64& value, u32 flags)

@@ -102,6 +102,8 @@ public:
     // PhysicalMemory::move_mmio, then every TLB entry goes: any may map a page the window
     // left (now RAM or nothing again) or now covers.
     Result<void> move_mmio_window(MmioHandler* handler, u64 old_base, u64 new_base);
+    // PhysicalMemory::rebind, then the TLBs flushed (they may map the old backing).
+    Result<void> rebind_memory(u64 base, RegionKind kind, u8* host);
     Mmu& mmu() { return *m_mmu; }
     IoBus& io() { return m_io; }
     BlockCache& blocks() { return *m_blocks; }

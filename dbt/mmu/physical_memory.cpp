@@ -73,6 +73,26 @@ Result<void> PhysicalMemory::move_mmio(MmioHandler* handler, u64 old_base, u64 n
     return {};
 }
 
+Result<void> PhysicalMemory::rebind(u64 base, RegionKind kind, u8* host)
+{
+    if (kind == RegionKind::Mmio || !host)
+        return Error::formatted("memory at 0x%llx: only RAM or ROM with host memory can back a region", (unsigned long long)base);
+    for (MemoryRegion& r : m_regions) {
+        if (r.base != base)
+            continue;
+        if (r.kind == RegionKind::Mmio)
+            return Error::formatted("memory region %s: an MMIO window cannot be rebound", r.name);
+        if (r.kind == kind && r.host == host)
+            return {};
+        r.kind = kind;
+        r.host = host;
+        m_last = nullptr;
+        written(base, r.size); // the bytes translated code came from may have changed
+        return {};
+    }
+    return Error::formatted("no memory region starts at 0x%llx", (unsigned long long)base);
+}
+
 u64 PhysicalMemory::visible_end(const MemoryRegion* r, u64 address) const
 {
     u64 end = r->end();

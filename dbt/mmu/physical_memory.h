@@ -34,6 +34,11 @@ public:
     // on. Code translated from the pages it now hides is invalidated; the caller flushes the
     // TLBs that may map them.
     Result<void> move_mmio(MmioHandler* handler, u64 old_base, u64 new_base);
+    // Changes what backs the RAM or ROM region that starts at `base`: its kind (RAM or ROM)
+    // and its host memory, as a chipset's shadow-RAM control (the i440FX's PAM registers)
+    // switches a BIOS segment between the flash and DRAM. Code translated from the region
+    // is invalidated; the caller flushes the TLBs.
+    Result<void> rebind(u64 base, RegionKind kind, u8* host);
 
     const MemoryRegion* find(u64 address) const;
     const Vector<MemoryRegion>& regions() const { return m_regions; }

@@ -17,7 +17,7 @@
 // ArchServices::flush_tlb_non_global. 7: ArchServices::host_span.
 // 8: ArchServices::interrupt_may_be_pending. 9: IR ExitIf, TranslationRequest::side_exits.
 // 10: MachineServices::move_mmio_window. 11: Arch::enter_multiboot, Arch::enter_linux_boot32.
-// 12: MachineServices::set_a20_input, Arch::set_a20.
+// 12: MachineServices::set_a20_input and set_memory_shadow, Arch::set_a20.
 #include "dbt/base/result.h"
 
 #define KEEL_PLUGIN_ABI_VERSION 12u

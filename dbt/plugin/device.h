@@ -115,6 +115,11 @@ public:
     // output port, 1: System Control Port A) changed. A20 is enabled at power-on, as the
     // keyboard controller's output port starts with its A20 bit set.
     virtual void set_a20_input(unsigned input, bool enabled) = 0;
+    // The chipset's shadow RAM control (the i440FX's PAM registers) for the BIOS segment at
+    // `base` (16 KiB from 0xC0000, 64 KiB at 0xF0000): reads from DRAM or from the bus (the
+    // firmware's flash), writes to DRAM or dropped. Machines without firmware (-bios) keep
+    // their own tables there and ignore it.
+    virtual void set_memory_shadow(u64 base, u64 size, bool read_dram, bool write_dram) = 0;
 };
 
 // A device. Port and MMIO accesses not claimed by a subclass read as all ones and ignore

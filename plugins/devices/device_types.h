@@ -22,6 +22,7 @@ extern const DeviceType pic8259_type;
 extern const DeviceType pit8254_type;
 extern const DeviceType port92_type;
 extern const DeviceType post_code_type;
+extern const DeviceType debugcon_type;
 extern const DeviceType uart16550_type;
 extern const DeviceType vga_text_type;
 

@@ -43,6 +43,7 @@ public:
     void add_msr_handler(MsrHandler*) override {}
     void set_console_input(ConsoleInput*) override {}
     void set_a20_input(unsigned, bool) override {}
+    void set_memory_shadow(u64, u64, bool, bool) override {}
     bool move_mmio_window(Device*, u64 old_base, u64 new_base) override
     {
         if (refuse_moves)

@@ -135,10 +135,42 @@ PciFunction::Bar PciFunction::bar(unsigned index) const
 I440fxHostBridge::I440fxHostBridge() : PciFunction(0x8086, 0x1237, 0x060000, 0x02, 0x00)
 {
     init_config(Status, 0x0280, 2); // 82441FX PCISTS: medium DEVSEL timing, fast back-to-back
-    // 82441FX §3.2.15 PAM0-PAM6 (0x59-0x5F): the read/write enable pairs, stored only.
-    init_config(0x59, 0, 1, 0x30);
-    for (u8 offset = 0x5A; offset <= 0x5F; ++offset)
+    // 82441FX §3.2.15 PAM0-PAM6 (0x59-0x5F): the read/write enable pairs. PAM0's low nibble
+    // is reserved; its high one is 0xF0000-0xFFFFF.
+    init_config(pam_offset, 0, 1, 0x30);
+    for (u8 offset = pam_offset + 1; offset <= pam_offset + 6; ++offset)
         init_config(offset, 0, 1, 0x33);
+}
+
+void I440fxHostBridge::notify_register(u8 pam) const
+{
+    if (!m_listener)
+        return;
+    u8 v = config_byte(static_cast<u8>(pam_offset + pam));
+    if (pam == 0) {
+        m_listener(m_context, 0xF0000, 0x10000, v & 0x10, v & 0x20);
+        return;
+    }
+    // PAMn (n = 1-6): the low nibble the segment at 0xC0000 + (n - 1) * 32 KiB, the high
+    // nibble the 16 KiB after it.
+    u64 base = 0xC0000 + (pam - 1) * 0x8000ull;
+    m_listener(m_context, base, 0x4000, v & 0x01, v & 0x02);
+    m_listener(m_context, base + 0x4000, 0x4000, v & 0x10, v & 0x20);
+}
+
+void I440fxHostBridge::config_write_hook(u8 offset, u32, unsigned size)
+{
+    for (unsigned i = 0; i < size; ++i) {
+        unsigned pam = offset + i - pam_offset;
+        if (pam < 7)
+            notify_register(static_cast<u8>(pam));
+    }
+}
+
+void I440fxHostBridge::config_reloaded()
+{
+    for (u8 pam = 0; pam < 7; ++pam)
+        notify_register(pam);
 }
 
 Piix3IsaBridge::Piix3IsaBridge() : PciFunction(0x8086, 0x7000, 0x060100, 0x00, 0x80)

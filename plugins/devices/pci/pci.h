@@ -76,7 +76,22 @@ private:
 // and the PAM registers 0x59-0x5F as storage only.
 class I440fxHostBridge final : public PciFunction {
 public:
+    // 82441FX §3.2.15, PAM0-PAM6 (0x59-0x5F): two bits per BIOS segment, read enable (bit
+    // 0 of the nibble) and write enable (bit 1): 1 sends the access to DRAM, 0 to the bus.
+    static constexpr u8 pam_offset = 0x59;
+    using ShadowListener = void (*)(void* context, u64 base, u64 size, bool read_dram, bool write_dram);
+
     I440fxHostBridge();
+    // Told of a segment's setting after a write to a PAM register, reset and restore.
+    void set_shadow_listener(ShadowListener listener, void* context) { m_listener = listener, m_context = context; }
+
+private:
+    void config_write_hook(u8 offset, u32 value, unsigned size) override;
+    void config_reloaded() override;
+    void notify_register(u8 pam) const;
+
+    ShadowListener m_listener = nullptr;
+    void* m_context = nullptr;
 };
 
 // The PIIX3 PCI-to-ISA bridge (Intel 82371SB data sheet, order no. 290550), function 0 of

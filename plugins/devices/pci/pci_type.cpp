@@ -10,7 +10,12 @@ Device* create(const DeviceCreateArgs& args, Error* error)
 {
     auto* bus = new PciBus;
     bus->set_system_control(machine_reset_control(args.machine));
-    auto added = bus->adopt_function(0, 0, new I440fxHostBridge);
+    auto* host = new I440fxHostBridge;
+    // The PAM registers switch the machine's BIOS segments between flash and DRAM.
+    host->set_shadow_listener([](void* machine, u64 base, u64 size, bool read_dram, bool write_dram) {
+        static_cast<MachineServices*>(machine)->set_memory_shadow(base, size, read_dram, write_dram);
+    }, args.machine);
+    auto added = bus->adopt_function(0, 0, host);
     if (!added.is_error())
         added = bus->adopt_function(1, 0, new Piix3IsaBridge);
     if (added.is_error()) {
