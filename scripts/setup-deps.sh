@@ -7,8 +7,9 @@ set -euo pipefail
 declare -A GROUP
 # valgrind: cli.stdin_exit checks keel's exit with memcheck.
 GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2 valgrind"
-# The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests).
-GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools"
+# The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests); SeaBIOS
+# is also the third-party firmware bios.seabios starts with keel -bios.
+GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools seabios"
 # The public ISA suites (scripts/suites/fetch-suites.sh): Valgrind's generator is perl and
 # QEMU's test-mmx.h python3; their tarballs are bzip2 and xz; the programs link statically
 # against libc6-dev's libc.a; cpio packs the initramfs overlay.

@@ -463,3 +463,39 @@ TEST_CASE("PciBus: reset", "[devices]")
     CHECK(m.read(3, 0, 0x04) == 0);
     CHECK(m.read(1, 0, 0x60) == 0x80808080);
 }
+
+TEST_CASE("I440fxHostBridge: PAM registers name the BIOS segments the machine shadows", "[devices]")
+{
+    // 82441FX §3.2.15: PAM0 bits 5:4 for 0xF0000-0xFFFFF; PAMn (n = 1-6) bits 1:0 and 5:4
+    // for the two 16 KiB segments at 0xC0000 + (n - 1) * 32 KiB. Bit 0 of a pair: reads
+    // from DRAM, bit 1: writes to DRAM.
+    struct Shadow {
+        u64 base, size;
+        bool read_dram, write_dram;
+        bool operator==(const Shadow&) const = default;
+    };
+    Machine m;
+    std::vector<Shadow> calls;
+    m.host.set_shadow_listener([](void* ctx, u64 base, u64 size, bool r, bool w) {
+        static_cast<std::vector<Shadow>*>(ctx)->push_back({ base, size, r, w });
+    }, &calls);
+    m.write(0, 0, 0x59, 0x30, 1); // SeaBIOS: 0xF0000 read/write DRAM
+    CHECK(calls == std::vector<Shadow> { { 0xF0000, 0x10000, true, true } });
+    calls.clear();
+    m.write(0, 0, 0x5E, 0x31, 1); // PAM5: 0xE0000 read-only DRAM, 0xE4000 read/write
+    CHECK(calls == std::vector<Shadow> { { 0xE0000, 0x4000, true, false }, { 0xE4000, 0x4000, true, true } });
+    calls.clear();
+    m.write(0, 0, 0x5C, 0x00330000, 4); // PAM3-PAM6 in one dword write
+    REQUIRE(calls.size() == 8);
+    CHECK(calls[0] == Shadow { 0xD0000, 0x4000, false, false });
+    CHECK(calls[4] == Shadow { 0xE0000, 0x4000, true, true });
+    CHECK(calls[5] == Shadow { 0xE4000, 0x4000, true, true });
+    CHECK(calls[7] == Shadow { 0xEC000, 0x4000, false, false });
+    CHECK(m.read(0, 0, 0x59, 1) == 0x30);
+    m.write(0, 0, 0x59, 0xFF, 1);
+    CHECK(m.read(0, 0, 0x59, 1) == 0x30); // the reserved bits stay 0
+    calls.clear();
+    m.bus.reset(); // every segment back to the bus, and the machine told so
+    CHECK(calls.size() == 13);
+    CHECK(calls.back() == Shadow { 0xE8000 + 0x4000, 0x4000, false, false });
+}

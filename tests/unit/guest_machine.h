@@ -17,10 +17,17 @@ namespace keel::unit {
 
 class GuestMachine {
 public:
-    // side_exits: EngineConfig::side_exits (the keel command's -side-exits).
-    explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB, bool side_exits = false)
+    // side_exits: EngineConfig::side_exits (the keel command's -side-exits). firmware: a
+    // -bios image (the machine keeps its own copy).
+    explicit GuestMachine(u64 ram_size = 16 * MiB, u64 code_cache_size = 16 * MiB, bool side_exits = false,
+        const std::vector<u8>* firmware = nullptr)
     {
         hosted::HostedPcConfig config;
+        if (firmware) {
+            config.machine.firmware = firmware->data();
+            config.machine.firmware_size = firmware->size();
+            config.machine.firmware_name = "test.rom";
+        }
         config.machine.types = &hosted::builtin_types();
         config.machine.arch = &m_arch;
         config.machine.ram_size = ram_size;

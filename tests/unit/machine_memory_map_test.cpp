@@ -105,3 +105,51 @@ TEST_CASE("memory map: a guest reaches RAM above 4 GiB, and the test entry table
     CHECK(m.read(0x1234, 4) != 0x600DF00D);        // nor in low RAM
     CHECK(m.read(0xC0001234, 4) == 0xFFFFFFFF); // nor in the hole
 }
+
+TEST_CASE("memory map: -bios maps the image below 4 GiB and its tail below 1 MiB through PAM segments", "[machine][memory]")
+{
+    // 128 KiB of image: byte i is i / 4096 (so each 4 KiB page names itself), the reset
+    // vector's page last.
+    std::vector<u8> image(128 * KiB);
+    for (usize i = 0; i < image.size(); ++i)
+        image[i] = static_cast<u8>(i / 4096);
+    GuestMachine m(16 * MiB, 16 * MiB, false, &image);
+    PhysicalMemory& memory = m.engine().memory();
+    CHECK(memory.read(0xFFFE0000, 1) == 0);
+    CHECK(memory.read(0xFFFFFFF0, 1) == 31);
+    CHECK(memory.read(0xE0000, 1) == 0);  // the image's last 128 KiB end at 1 MiB
+    CHECK(memory.read(0xFF000, 1) == 31);
+    CHECK(memory.read(0xC0000, 1) == 0xFF); // the bus: nothing below the image
+    // At reset every segment reads the bus and ignores writes.
+    memory.write(0xF0000, 0xAA, 1);
+    CHECK(memory.read(0xF0000, 1) == 16);
+    // PAM0 = 0x30: 0xF0000-0xFFFFF read and written in DRAM, which starts out zero; a
+    // firmware copies itself there from the 4 GiB alias, as SeaBIOS does.
+    m.pc().machine().set_memory_shadow(0xF0000, 64 * KiB, true, true);
+    CHECK(memory.read(0xF0000, 1) == 0);
+    memory.write(0xF0000, 0xAA, 1);
+    CHECK(memory.read(0xF0000, 1) == 0xAA);
+    CHECK(memory.read(0xFFFF0000, 1) == 16); // the flash is unchanged
+    // Read-only DRAM (SeaBIOS's make_bios_readonly): what was written stays, writes drop.
+    m.pc().machine().set_memory_shadow(0xF0000, 64 * KiB, true, false);
+    memory.write(0xF0000, 0x55, 1);
+    CHECK(memory.read(0xF0000, 1) == 0xAA);
+    // Back to the bus: the image again.
+    m.pc().machine().set_memory_shadow(0xF0000, 64 * KiB, false, false);
+    CHECK(memory.read(0xF0000, 1) == 16);
+    // Segment sizes other than the chipset's are not segments: nothing changes.
+    m.pc().machine().set_memory_shadow(0xE0000, 64 * KiB, true, true);
+    CHECK(memory.read(0xE0000, 1) == 0);
+    memory.write(0xE0000, 0xAA, 1);
+    CHECK(memory.read(0xE0000, 1) == 0);
+}
+
+TEST_CASE("memory map: without -bios, PAM writes leave keel's ACPI ROM alone", "[machine][memory]")
+{
+    GuestMachine m;
+    u64 rsdp = m.pc().machine().acpi_rsdp();
+    REQUIRE(rsdp != 0);
+    u64 signature = m.engine().memory().read(rsdp, 8);
+    m.pc().machine().set_memory_shadow(0xF0000, 64 * KiB, true, true);
+    CHECK(m.engine().memory().read(rsdp, 8) == signature);
+}

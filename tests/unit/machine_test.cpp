@@ -131,6 +131,7 @@ TEST_CASE("machine: info mtree lists every region and port range of machines/pc.
            "    00000000000003d4-00000000000003d5 (prio 0, i/o): vga\n"
            "    00000000000003da-00000000000003da (prio 0, i/o): vga\n"
            "    00000000000003f8-00000000000003ff (prio 0, i/o): com1\n"
+           "    0000000000000402-0000000000000402 (prio 0, i/o): debugcon\n"
            "    00000000000004d0-00000000000004d1 (prio 0, i/o): pic\n"
            "    0000000000000600-000000000000060f (prio 0, i/o): pm\n"
            "    0000000000000cf8-0000000000000cff (prio 0, i/o): pci\n");
