@@ -40,7 +40,7 @@ check_refused() { # name expected-message
     [ -s "$work/out" ] && { echo "$1: the guest ran although a plugin was refused"; fail=1; }
     grep -qxF "$want" "$work/err" || { echo "$1: expected on stderr: $want"; echo "got:"; cat "$work/err"; fail=1; }
 }
-check_refused wrong_abi "plugin ABI version 1000, but this keel has version 11: rebuild the plugin"
+check_refused wrong_abi "plugin ABI version 1000, but this keel has version 12: rebuild the plugin"
 check_refused unresolved "unresolved import keel_symbol_that_keel_does_not_export"
 check_refused truncated "program headers are missing or truncated"
 

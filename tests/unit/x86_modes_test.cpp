@@ -167,3 +167,85 @@ TEST_CASE("x86 protected mode: INT from CPL 3 switches to the TSS's stack, and I
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 protected mode: SYSENTER to CPL 0 and SYSEXIT back to CPL 3", "[x86][protected]")
+{
+    // Intel SDM vol. 2, SYSENTER/SYSEXIT: fixed flat segments from IA32_SYSENTER_CS (CS,
+    // CS + 8 for SS; CS + 16 and + 24, RPL 3, on the way out), ESP/EIP from the MSRs going
+    // in, ECX/EDX coming out; IF cleared going in.
+    GuestMachine m;
+    m.load(0x4000, { 0xFB, 0x0F, 0x34 }); // sti; sysenter
+    // mov ebx, esp; pushfd; pop esi; mov edx, 0x4100; mov ecx, 0x7000; sysexit
+    m.write(0x5000, { 0x89, 0xE3, 0x9C, 0x5E, 0xBA, 0x00, 0x41, 0x00, 0x00, 0xB9, 0x00, 0x70, 0x00, 0x00, 0x0F, 0x35 });
+    m.write(0x4100, { 0x0F, 0x0B }); // ud2: the run stops there, at CPL 3
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+    x86::write_rflags(m.ctx(), x86::rflags::Fixed1 | (3u << 12)); // IOPL 3: STI at CPL 3
+    s.sysenter_cs = 0x08;
+    s.sysenter_esp = 0x9000;
+    s.sysenter_eip = 0x5000;
+    m.gpr(x86::RSP) = 0x6000;
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+    REQUIRE(x86::current_cpl(m.ctx()) == 3);
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(s.event.vector == x86::vector::UD);
+    CHECK(s.event.return_rip == 0x4100);
+    CHECK(m.gpr(x86::RBX) == 0x9000);       // the kernel's stack from IA32_SYSENTER_ESP
+    CHECK((m.gpr(x86::RSI) & x86::rflags::IF) == 0);
+    CHECK(s.segment[x86::CS].selector == 0x1B); // 0x08 + 16, RPL 3
+    CHECK(s.segment[x86::SS].selector == 0x23);
+    CHECK(m.gpr(x86::RSP) == 0x7000);
+    CHECK(x86::current_cpl(m.ctx()) == 3);
+    CHECK((m.ctx().hot.mode & (x86::mode::code32 | x86::mode::flat | x86::mode::stack32))
+        == (x86::mode::code32 | x86::mode::flat | x86::mode::stack32));
+}
+
+TEST_CASE("x86 protected mode: SYSENTER with a null IA32_SYSENTER_CS, and SYSEXIT at CPL 3, raise #GP(0)", "[x86][protected]")
+{
+    GuestMachine m;
+    m.load(0x4000, { 0x0F, 0x34 }); // sysenter (CPL 0 in the test-guest state, 64-bit mode)
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::GP);
+    CHECK(m.cpu().event.error_code == 0);
+    CHECK(m.cpu().event.return_rip == 0x4000);
+}
+
+TEST_CASE("x86 long mode: SYSENTER to 64-bit code and SYSEXIT with REX.W to 64-bit CPL 3", "[x86][compat]")
+{
+    // In IA-32e mode SYSENTER loads a 64-bit CS and all of RSP/RIP from the MSRs;
+    // REX.W SYSEXIT returns to 64-bit code at IA32_SYSENTER_CS + 32, RPL 3.
+    GuestMachine m;
+    m.load(0x4000, { 0x0F, 0x34 });
+    // mov rbx, rsp; mov edx, 0x4100; mov ecx, 0x7000; rex.w sysexit
+    m.write(0x5000, { 0x48, 0x89, 0xE3, 0xBA, 0x00, 0x41, 0x00, 0x00, 0xB9, 0x00, 0x70, 0x00, 0x00, 0x48, 0x0F, 0x35 });
+    x86::CpuState& s = m.cpu();
+    s.sysenter_cs = 0x10;
+    s.sysenter_esp = 0x9000;
+    s.sysenter_eip = 0x5000;
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    // The test-guest page tables map nothing for user mode: the first fetch at CPL 3 is a
+    // user-mode instruction-fetch #PF (error code U/S and I/D) at the SYSEXIT target.
+    CHECK(s.event.vector == x86::vector::PF);
+    CHECK((s.event.error_code & 0x14) == 0x14);
+    CHECK(s.event.return_rip == 0x4100);
+    CHECK(m.gpr(x86::RBX) == 0x9000);
+    CHECK(s.segment[x86::CS].selector == 0x33); // 0x10 + 32, RPL 3
+    CHECK(s.segment[x86::SS].selector == 0x3B);
+    CHECK((m.ctx().hot.mode & x86::mode::code64));
+    CHECK(x86::current_cpl(m.ctx()) == 3);
+}
+
+} // namespace keel::unit

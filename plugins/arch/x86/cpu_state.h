@@ -74,6 +74,7 @@ struct CpuState {
     u64 tsc_offset;
     u64 tsc_aux;              // IA32_TSC_AUX: what RDTSCP returns in ECX (low 32 bits)
     u64 star, lstar, cstar, sfmask;
+    u64 sysenter_cs, sysenter_esp, sysenter_eip; // IA32_SYSENTER_CS/ESP/EIP
     u64 interrupt_shadow_rip; // no interrupt before this RIP executes (STI, MOV SS); ~0 none
     PendingEvent event;
     u32 mxcsr;                // SSE control/status (see docs/sse.md for what is modelled)

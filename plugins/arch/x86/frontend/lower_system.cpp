@@ -278,6 +278,22 @@ Lowered lower_sysret(Lowerer& lw)
     return Lowered::EndBlock;
 }
 
+Lowered lower_sysenter(Lowerer& lw)
+{
+    lw.commit();
+    lw.ir.call(helpers::sysenter);
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
+Lowered lower_sysexit(Lowerer& lw)
+{
+    lw.commit();
+    lw.ir.call(helpers::sysexit, lw.imm(Type::U64, lw.insn().operand_width / 8));
+    lw.ir.exit(ir::ExitReason::Dispatch);
+    return Lowered::EndBlock;
+}
+
 Lowered lower_cpuid(Lowerer& lw)
 {
     lw.ir.call(helpers::cpuid);
@@ -339,6 +355,8 @@ void register_system(LowerTable& t)
     t.add(ZYDIS_MNEMONIC_IRETQ, lower_iretq);
     t.add(ZYDIS_MNEMONIC_SYSCALL, lower_syscall);
     t.add(ZYDIS_MNEMONIC_SYSRET, lower_sysret);
+    t.add(ZYDIS_MNEMONIC_SYSENTER, lower_sysenter);
+    t.add(ZYDIS_MNEMONIC_SYSEXIT, lower_sysexit);
     t.add(ZYDIS_MNEMONIC_IRET, lower_iretq);
     t.add(ZYDIS_MNEMONIC_IRETD, lower_iretq);
     t.add(ZYDIS_MNEMONIC_CPUID, lower_cpuid);

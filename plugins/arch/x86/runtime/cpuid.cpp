@@ -17,7 +17,7 @@ u32 vendor_word(const char* s) { return u32(u8(s[0])) | u32(u8(s[1])) << 8 | u32
 // a host without SSE4.2); x86-64 Linux refuses to boot without SSE2. AES, PCLMULQDQ, MOVBE
 // and BMI2 run as host instructions too, so they are advertised where the host has them
 // (host_cpu.h), and RDRAND, whose numbers come from the host's. Absent until they are
-// complete: MONITOR/MWAIT, AVX, RDSEED, SYSENTER,
+// complete: MONITOR/MWAIT, AVX, RDSEED,
 // MCE/MCA, PAT, MTRR, x2APIC. PSE and PAE name the page-size bit and the 64-bit entry
 // format that 4-level paging uses; PGE is honest because flushing global entries too is
 // allowed.
@@ -27,6 +27,7 @@ constexpr u32 leaf1_edx = (1u << 0)    // FPU: x87
                         | (1u << 5)    // MSR: RDMSR/WRMSR
                         | (1u << 6)    // PAE
                         | (1u << 8)    // CX8: CMPXCHG8B
+                        | (1u << 11)   // SEP: SYSENTER/SYSEXIT (Intel's, in every protected mode)
                         | (1u << 13)   // PGE (keel flushes global pages too, which is allowed)
                         | (1u << 15)   // CMOV
                         | (1u << 19)   // CLFSH: CLFLUSH (a byte load's checks; line size in leaf 1 EBX)

@@ -22,6 +22,8 @@ extern const ir::Helper invlpg;              // (linear address)
 extern const ir::Helper ltr;                 // (selector)
 extern const ir::Helper lldt;                // (selector)
 extern const ir::Helper syscall;             // (next rip); ends the block
+extern const ir::Helper sysenter;            // (); ends the block
+extern const ir::Helper sysexit;             // (operand size 4 or 8); ends the block
 extern const ir::Helper sysret;              // (operand size); ends the block
 extern const ir::Helper verr_verw;           // (selector, write) -> 1 when accessible (VERR/VERW)
 extern const ir::Helper read_dr;             // (n) -> DRn

@@ -1,7 +1,9 @@
 // SYSCALL and SYSRET in IA-32e mode (Intel SDM vol. 2, SYSCALL, SYSRET): the fast system
-// call pair x86-64 Linux enters and leaves the kernel with. The segments they load are not
-// read from the GDT: the instructions load fixed flat descriptors whose selectors come
-// from IA32_STAR, which the operating system keeps in step with its GDT.
+// call pair x86-64 Linux enters and leaves the kernel with; SYSENTER and SYSEXIT (SDM
+// vol. 2, SYSENTER, SYSEXIT), Intel's pair for every protected mode, which 32-bit kernels
+// use. The segments they load are not read from the GDT: the instructions load fixed flat
+// descriptors whose selectors come from IA32_STAR or IA32_SYSENTER_CS, which the
+// operating system keeps in step with its GDT.
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/mode.h"
@@ -19,6 +21,7 @@ constexpr u16 stack_kernel = 0xC93;  // read/write, DPL 0, D/B=1
 constexpr u16 code64_user = 0xAFB;   // execute/read, DPL 3, L=1
 constexpr u16 code32_user = 0xCFB;   // execute/read, DPL 3, D=1 (compatibility mode)
 constexpr u16 stack_user = 0xCF3;    // read/write, DPL 3, D/B=1
+constexpr u16 code32_kernel = 0xC9B; // execute/read, DPL 0, D=1
 
 bool syscall_enabled(CpuContext& ctx)
 {
@@ -71,7 +74,48 @@ ir::HelperResult do_sysret(CpuContext* ctx, u64 operand_size, u64, u64)
     return ir::helper_exit();
 }
 
+// SYSENTER: CPL 0 at IA32_SYSENTER_EIP with the stack at IA32_SYSENTER_ESP; CS from
+// IA32_SYSENTER_CS (64-bit code in IA-32e mode, else 32-bit), SS the selector after it;
+// VM, IF and RF cleared. #GP(0) in real mode or with a null IA32_SYSENTER_CS.
+ir::HelperResult do_sysenter(CpuContext* ctx, u64, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    u16 selector = static_cast<u16>(s.sysenter_cs) & 0xFFFC;
+    if (!(s.cr0 & cr0::PE) || selector == 0)
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    bool long_mode = s.efer & efer::LMA;
+    write_rflags(*ctx, read_rflags(*ctx) & ~(rflags::VM | rflags::IF | rflags::RF));
+    s.segment[CS] = Segment { 0, 0xFFFFFFFF, selector, long_mode ? code64_kernel : code32_kernel };
+    s.segment[SS] = Segment { 0, 0xFFFFFFFF, static_cast<u16>(selector + 8), stack_kernel };
+    s.gpr[RSP] = long_mode ? s.sysenter_esp : s.sysenter_esp & 0xFFFFFFFF;
+    ctx->hot.pc = long_mode ? s.sysenter_eip : s.sysenter_eip & 0xFFFFFFFF;
+    refresh_mode(*ctx);
+    return ir::helper_exit();
+}
+
+// SYSEXIT: CPL 3 at EDX (RDX with REX.W) with the stack at ECX (RCX); CS is
+// IA32_SYSENTER_CS + 16 (32-bit code) or + 32 (64-bit code, REX.W), SS the selector after it.
+ir::HelperResult do_sysexit(CpuContext* ctx, u64 operand_size, u64, u64)
+{
+    CpuState& s = state(*ctx);
+    u16 base = static_cast<u16>(s.sysenter_cs) & 0xFFFC;
+    if (!(s.cr0 & cr0::PE) || base == 0 || current_cpl(*ctx) != 0)
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    bool to_64bit = operand_size == 8;
+    if (to_64bit && (!is_canonical(s.gpr[RDX]) || !is_canonical(s.gpr[RCX])))
+        return raise_fault(*ctx, vector::GP, 0), fault();
+    u16 code = static_cast<u16>((base + (to_64bit ? 32 : 16)) | 3);
+    s.segment[CS] = Segment { 0, 0xFFFFFFFF, code, to_64bit ? code64_user : code32_user };
+    s.segment[SS] = Segment { 0, 0xFFFFFFFF, static_cast<u16>(code + 8), stack_user };
+    s.gpr[RSP] = to_64bit ? s.gpr[RCX] : s.gpr[RCX] & 0xFFFFFFFF;
+    ctx->hot.pc = to_64bit ? s.gpr[RDX] : s.gpr[RDX] & 0xFFFFFFFF;
+    refresh_mode(*ctx);
+    return ir::helper_exit();
+}
+
 const ir::Helper syscall { "syscall", do_syscall };
+const ir::Helper sysenter { "sysenter", do_sysenter };
+const ir::Helper sysexit { "sysexit", do_sysexit };
 const ir::Helper sysret { "sysret", do_sysret };
 
 } // namespace keel::x86::helpers

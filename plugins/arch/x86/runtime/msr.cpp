@@ -26,6 +26,9 @@ bool read_msr(CpuContext& ctx, u32 index, u64& value)
     case msr::arch_capabilities: value = arch_capabilities_value; return true;
     case msr::efer: value = s.efer; return true;
     case msr::star: value = s.star; return true;
+    case msr::sysenter_cs: value = s.sysenter_cs; return true;
+    case msr::sysenter_esp: value = s.sysenter_esp; return true;
+    case msr::sysenter_eip: value = s.sysenter_eip; return true;
     case msr::lstar: value = s.lstar; return true;
     case msr::cstar: value = s.cstar; return true;
     case msr::sfmask: value = s.sfmask; return true;
@@ -65,6 +68,15 @@ bool write_msr(CpuContext& ctx, u32 index, u64 value)
     case msr::arch_capabilities:
         return raise_fault(ctx, vector::GP, 0); // read-only
     case msr::star: s.star = value; return true;
+    case msr::sysenter_cs: s.sysenter_cs = value & 0xFFFF; return true; // bits 63:16 are reserved, kept 0
+    case msr::sysenter_esp:
+    case msr::sysenter_eip:
+        // Canonical addresses only (SDM vol. 4, table 2-2: a #GP otherwise on processors
+        // with Intel 64); outside IA-32e mode SYSENTER uses their low 32 bits.
+        if (!is_canonical(value))
+            return raise_fault(ctx, vector::GP, 0);
+        (index == msr::sysenter_esp ? s.sysenter_esp : s.sysenter_eip) = value;
+        return true;
     case msr::lstar:
     case msr::cstar:
         if (!is_canonical(value))

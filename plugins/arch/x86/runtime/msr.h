@@ -7,6 +7,7 @@ namespace keel::x86 {
 namespace msr {
 constexpr u32 tsc = 0x10;
 constexpr u32 arch_capabilities = 0x10A; // read-only; CPUID.7.0:EDX[29]
+constexpr u32 sysenter_cs = 0x174, sysenter_esp = 0x175, sysenter_eip = 0x176; // CPUID.1:EDX[11] SEP
 constexpr u32 efer = 0xC0000080;
 constexpr u32 star = 0xC0000081;
 constexpr u32 lstar = 0xC0000082;
