@@ -1,4 +1,5 @@
 #include "hosted/hosted_pc.h"
+#include "machine/linux/bzimage.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -90,6 +91,41 @@ Result<void> HostedPc::load_kernel_file(const char* path, const char* initrd_pat
     Vector<u8> kernel, initrd;
     TRY(read_file(path, kernel, max_guest_image_size));
     machine::Machine::KernelFiles files { kernel.data(), kernel.size(), path };
+    // A Multiboot kernel's -initrd is QEMU's list: "FILE [ARGS][,FILE [ARGS]...]", each item
+    // a module whose string is the item whole (a comma in a Linux initramfs's name stays).
+    bool multiboot_kernel = !machine::linux_boot::looks_like_bzimage(kernel.data(), kernel.size())
+        && machine::multiboot::has_header(kernel.data(), kernel.size());
+    Vector<Vector<u8>> module_bytes;
+    Vector<Vector<char>> module_strings;
+    Vector<machine::multiboot::MultibootModule> modules;
+    if (initrd_path && multiboot_kernel) {
+        for (const char* item = initrd_path; *item;) {
+            const char* end = item;
+            while (*end && *end != ',')
+                ++end;
+            const char* name_end = item;
+            while (name_end < end && *name_end != ' ')
+                ++name_end;
+            Vector<char> string, file;
+            for (const char* c = item; c < end; ++c)
+                string.append(*c);
+            string.append('\0');
+            for (const char* c = item; c < name_end; ++c)
+                file.append(*c);
+            file.append('\0');
+            if (file.size() == 1)
+                return Error::formatted("-initrd %s: an empty module name", initrd_path);
+            module_bytes.append(Vector<u8> {});
+            TRY(read_file(file.data(), module_bytes[module_bytes.size() - 1], max_initrd_size));
+            module_strings.append(static_cast<Vector<char>&&>(string));
+            item = *end ? end + 1 : end;
+        }
+        for (usize i = 0; i < module_bytes.size(); ++i)
+            modules.append({ module_bytes[i].data(), module_bytes[i].size(), module_strings[i].data() });
+        files.modules = modules.data();
+        files.module_count = modules.size();
+        initrd_path = nullptr;
+    }
     if (initrd_path) {
         // An initramfs goes into guest RAM whole: one larger than RAM cannot be booted.
         u64 ram = m_machine->ram_size();

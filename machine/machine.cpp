@@ -369,8 +369,11 @@ Result<void> Machine::load_kernel(const KernelFiles& files)
         return Error::formatted("%s: -kernel and -bios together: the firmware %s starts the machine and loads its OS itself",
             files.kernel_name, m_config.firmware_name);
     if (!linux_boot::looks_like_bzimage(files.kernel, files.kernel_size) && multiboot::has_header(files.kernel, files.kernel_size)) {
-        multiboot::MultibootFiles mb { files.kernel, files.kernel_size, files.kernel_name, files.initrd, files.initrd_size,
-            files.initrd_name, files.command_line ? files.command_line : "" };
+        multiboot::MultibootModule initrd { files.initrd, files.initrd_size, files.initrd_name };
+        multiboot::MultibootFiles mb { files.kernel, files.kernel_size, files.kernel_name, &initrd, files.initrd ? 1u : 0u,
+            files.command_line ? files.command_line : "" };
+        if (files.module_count)
+            mb.modules = files.modules, mb.module_count = files.module_count;
         multiboot::MultibootLayout layout = TRY(multiboot::load_multiboot(m_engine->memory(), m_engine->ram_below_4g(), mb));
         return m_arch->enter_multiboot(m_engine->context(), layout.entry, multiboot::gdt_address, multiboot::bootloader_magic,
             static_cast<u32>(multiboot::info_address));

@@ -10,6 +10,7 @@
 #include "dbt/plugin/device.h"
 #include "dbt/plugin/type_registry.h"
 #include "machine/machine_description.h"
+#include "machine/multiboot/multiboot_loader.h"
 
 namespace keel {
 class Monitor;
@@ -76,6 +77,10 @@ public:
         const char* initrd_name = "";
         const char* command_line = nullptr; // -append; null when not given
         bool linux_entry32 = false;         // -linux-entry 32: the 32-bit boot protocol entry
+        // A Multiboot kernel's modules when there are several (-initrd a,b): used instead
+        // of `initrd`, which is the one module otherwise.
+        const multiboot::MultibootModule* modules = nullptr;
+        usize module_count = 0;
     };
     Result<void> load_kernel(const KernelFiles& files);
 

@@ -183,22 +183,30 @@ Result<MultibootLayout> load_multiboot(PhysicalMemory& memory, u64 ram_below_4g,
     put32(info + 16, TRY(add_string(files.kernel_name, files.command_line)));
     put32(info + 64, TRY(add_string("keel", nullptr)));
 
-    // The module: page-aligned after the kernel (header flag 0 asks for it; keel always does).
-    if (files.module) {
-        u64 address = align_up(p.end, page);
-        if (address + files.module_size > ram_below_4g)
+    // The modules: each page-aligned after the kernel and the one before (header flag 0
+    // asks for it; keel always does), their 16-byte entries in order at modules_address.
+    if (files.module_count > max_modules)
+        return Error::formatted("%s: %zu modules, more than the %zu keel passes", files.kernel_name, files.module_count, max_modules);
+    u64 address = align_up(p.end, page);
+    for (usize i = 0; i < files.module_count; ++i) {
+        const MultibootModule& module = files.modules[i];
+        if (address + module.size > ram_below_4g)
             return Error::formatted("%s: the module %s (%llu bytes) does not fit in RAM after the kernel", files.kernel_name,
-                files.module_name, (unsigned long long)files.module_size);
-        TRY(memory.write_bytes(address, files.module, files.module_size));
+                module.string, (unsigned long long)module.size);
+        TRY(memory.write_bytes(address, module.data, module.size));
         u8 entry[16] = {};
         put32(entry, static_cast<u32>(address));
-        put32(entry + 4, static_cast<u32>(address + files.module_size));
-        put32(entry + 8, TRY(add_string(files.module_name, nullptr)));
-        TRY(memory.write_bytes(modules_address, entry, sizeof(entry)));
-        put32(info + 20, 1);
+        put32(entry + 4, static_cast<u32>(address + module.size));
+        put32(entry + 8, TRY(add_string(module.string, nullptr)));
+        TRY(memory.write_bytes(modules_address + 16 * i, entry, sizeof(entry)));
+        if (i == 0)
+            layout.module_address = address;
+        address = align_up(address + module.size, page);
+    }
+    if (files.module_count) {
+        put32(info + 20, static_cast<u32>(files.module_count));
         put32(info + 24, static_cast<u32>(modules_address));
         info_flags |= info_modules;
-        layout.module_address = address;
     }
 
     // Memory: KiB below 640 KiB and from 1 MiB up to the first hole; the map as e820

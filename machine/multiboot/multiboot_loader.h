@@ -24,20 +24,29 @@ constexpr u64 strings_end = 0x10000;
 // Whether `image` has a Multiboot header with a valid checksum.
 bool has_header(const u8* image, u64 size);
 
+// A boot module: its bytes and the string the kernel gets with it (QEMU passes the
+// -initrd item whole: the file name and any arguments after it).
+struct MultibootModule {
+    const u8* data;
+    u64 size;
+    const char* string;
+};
+
 struct MultibootFiles {
     const u8* kernel;
     u64 kernel_size;
     const char* kernel_name;
-    const u8* module = nullptr; // -initrd: one module, or none when null
-    u64 module_size = 0;
-    const char* module_name = "";
+    const MultibootModule* modules = nullptr; // -initrd FILE[,FILE...], in order
+    usize module_count = 0;
     const char* command_line = "";
 };
+// The most modules the information structure's module list has room for.
+constexpr usize max_modules = 32;
 
 struct MultibootLayout {
     u64 entry;
     u64 kernel_start, kernel_end; // physical, end exclusive (bss included)
-    u64 module_address;
+    u64 module_address; // the first module's (0: none)
 };
 
 // Writes everything into guest RAM; refuses (naming the file) an image whose header asks

@@ -70,8 +70,8 @@ TEST_CASE("multiboot: an a.out-kludge image with a command line and a module", "
     Ram ram;
     std::vector<u8> image = kludge_image();
     const char module_text[] = "module bytes";
-    MultibootFiles files { image.data(), image.size(), "kernel.bin", reinterpret_cast<const u8*>(module_text),
-        sizeof(module_text) - 1, "mod.txt", "console=ttyS0 debug" };
+    MultibootModule module_file { reinterpret_cast<const u8*>(module_text), sizeof(module_text) - 1, "mod.txt" };
+    MultibootFiles files { image.data(), image.size(), "kernel.bin", &module_file, 1, "console=ttyS0 debug" };
     auto r = load_multiboot(ram.memory, ram.bytes.size(), files);
     REQUIRE_FALSE(r.is_error());
     MultibootLayout layout = r.value();
@@ -128,6 +128,36 @@ TEST_CASE("multiboot: what the loader refuses, naming the file", "[multiboot]")
     put32(elf64, 0x44, 3);
     put32(elf64, 0x48, 0u - header_magic - 3);
     CHECK(error(elf64) == "k.bin: a multiboot ELF must be a 32-bit little-endian i386 executable");
+}
+
+
+TEST_CASE("multiboot: several modules, each page-aligned after the one before, with their strings", "[multiboot]")
+{
+    // Multiboot 0.6.96 §3.3 (mods_count, mods_addr: 16-byte entries, mod_start, mod_end,
+    // string); QEMU's -initrd "a args,b" passes each item whole as the string.
+    Ram ram;
+    std::vector<u8> image = kludge_image();
+    std::vector<u8> first(5000, 0xAA), second(3, 0xBB);
+    MultibootModule modules[] = { { first.data(), first.size(), "a.bin arg=1" }, { second.data(), second.size(), "b.bin" } };
+    MultibootFiles files { image.data(), image.size(), "kernel.bin", modules, 2, "" };
+    auto r = load_multiboot(ram.memory, ram.bytes.size(), files);
+    REQUIRE_FALSE(r.is_error());
+    CHECK(r.value().module_address == 0x102000);
+    CHECK(ram.u32_at(info_address + 20) == 2);
+    u32 list = ram.u32_at(info_address + 24);
+    CHECK(ram.u32_at(list) == 0x102000);
+    CHECK(ram.u32_at(list + 4) == 0x102000 + 5000);
+    CHECK(ram.string_at(ram.u32_at(list + 8)) == "a.bin arg=1");
+    CHECK(ram.u32_at(list + 16) == 0x104000); // the next page after the first module's end
+    CHECK(ram.u32_at(list + 20) == 0x104003);
+    CHECK(ram.string_at(ram.u32_at(list + 24)) == "b.bin");
+    CHECK(ram.bytes[0x104000] == 0xBB);
+
+    std::vector<MultibootModule> too_many(max_modules + 1, modules[1]);
+    MultibootFiles crowded { image.data(), image.size(), "kernel.bin", too_many.data(), too_many.size(), "" };
+    auto refused = load_multiboot(ram.memory, ram.bytes.size(), crowded);
+    REQUIRE(refused.is_error());
+    CHECK(std::string(refused.error().message()) == "kernel.bin: 33 modules, more than the 32 keel passes");
 }
 
 } // namespace keel::unit
