@@ -249,3 +249,124 @@ TEST_CASE("x86 long mode: SYSENTER to 64-bit code and SYSEXIT with REX.W to 64-b
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 protected mode: a far CALL through a call gate to CPL 0 copies its parameters, and RETF 8 returns", "[x86][protected]")
+{
+    // Intel SDM vol. 3 §5.8.5 (figure 5-13: the inner stack holds the caller's SS, ESP, the
+    // copied parameters, CS and EIP), vol. 2 RET (RETURN-TO-OUTER-PRIVILEGE-LEVEL, imm16
+    // released on both stacks).
+    GuestMachine m;
+    // push 0x1111; push 0x2222; call 0x33:0 (the gate ignores the offset); ud2
+    m.load(0x4000, { 0x68, 0x11, 0x11, 0x00, 0x00, 0x68, 0x22, 0x22, 0x00, 0x00, 0x9A, 0x00, 0x00, 0x00, 0x00, 0x33, 0x00, 0x0F, 0x0B });
+    // mov ebx, esp; mov ecx, [esp+8]; mov edx, [esp+12]; mov esi, [esp+16]; mov edi, [esp+20]; retf 8
+    m.write(0x5000, { 0x89, 0xE3, 0x8B, 0x4C, 0x24, 0x08, 0x8B, 0x54, 0x24, 0x0C, 0x8B, 0x74, 0x24, 0x10, 0x8B, 0x7C, 0x24, 0x14,
+                        0xCA, 0x08, 0x00 });
+    const u64 call_gate = 0x5000 | (0x08ull << 16) | (2ull << 32) | (0xECull << 40); // 32-bit, DPL 3, 2 parameters
+    const u64 gdt[7] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull,
+        (0x89ull << 40) | (0x3000ull << 16) | 0x67, call_gate };
+    for (unsigned i = 0; i < 7; ++i)
+        put_u64(m, 0x1000 + 8 * i, gdt[i]);
+    m.write(0x3004, { 0x00, 0x90, 0x00, 0x00, 0x10, 0x00 }); // TSS: ESP0 0x9000, SS0 0x10
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.gdtr = { 0x1000, 7 * 8 - 1 };
+    s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x89 };
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+    m.gpr(x86::RSP) = 0x6000;
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+    REQUIRE(x86::current_cpl(m.ctx()) == 3);
+
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(s.event.vector == x86::vector::UD);
+    CHECK(s.event.return_rip == 0x4011);     // the instruction after the CALL, at CPL 3 again
+    CHECK(m.gpr(x86::RBX) == 0x9000 - 24);   // SS, ESP, two parameters, CS, EIP on the TSS stack
+    CHECK(m.gpr(x86::RCX) == 0x2222);        // the parameters in the caller's order
+    CHECK(m.gpr(x86::RDX) == 0x1111);
+    CHECK(m.gpr(x86::RSI) == 0x6000 - 8);    // the caller's ESP
+    CHECK(m.gpr(x86::RDI) == 0x23);          // and SS
+    CHECK(m.gpr(x86::RSP) == 0x6000);        // RETF 8 released the parameters
+    CHECK(s.segment[x86::CS].selector == 0x1B);
+    CHECK(s.segment[x86::SS].selector == 0x23);
+    CHECK(x86::current_cpl(m.ctx()) == 3);
+}
+
+TEST_CASE("x86 protected mode: call gate checks: the gate's DPL, and a JMP cannot change privilege", "[x86][protected]")
+{
+    GuestMachine m;
+    const u64 gdt[5] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull };
+    for (unsigned i = 0; i < 5; ++i)
+        put_u64(m, 0x1000 + 8 * i, gdt[i]);
+    put_u64(m, 0x1000 + 5 * 8, 0x5000 | (0x08ull << 16) | (0x8Cull << 40)); // DPL 0 gate to CPL 0 code
+    put_u64(m, 0x1000 + 6 * 8, 0x5000 | (0x08ull << 16) | (0xECull << 40)); // DPL 3 gate to CPL 0 code
+    x86::CpuState& s = m.cpu();
+    auto run_user = [&](std::vector<u8> code) {
+        m.load(0x4000, code);
+        s.efer = 0;
+        s.cr4 = 0;
+        s.cr0 = x86::cr0::PE | x86::cr0::ET;
+        s.gdtr = { 0x1000, 7 * 8 - 1 };
+        s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
+        for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
+            s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+        m.gpr(x86::RSP) = 0x6000;
+        x86::refresh_mode(m.ctx());
+        m.ctx().services->flush_tlb();
+        RunResult r = m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+    };
+    SECTION("a gate less privileged than CPL: #GP(gate selector)")
+    {
+        run_user({ 0x9A, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00 }); // call 0x28:0
+        CHECK(s.event.vector == x86::vector::GP);
+        CHECK(s.event.error_code == 0x28);
+    }
+    SECTION("JMP through a gate to more privileged non-conforming code: #GP(code selector)")
+    {
+        run_user({ 0xEA, 0x00, 0x00, 0x00, 0x00, 0x33, 0x00 }); // jmp 0x33:0
+        CHECK(s.event.vector == x86::vector::GP);
+        CHECK(s.event.error_code == 0x08);
+        CHECK(x86::current_cpl(m.ctx()) == 3);
+    }
+}
+
+} // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 long mode: a far CALL through a 64-bit call gate pushes 8-byte CS and RIP", "[x86][compat]")
+{
+    // Intel SDM vol. 3 §5.8.3.1: 16-byte gates in IA-32e mode, 64-bit code targets only;
+    // no privilege change here (CPL 0 to DPL 0 code), so the current stack.
+    GuestMachine m;
+    // call far [rip + 0] with REX.W (m16:64): the pointer follows; then the gate's target.
+    m.load(0x4000, { 0x48, 0xFF, 0x1D, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x00 }); // selector 0x40
+    m.write(0x5000, { 0x48, 0x89, 0xE3, 0x0F, 0x0B }); // mov rbx, rsp; ud2
+    x86::CpuState& s = m.cpu();
+    // Copy the GDT the entry state built to one with room for the gate at 0x40.
+    u64 gdt = 0x2000;
+    for (unsigned i = 0; i < 8; ++i)
+        put_u64(m, gdt + 8 * i, m.read(s.gdtr.base + 8 * i, 8) * (8 * i <= s.gdtr.limit));
+    put_u64(m, gdt + 0x40, 0x5000 | (0x08ull << 16) | (0x8Cull << 40)); // 64-bit call gate, DPL 0
+    put_u64(m, gdt + 0x48, 0);                                           // offset 63:32
+    s.gdtr = { gdt, 0x4F };
+    u64 rsp = m.gpr(x86::RSP);
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(s.event.vector == x86::vector::UD);
+    CHECK(s.event.return_rip == 0x5003);
+    CHECK(m.gpr(x86::RBX) == rsp - 16);
+    CHECK(m.read(rsp - 16, 8) == 0x4007); // the return RIP: after the 7-byte CALL (its pointer follows)
+    CHECK(m.read(rsp - 8, 8) == 0x08);    // CS
+}
+
+} // namespace keel::unit

@@ -67,27 +67,8 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     Segment new_ss = s.segment[SS];
     u32 sp = static_cast<u32>(s.gpr[RSP]);
     bool switch_stack = new_cpl < cpl;
-    if (switch_stack) {
-        u64 esp, ss;
-        unsigned at = 4 + 8 * new_cpl;
-        if (!(s.tr.attributes & seg_attr::present) || at + 7 > s.tr.limit)
-            return fault(vector::TS, s.tr.selector & ~3u);
-        if (!read_supervisor(ctx, s.tr.base + at, 4, esp) || !read_supervisor(ctx, s.tr.base + at + 4, 2, ss))
-            return EventDelivery::Faulted;
-        u16 ss_selector = static_cast<u16>(ss);
-        Descriptor d;
-        if ((ss_selector & ~3u) == 0)
-            return fault(vector::TS, ext);
-        if (!read_descriptor(ctx, ss_selector, false, d, vector::TS))
-            return EventDelivery::Faulted;
-        bool writable_data = !d.is_system() && !d.is_code() && (d.type() & 2);
-        if ((ss_selector & 3) != new_cpl || d.dpl() != new_cpl || !writable_data)
-            return fault(vector::TS, (ss_selector & ~3u) + ext);
-        if (!d.present())
-            return fault(vector::SS, (ss_selector & ~3u) + ext);
-        new_ss = segment_from(ss_selector, d);
-        sp = static_cast<u32>(esp);
-    }
+    if (switch_stack && !read_tss32_stack(ctx, new_cpl, ext, new_ss, sp))
+        return EventDelivery::Faulted;
 
     unsigned width = gate32 ? 4 : 2;
     u32 values[6];

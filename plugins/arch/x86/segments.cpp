@@ -82,6 +82,31 @@ bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
     return true;
 }
 
+bool read_tss32_stack(CpuContext& ctx, u32 cpl, u32 ext, Segment& ss, u32& esp)
+{
+    const CpuState& s = state(ctx);
+    u64 esp_value, ss_value;
+    unsigned at = 4 + 8 * cpl; // ESPn at 4 + 8n, SSn at 8 + 8n (figure 7-2)
+    if (!(s.tr.attributes & seg_attr::present) || at + 7 > s.tr.limit)
+        return raise_fault(ctx, vector::TS, s.tr.selector & ~3u);
+    if (!read_supervisor(ctx, s.tr.base + at, 4, esp_value) || !read_supervisor(ctx, s.tr.base + at + 4, 2, ss_value))
+        return false;
+    u16 selector = static_cast<u16>(ss_value);
+    if ((selector & ~3u) == 0)
+        return raise_fault(ctx, vector::TS, ext);
+    Descriptor d;
+    if (!read_descriptor(ctx, selector, false, d, vector::TS))
+        return false;
+    bool writable_data = !d.is_system() && !d.is_code() && (d.type() & 2);
+    if ((selector & 3) != cpl || d.dpl() != cpl || !writable_data)
+        return raise_fault(ctx, vector::TS, (selector & ~3u) + ext);
+    if (!d.present())
+        return raise_fault(ctx, vector::SS, (selector & ~3u) + ext);
+    ss = segment_from(selector, d);
+    esp = static_cast<u32>(esp_value);
+    return true;
+}
+
 bool load_task_register(CpuContext& ctx, u16 selector)
 {
     CpuState& s = state(ctx);

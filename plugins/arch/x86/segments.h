@@ -63,5 +63,10 @@ inline void load_real_mode_segment(Segment& segment, u16 selector)
 }
 // Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
+// The stack for privilege level `cpl` from the current 32-bit TSS (SSn:ESPn, §7.2.1), as
+// an interrupt or a call gate to a more privileged level switches to it, with SS's checks:
+// #TS (selector + `ext`) for a null, mismatched or unwritable SS, #SS if not present, #TS
+// for a TSS too short to hold it. False when it faulted.
+bool read_tss32_stack(CpuContext& ctx, u32 cpl, u32 ext, Segment& ss, u32& esp);
 
 } // namespace keel::x86

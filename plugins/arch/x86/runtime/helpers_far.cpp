@@ -1,11 +1,12 @@
 // Far control transfers: IRET, RET far, JMP/CALL far (Intel SDM vol. 2, IRET/RET/JMP/CALL
-// pseudocode: the real-address-mode, protected-mode and IA-32e branches). Call gates and
-// task switches are not supported: they raise #GP(selector).
+// pseudocode: the real-address-mode, protected-mode and IA-32e branches). Call gates are
+// call_gate.cpp's; task switches are not supported: they raise #GP(selector).
 #include "dbt/base/log.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/page_walk.h"
+#include "plugins/arch/x86/runtime/call_gate.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 #include "plugins/arch/x86/segments.h"
 
@@ -333,25 +334,31 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
     CpuState& s = state(*ctx);
     u32 cpl = current_cpl(*ctx);
     u16 selector = static_cast<u16>(selector_value);
+    unsigned n = call & 0xFF; // the operand size a CALL pushes CS and the return address at
+    u64 return_rip = ctx->hot.pc + (call >> 8);
     StackCursor stack(*ctx);
-    if (call) {
-        // CS, then the return (E/R)IP, at the operand size.
-        unsigned n = call & 0xFF;
-        u64 return_rip = ctx->hot.pc + (call >> 8);
-        if (!stack.push(s.segment[CS].selector, n) || !stack.push(return_rip, n))
+    auto push_return = [&] { return !call || (stack.push(s.segment[CS].selector, n) && stack.push(return_rip, n)); };
+    if (!(s.cr0 & cr0::PE)) {
+        if (!push_return())
             return fault();
+        return far_transfer_real_mode(*ctx, stack, selector, offset, call ? n : 4);
     }
-    if (!(s.cr0 & cr0::PE))
-        return far_transfer_real_mode(*ctx, stack, selector, offset, call ? call & 0xFF : 4);
     if ((selector & ~3u) == 0)
         return raise_fault(*ctx, vector::GP, 0), fault();
     Descriptor d;
     if (!read_descriptor(*ctx, selector, false, d))
         return fault();
-    if (!d.is_code()) {
-        KEEL_LOG(GuestErrors, "far jmp/call through a gate or TSS (selector 0x%x): not supported, #GP\n", selector);
+    if (d.is_system()) {
+        // Call gates: type 0xC (32-bit, or 64-bit in IA-32e mode) and 0x4 (16-bit, legacy
+        // mode only). Task gates and TSS descriptors would switch tasks.
+        bool long_mode = s.efer & efer::LMA;
+        if (d.type() == 0xC || (d.type() == 0x4 && !long_mode))
+            return transfer_through_call_gate(*ctx, selector, call != 0, return_rip);
+        KEEL_LOG(GuestErrors, "far jmp/call to a task gate or TSS (selector 0x%x): task switches are not supported, #GP\n", selector);
         return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
     }
+    if (!d.is_code())
+        return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
     bool conforming = d.type() & 4;
     if (conforming ? d.dpl() > cpl : ((selector & 3) > cpl || d.dpl() != cpl))
         return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
@@ -361,7 +368,7 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
         return raise_fault(*ctx, vector::GP, 0), fault();
     if (!d.long_mode() && (offset & 0xFFFFFFFF) > d.limit())
         return raise_fault(*ctx, vector::GP, 0), fault();
-    if (!mark_accessed(*ctx, selector, d))
+    if (!push_return() || !mark_accessed(*ctx, selector, d))
         return fault();
     s.gpr[RSP] = stack.rsp();
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | cpl), d);
