@@ -370,3 +370,49 @@ TEST_CASE("x86 long mode: a far CALL through a 64-bit call gate pushes 8-byte CS
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 protected mode: the TSS's I/O permission bitmap lets CPL 3 reach only the ports it clears", "[x86][protected]")
+{
+    // Intel SDM vol. 1 §19.5.2: with CPL > IOPL each byte port accessed needs a 0 bit in the
+    // bitmap at TSS + I/O map base; bits past the TSS's limit count as set.
+    GuestMachine m;
+    // out 0x80, al; out 0x70, ax (0x70 and 0x71 allowed); in al, 0x81 (denied)
+    m.load(0x4000, { 0xE6, 0x80, 0x66, 0xE7, 0x70, 0xE4, 0x81 });
+    u64 tss = 0x3000;
+    m.write(tss + 0x66, { 0x68, 0x00 });           // I/O map base: 0x68
+    std::vector<u8> bitmap(0x20, 0xFF);            // ports 0-255, all denied ...
+    bitmap[0x80 / 8] = 0xFE;                        // ... but 0x80
+    bitmap[0x70 / 8] = 0xFC;                        // and 0x70-0x71
+    bitmap.push_back(0xFF);                         // the byte after the map
+    m.write(tss + 0x68, bitmap);
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.tr = x86::Segment { tss, static_cast<u32>(0x68 + bitmap.size() - 1), 0x28, 0x8B };
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+    REQUIRE(x86::current_cpl(m.ctx()) == 3);
+    SECTION("the allowed ports pass; the first denied one faults")
+    {
+        RunResult r = m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(s.event.vector == x86::vector::GP);
+        CHECK(s.event.error_code == 0);
+        CHECK(s.event.return_rip == 0x4005);
+    }
+    SECTION("a TSS limit that ends inside the bitmap denies what lies beyond it")
+    {
+        s.tr.limit = 0x68 + 0x80 / 8; // the word for port 0x80 would end past the limit
+        RunResult r = m.run_to_halt();
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(s.event.return_rip == 0x4000);
+    }
+}
+
+} // namespace keel::unit

@@ -214,7 +214,7 @@ Lowered lower_hlt(Lowerer& lw)
     return Lowered::EndBlock;
 }
 
-// IN/OUT: the port is an immediate or DX; the helper checks IOPL (no I/O bitmap).
+// IN/OUT: the port is an immediate or DX; the helper checks IOPL and the TSS's I/O bitmap.
 ir::Value port_operand(Lowerer& lw, unsigned index)
 {
     return lw.ir.zext(Type::U64, lw.read_as(index, Type::U16));

@@ -4,6 +4,7 @@
 #include "dbt/base/string.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
+#include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/runtime/cpuid.h"
@@ -272,26 +273,46 @@ ir::HelperResult do_sti(CpuContext* ctx, u64 next_rip, u64, u64)
     return ir::helper_continue();
 }
 
-// Port I/O is allowed when CPL <= IOPL; keel has no TSS I/O permission bitmap, so
-// beyond that it raises #GP(0) (Intel SDM vol. 1 §19.5).
-bool io_allowed(CpuContext* ctx)
+// Port I/O (Intel SDM vol. 1 §19.5.1-§19.5.2): allowed when CPL <= IOPL outside
+// virtual-8086 mode; otherwise, and always in virtual-8086 mode, only when the I/O
+// permission bitmap of the current 32- or 64-bit TSS has a 0 bit for every byte port the
+// access covers. The bitmap starts at the TSS's I/O map base (the word at offset 0x66); the
+// processor reads the two bytes holding the bits, and any of them beyond the TSS's limit
+// (no bitmap, or too short a one) means #GP(0), as does a 16-bit TSS.
+bool io_allowed(CpuContext* ctx, u16 port, unsigned size)
 {
-    if (current_cpl(*ctx) <= iopl(state(*ctx)))
+    const CpuState& s = state(*ctx);
+    bool v86 = s.rflags & rflags::VM;
+    if (!(s.cr0 & cr0::PE) || (!v86 && current_cpl(*ctx) <= iopl(s)))
         return true;
+    u8 type = s.tr.attributes & 0xF;
+    if ((type == 0x9 || type == 0xB) && s.tr.limit >= 0x67) {
+        u64 map_base, bits;
+        if (!read_supervisor(*ctx, s.tr.base + 0x66, 2, map_base))
+            return false;
+        u64 at = map_base + port / 8;
+        if (at + 1 <= s.tr.limit) {
+            if (!read_supervisor(*ctx, s.tr.base + at, 2, bits))
+                return false;
+            u64 mask = ((1u << size) - 1) << (port & 7);
+            if (!(bits & mask))
+                return true;
+        }
+    }
     raise_fault(*ctx, vector::GP, 0);
     return false;
 }
 
 ir::HelperResult do_io_in(CpuContext* ctx, u64 port, u64 size, u64)
 {
-    if (!io_allowed(ctx))
+    if (!io_allowed(ctx, static_cast<u16>(port), static_cast<unsigned>(size)))
         return fault();
     return ir::helper_continue(ctx->services->port_read(static_cast<u16>(port), static_cast<unsigned>(size)));
 }
 
 ir::HelperResult do_io_out(CpuContext* ctx, u64 port, u64 packed, u64 value)
 {
-    if (!io_allowed(ctx))
+    if (!io_allowed(ctx, static_cast<u16>(port), static_cast<unsigned>(packed & 0xFF)))
         return fault();
     ctx->services->port_write(static_cast<u16>(port), static_cast<u32>(value), static_cast<unsigned>(packed & 0xFF));
     if (ctx->hot.exit_request) {
