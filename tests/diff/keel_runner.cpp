@@ -92,6 +92,10 @@ KeelRunner::KeelRunner()
     set_long_mode_control_registers(m_pc->engine().context(), pml4);
     s.gdtr = { gdt, sizeof(descriptors) - 1 };
     s.idtr = { 0, 0 };
+    // A busy 64-bit TSS without an I/O permission bitmap, as the host's user processes see
+    // (Linux puts the map base past the TSS's limit unless ioperm() gave one): IN/OUT at
+    // CPL 3 raise #GP. Its limit keeps even the map base unread (nothing maps the TSS here).
+    s.tr = Segment { 0, 0, 0, 0x8B };
     // SYSCALL as a Linux kernel sets it up (arch/x86/kernel/cpu/common.c, syscall_init):
     // kernel CS 0x08 / SS 0x10, SYSRET's base 0x10 so that it loads the user code (0x20|3)
     // and data (0x18|3) selectors of the GDT above, and TF, DF, IF, IOPL, AC and NT masked.

@@ -416,3 +416,124 @@ TEST_CASE("x86 protected mode: the TSS's I/O permission bitmap lets CPL 3 reach 
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+namespace {
+
+// Legacy protected mode at CPL 0 with a TSS (ESP0 0x9000, SS0 0x10), an IDT at 0x2000 and
+// a CPL 0 IRETD at 0x5000 whose frame enters virtual-8086 mode at 0400:0010 with
+// SS:SP 0600:0100, ES 1111, DS 0222, FS 0333, GS 0444 and the given EFLAGS.
+void enter_v86_through_iret(GuestMachine& m, const std::vector<u8>& v86_code, u32 eflags)
+{
+    m.load(0x5000, { 0xCF }); // iretd
+    m.write(0x4010, v86_code);
+    const u64 gdt[6] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull,
+        (0x89ull << 40) | (0x3000ull << 16) | 0x67 };
+    for (unsigned i = 0; i < 6; ++i)
+        put_u64(m, 0x1000 + 8 * i, gdt[i]);
+    m.write(0x3004, { 0x00, 0x90, 0x00, 0x00, 0x10, 0x00 });
+    const u32 frame[9] = { 0x0010, 0x0400, eflags, 0x0100, 0x0600, 0x1111, 0x0222, 0x0333, 0x0444 };
+    for (unsigned i = 0; i < 9; ++i) {
+        std::vector<u8> bytes;
+        append_le(bytes, frame[i], 4);
+        m.write(0x7000 + 4 * i, bytes);
+    }
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.gdtr = { 0x1000, 6 * 8 - 1 };
+    s.idtr = { 0x2000, 0x7FF };
+    s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x8B };
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS, x86::FS, x86::GS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x10, data32_attributes };
+    m.gpr(x86::RSP) = 0x7000;
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+}
+
+RunResult run_with_delivery(GuestMachine& m)
+{
+    Engine::RunOptions options;
+    options.stop_on_halt = true;
+    return m.engine().run(options);
+}
+
+} // namespace
+
+TEST_CASE("x86 virtual-8086 mode: IRETD enters it; INT n with IOPL 0 is a #GP to the CPL 0 monitor", "[x86][v86]")
+{
+    // Intel SDM vol. 2 IRET (RETURN-TO-VIRTUAL-8086-MODE), vol. 3 §20.2.7 (IOPL-sensitive
+    // INT n), §20.3.1.1 and figure 20-5 (the monitor's stack: GS, FS, DS, ES, SS, ESP,
+    // EFLAGS, CS, EIP, error code; data segments null).
+    GuestMachine m;
+    // mov ax, [0]; int 0x30
+    enter_v86_through_iret(m, { 0xA1, 0x00, 0x00, 0xCD, 0x30 }, x86::rflags::VM | x86::rflags::Fixed1);
+    m.write(0x2220, { 0x34, 0x12 }); // DS 0222: linear 0x2220
+    put_u64(m, 0x2000 + 13 * 8, gate32(0x5100, 0x08, 0x8E)); // #GP: 32-bit interrupt gate
+    // mov ebx,[esp+4]; mov ecx,[esp+12]; mov edx,[esp+28]; mov si, ds; mov edi,[esp+40]... hlt
+    m.write(0x5100, { 0x8B, 0x5C, 0x24, 0x04, 0x8B, 0x4C, 0x24, 0x0C, 0x8B, 0x54, 0x24, 0x1C, 0x66, 0x8C, 0xDE, 0x8B, 0x7C, 0x24, 0x24, 0xF4 });
+    m.require_halted(run_with_delivery(m));
+    CHECK((m.gpr(x86::RAX) & 0xFFFF) == 0x1234);  // DS x 16 addressing in virtual-8086 mode
+    CHECK(m.gpr(x86::RBX) == 0x0013);             // the INT's own IP: a fault
+    CHECK((m.gpr(x86::RCX) & x86::rflags::VM));   // EFLAGS pushed with VM
+    CHECK(m.gpr(x86::RDX) == 0x0222);             // DS pushed
+    CHECK((m.gpr(x86::RSI) & 0xFFFF) == 0);       // and nulled
+    CHECK(m.gpr(x86::RDI) == 0x0444);             // GS, the first pushed
+    CHECK(m.gpr(x86::RSP) == 0x9000 - 40);        // ten dwords on the TSS stack
+    CHECK(x86::current_cpl(m.ctx()) == 0);
+    CHECK_FALSE(m.ctx().hot.mode & x86::mode::virtual8086);
+}
+
+TEST_CASE("x86 virtual-8086 mode: with IOPL 3, INT n goes through its gate, IRETD returns, PUSHF works", "[x86][v86]")
+{
+    GuestMachine m;
+    // int 0x30; pushf; pop bx; int 0x31
+    enter_v86_through_iret(m, { 0xCD, 0x30, 0x9C, 0x5B, 0xCD, 0x31 }, x86::rflags::VM | x86::rflags::Fixed1 | (3u << 12));
+    put_u64(m, 0x2000 + 0x30 * 8, gate32(0x5200, 0x08, 0xEF)); // 32-bit trap gates, DPL 3
+    put_u64(m, 0x2000 + 0x31 * 8, gate32(0x5300, 0x08, 0xEF));
+    m.write(0x5200, { 0xCF });       // iretd: back to virtual-8086 mode
+    m.write(0x5300, { 0x8B, 0x34, 0x24, 0xF4 }); // mov esi, [esp] (the IP after int 0x31); hlt
+    m.require_halted(run_with_delivery(m));
+    CHECK((m.gpr(x86::RBX) & 0x3000) == 0x3000); // PUSHF's IOPL 3 (VM is not in a 16-bit image)
+    CHECK(m.gpr(x86::RSI) == 0x0016);
+    CHECK(m.cpu().segment[x86::SS].selector == 0x10);
+    CHECK(m.gpr(x86::RSP) == 0x9000 - 36);
+}
+
+TEST_CASE("x86 virtual-8086 mode: PUSHF and POPF with IOPL 0 fault; LTR is #UD", "[x86][v86]")
+{
+    // Intel SDM vol. 3 §20.2.7 (IOPL-sensitive instructions, no VME), vol. 2 LTR ("#UD: not
+    // recognized in virtual-8086 mode"). #GP's handler leaves 0x6D in EAX, #UD's 0x06.
+    GuestMachine m;
+    auto run_v86 = [&](std::vector<u8> code) {
+        enter_v86_through_iret(m, code, x86::rflags::VM | x86::rflags::Fixed1);
+        put_u64(m, 0x2000 + x86::vector::GP * 8, gate32(0x5100, 0x08, 0x8E));
+        put_u64(m, 0x2000 + x86::vector::UD * 8, gate32(0x5180, 0x08, 0x8E));
+        m.write(0x5100, { 0xB8, 0x6D, 0x00, 0x00, 0x00, 0xF4 }); // mov eax, 0x6d; hlt
+        m.write(0x5180, { 0xB8, 0x06, 0x00, 0x00, 0x00, 0xF4 }); // mov eax, 0x06; hlt
+        m.require_halted(run_with_delivery(m));
+    };
+    SECTION("PUSHF: #GP(0) at it")
+    {
+        run_v86({ 0x9C });
+        CHECK(m.gpr(x86::RAX) == 0x6D);
+        CHECK(m.read(0x9000 - 40, 4) == 0);      // the error code
+        CHECK(m.read(0x9000 - 36, 4) == 0x0010); // EIP: the PUSHF
+    }
+    SECTION("POPF: #GP(0) at it")
+    {
+        run_v86({ 0x9D });
+        CHECK(m.gpr(x86::RAX) == 0x6D);
+        CHECK(m.read(0x9000 - 36, 4) == 0x0010);
+    }
+    SECTION("LTR: #UD")
+    {
+        run_v86({ 0x0F, 0x00, 0xD8 });
+        CHECK(m.gpr(x86::RAX) == 0x06);
+        CHECK(m.read(0x9000 - 36, 4) == 0x0010); // no error code: EIP is the last push
+    }
+}
+
+} // namespace keel::unit

@@ -484,15 +484,22 @@ TEST_CASE("x86: a non-canonical gate target raises #GP(EXT); with every gate bro
     }
 }
 
-// keel does not deliver events in virtual-8086 mode yet: the engine is told the event is
+// keel does not switch tasks: an event through a task gate tells the engine the event is
 // unsupported (a clear run end), not that the guest shut down.
-TEST_CASE("x86: an event in virtual-8086 mode is reported as unsupported, not as a guest shutdown", "[x86][events]")
+TEST_CASE("x86: an event through a task gate is reported as unsupported, not as a guest shutdown", "[x86][events]")
 {
     GuestMachine m;
     m.load(0x10000, enc::hlt());
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.idtr = { 0x3000, 0x7FF };
+    std::vector<u8> task_gate;
+    unit::append_le(task_gate, (0x85ull << 40) | (0x28ull << 16), 8); // present, DPL 0, type 5, TSS selector 0x28
+    m.write(0x3000 + x86::vector::UD * 8, task_gate);
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
     x86::raise_fault(m.ctx(), x86::vector::UD);
-    m.cpu().rflags |= x86::rflags::VM;
-    m.ctx().hot.mode &= ~(x86::mode::code64 | x86::mode::long_mode);
     CHECK(x86::deliver_pending_event(m.ctx()) == DeliveryResult::Unsupported);
 }
 

@@ -150,6 +150,7 @@ constexpr u32 paging = 1 << 6;         // CR0.PG
 // Outside 64-bit code only (0 in 64-bit code, so they never split its blocks):
 constexpr u32 stack32 = 1 << 7;        // SS.B: the stack pointer is ESP (else SP)
 constexpr u32 flat = 1 << 8;           // CS, DS, ES and SS have base 0 and a 4 GiB limit
+constexpr u32 virtual8086 = 1 << 9;    // RFLAGS.VM in protected mode: 16-bit code at CPL 3, real-mode segments
 constexpr inline u32 cpl(u32 m) { return m & cpl_mask; }
 } // namespace mode
 

@@ -1,7 +1,8 @@
 // Interrupts and exceptions in legacy protected mode (CR0.PE = 1, EFER.LMA = 0), through
 // 8-byte IDT gates (Intel SDM vol. 3 §6.10-§6.12): 32- and 16-bit interrupt and trap
-// gates, with a stack switch from the TSS on a privilege change. Task gates and
-// virtual-8086 mode are not supported yet: the event is reported as unsupported.
+// gates, with a stack switch from the TSS on a privilege change, and from virtual-8086 mode
+// to its CPL 0 monitor. Task gates are not supported yet: the event is reported as
+// unsupported.
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/exceptions_internal.h"
@@ -13,10 +14,7 @@ namespace keel::x86 {
 EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
 {
     CpuState& s = state(ctx);
-    if (s.rflags & rflags::VM) {
-        KEEL_LOG(Int, "int: vector 0x%02x in virtual-8086 mode: not delivered (unsupported)\n", ev.vector);
-        return EventDelivery::Unsupported;
-    }
+    bool from_v86 = s.rflags & rflags::VM;
     u32 cpl = current_cpl(ctx);
     u32 ext = ev.kind == PendingEvent::Kind::SoftwareInterrupt ? 0 : 1;
     u32 idt_error = ev.vector * 8u + 2u + ext;
@@ -59,6 +57,10 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
         return fault(vector::NP, (selector & ~3u) + ext);
     bool conforming = code.type() & 4;
     u32 new_cpl = conforming ? cpl : code.dpl();
+    // From virtual-8086 mode only a 32-bit gate to non-conforming CPL 0 code will do: the
+    // handler is the virtual-8086 monitor (§20.3.1.1; figure 20-5).
+    if (from_v86 && (conforming || code.dpl() != 0 || !gate32))
+        return fault(vector::GP, (selector & ~3u) + ext);
     if (offset > code.limit())
         return fault(vector::GP, ext);
 
@@ -71,8 +73,13 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
         return EventDelivery::Faulted;
 
     unsigned width = gate32 ? 4 : 2;
-    u32 values[6];
+    u32 values[10];
     unsigned n = 0;
+    if (from_v86) {
+        // The virtual-8086 segment registers first, so that IRET can restore them.
+        for (SegmentIndex seg : { GS, FS, DS, ES })
+            values[n++] = s.segment[seg].selector;
+    }
     if (switch_stack) {
         values[n++] = s.segment[SS].selector;
         values[n++] = static_cast<u32>(s.gpr[RSP]);
@@ -91,6 +98,11 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     }
 
     // Commit.
+    if (from_v86) {
+        // The monitor starts with null data segments (§20.3.1.1).
+        for (SegmentIndex seg : { GS, FS, DS, ES })
+            s.segment[seg] = null_segment(0);
+    }
     if (switch_stack)
         s.segment[SS] = new_ss;
     s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], new_ss, sp);

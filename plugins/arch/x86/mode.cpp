@@ -20,6 +20,11 @@ u32 compute_mode(const CpuState& s)
     }
     if (m & mode::code64)
         return m;
+    if ((s.cr0 & cr0::PE) && (s.rflags & rflags::VM) && !(s.efer & efer::LMA)) {
+        // Virtual-8086 mode (Intel SDM vol. 3 ch. 20): CPL 3 whatever CS's low bits, 16-bit
+        // code and stack, segment x 16 bases (never flat: the limits are 64 KiB).
+        return (m & ~mode::cpl_mask) | 3 | mode::virtual8086;
+    }
     if (s.segment[CS].attributes & seg_attr::db)
         m |= mode::code32;
     // Outside 64-bit code the stack pointer's width and the segment bases and limits shape

@@ -42,7 +42,7 @@ Segment null_segment(u16 selector) { return Segment { 0, 0, selector, 0 }; }
 bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector)
 {
     CpuState& s = state(ctx);
-    if (!(s.cr0 & cr0::PE)) {
+    if (real_mode_segments(s)) {
         load_real_mode_segment(s.segment[seg], selector);
         refresh_mode(ctx);
         return true;

@@ -61,6 +61,15 @@ inline void load_real_mode_segment(Segment& segment, u16 selector)
     segment.selector = selector;
     segment.base = u64 { selector } << 4;
 }
+// Whether segment loads are real-mode ones (selector x 16, no descriptor): in real-address
+// mode and in virtual-8086 mode (§20.1.1).
+inline bool real_mode_segments(const CpuState& s) { return !(s.cr0 & cr0::PE) || (s.rflags & rflags::VM); }
+// A segment register as virtual-8086 mode has it: base selector x 16, limit 64 KiB,
+// present, DPL 3, read/write data (execute/read code for CS), accessed, 16-bit.
+inline Segment virtual8086_segment(u16 selector, bool code)
+{
+    return Segment { u64 { selector } << 4, 0xFFFF, selector, static_cast<u16>(code ? 0xFB : 0xF3) };
+}
 // Reads RSPn or ISTn from the current 64-bit TSS (Intel SDM vol. 3 §7.7).
 bool read_tss_stack(CpuContext& ctx, unsigned offset, u64& value);
 // The stack for privilege level `cpl` from the current 32-bit TSS (SSn:ESPn, §7.2.1), as

@@ -106,8 +106,8 @@ Lowered lower_salc(Lowerer& lw)
 // it did (the other flags are unchanged).
 Lowered lower_arpl(Lowerer& lw)
 {
-    if (!(lw.mode() & mode::protected_mode))
-        return lw.raise(vector::UD); // not recognised in real-address mode
+    if (!(lw.mode() & mode::protected_mode) || (lw.mode() & mode::virtual8086))
+        return lw.raise(vector::UD); // not recognised in real-address or virtual-8086 mode
     ir::Value dst = lw.read_as(0, Type::U16);
     ir::Value src = lw.read_as(1, Type::U16);
     ir::Value dst_rpl = lw.ir.and_(dst, lw.imm(Type::U16, 3));

@@ -105,6 +105,11 @@ ir::Value compose_rflags(Lowerer& lw)
 Lowered lower_pushf(Lowerer& lw)
 {
     Type t = lw.operand_type();
+    // In virtual-8086 mode PUSHF with IOPL < 3 is a #GP(0) to the monitor (no VME).
+    if (lw.mode() & mode::virtual8086) {
+        lw.commit();
+        lw.ir.call(helpers::iopl3_check);
+    }
     lw.push(lw.ir.trunc(t, compose_rflags(lw)));
     return Lowered::Continue;
 }

@@ -78,12 +78,13 @@ namespace {
 
 Lowered privileged(Lowerer& lw) { return lw.raise(vector::GP, 0); }
 
-// The instructions real-address mode does not recognise (Intel SDM vol. 2: LTR, STR, LLDT,
-// SLDT, VERR/VERW, LAR, LSL, ARPL: "#UD ... not recognized in real-address mode").
+// The instructions real-address mode and virtual-8086 mode do not recognise (Intel SDM
+// vol. 2: LTR, STR, LLDT, SLDT, VERR/VERW, LAR, LSL, ARPL: "#UD ... not recognized in
+// real-address mode" / "in virtual-8086 mode").
 template<LowerFunction Lower>
 Lowered protected_mode_only(Lowerer& lw)
 {
-    if (!(lw.mode() & mode::protected_mode))
+    if (!(lw.mode() & mode::protected_mode) || (lw.mode() & mode::virtual8086))
         return lw.raise(vector::UD);
     return Lower(lw);
 }
@@ -245,8 +246,8 @@ Lowered lower_int(Lowerer& lw)
     u8 vector = lw.insn().mnemonic == ZYDIS_MNEMONIC_INT3 ? vector::BP
         : lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1       ? vector::DB
                                                           : static_cast<u8>(lw.op(0).imm.value.u);
-    bool icebp = lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1;
-    lw.ir.call(helpers::software_interrupt, lw.imm(Type::U64, vector), lw.imm(Type::U64, lw.d().next_pc()), lw.imm(Type::U64, icebp));
+    u64 kind = (lw.insn().mnemonic == ZYDIS_MNEMONIC_INT1 ? 1 : 0) | (lw.insn().mnemonic == ZYDIS_MNEMONIC_INT ? 2 : 0);
+    lw.ir.call(helpers::software_interrupt, lw.imm(Type::U64, vector), lw.imm(Type::U64, lw.d().next_pc()), lw.imm(Type::U64, kind));
     lw.ir.exit(ir::ExitReason::Dispatch);
     return Lowered::EndBlock;
 }

@@ -22,6 +22,7 @@ extern const ir::Helper invlpg;              // (linear address)
 extern const ir::Helper ltr;                 // (selector)
 extern const ir::Helper lldt;                // (selector)
 extern const ir::Helper syscall;             // (next rip); ends the block
+extern const ir::Helper iopl3_check;         // (): #GP(0) unless IOPL is 3 (virtual-8086 mode's PUSHF)
 extern const ir::Helper sysenter;            // (); ends the block
 extern const ir::Helper sysexit;             // (operand size 4 or 8); ends the block
 extern const ir::Helper sysret;              // (operand size); ends the block

@@ -25,8 +25,14 @@ ir::HelperResult do_raise_fetch_fault(CpuContext* ctx, u64 address, u64, u64)
     return ir::helper_exit();
 }
 
-ir::HelperResult do_software_interrupt(CpuContext* ctx, u64 vector, u64 next_rip, u64 icebp)
+ir::HelperResult do_software_interrupt(CpuContext* ctx, u64 vector, u64 next_rip, u64 kind)
 {
+    // kind: bit 0 INT1, bit 1 INT n (CD ib). In virtual-8086 mode INT n with IOPL < 3 is a
+    // #GP(0) to the monitor (Intel SDM vol. 2, INT n, without VME); INT3, INTO and INT1 are not.
+    bool icebp = kind & 1;
+    const CpuState& s = state(*ctx);
+    if ((kind & 2) && (s.rflags & rflags::VM) && ((s.rflags >> 12) & 3) != 3)
+        return raise_fault(*ctx, vector::GP, 0), ir::helper_exit();
     // INT1 (ICEBP, F1) is a #DB trap, not a software interrupt: no gate-DPL check and EXT
     // set in error codes of faults during its delivery (Intel SDM vol. 3 §6.12.1.1, vol. 2
     // INT n/INTO/INT3/INT1).

@@ -164,8 +164,30 @@ ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
     if (!pop(eip) || !pop(cs) || !pop(eflags))
         return fault();
     if (n == 4 && (eflags & rflags::VM) && cpl == 0) {
-        KEEL_LOG(GuestErrors, "iret to virtual-8086 mode: not supported, #GP\n");
-        return raise_fault(*ctx, vector::GP, 0), fault();
+        // RETURN-TO-VIRTUAL-8086-MODE: ESP, SS, ES, DS, FS, GS follow on the stack (32-bit
+        // pops, the low 16 bits used); every segment is loaded as virtual-8086 mode has it,
+        // EFLAGS whole (VM included), EIP's low 16 bits, CPL 3 (§20.2.5).
+        u64 values[6]; // ESP, SS, ES, DS, FS, GS
+        for (u64& value : values) {
+            if (!pop(value))
+                return fault();
+        }
+        bool enables_interrupts = !(s.rflags & rflags::IF) && (eflags & rflags::IF);
+        s.segment[CS] = virtual8086_segment(static_cast<u16>(cs), true);
+        s.segment[SS] = virtual8086_segment(static_cast<u16>(values[1]), false);
+        s.segment[ES] = virtual8086_segment(static_cast<u16>(values[2]), false);
+        s.segment[DS] = virtual8086_segment(static_cast<u16>(values[3]), false);
+        s.segment[FS] = virtual8086_segment(static_cast<u16>(values[4]), false);
+        s.segment[GS] = virtual8086_segment(static_cast<u16>(values[5]), false);
+        s.gpr[RSP] = values[0] & 0xFFFFFFFF;
+        write_rflags(*ctx, (eflags & ~rflags::RF) | rflags::Fixed1);
+        ctx->hot.pc = eip & 0xFFFF;
+        refresh_mode(*ctx);
+        if (enables_interrupts)
+            interrupts_enabled(*ctx);
+        ctx->hot.exit_request = 1;
+        KEEL_LOG(Int, "iret: to virtual-8086 mode at %04x:%04llx\n", static_cast<unsigned>(cs & 0xFFFF), static_cast<unsigned long long>(ctx->hot.pc));
+        return ir::helper_continue(ctx->hot.pc);
     }
     u16 cs_selector = static_cast<u16>(cs);
     Descriptor code;
@@ -231,6 +253,13 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
     CpuState& s = state(*ctx);
     if (!(s.cr0 & cr0::PE))
         return iret_real_mode(ctx, static_cast<unsigned>(size));
+    if (s.rflags & rflags::VM) {
+        // Virtual-8086 mode (Intel SDM vol. 2, IRET: "IF VM = 1"): as in real mode with
+        // IOPL 3 (IOPL and VM stay: CPL is 3), else #GP(0) to the monitor.
+        if (((s.rflags >> 12) & 3) != 3)
+            return raise_fault(*ctx, vector::GP, 0), fault();
+        return iret_real_mode(ctx, static_cast<unsigned>(size));
+    }
     if (!(s.efer & efer::LMA))
         return iret_protected_mode(ctx, static_cast<unsigned>(size));
     u32 cpl = current_cpl(*ctx);
@@ -293,7 +322,7 @@ ir::HelperResult do_far_return(CpuContext* ctx, u64 size, u64 release, u64)
         return fault();
     stack.release(release);
     u16 cs_selector = static_cast<u16>(frame[1]);
-    if (!(s.cr0 & cr0::PE))
+    if (real_mode_segments(s))
         return far_transfer_real_mode(*ctx, stack, cs_selector, frame[0], n);
     Descriptor code;
     if (!check_return_code_segment(*ctx, cs_selector, code))
@@ -338,7 +367,7 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
     u64 return_rip = ctx->hot.pc + (call >> 8);
     StackCursor stack(*ctx);
     auto push_return = [&] { return !call || (stack.push(s.segment[CS].selector, n) && stack.push(return_rip, n)); };
-    if (!(s.cr0 & cr0::PE)) {
+    if (real_mode_segments(s)) {
         if (!push_return())
             return fault();
         return far_transfer_real_mode(*ctx, stack, selector, offset, call ? n : 4);

@@ -234,6 +234,8 @@ ir::HelperResult do_popf(CpuContext* ctx, u64 value, u64 size, u64)
     // never change here and RF is cleared.
     CpuState& s = state(*ctx);
     u32 cpl = current_cpl(*ctx);
+    if ((s.rflags & rflags::VM) && iopl(s) != 3)
+        return raise_fault(*ctx, vector::GP, 0), fault(); // virtual-8086 mode, without VME
     u64 modifiable = rflags::status | rflags::TF | rflags::DF | rflags::NT | rflags::AC | rflags::ID;
     if (cpl == 0)
         modifiable |= rflags::IOPL;
@@ -244,6 +246,13 @@ ir::HelperResult do_popf(CpuContext* ctx, u64 value, u64 size, u64)
     u64 old = read_rflags(*ctx);
     u64 updated = ((old & ~modifiable) | (value & modifiable)) & ~rflags::RF;
     write_rflags(*ctx, updated);
+    return ir::helper_continue();
+}
+
+ir::HelperResult do_iopl3_check(CpuContext* ctx, u64, u64, u64)
+{
+    if (iopl(state(*ctx)) != 3)
+        return raise_fault(*ctx, vector::GP, 0), fault();
     return ir::helper_continue();
 }
 
@@ -340,6 +349,7 @@ const ir::Helper write_dr { "write_dr", do_write_dr };
 const ir::Helper load_segment { "load_segment", do_load_segment };
 const ir::Helper popf { "popf", do_popf };
 const ir::Helper cli { "cli", do_cli };
+const ir::Helper iopl3_check { "iopl3_check", do_iopl3_check };
 const ir::Helper sti { "sti", do_sti };
 const ir::Helper io_in { "io_in", do_io_in };
 const ir::Helper io_out { "io_out", do_io_out };
