@@ -537,3 +537,56 @@ TEST_CASE("x86 virtual-8086 mode: PUSHF and POPF with IOPL 0 fault; LTR is #UD",
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 protected mode: data segment limits, expand-down segments, #SS for SS, null segments", "[x86][protected]")
+{
+    // Intel SDM vol. 3 §5.3 and §3.4.5.1. 32-bit code with segments that are not flat: DS
+    // limit 0xFFF, ES expand-down with limit 0xFFF (valid 0x1000-0xFFFFFFFF), SS limit 0xFFFF.
+    GuestMachine m;
+    x86::CpuState& s = m.cpu();
+    auto run = [&](std::vector<u8> code) {
+        m.load(0x4000, code);
+        s.efer = 0;
+        s.cr4 = 0;
+        s.cr0 = x86::cr0::PE | x86::cr0::ET;
+        s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
+        s.segment[x86::DS] = x86::Segment { 0x100000, 0xFFF, 0x10, data32_attributes };
+        s.segment[x86::ES] = x86::Segment { 0x200000, 0xFFF, 0x18, static_cast<u16>(data32_attributes | 0x04) }; // expand-down
+        s.segment[x86::SS] = x86::Segment { 0, 0xFFFF, 0x20, data32_attributes };
+        s.segment[x86::FS] = x86::Segment { 0, 0, 0, 0 }; // null: unusable
+        m.gpr(x86::RSP) = 0x8000;
+        x86::refresh_mode(m.ctx());
+        m.ctx().services->flush_tlb();
+        REQUIRE_FALSE(m.ctx().hot.mode & x86::mode::flat);
+        return m.run_to_halt();
+    };
+    auto faulted = [&](const RunResult& r, u8 vector) {
+        INFO(r.message);
+        REQUIRE(r.kind == RunResult::Kind::GuestException);
+        CHECK(s.event.vector == vector);
+        CHECK(s.event.error_code == 0);
+        CHECK(s.event.return_rip == 0x4000);
+    };
+    SECTION("the last byte of DS passes, a dword across its limit faults")
+    {
+        m.require_halted(run({ 0xA0, 0xFF, 0x0F, 0x00, 0x00, 0xF4 })); // mov al, [0xfff]; hlt
+        faulted(run({ 0xA1, 0xFD, 0x0F, 0x00, 0x00, 0xF4 }), x86::vector::GP); // mov eax, [0xffd]
+    }
+    SECTION("expand-down ES: above the limit passes, at it faults")
+    {
+        m.require_halted(run({ 0x26, 0xA1, 0x00, 0x10, 0x00, 0x00, 0xF4 })); // mov eax, es:[0x1000]
+        faulted(run({ 0x26, 0xA0, 0xFF, 0x0F, 0x00, 0x00, 0xF4 }), x86::vector::GP); // mov al, es:[0xfff]
+    }
+    SECTION("SS-relative beyond SS's limit: #SS(0)")
+    {
+        faulted(run({ 0x8B, 0x85, 0x00, 0x00, 0x01, 0x00, 0xF4 }), x86::vector::SS); // mov eax, [ebp + 0x10000]
+    }
+    SECTION("a null FS faults any access")
+    {
+        faulted(run({ 0x64, 0xA0, 0x00, 0x00, 0x00, 0x00, 0xF4 }), x86::vector::GP); // mov al, fs:[0]
+    }
+}
+
+} // namespace keel::unit

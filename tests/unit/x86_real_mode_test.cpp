@@ -142,3 +142,18 @@ TEST_CASE("x86 real mode: with A20 masked, FFFF:0510 is physical 0x500", "[x86][
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 real mode: a word at offset 0xFFFF leaves the 64 KiB limit: #GP", "[x86][real]")
+{
+    // Intel SDM vol. 3 §21.1.1 / vol. 2 MOV (real-address mode exceptions): "#GP if a
+    // memory operand effective address is outside the ... segment limit".
+    GuestMachine m;
+    enter_real(m, 0x1000, 0x0000, { 0xA1, 0xFF, 0xFF }); // mov ax, [0xffff]
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::GP);
+}
+
+} // namespace keel::unit

@@ -113,6 +113,7 @@ constexpr u32 rflags = offsetof(CpuState, rflags);
 constexpr u32 segment_base(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, base)); }
 constexpr u32 segment_limit(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, limit)); }
 constexpr u32 segment_selector(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, selector)); }
+constexpr u32 segment_attributes(unsigned s) { return static_cast<u32>(offsetof(CpuState, segment) + s * sizeof(Segment) + offsetof(Segment, attributes)); }
 constexpr u32 kernel_gs_base = offsetof(CpuState, kernel_gs_base);
 constexpr u32 gdtr_base = offsetof(CpuState, gdtr) + offsetof(DescriptorTableRegister, base);
 constexpr u32 gdtr_limit = offsetof(CpuState, gdtr) + offsetof(DescriptorTableRegister, limit);

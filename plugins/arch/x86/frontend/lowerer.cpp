@@ -219,9 +219,38 @@ ir::Value Lowerer::linear(ir::Value offset, SegmentIndex segment)
 
 ir::Value Lowerer::address(unsigned i)
 {
-    if (m_addresses[i].is_none())
-        m_addresses[i] = address_of(op(i).mem);
+    if (m_addresses[i].is_none()) {
+        const ZydisDecodedOperandMem& mem = op(i).mem;
+        if (code64() || (m_mode & mode::flat)) {
+            m_addresses[i] = address_of(mem);
+        } else {
+            ir::Value offset = address_of(mem, false);
+            SegmentIndex segment = segment_index(mem.segment);
+            check_segment_limit(offset, op(i).size >= 8 ? op(i).size / 8u : 1u, segment);
+            m_addresses[i] = linear(offset, segment);
+        }
+    }
     return m_addresses[i];
+}
+
+void Lowerer::check_segment_limit(ir::Value offset, unsigned bytes, SegmentIndex segment)
+{
+    // Intel SDM vol. 3 §5.3 (limit checking) and §3.4.5.1 (expand-down: valid offsets are
+    // limit + 1 up to 0xFFFF, or 0xFFFFFFFF with the B flag); an unusable (not present,
+    // e.g. null) segment faults any access (§3.4.2). Real mode has the same limits (§21.1.1).
+    using ir::Type;
+    ir::Value attributes = ir.zext(Type::U64, ir.load_state(Type::U16, offset::segment_attributes(segment)));
+    ir::Value limit = ir.zext(Type::U64, ir.load_state(Type::U32, offset::segment_limit(segment)));
+    ir::Value last = bytes > 1 ? ir.add(offset, imm(Type::U64, bytes - 1)) : offset;
+    auto above = [&](ir::Value a, ir::Value b) { return ir.test_cond(ir::Cond::A, ir.flags_of(ir.sub(a, b))); };
+    ir::Value expand_down = ir.equal(ir.and_(attributes, imm(Type::U64, 0x1C)), imm(Type::U64, 0x14)); // data, E = 1
+    ir::Value upper = ir.select(ir.equal(ir.and_(attributes, imm(Type::U64, seg_attr::db)), imm(Type::U64, 0)), imm(Type::U64, 0xFFFF),
+        imm(Type::U64, 0xFFFFFFFF));
+    ir::Value expand_down_fault = ir.or_(ir.xor_(above(offset, limit), ir::Builder::bool_imm(true)), above(last, upper));
+    ir::Value normal_fault = above(last, limit);
+    ir::Value fault = ir.or_(ir.and_(expand_down, expand_down_fault), ir.and_(ir.xor_(expand_down, ir::Builder::bool_imm(true)), normal_fault));
+    ir::Value unusable = ir.equal(ir.and_(attributes, imm(Type::U64, seg_attr::present)), imm(Type::U64, 0));
+    ir.trap_if(ir.or_(fault, unusable), segment == SS ? vector::SS : vector::GP, true, 0);
 }
 
 ir::Value Lowerer::read_as(unsigned i, ir::Type type)

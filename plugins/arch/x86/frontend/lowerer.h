@@ -110,6 +110,10 @@ public:
     // bases; other code adds the segment's base unless segments are flat, and its linear
     // addresses are 32 bits (Intel SDM vol. 3 §3.4.4: compatibility mode forms 32-bit ones).
     ir::Value linear(ir::Value offset, SegmentIndex segment);
+    // Outside flat segments (and 64-bit code): #GP(0), or #SS(0) for SS, when `bytes` at
+    // `offset` leave the segment's limit (expand-down data segments: when they lie at or
+    // below it, or above 64 KiB / 4 GiB by the B flag), or the segment is unusable.
+    void check_segment_limit(ir::Value offset, unsigned bytes, SegmentIndex segment);
     // Access to guest memory at an explicit address.
     ir::Value load(ir::Type type, ir::Value address, bool stack = false) { return ir.load(type, address, stack ? access_flag::stack : 0); }
     void store(ir::Value address, ir::Value v, bool stack = false) { ir.store(address, v, stack ? access_flag::stack : 0); }
