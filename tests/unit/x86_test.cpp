@@ -484,24 +484,6 @@ TEST_CASE("x86: a non-canonical gate target raises #GP(EXT); with every gate bro
     }
 }
 
-// keel does not switch tasks: an event through a task gate tells the engine the event is
-// unsupported (a clear run end), not that the guest shut down.
-TEST_CASE("x86: an event through a task gate is reported as unsupported, not as a guest shutdown", "[x86][events]")
-{
-    GuestMachine m;
-    m.load(0x10000, enc::hlt());
-    x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
-    s.idtr = { 0x3000, 0x7FF };
-    std::vector<u8> task_gate;
-    unit::append_le(task_gate, (0x85ull << 40) | (0x28ull << 16), 8); // present, DPL 0, type 5, TSS selector 0x28
-    m.write(0x3000 + x86::vector::UD * 8, task_gate);
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
-    x86::raise_fault(m.ctx(), x86::vector::UD);
-    CHECK(x86::deliver_pending_event(m.ctx()) == DeliveryResult::Unsupported);
-}
 
 // The STI shadow lasts one instruction (SDM vol. 3 §6.8.3): with an interrupt waiting,
 // `sti` as the last byte of a page and `nop; cli` on the next page still let it in after

@@ -1,14 +1,14 @@
 // Interrupts and exceptions in legacy protected mode (CR0.PE = 1, EFER.LMA = 0), through
 // 8-byte IDT gates (Intel SDM vol. 3 §6.10-§6.12): 32- and 16-bit interrupt and trap
 // gates, with a stack switch from the TSS on a privilege change, and from virtual-8086 mode
-// to its CPL 0 monitor. Task gates are not supported yet: the event is reported as
-// unsupported.
+// to its CPL 0 monitor, and through task gates to a task of their own (task_switch.cpp).
 #include "dbt/base/log.h"
 #include "plugins/arch/x86/exceptions.h"
 #include "plugins/arch/x86/exceptions_internal.h"
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/task_switch.h"
 
 namespace keel::x86 {
 EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
@@ -31,8 +31,17 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     u8 type = (gate >> 40) & 0x1F; // S (bit 4) must be 0: a system descriptor
     u32 gate_dpl = (gate >> 45) & 3;
     if (type == 0x05) {
-        KEEL_LOG(Int, "int: vector 0x%02x through a task gate: not delivered (task switches are unsupported)\n", ev.vector);
-        return EventDelivery::Unsupported;
+        // A task gate: the handler is a task of its own (§6.12.2), the double-fault
+        // handler of 32-bit kernels being the usual one; an error code goes on its stack.
+        if (ev.kind == PendingEvent::Kind::SoftwareInterrupt && gate_dpl < cpl)
+            return fault(vector::GP, ev.vector * 8u + 2u);
+        if (!((gate >> 47) & 1))
+            return fault(vector::NP, idt_error);
+        KEEL_LOG(Int, "int: vector 0x%02x through a task gate to TSS 0x%x\n", ev.vector, static_cast<unsigned>((gate >> 16) & 0xFFFF));
+        if (!switch_task(ctx, static_cast<u16>(gate >> 16), TaskSwitch::Interrupt, ev.return_rip, &ev))
+            return EventDelivery::Faulted;
+        state(ctx).interrupt_shadow_rip = ~0ull;
+        return EventDelivery::Delivered;
     }
     bool gate32 = type == 0x0E || type == 0x0F;
     bool gate16 = type == 0x06 || type == 0x07;

@@ -49,7 +49,9 @@ Lowered lower_far_transfer(Lowerer& lw, bool is_call)
         return lw.raise(vector::UD);
     }
     lw.commit();
-    lw.ir.call(helpers::far_jump, lw.ir.zext(Type::U64, selector), offset, lw.imm(Type::U64, is_call ? offset_bytes | (u64(lw.insn().length) << 8) : 0));
+    // Low byte: the operand size a CALL pushes at (0 for a JMP); above it the instruction's
+    // length, for the return address and a task switch's saved EIP.
+    lw.ir.call(helpers::far_jump, lw.ir.zext(Type::U64, selector), offset, lw.imm(Type::U64, (is_call ? offset_bytes : 0) | (u64(lw.insn().length) << 8)));
     lw.ir.exit(ir::ExitReason::Dispatch);
     return Lowered::EndBlock;
 }

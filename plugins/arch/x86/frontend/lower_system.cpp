@@ -258,7 +258,7 @@ Lowered lower_ud(Lowerer& lw) { return lw.raise(vector::UD); }
 // through the lookup thunk (the helper asks for the dispatcher when it is needed).
 Lowered lower_iretq(Lowerer& lw)
 {
-    ir::Value target = lw.ir.call(helpers::iretq, lw.imm(Type::U64, lw.insn().operand_width / 8));
+    ir::Value target = lw.ir.call(helpers::iretq, lw.imm(Type::U64, lw.insn().operand_width / 8), lw.imm(Type::U64, lw.insn().length));
     lw.ir.jump_indirect(target);
     return Lowered::EndBlock;
 }

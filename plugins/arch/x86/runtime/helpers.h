@@ -30,9 +30,9 @@ extern const ir::Helper verr_verw;           // (selector, write) -> 1 when acce
 extern const ir::Helper read_dr;             // (n) -> DRn
 extern const ir::Helper write_dr;            // (n, value)
 extern const ir::Helper load_segment;        // (segment index | insn length << 8, selector)
-extern const ir::Helper iretq;               // (operand size in bytes)
+extern const ir::Helper iretq;               // (operand size in bytes, instruction length)
 extern const ir::Helper far_return;          // (operand size in bytes, bytes to release)
-extern const ir::Helper far_jump;            // (selector, offset, 0 | call: operand bytes | insn length << 8)
+extern const ir::Helper far_jump;            // (selector, offset, CALL operand bytes (0: JMP) | insn length << 8)
 extern const ir::Helper popf;                // (value, operand size in bytes)
 extern const ir::Helper sti;                 // (next rip)
 extern const ir::Helper cli;                 // ()

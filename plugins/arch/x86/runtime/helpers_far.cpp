@@ -1,6 +1,6 @@
 // Far control transfers: IRET, RET far, JMP/CALL far (Intel SDM vol. 2, IRET/RET/JMP/CALL
 // pseudocode: the real-address-mode, protected-mode and IA-32e branches). Call gates are
-// call_gate.cpp's; task switches are not supported: they raise #GP(selector).
+// call_gate.cpp's; task switches task_switch.cpp's.
 #include "dbt/base/log.h"
 #include "dbt/plugin/arch_services.h"
 #include "plugins/arch/x86/exceptions.h"
@@ -9,6 +9,7 @@
 #include "plugins/arch/x86/runtime/call_gate.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/task_switch.h"
 
 namespace keel::x86::helpers {
 namespace {
@@ -145,13 +146,19 @@ u64 flags_after_iret(CpuContext& ctx, u64 popped, unsigned n)
 // IRET in legacy protected mode (Intel SDM vol. 2, IRET: PROTECTED-MODE,
 // RETURN-TO-SAME-PRIVILEGE-LEVEL, RETURN-TO-OUTER-PRIVILEGE-LEVEL): EIP, CS, EFLAGS, and
 // ESP, SS when the return goes to an outer level, from SS.base + ESP (SP for a 16-bit SS).
-ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n)
+ir::HelperResult iret_protected_mode(CpuContext* ctx, unsigned n, unsigned length)
 {
     CpuState& s = state(*ctx);
     u32 cpl = current_cpl(*ctx);
     if (s.rflags & rflags::NT) {
-        KEEL_LOG(GuestErrors, "iret with NT set (a task return): task switches are not supported, #GP\n");
-        return raise_fault(*ctx, vector::GP, 0), fault();
+        // A return from a nested task (Intel SDM vol. 2, IRET: TASK-RETURN): to the TSS
+        // the current one links back to, which must be busy.
+        u64 link;
+        if (!read_supervisor(*ctx, s.tr.base, 2, link))
+            return fault();
+        switch_task(*ctx, static_cast<u16>(link), TaskSwitch::Iret, ctx->hot.pc + length);
+        ctx->hot.exit_request = 1;
+        return s.event.kind == PendingEvent::Kind::None ? ir::helper_continue(ctx->hot.pc) : fault();
     }
     u32 sp = static_cast<u32>(s.gpr[RSP]);
     auto pop = [&](u64& out) {
@@ -248,7 +255,7 @@ ir::HelperResult iret_real_mode(CpuContext* ctx, unsigned n)
     return ir::helper_continue(ctx->hot.pc);
 }
 
-ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
+ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64 length, u64)
 {
     CpuState& s = state(*ctx);
     if (!(s.cr0 & cr0::PE))
@@ -261,7 +268,7 @@ ir::HelperResult do_iretq(CpuContext* ctx, u64 size, u64, u64)
         return iret_real_mode(ctx, static_cast<unsigned>(size));
     }
     if (!(s.efer & efer::LMA))
-        return iret_protected_mode(ctx, static_cast<unsigned>(size));
+        return iret_protected_mode(ctx, static_cast<unsigned>(size), static_cast<unsigned>(length));
     u32 cpl = current_cpl(*ctx);
     if (s.rflags & rflags::NT)
         return raise_fault(*ctx, vector::GP, 0), fault(); // task return: not in IA-32e mode
@@ -363,14 +370,14 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
     CpuState& s = state(*ctx);
     u32 cpl = current_cpl(*ctx);
     u16 selector = static_cast<u16>(selector_value);
-    unsigned n = call & 0xFF; // the operand size a CALL pushes CS and the return address at
+    unsigned n = call & 0xFF; // the operand size a CALL pushes CS and the return address at; 0: a JMP
     u64 return_rip = ctx->hot.pc + (call >> 8);
     StackCursor stack(*ctx);
-    auto push_return = [&] { return !call || (stack.push(s.segment[CS].selector, n) && stack.push(return_rip, n)); };
+    auto push_return = [&] { return !n || (stack.push(s.segment[CS].selector, n) && stack.push(return_rip, n)); };
     if (real_mode_segments(s)) {
         if (!push_return())
             return fault();
-        return far_transfer_real_mode(*ctx, stack, selector, offset, call ? n : 4);
+        return far_transfer_real_mode(*ctx, stack, selector, offset, n ? n : 4);
     }
     if ((selector & ~3u) == 0)
         return raise_fault(*ctx, vector::GP, 0), fault();
@@ -382,9 +389,18 @@ ir::HelperResult do_far_jump(CpuContext* ctx, u64 selector_value, u64 offset, u6
         // mode only). Task gates and TSS descriptors would switch tasks.
         bool long_mode = s.efer & efer::LMA;
         if (d.type() == 0xC || (d.type() == 0x4 && !long_mode))
-            return transfer_through_call_gate(*ctx, selector, call != 0, return_rip);
-        KEEL_LOG(GuestErrors, "far jmp/call to a task gate or TSS (selector 0x%x): task switches are not supported, #GP\n", selector);
-        return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
+            return transfer_through_call_gate(*ctx, selector, n != 0, return_rip);
+        // A TSS (available 32-bit, type 9) or a task gate (5) switches tasks outside IA-32e
+        // mode (Intel SDM vol. 2, JMP/CALL: "TASK-GATE", "TASK-STATE-SEGMENT"): the
+        // descriptor's DPL must admit CPL and RPL.
+        bool task = d.type() == 0x9 || d.type() == 0x5;
+        if (long_mode || !task || d.dpl() < cpl || d.dpl() < (selector & 3u))
+            return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
+        if (!d.present())
+            return raise_fault(*ctx, vector::NP, selector & ~3u), fault();
+        u16 tss = d.type() == 0x5 ? static_cast<u16>(d.low >> 16) : selector;
+        switch_task(*ctx, tss, n ? TaskSwitch::Call : TaskSwitch::Jump, return_rip);
+        return ir::helper_exit();
     }
     if (!d.is_code())
         return raise_fault(*ctx, vector::GP, selector & ~3u), fault();
