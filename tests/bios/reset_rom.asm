@@ -13,6 +13,8 @@
 ;   - protected mode and back: LGDT with a 24-bit base, CR0.PE, a far jump to 32-bit code,
 ;     a return to real mode through a 16-bit segment, and "unreal mode" (DS keeps its 4 GiB
 ;     limit: a 32-bit offset reads above 1 MiB); LMSW setting PE;
+;   - in protected mode: a task switch to another TSS and back, CPL 3 calling CPL 0
+;     through a call gate with a parameter, virtual-8086 mode and its #GP monitor;
 ;   - a hardware interrupt: the 8254 timer through the 8259 at vector 8 (the local APIC in
 ;     virtual-wire mode), waking HLT.
 ; It ends through the debug-exit port 0xF4 with 0 (keel's status 1). QEMU prints the same
@@ -295,9 +297,240 @@ pm32:
     mov esp, STACK_TOP - 16        ; below the real-mode caller's return address
     mov esi, ROM_BASE + s_pm
     call pm_puts
+    jmp pm_extras
+pm_extras_done:
+    lidt [ROM_BASE + real_idt_pointer]       ; real mode takes its vectors from IDTR too
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov fs, ax                               ; leaving virtual-8086 mode nulled FS and GS, and
+    mov gs, ax                               ; real mode keeps the descriptor caches it finds
+    mov ax, 0x20
+    mov ss, ax
+    mov esp, STACK_TOP - 16
     mov dword [0x200000], 0xCAFEF00D
     ; Back to real mode through a 16-bit code segment based at the image's low copy.
     jmp 0x18:back16
+
+; ---------------------------------------------------------------------------------------
+; Protected-mode extras, at CPL 0 in 32-bit flat code: a task switch to another TSS and
+; back, CPL 3 calling CPL 0 through a call gate with a parameter, and virtual-8086 mode
+; whose IOPL-sensitive INT n lands in the #GP monitor (Intel SDM vol. 3 §7.3, §5.8, ch. 20).
+RAM_IDT  equ 0x10000
+RAM_GDT  equ 0x11000
+TSS_A    equ 0x12000
+TSS_B    equ 0x12100
+KSTACK   equ 0x6F00
+
+%macro pm_print 1
+    mov esi, ROM_BASE + %1
+    call pm_puts
+%endmacro
+%macro pm_report 2
+    pm_print %1
+    mov eax, %2
+    call pm_puthex
+    call pm_newline
+%endmacro
+; idt_gate VECTOR, HANDLER, TYPE_ATTRIBUTES (a 32-bit gate to selector 0x08)
+%macro idt_gate 3
+    mov eax, ROM_BASE + %2
+    mov [RAM_IDT + %1 * 8], ax
+    mov word [RAM_IDT + %1 * 8 + 2], 0x08
+    mov word [RAM_IDT + %1 * 8 + 4], %3 << 8
+    shr eax, 16
+    mov [RAM_IDT + %1 * 8 + 6], ax
+%endmacro
+
+BITS 32
+pm_extras:
+    mov ax, 0x10
+    mov ss, ax
+    mov esp, KSTACK
+    ; The GDT in RAM (the CPU writes busy bits), with user segments, two TSSs, a call gate.
+    mov esi, ROM_BASE + gdt
+    mov edi, RAM_GDT
+    mov ecx, (gdt_end - gdt) / 4
+    rep movsd
+    mov dword [RAM_GDT + 0x28], 0x0000FFFF   ; 0x28: 32-bit code, DPL 3
+    mov dword [RAM_GDT + 0x2C], 0x00CFFB00
+    mov dword [RAM_GDT + 0x30], 0x0000FFFF   ; 0x30: 32-bit data, DPL 3
+    mov dword [RAM_GDT + 0x34], 0x00CFF300
+    mov dword [RAM_GDT + 0x38], ((TSS_A & 0xFFFF) << 16) | 0x67 ; 0x38: TSS A, 32-bit, available
+    mov dword [RAM_GDT + 0x3C], 0x00008900 | (TSS_A >> 16)
+    mov dword [RAM_GDT + 0x40], ((TSS_B & 0xFFFF) << 16) | 0x67 ; 0x40: TSS B
+    mov dword [RAM_GDT + 0x44], 0x00008900 | (TSS_B >> 16)
+    mov eax, ROM_BASE + gate_target          ; 0x48: call gate to 0x08:gate_target, DPL 3, 1 parameter
+    mov [RAM_GDT + 0x48], ax
+    mov word [RAM_GDT + 0x4A], 0x08
+    mov word [RAM_GDT + 0x4C], 0xEC01
+    shr eax, 16
+    mov [RAM_GDT + 0x4E], ax
+    lgdt [ROM_BASE + ram_gdt_pointer]
+    jmp dword 0x08:(ROM_BASE + .reloaded)
+.reloaded:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov fs, ax                               ; FS and GS still hold real-mode selectors (GS 0xFFFF),
+    mov gs, ax                               ; which a task switch back to this task would load
+    ; The IDT: #GP to the virtual-8086 monitor, INT 0x31 (DPL 3) back from CPL 3.
+    mov edi, RAM_IDT
+    xor eax, eax
+    mov ecx, 512
+    rep stosd
+    idt_gate 13, v86_monitor, 0x8E
+    idt_gate 0x31, user_done, 0xEF
+    lidt [ROM_BASE + ram_idt_pointer]
+    ; The TSSs: A's ring-0 stack; B's whole state.
+    mov edi, TSS_A
+    xor eax, eax
+    mov ecx, 0x200 / 4
+    rep stosd
+    mov dword [TSS_A + 4], 0x9000            ; ESP0
+    mov dword [TSS_A + 8], 0x10              ; SS0
+    mov word [TSS_A + 0x66], 0x68            ; I/O map base past the limit: no bitmap
+    mov dword [TSS_B + 0x20], ROM_BASE + task_b
+    mov dword [TSS_B + 0x24], 0x2
+    mov dword [TSS_B + 0x38], 0x8400         ; ESP
+    mov dword [TSS_B + 0x48], 0x10           ; ES
+    mov dword [TSS_B + 0x4C], 0x08           ; CS
+    mov dword [TSS_B + 0x50], 0x10           ; SS
+    mov dword [TSS_B + 0x54], 0x10           ; DS
+    mov dword [TSS_B + 0x58], 0x10           ; FS
+    mov dword [TSS_B + 0x5C], 0x10           ; GS
+    mov ax, 0x38
+    ltr ax
+
+    ; A task switch: JMP to TSS B, which JMPs back to TSS A.
+    mov ebx, 0xA11CE
+    jmp 0x40:0
+    pm_report s_task_a, ebx                  ; A's EBX, restored from its TSS
+    str ax
+    movzx eax, ax
+    pm_report s_task_tr, eax
+    movzx eax, byte [RAM_GDT + 0x45]
+    and eax, 0x0F
+    pm_report s_task_b_type, eax             ; B available again (type 9)
+
+    ; CPL 3 through IRETD (IOPL 3: it may print), then a call gate back to CPL 0.
+    push dword 0x33
+    push dword 0x8800
+    push dword 0x3002
+    push dword 0x2B
+    push dword ROM_BASE + user_code
+    iretd
+
+.after_user:
+    ; Virtual-8086 mode: IRETD with VM (IOPL 0) to F000:v86_code; its INT n is a #GP.
+    push dword 0x0000                        ; GS
+    push dword 0x0000                        ; FS
+    push dword 0x2000                        ; DS: the REP MOVSB copy at 0x20000
+    push dword 0x0000                        ; ES
+    push dword 0x0000                        ; SS
+    push dword 0x7800                        ; ESP
+    push dword 0x00020002                    ; EFLAGS: VM, IOPL 0
+    push dword 0xF000                        ; CS
+    push dword v86_code                      ; EIP
+    iretd
+
+task_b:
+    str ax
+    movzx eax, ax
+    pm_report s_task_b, eax
+    jmp 0x38:0
+
+user_code:
+    mov ax, 0x33
+    mov ds, ax
+    mov es, ax
+    mov ax, cs
+    movzx eax, ax
+    pm_report s_user, eax
+    push dword 0x1234
+    call 0x4B:0                              ; the gate (RPL 3)
+    mov eax, esp
+    pm_report s_user_back, eax               ; RETF 4 released the parameter
+    int 0x31
+
+gate_target:
+    mov ax, cs
+    movzx eax, ax
+    pm_report s_gate_cs, eax
+    pm_report s_gate_param, [esp + 8]
+    pm_report s_gate_ss, [esp + 16]
+    retf 4
+
+user_done:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov esp, KSTACK
+    jmp pm_extras.after_user
+
+v86_monitor:
+    ; The #GP frame from virtual-8086 mode: error code, EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
+    mov ebx, eax                             ; the virtual-8086 code's AX
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    pm_report s_v86_error, [esp]
+    pm_report s_v86_cs, [esp + 8]
+    mov eax, [esp + 12]
+    shr eax, 17
+    and eax, 1
+    pm_report s_v86_vm, eax
+    pm_report s_v86_ds, [esp + 28]
+    movzx eax, bx
+    pm_report s_v86_ax, eax
+    mov esp, KSTACK
+    jmp pm_extras_done
+
+pm_newline:
+    push eax
+    push edx
+    mov dx, COM1
+    mov al, 10
+    out dx, al
+    pop edx
+    pop eax
+    ret
+
+; pm_puthex: EAX as 0x and 8 hex digits.
+pm_puthex:
+    push eax
+    push ebx
+    push ecx
+    push edx
+    mov ebx, eax
+    mov dx, COM1
+    mov al, '0'
+    out dx, al
+    mov al, 'x'
+    out dx, al
+    mov ecx, 8
+.digit:
+    rol ebx, 4
+    mov al, bl
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe .print
+    add al, 'a' - '0' - 10
+.print:
+    out dx, al
+    loop .digit
+    pop edx
+    pop ecx
+    pop ebx
+    pop eax
+    ret
+
+BITS 16
+v86_code:
+    mov ax, [0x0000]
+    int 0x30
 
 BITS 16
 back16:
@@ -491,6 +724,15 @@ gdt_pointer:
     dd ROM_BASE + gdt
 far_pointer:
     dw far_procedure_2, 0xF000
+ram_gdt_pointer:
+    dw 0x4F
+    dd RAM_GDT
+ram_idt_pointer:
+    dw 0x7FF
+    dd RAM_IDT
+real_idt_pointer:
+    dw 0x3FF
+    dd 0
 
 s_hello:      db "keel reset ROM: real mode from the reset vector", 10, 0
 s_cs:         db "CS after the far jump: ", 0
@@ -518,6 +760,20 @@ s_a20_port92: db "port 0x92 A20 on: FFFF:0510 = ", 0
 s_a20_both_off: db "port 0x92 A20 off again: FFFF:0510 = ", 0
 s_a20_kbc:    db "keyboard controller DF: FFFF:0510 = ", 0
 s_pm:         db "protected mode: 32-bit code at 0x000Fxxxx through selector 0x08", 10, 0
+s_task_b:     db "task B: running after a JMP to its TSS, TR = ", 0
+s_task_a:     db "task A: resumed after B's JMP back, EBX = ", 0
+s_task_tr:    db "task A: TR = ", 0
+s_task_b_type: db "task B's TSS type after the switch back (available) = ", 0
+s_user:       db "CPL 3 code: CS = ", 0
+s_gate_cs:    db "call gate: CS at the target = ", 0
+s_gate_param: db "call gate: the parameter copied to the inner stack = ", 0
+s_gate_ss:    db "call gate: the caller's SS on the inner stack = ", 0
+s_user_back:  db "back at CPL 3 after RETF 4: ESP = ", 0
+s_v86_error:  db "virtual-8086 INT 30h with IOPL 0: #GP error code = ", 0
+s_v86_cs:     db "virtual-8086 monitor: pushed CS = ", 0
+s_v86_vm:     db "virtual-8086 monitor: pushed EFLAGS.VM = ", 0
+s_v86_ds:     db "virtual-8086 monitor: pushed DS = ", 0
+s_v86_ax:     db "virtual-8086 code read DS:0000 (0x20000) into AX = ", 0
 s_real_again: db "back in real mode", 10, 0
 s_unreal:     db "unreal mode: ES:[0x200000] = ", 0
 s_lmsw:       db "LMSW set PE: MSW in 16-bit protected mode = ", 0

@@ -249,8 +249,11 @@ void Lowerer::check_segment_limit(ir::Value offset, unsigned bytes, SegmentIndex
     ir::Value expand_down_fault = ir.or_(ir.xor_(above(offset, limit), ir::Builder::bool_imm(true)), above(last, upper));
     ir::Value normal_fault = above(last, limit);
     ir::Value fault = ir.or_(ir.and_(expand_down, expand_down_fault), ir.and_(ir.xor_(expand_down, ir::Builder::bool_imm(true)), normal_fault));
-    ir::Value unusable = ir.equal(ir.and_(attributes, imm(Type::U64, seg_attr::present)), imm(Type::U64, 0));
-    ir.trap_if(ir.or_(fault, unusable), segment == SS ? vector::SS : vector::GP, true, 0);
+    if (m_mode & mode::protected_mode) { // real mode checks no descriptor attributes, only the limit
+        ir::Value unusable = ir.equal(ir.and_(attributes, imm(Type::U64, seg_attr::present)), imm(Type::U64, 0));
+        fault = ir.or_(fault, unusable);
+    }
+    ir.trap_if(fault, segment == SS ? vector::SS : vector::GP, true, 0);
 }
 
 ir::Value Lowerer::read_as(unsigned i, ir::Type type)
