@@ -590,3 +590,33 @@ TEST_CASE("x86 protected mode: data segment limits, expand-down segments, #SS fo
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 protected mode: pushes are checked against an expand-down stack segment's limit", "[x86][protected]")
+{
+    // The 16-bit stacks of 16-bit protected-mode systems grow down from 64 KiB: an
+    // expand-down SS with limit 0x0FFF holds offsets 0x1000-0xFFFF (SDM vol. 3 §3.4.5.1);
+    // a push below them is #SS(0), at the PUSH, with SP unchanged.
+    GuestMachine m;
+    m.load(0x4000, { 0x50, 0x50, 0xF4 }); // push eax; push eax; hlt
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x10, data32_attributes };
+    s.segment[x86::SS] = x86::Segment { 0x20000, 0x0FFF, 0x18, static_cast<u16>(0x93 | 0x04) }; // 16-bit, expand-down
+    m.gpr(x86::RSP) = 0x1004;
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+    RunResult r = m.run_to_halt();
+    INFO(r.message);
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(s.event.vector == x86::vector::SS);
+    CHECK(s.event.return_rip == 0x4001);   // the second push
+    CHECK(m.gpr(x86::RSP) == 0x1000);      // after the first
+}
+
+} // namespace keel::unit

@@ -101,7 +101,7 @@ Lowered lower_ret(Lowerer& lw)
     }
     Type t = lw.operand_type();
     ir::Value sp = lw.stack_pointer();
-    ir::Value target = lw.ir.zext(Type::U64, lw.load(t, lw.stack_address(sp), true));
+    ir::Value target = lw.ir.zext(Type::U64, lw.load(t, lw.stack_address(sp, ir::byte_width(t)), true));
     lw.check_branch_target(target); // RSP not yet moved
     lw.set_stack_pointer(lw.stack_offset(sp, static_cast<i64>(ir::byte_width(t) + release)));
     lw.jump_indirect(target);

@@ -21,7 +21,7 @@ Lowered lower_pusha(Lowerer& lw)
     ir::Value top = sp;
     for (Gpr g : pusha_order) {
         top = lw.stack_offset(top, -width);
-        lw.store(lw.stack_address(top), lw.read_gpr(g, t), true);
+        lw.store(lw.stack_address(top, static_cast<unsigned>(width)), lw.read_gpr(g, t), true);
     }
     lw.set_stack_pointer(top);
     return Lowered::Continue;
@@ -36,7 +36,7 @@ Lowered lower_popa(Lowerer& lw)
     ir::Value values[8];
     for (int i = 7; i >= 0; --i) {
         ir::Value at = lw.stack_offset(sp, (7 - i) * width);
-        values[i] = lw.load(t, lw.stack_address(at), true);
+        values[i] = lw.load(t, lw.stack_address(at, static_cast<unsigned>(width)), true);
     }
     for (int i = 7; i >= 0; --i) {
         if (pusha_order[i] != RSP)

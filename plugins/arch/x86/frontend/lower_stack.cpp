@@ -31,7 +31,7 @@ Lowered lower_pop(Lowerer& lw)
 {
     Type t = lw.operand_type();
     ir::Value sp = lw.stack_pointer();
-    ir::Value value = lw.load(t, lw.stack_address(sp), true);
+    ir::Value value = lw.load(t, lw.stack_address(sp, ir::byte_width(t)), true);
     ir::Value new_sp = lw.stack_offset(sp, ir::byte_width(t));
     if (is_segment(lw.op(0))) {
         lw.set_stack_pointer(new_sp);
@@ -51,7 +51,7 @@ Lowered lower_leave(Lowerer& lw)
     // RSP = RBP; RBP = pop(), at the stack pointer's width (Intel SDM vol. 2, LEAVE).
     Type t = lw.operand_type();
     ir::Value frame = lw.read_gpr(RBP, lw.stack_type());
-    ir::Value saved = lw.load(t, lw.stack_address(frame), true);
+    ir::Value saved = lw.load(t, lw.stack_address(frame, ir::byte_width(t)), true);
     lw.set_stack_pointer(lw.stack_offset(frame, ir::byte_width(t)));
     if (t == Type::U16)
         lw.write_reg(ZYDIS_REGISTER_BP, saved);
@@ -70,17 +70,17 @@ Lowered lower_enter(Lowerer& lw)
     ir::Value sp = lw.stack_pointer();
     ir::Value bp = lw.read_gpr(RBP, lw.stack_type());
     ir::Value top = lw.stack_offset(sp, -width);
-    lw.store(lw.stack_address(top), lw.ir.trunc(t, lw.read_gpr(RBP)), true);
+    lw.store(lw.stack_address(top, static_cast<unsigned>(width)), lw.ir.trunc(t, lw.read_gpr(RBP)), true);
     ir::Value frame_temp = top;
     for (unsigned i = 1; i < level; ++i) {
         ir::Value from = lw.stack_offset(bp, -static_cast<i64>(i) * width);
-        ir::Value link = lw.load(t, lw.stack_address(from), true);
+        ir::Value link = lw.load(t, lw.stack_address(from, static_cast<unsigned>(width)), true);
         top = lw.stack_offset(top, -width);
-        lw.store(lw.stack_address(top), link, true);
+        lw.store(lw.stack_address(top, static_cast<unsigned>(width)), link, true);
     }
     if (level > 0) {
         top = lw.stack_offset(top, -width);
-        lw.store(lw.stack_address(top), lw.ir.trunc(t, lw.ir.zext(Type::U64, frame_temp)), true);
+        lw.store(lw.stack_address(top, static_cast<unsigned>(width)), lw.ir.trunc(t, lw.ir.zext(Type::U64, frame_temp)), true);
     }
     ir::Value new_sp = lw.stack_offset(top, -static_cast<i64>(size));
     if (t == Type::U16)

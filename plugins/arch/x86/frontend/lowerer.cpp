@@ -313,17 +313,25 @@ void Lowerer::set_stack_pointer(ir::Value sp)
         write_gpr(RSP, sp);
 }
 
+ir::Value Lowerer::stack_address(ir::Value sp, unsigned bytes)
+{
+    ir::Value offset = ir.zext(ir::Type::U64, sp);
+    if (!code64() && !(m_mode & mode::flat))
+        check_segment_limit(offset, bytes, SS);
+    return linear(offset, SS);
+}
+
 void Lowerer::push(ir::Value v)
 {
     ir::Value top = stack_offset(stack_pointer(), -static_cast<i64>(ir::byte_width(v.type())));
-    store(stack_address(top), v, true);
+    store(stack_address(top, ir::byte_width(v.type())), v, true);
     set_stack_pointer(top);
 }
 
 ir::Value Lowerer::pop(ir::Type type)
 {
     ir::Value sp = stack_pointer();
-    ir::Value v = load(type, stack_address(sp), true);
+    ir::Value v = load(type, stack_address(sp, ir::byte_width(type)), true);
     set_stack_pointer(stack_offset(sp, ir::byte_width(type)));
     return v;
 }

@@ -104,7 +104,9 @@ public:
     ir::Value stack_pointer() { return read_gpr(RSP, stack_type()); }
     // sp + delta at the stack pointer's width: ESP and SP wrap as the CPU's do.
     ir::Value stack_offset(ir::Value sp, i64 delta);
-    ir::Value stack_address(ir::Value sp) { return linear(ir.zext(ir::Type::U64, sp), SS); }
+    // The linear address of `bytes` at the stack pointer value `sp`, checked against SS's
+    // limit outside flat segments (#SS(0): check_segment_limit).
+    ir::Value stack_address(ir::Value sp, unsigned bytes);
     void set_stack_pointer(ir::Value sp);
     // The linear address of an offset in a segment: 64-bit code adds only FS's and GS's
     // bases; other code adds the segment's base unless segments are flat, and its linear
