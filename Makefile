@@ -56,14 +56,16 @@ bench: all
 	$(BUILD)/bin/bench-compare $(BUILD)/bench
 
 # Boots the UEFI kernel in QEMU/OVMF with a guest: Debian's kernel and a busybox shell
-# (build/linux), or GUEST=file [INITRD=file] [MEM=256M] [APPEND="..."] (a bzImage or an ELF
-# test guest). uefi-image/run.sh builds the ESP image and maps QEMU's status.
+# (build/linux), or GUEST=file [INITRD=file] [MEM=256M] [APPEND="..."] (a bzImage, a
+# Multiboot kernel or an ELF test guest), or BIOS=file (firmware from the reset vector, as
+# keel -bios; docs/bios.md). uefi-image/run.sh builds the ESP image and maps QEMU's status.
 GUEST  ?=
 INITRD ?=
 MEM    ?= 256M
 APPEND ?=
+BIOS   ?=
 run: all
-	@uefi-image/run.sh $(BUILD) "$(GUEST)" "$(MEM)" "$(APPEND)" "$(INITRD)"
+	@uefi-image/run.sh $(BUILD) "$(GUEST)" "$(MEM)" "$(APPEND)" "$(INITRD)" "$(BIOS)"
 
 clean:
 	rm -rf $(BUILD)

@@ -1,20 +1,26 @@
 #!/bin/sh
 # `make run`: puts a guest on a fresh ESP image with keel, boots it in QEMU, and shows
 # keel's boot log followed by the guest's own output.
-# Usage: run.sh BUILD_DIR [GUEST_FILE] [MEM] [APPEND] [INITRD]
+# Usage: run.sh BUILD_DIR [GUEST_FILE] [MEM] [APPEND] [INITRD] [BIOS_FILE]
 #   GUEST_FILE  a Linux bzImage or an ELF test guest on the host (default: Debian's kernel
 #               with the busybox shell initramfs, build/linux; docs/linux.md)
 #   MEM         guest RAM, QEMU -m syntax (default 256M)
 #   APPEND      the guest's command line (default for the Linux default: console=ttyS0)
 #   INITRD      a Linux guest's initramfs
+#   BIOS_FILE   firmware to start at the reset vector instead of a guest (keel.cfg bios =)
 set -eu
 build=$1
 guest=${2:-}
 mem=${3:-256M}
 append=${4:-}
 initrd=${5:-}
+bios=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "$guest" ]; then
+if [ -n "$bios" ]; then
+    [ -z "$guest" ] || { echo "make run: GUEST and BIOS together: the firmware loads its OS itself" >&2; exit 1; }
+    guest=$bios
+    echo "make run: $bios from the reset vector (docs/bios.md)"
+elif [ -z "$guest" ]; then
     guest=$build/linux/vmlinuz
     [ -n "$initrd" ] || initrd=$build/linux/initrd-shell.gz
     [ -n "$append" ] || append="console=ttyS0"
@@ -28,7 +34,7 @@ mkdir -p "$work"
 name=$(basename "$guest" | tr -c 'A-Za-z0-9._\n-' '_')
 {
     echo "# written by uefi-image/run.sh for make run"
-    echo "guest = guests/$name"
+    if [ -n "$bios" ]; then echo "bios = guests/$name"; else echo "guest = guests/$name"; fi
     echo "memory = $mem"
     [ -n "$append" ] && echo "append = $append"
     [ -n "$initrd" ] && echo "initrd = guests/$(basename "$initrd" | tr -c 'A-Za-z0-9._\n-' '_')"
