@@ -157,3 +157,20 @@ TEST_CASE("x86 real mode: a word at offset 0xFFFF leaves the 64 KiB limit: #GP",
 }
 
 } // namespace keel::unit
+
+namespace keel::unit {
+
+TEST_CASE("x86 real mode: a string instruction's element past the 64 KiB limit is #GP", "[x86][real]")
+{
+    GuestMachine m;
+    enter_real(m, 0x1000, 0x0000, { 0xA5, 0xA5 }); // movsw; movsw
+    m.gpr(x86::RSI) = 0xFFFD; // the first word is FFFD-FFFE; the second would be FFFF-10000
+    m.gpr(x86::RDI) = 0x0100;
+    RunResult r = m.run_to_halt();
+    REQUIRE(r.kind == RunResult::Kind::GuestException);
+    CHECK(m.cpu().event.vector == x86::vector::GP);
+    CHECK(m.cpu().event.return_rip == 0x0001); // the second MOVSW
+    CHECK((m.gpr(x86::RSI) & 0xFFFF) == 0xFFFF); // after the first, not the second
+}
+
+} // namespace keel::unit

@@ -36,10 +36,13 @@ u8 source_segment(const Lowerer& lw)
     return DS;
 }
 
-// RSI/RDI (ESI/EDI, SI/DI at a smaller address size) as a linear address in a segment.
-ir::Value pointer(Lowerer& lw, Gpr g, u8 segment)
+// RSI/RDI (ESI/EDI, SI/DI at a smaller address size) as a linear address in a segment,
+// `bytes` there checked against the segment's limit outside flat segments.
+ir::Value pointer(Lowerer& lw, Gpr g, u8 segment, unsigned bytes)
 {
     ir::Value offset = lw.ir.zext(Type::U64, lw.read_gpr(g, Lowerer::type_of_bits(lw.insn().address_width)));
+    if (!lw.code64() && !(lw.mode() & mode::flat))
+        lw.check_segment_limit(offset, bytes, static_cast<SegmentIndex>(segment));
     return lw.linear(offset, static_cast<SegmentIndex>(segment));
 }
 
@@ -81,30 +84,30 @@ Lowered lower_string(Lowerer& lw)
     ir::Value step = lw.ir.select(df, lw.imm(Type::U64, 0 - u64(size)), lw.imm(Type::U64, size));
     switch (K) {
     case Kind::Movs: {
-        ir::Value v = lw.load(t, pointer(lw, RSI, source_segment(lw)));
-        lw.store(pointer(lw, RDI, ES), v);
+        ir::Value v = lw.load(t, pointer(lw, RSI, source_segment(lw), size));
+        lw.store(pointer(lw, RDI, ES, size), v);
         advance(lw, RSI, step);
         advance(lw, RDI, step);
         break;
     }
     case Kind::Stos:
-        lw.store(pointer(lw, RDI, ES), lw.read_gpr(RAX, t));
+        lw.store(pointer(lw, RDI, ES, size), lw.read_gpr(RAX, t));
         advance(lw, RDI, step);
         break;
     case Kind::Lods:
-        lw.write_gpr(RAX, lw.load(t, pointer(lw, RSI, source_segment(lw))));
+        lw.write_gpr(RAX, lw.load(t, pointer(lw, RSI, source_segment(lw), size)));
         advance(lw, RSI, step);
         break;
     case Kind::Cmps: {
-        ir::Value a = lw.load(t, pointer(lw, RSI, source_segment(lw)));
-        ir::Value b = lw.load(t, pointer(lw, RDI, ES));
+        ir::Value a = lw.load(t, pointer(lw, RSI, source_segment(lw), size));
+        ir::Value b = lw.load(t, pointer(lw, RDI, ES, size));
         lw.set_flags(lw.ir.sub(a, b), ir::flag::All);
         advance(lw, RSI, step);
         advance(lw, RDI, step);
         break;
     }
     case Kind::Scas: {
-        ir::Value b = lw.load(t, pointer(lw, RDI, ES));
+        ir::Value b = lw.load(t, pointer(lw, RDI, ES, size));
         lw.set_flags(lw.ir.sub(lw.read_gpr(RAX, t), b), ir::flag::All);
         advance(lw, RDI, step);
         break;
