@@ -6,7 +6,8 @@ set -euo pipefail
 
 declare -A GROUP
 # valgrind: cli.stdin_exit checks keel's exit with memcheck.
-GROUP[build]="cmake make g++ binutils nasm libzydis-dev libzycore-dev libxbyak-dev catch2 valgrind"
+# python3: tests/diff32 generates its cases with it.
+GROUP[build]="cmake make g++ binutils nasm python3 libzydis-dev libzycore-dev libxbyak-dev catch2 valgrind"
 # The UEFI kernel, its boot image and QEMU to boot it (make run, the boot tests); SeaBIOS
 # is also the third-party firmware bios.seabios starts with keel -bios.
 GROUP[kernel]="gnu-efi ovmf qemu-system-x86 mtools seabios"

@@ -71,8 +71,10 @@ Lowered lower_lea(Lowerer& lw)
     // Computed at the narrower of the destination's and the address's widths: a 32-bit
     // destination of a 64-bit address (`lea r8d, [r9+rax]`) takes the registers' low halves,
     // which the block usually has already, instead of reloading the 64-bit registers.
+    // A 16-bit address size computes and wraps at 16 bits, zero-extended into a wider
+    // destination (Intel SDM vol. 2, LEA: operand size 32, address size 16).
     ir::Type t = lw.op_type(0);
-    ir::Type at = lw.insn().address_width == 64 ? ir::Type::U64 : ir::Type::U32;
+    ir::Type at = Lowerer::type_of_bits(lw.insn().address_width);
     if (ir::bit_width(t) < ir::bit_width(at))
         at = t;
     ir::Value address = lw.effective_address(lw.op(1).mem, at);
