@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Random 32-bit instruction cases for the 32-bit differential test (tests/diff32/README.md).
+"""Random 32- and 16-bit instruction cases for the 32-bit differential test
+(tests/diff32/README.md).
 
 Writes a nasm include of case records for runner.asm and a listing (one line per case:
 number, form, code bytes) the comparison uses to name a mismatch. Each form is encoded by
-hand for 32-bit protected mode (register operands, so the cases need no memory), with
+hand for 32-bit protected mode, or for a 16-bit code segment in it (register operands, so
+the cases need no memory), with
 random register values, random input flags, and the flags the Intel SDM leaves undefined
 for that case masked out of the comparison.
 
@@ -29,10 +31,11 @@ def rnd32(rng):
 
 
 class Case:
-    def __init__(self, code, mask=STATUS, regs=None, needs=None):
+    def __init__(self, code, mask=STATUS, regs=None, bits=32):
         self.code = bytes(code)
         self.mask = mask
         self.regs = regs or {}
+        self.bits = bits  # the code segment's default size: 32, or 16 (a 16-bit code segment)
 
 
 def alu_forms():
@@ -172,9 +175,50 @@ def move_forms():
     return forms
 
 
+def code16_forms():
+    # 16-bit code (a code segment with D = 0): no prefix means 16-bit operands and
+    # addresses, 66 and 67 select 32-bit ones, the reverse of 32-bit code.
+    def c16(f, mask=STATUS):
+        return lambda r: Case(f(r), mask, bits=16)
+    forms = {
+        "16-bit code: add r16, r16": c16(lambda r: [0x01, modrm_rr(r.choice(USABLE), r.choice(USABLE))]),
+        "16-bit code: sub r32, r32 (66)": c16(lambda r: [0x66, 0x29, modrm_rr(r.choice(USABLE), r.choice(USABLE))]),
+        "16-bit code: adc r16, i16": c16(lambda r: [0x81, modrm_rr(2, r.choice(USABLE))] + list(r.getrandbits(16).to_bytes(2, "little"))),
+        "16-bit code: xor r16, i8": c16(lambda r: [0x83, modrm_rr(6, r.choice(USABLE)), r.getrandbits(8)]),
+        "16-bit code: cmp ax, i16": c16(lambda r: [0x3D] + list(r.getrandbits(16).to_bytes(2, "little"))),
+        "16-bit code: inc r16 (40+r)": c16(lambda r: [0x40 + r.choice(USABLE)]),
+        "16-bit code: dec r32 (66 48+r)": c16(lambda r: [0x66, 0x48 + r.choice(USABLE)]),
+        "16-bit code: neg r16": c16(lambda r: [0xF7, modrm_rr(3, r.choice(USABLE))]),
+        "16-bit code: mul r16": c16(lambda r: [0xF7, modrm_rr(4, r.choice(USABLE))], CF | OF),
+        "16-bit code: imul r16, r16, i8": c16(lambda r: [0x6B, modrm_rr(r.choice(USABLE), r.choice(USABLE)), r.getrandbits(8)], CF | OF),
+        "16-bit code: div r8": c16(lambda r: [0xF6, modrm_rr(6, r.randrange(8))], 0),
+        "16-bit code: shl r16, 1": c16(lambda r: [0xD1, modrm_rr(4, r.choice(USABLE))], STATUS & ~AF),
+        "16-bit code: sar r32, i8 (66)": c16(lambda r: [0x66, 0xC1, modrm_rr(7, r.choice(USABLE)), 1 + r.randrange(31)], STATUS & ~(AF | OF)),
+        "16-bit code: rol r16, 1": c16(lambda r: [0xD1, modrm_rr(0, r.choice(USABLE))]),
+        "16-bit code: bsf r16, r16": lambda r: (lambda src: Case([0x0F, 0xBC, modrm_rr(r.choice(USABLE), src)], ZF,
+                                                               {REGS32[src]: (rnd32(r) & ~0xFFFF) | (r.getrandbits(16) or 1)}, 16))(r.choice(USABLE)),
+        "16-bit code: movzx r16, r8": c16(lambda r: [0x0F, 0xB6, modrm_rr(r.choice(USABLE), r.randrange(8))]),
+        "16-bit code: movsx r32, r8 (66)": c16(lambda r: [0x66, 0x0F, 0xBE, modrm_rr(r.choice(USABLE), r.randrange(8))]),
+        "16-bit code: cwd": c16(lambda r: [0x99]),
+        "16-bit code: cbw": c16(lambda r: [0x98]),
+        "16-bit code: xchg ax, r16 (90+r)": c16(lambda r: [0x90 + r.choice([1, 2, 3, 5, 6, 7])]),
+        "16-bit code: lea r16, [bx + si + d16]": c16(lambda r: [0x8D, 0x80 | (r.choice(USABLE) << 3)] + list(r.getrandbits(16).to_bytes(2, "little"))),
+        "16-bit code: lea r16, [bp + d8]": c16(lambda r: [0x8D, 0x46 | (r.choice(USABLE) << 3), r.getrandbits(8)]),
+        "16-bit code: lea r32, [r32 + r32*s] (66 67)": c16(lambda r: [0x66, 0x67, 0x8D, 0x04 | (r.choice(USABLE) << 3),
+                                                                  (r.randrange(4) << 6) | (r.choice(USABLE) << 3) | r.choice([0, 1, 2, 3, 6, 7])]),
+        "16-bit code: daa": c16(lambda r: [0x27], STATUS & ~OF),
+        "16-bit code: aas": c16(lambda r: [0x3F], CF | AF),
+        "16-bit code: aad i8": c16(lambda r: [0xD5, r.choice([10, r.getrandbits(8)])], SF | ZF | PF),
+        "16-bit code: pusha; popa": c16(lambda r: [0x60, 0x61]),
+        "16-bit code: setcc r8": c16(lambda r: [0x0F, 0x90 + r.randrange(16), modrm_rr(0, r.randrange(8))]),
+        "16-bit code: cmovcc r16, r16": c16(lambda r: [0x0F, 0x40 + r.randrange(16), modrm_rr(r.choice(USABLE), r.choice(USABLE))]),
+    }
+    return forms
+
+
 def all_forms():
     forms = {}
-    for group in (alu_forms, shift_forms, muldiv_forms, bit_forms, legacy_forms, move_forms):
+    for group in (alu_forms, shift_forms, muldiv_forms, bit_forms, legacy_forms, move_forms, code16_forms):
         forms.update(group())
     return forms
 
@@ -195,11 +239,12 @@ def main():
                 flags = 0x2 | (rng.getrandbits(12) & STATUS)
                 assert len(case.code) <= 16, name
                 code = list(case.code) + [0x90] * (16 - len(case.code))
-                # Record: EAX ECX EDX EBX EBP ESI EDI EFLAGS MASK, 16 code bytes, pad to 64.
+                # Record: EAX ECX EDX EBX EBP ESI EDI EFLAGS MASK, 16 code bytes, the code
+                # segment's size (32 or 16), pad to 64.
                 values = [regs[0], regs[1], regs[2], regs[3], regs[5], regs[6], regs[7], flags, case.mask]
                 inc.write("dd " + ",".join(f"0x{v:08x}" for v in values) + "\n")
                 inc.write("db " + ",".join(f"0x{b:02x}" for b in code) + "\n")
-                inc.write("times 12 db 0\n")
+                inc.write(f"db {case.bits}\ntimes 11 db 0\n")
                 listing.write(f"{number:05d} {name} | {case.code.hex(' ')}\n")
                 number += 1
         inc.write("cases_end:\n")

@@ -1,6 +1,7 @@
 ; The 32-bit differential runner (tests/diff32/README.md): a Multiboot kernel that runs
 ; each case record of cases.inc (gen_cases.py) in 32-bit protected mode at CPL 0, flat,
-; paging off, and prints one line per case on COM1:
+; paging off (or in a 16-bit code segment, as the record says), and prints one line per
+; case on COM1:
 ;   NNNNN EAX ECX EDX EBX EBP ESI EDI EFLAGS      (EFLAGS' status bits ANDed with the mask)
 ;   NNNNN fault VV                                (an exception, vector VV)
 ; The same kernel runs under keel and under qemu-system-x86_64; run.sh compares the two.
@@ -59,10 +60,22 @@ next_case:
     mov edi, SCRATCH
     mov ecx, 16
     rep movsb
-    mov byte [edi], 0xE9
+    cmp byte [ebx + 52], 16
+    je .code16
+    mov byte [edi], 0xE9             ; 32-bit code: jmp case_done
     mov eax, case_done
     sub eax, SCRATCH + 16 + 5
     mov [edi + 1], eax
+    mov dword [entry], SCRATCH
+    mov word [entry + 4], 0x08
+    jmp .load
+.code16:
+    mov word [edi], 0xEA66           ; 16-bit code: jmp dword 0x08:case_done
+    mov dword [edi + 2], case_done
+    mov word [edi + 6], 0x08
+    mov dword [entry], 0             ; CS 0x18: 16-bit code based at SCRATCH
+    mov word [entry + 4], 0x18
+.load:
     mov esp, STACK_TOP
     push dword [ebx + 28]        ; EFLAGS
     mov eax, [ebx + 0]
@@ -73,7 +86,7 @@ next_case:
     mov edi, [ebx + 24]
     mov ebx, [ebx + 12]
     popfd
-    jmp SCRATCH
+    jmp far [entry]
 
 case_done:
     pushfd
@@ -226,8 +239,9 @@ gdt:
     dq 0
     dq 0x00CF9A000000FFFF
     dq 0x00CF92000000FFFF
+    dq 0x00009A800000FFFF            ; 0x18: 16-bit code, base SCRATCH (0x800000), 64 KiB
 gdt_pointer:
-    dw 23
+    dw 31
     dd gdt
 idt_pointer:
     dw 32 * 8 - 1
@@ -251,4 +265,5 @@ idt: resb 32 * 8
 current: resd 1
 number: resd 1
 fault_vector: resd 1
+entry: resd 2                        ; the far pointer the case is entered through
 out_regs: resd 8
