@@ -35,6 +35,30 @@ void enter_compat(GuestMachine& m, const std::vector<u8>& code)
         == (x86::mode::long_mode | x86::mode::code32 | x86::mode::flat));
 }
 
+// The mode and TLB after a test changed the CPU state directly.
+void refresh(GuestMachine& m)
+{
+    x86::refresh_mode(m.ctx());
+    m.ctx().services->flush_tlb();
+}
+
+// Legacy protected mode (paging and IA-32e mode off) with flat 32-bit segments: CS 0x08 and
+// DS, ES, SS, FS, GS 0x10 at CPL 0, or 0x1B and 0x23 at CPL 3 (where the tests' GDTs have
+// those descriptors), and ESP. Tests change what they need after it, then refresh().
+void enter_flat_protected_mode(GuestMachine& m, unsigned cpl, u64 esp)
+{
+    x86::CpuState& s = m.cpu();
+    s.efer = 0;
+    s.cr4 = 0;
+    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    u16 dpl = cpl == 3 ? 0x60 : 0;
+    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, static_cast<u16>(cpl == 3 ? 0x1B : 0x08), static_cast<u16>(code32_attributes | dpl) };
+    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS, x86::FS, x86::GS })
+        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, static_cast<u16>(cpl == 3 ? 0x23 : 0x10), static_cast<u16>(data32_attributes | dpl) };
+    m.gpr(x86::RSP) = esp;
+    refresh(m);
+}
+
 } // namespace
 
 TEST_CASE("x86 compat: a 16-bit stack moves SP only and wraps within 64 KiB", "[x86][compat]")
@@ -140,17 +164,10 @@ TEST_CASE("x86 protected mode: INT from CPL 3 switches to the TSS's stack, and I
     m.write(0x3004, { 0x00, 0x90, 0x00, 0x00, 0x10, 0x00 }); // TSS: ESP0 0x9000, SS0 0x10
 
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    enter_flat_protected_mode(m, 3, 0x7000);
     s.gdtr = { 0x1000, 6 * 8 - 1 };
     s.idtr = { 0x2000, 0x7FF };
     s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x89 };
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS, x86::FS, x86::GS })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
-    m.gpr(x86::RSP) = 0x7000;
-    x86::refresh_mode(m.ctx());
     REQUIRE(x86::current_cpl(m.ctx()) == 3);
     REQUIRE((m.ctx().hot.mode & (x86::mode::protected_mode | x86::mode::long_mode)) == x86::mode::protected_mode);
 
@@ -181,19 +198,11 @@ TEST_CASE("x86 protected mode: SYSENTER to CPL 0 and SYSEXIT back to CPL 3", "[x
     m.write(0x5000, { 0x89, 0xE3, 0x9C, 0x5E, 0xBA, 0x00, 0x41, 0x00, 0x00, 0xB9, 0x00, 0x70, 0x00, 0x00, 0x0F, 0x35 });
     m.write(0x4100, { 0x0F, 0x0B }); // ud2: the run stops there, at CPL 3
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
+    enter_flat_protected_mode(m, 3, 0x6000);
     x86::write_rflags(m.ctx(), x86::rflags::Fixed1 | (3u << 12)); // IOPL 3: STI at CPL 3
     s.sysenter_cs = 0x08;
     s.sysenter_esp = 0x9000;
     s.sysenter_eip = 0x5000;
-    m.gpr(x86::RSP) = 0x6000;
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
     REQUIRE(x86::current_cpl(m.ctx()) == 3);
     RunResult r = m.run_to_halt();
     INFO(r.message);
@@ -270,17 +279,9 @@ TEST_CASE("x86 protected mode: a far CALL through a call gate to CPL 0 copies it
         put_u64(m, 0x1000 + 8 * i, gdt[i]);
     m.write(0x3004, { 0x00, 0x90, 0x00, 0x00, 0x10, 0x00 }); // TSS: ESP0 0x9000, SS0 0x10
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    enter_flat_protected_mode(m, 3, 0x6000);
     s.gdtr = { 0x1000, 7 * 8 - 1 };
     s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x89 };
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
-    m.gpr(x86::RSP) = 0x6000;
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
     REQUIRE(x86::current_cpl(m.ctx()) == 3);
 
     RunResult r = m.run_to_halt();
@@ -310,16 +311,8 @@ TEST_CASE("x86 protected mode: call gate checks: the gate's DPL, and a JMP canno
     x86::CpuState& s = m.cpu();
     auto run_user = [&](std::vector<u8> code) {
         m.load(0x4000, code);
-        s.efer = 0;
-        s.cr4 = 0;
-        s.cr0 = x86::cr0::PE | x86::cr0::ET;
+        enter_flat_protected_mode(m, 3, 0x6000);
         s.gdtr = { 0x1000, 7 * 8 - 1 };
-        s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
-        for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
-            s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
-        m.gpr(x86::RSP) = 0x6000;
-        x86::refresh_mode(m.ctx());
-        m.ctx().services->flush_tlb();
         RunResult r = m.run_to_halt();
         REQUIRE(r.kind == RunResult::Kind::GuestException);
     };
@@ -388,15 +381,8 @@ TEST_CASE("x86 protected mode: the TSS's I/O permission bitmap lets CPL 3 reach 
     bitmap.push_back(0xFF);                         // the byte after the map
     m.write(tss + 0x68, bitmap);
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    enter_flat_protected_mode(m, 3, m.gpr(x86::RSP));
     s.tr = x86::Segment { tss, static_cast<u32>(0x68 + bitmap.size() - 1), 0x28, 0x8B };
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x1B, static_cast<u16>(0xFB | db | g) };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x23, static_cast<u16>(0xF3 | db | g) };
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
     REQUIRE(x86::current_cpl(m.ctx()) == 3);
     SECTION("the allowed ports pass; the first denied one faults")
     {
@@ -439,18 +425,10 @@ void enter_v86_through_iret(GuestMachine& m, const std::vector<u8>& v86_code, u3
         m.write(0x7000 + 4 * i, bytes);
     }
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
+    enter_flat_protected_mode(m, 0, 0x7000);
     s.gdtr = { 0x1000, 6 * 8 - 1 };
     s.idtr = { 0x2000, 0x7FF };
     s.tr = x86::Segment { 0x3000, 0x67, 0x28, 0x8B };
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES, x86::SS, x86::FS, x86::GS })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x10, data32_attributes };
-    m.gpr(x86::RSP) = 0x7000;
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
 }
 
 RunResult run_with_delivery(GuestMachine& m)
@@ -548,17 +526,12 @@ TEST_CASE("x86 protected mode: data segment limits, expand-down segments, #SS fo
     x86::CpuState& s = m.cpu();
     auto run = [&](std::vector<u8> code) {
         m.load(0x4000, code);
-        s.efer = 0;
-        s.cr4 = 0;
-        s.cr0 = x86::cr0::PE | x86::cr0::ET;
-        s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
+        enter_flat_protected_mode(m, 0, 0x8000);
         s.segment[x86::DS] = x86::Segment { 0x100000, 0xFFF, 0x10, data32_attributes };
         s.segment[x86::ES] = x86::Segment { 0x200000, 0xFFF, 0x18, static_cast<u16>(data32_attributes | 0x04) }; // expand-down
         s.segment[x86::SS] = x86::Segment { 0, 0xFFFF, 0x20, data32_attributes };
         s.segment[x86::FS] = x86::Segment { 0, 0, 0, 0 }; // null: unusable
-        m.gpr(x86::RSP) = 0x8000;
-        x86::refresh_mode(m.ctx());
-        m.ctx().services->flush_tlb();
+        refresh(m);
         REQUIRE_FALSE(m.ctx().hot.mode & x86::mode::flat);
         return m.run_to_halt();
     };
@@ -601,16 +574,9 @@ TEST_CASE("x86 protected mode: pushes are checked against an expand-down stack s
     GuestMachine m;
     m.load(0x4000, { 0x50, 0x50, 0xF4 }); // push eax; push eax; hlt
     x86::CpuState& s = m.cpu();
-    s.efer = 0;
-    s.cr4 = 0;
-    s.cr0 = x86::cr0::PE | x86::cr0::ET;
-    s.segment[x86::CS] = x86::Segment { 0, 0xFFFFFFFF, 0x08, code32_attributes };
-    for (x86::SegmentIndex seg : { x86::DS, x86::ES })
-        s.segment[seg] = x86::Segment { 0, 0xFFFFFFFF, 0x10, data32_attributes };
+    enter_flat_protected_mode(m, 0, 0x1004);
     s.segment[x86::SS] = x86::Segment { 0x20000, 0x0FFF, 0x18, static_cast<u16>(0x93 | 0x04) }; // 16-bit, expand-down
-    m.gpr(x86::RSP) = 0x1004;
-    x86::refresh_mode(m.ctx());
-    m.ctx().services->flush_tlb();
+    refresh(m);
     RunResult r = m.run_to_halt();
     INFO(r.message);
     REQUIRE(r.kind == RunResult::Kind::GuestException);
