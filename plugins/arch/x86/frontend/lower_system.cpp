@@ -263,37 +263,20 @@ Lowered lower_iretq(Lowerer& lw)
     return Lowered::EndBlock;
 }
 
-Lowered lower_syscall(Lowerer& lw)
+// The fast system calls and returns: the helper does the whole transfer (segments, CPL,
+// stack, RIP), and the dispatcher looks up the code it reached in its new mode.
+Lowered transfer_in_helper(Lowerer& lw, const ir::Helper& helper, ir::Value argument = {})
 {
     lw.commit();
-    lw.ir.call(helpers::syscall, lw.imm(Type::U64, lw.d().next_pc()));
+    lw.ir.call(helper, argument);
     lw.ir.exit(ir::ExitReason::Dispatch);
     return Lowered::EndBlock;
 }
 
-Lowered lower_sysret(Lowerer& lw)
-{
-    lw.commit();
-    lw.ir.call(helpers::sysret, lw.imm(Type::U64, lw.insn().operand_width / 8));
-    lw.ir.exit(ir::ExitReason::Dispatch);
-    return Lowered::EndBlock;
-}
-
-Lowered lower_sysenter(Lowerer& lw)
-{
-    lw.commit();
-    lw.ir.call(helpers::sysenter);
-    lw.ir.exit(ir::ExitReason::Dispatch);
-    return Lowered::EndBlock;
-}
-
-Lowered lower_sysexit(Lowerer& lw)
-{
-    lw.commit();
-    lw.ir.call(helpers::sysexit, lw.imm(Type::U64, lw.insn().operand_width / 8));
-    lw.ir.exit(ir::ExitReason::Dispatch);
-    return Lowered::EndBlock;
-}
+Lowered lower_syscall(Lowerer& lw) { return transfer_in_helper(lw, helpers::syscall, lw.imm(Type::U64, lw.d().next_pc())); }
+Lowered lower_sysret(Lowerer& lw) { return transfer_in_helper(lw, helpers::sysret, lw.imm(Type::U64, lw.insn().operand_width / 8)); }
+Lowered lower_sysenter(Lowerer& lw) { return transfer_in_helper(lw, helpers::sysenter); }
+Lowered lower_sysexit(Lowerer& lw) { return transfer_in_helper(lw, helpers::sysexit, lw.imm(Type::U64, lw.insn().operand_width / 8)); }
 
 Lowered lower_cpuid(Lowerer& lw)
 {
