@@ -216,9 +216,84 @@ def code16_forms():
     return forms
 
 
+DATA, DATA_SIZE = 0x7000, 256  # runner.asm fills it before each case and prints its checksum
+
+
+def mem32(r, reg_field, width):
+    """ModRM/SIB/disp32 for [base + index*scale + disp] with base != index, and the register
+    values that put the access inside the data area."""
+    base, index = r.sample([0, 1, 2, 3, 5, 6, 7], 2)
+    scale = r.randrange(4)
+    target = DATA + r.randrange(DATA_SIZE - width + 1)
+    iv = r.randrange(0x40)
+    disp = r.randrange(-0x80, 0x80)
+    bv = (target - (iv << scale) - disp) & 0xFFFFFFFF
+    code = [0x84 | (reg_field << 3), (scale << 6) | (index << 3) | base] + list((disp & 0xFFFFFFFF).to_bytes(4, "little"))
+    return code, {REGS32[base]: bv, REGS32[index]: iv}
+
+
+def mem16(r, reg_field, width):
+    """ModRM for a 16-bit address ([bx+si+d8], [bp+di], [bx], [si+d16]) inside the data area;
+    the registers' upper halves are random (16-bit addressing ignores them)."""
+    target = DATA + r.randrange(DATA_SIZE - width + 1)
+    upper = lambda: r.getrandbits(16) << 16
+    form = r.randrange(4)
+    if form == 0:
+        d = r.randrange(-0x80, 0x80)
+        bx = r.randrange(0x10000)
+        si = (target - bx - d) & 0xFFFF
+        return [0x40 | (reg_field << 3), d & 0xFF], {"ebx": upper() | bx, "esi": upper() | si}
+    if form == 1:
+        bp = r.randrange(0x10000)
+        di = (target - bp) & 0xFFFF
+        return [0x03 | (reg_field << 3)], {"ebp": upper() | bp, "edi": upper() | di}
+    if form == 2:
+        return [0x07 | (reg_field << 3)], {"ebx": upper() | target}
+    d = r.randrange(0x10000)
+    si = (target - d) & 0xFFFF
+    return [0x84 | (reg_field << 3)] + list(d.to_bytes(2, "little")), {"esi": upper() | si}
+
+
+def memory_forms():
+    def m32(prefix, opcode, width, reg_field=None, imm=0, mask=STATUS, bits=32, addr=mem32):
+        def gen(r):
+            field = r.choice([0, 1, 2, 3]) if reg_field is None else reg_field  # the register operand (not one an address uses... mostly)
+            modrm, regs = addr(r, field, width)
+            code = prefix + opcode + modrm + [r.getrandbits(8) for _ in range(imm)]
+            return Case(code, mask, regs, bits)
+        return gen
+    forms = {
+        "add m32, r32": m32([], [0x01], 4),
+        "sub r32, m32": m32([], [0x2B], 4),
+        "adc m16, i16": m32([0x66], [0x81], 2, reg_field=2, imm=2),
+        "xor m8, i8": m32([], [0x80], 1, reg_field=6, imm=1),
+        "inc m32": m32([], [0xFF], 4, reg_field=0),
+        "neg m16": m32([0x66], [0xF7], 2, reg_field=3),
+        "shl m32, cl": m32([], [0xD3], 4, reg_field=4, mask=STATUS & ~(AF | OF)),
+        "rcr m8, 1": m32([], [0xD0], 1, reg_field=3),
+        "xchg m32, r32": m32([], [0x87], 4),
+        "cmpxchg m32, r32": m32([], [0x0F, 0xB1], 4),
+        "xadd m16, r16": m32([0x66], [0x0F, 0xC1], 2),
+        "movzx r32, m16": m32([], [0x0F, 0xB7], 2),
+        "movsx r32, m8": m32([], [0x0F, 0xBE], 1),
+        "imul r32, m32": m32([], [0x0F, 0xAF], 4, mask=CF | OF),
+        "bts m32, i8": m32([], [0x0F, 0xBA], 4, reg_field=5, imm=1, mask=CF),
+        "setcc m8": lambda r: (lambda op: m32([], [0x0F, 0x90 + op], 1, reg_field=0)(r))(r.randrange(16)),
+        "16-bit code: add m16, r16 (16-bit address)": m32([], [0x01], 2, bits=16, addr=mem16),
+        "16-bit code: mov r16, m16 (16-bit address)": m32([], [0x8B], 2, bits=16, addr=mem16),
+        "16-bit code: or m8, r8 (16-bit address)": m32([], [0x08], 1, bits=16, addr=mem16),
+        "16-bit code: inc m16 (16-bit address)": m32([], [0xFF], 2, reg_field=0, bits=16, addr=mem16),
+        "16-bit code: sar m32, i8 (66, 16-bit address)": m32([0x66], [0xC1], 4, reg_field=7, imm=1, mask=CF | SF | ZF | PF, bits=16, addr=mem16),
+        "16-bit code: cmp m16, i8 (16-bit address)": m32([], [0x83], 2, reg_field=7, imm=1, bits=16, addr=mem16),
+        "16-bit code: lea r16, m (16-bit address)": m32([], [0x8D], 2, bits=16, addr=mem16),
+        "add m32, r32 (67: 16-bit address in 32-bit code)": m32([0x67], [0x01], 4, addr=mem16),
+    }
+    return forms
+
+
 def all_forms():
     forms = {}
-    for group in (alu_forms, shift_forms, muldiv_forms, bit_forms, legacy_forms, move_forms, code16_forms):
+    for group in (alu_forms, shift_forms, muldiv_forms, bit_forms, legacy_forms, move_forms, code16_forms, memory_forms):
         forms.update(group())
     return forms
 

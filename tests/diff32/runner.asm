@@ -2,7 +2,8 @@
 ; each case record of cases.inc (gen_cases.py) in 32-bit protected mode at CPL 0, flat,
 ; paging off (or in a 16-bit code segment, as the record says), and prints one line per
 ; case on COM1:
-;   NNNNN EAX ECX EDX EBX EBP ESI EDI EFLAGS      (EFLAGS' status bits ANDed with the mask)
+;   NNNNN EAX ECX EDX EBX EBP ESI EDI EFLAGS DATA (EFLAGS' status bits ANDed with the mask;
+;                                                 DATA a checksum of the data area)
 ;   NNNNN fault VV                                (an exception, vector VV)
 ; The same kernel runs under keel and under qemu-system-x86_64; run.sh compares the two.
 BITS 32
@@ -13,6 +14,8 @@ COM1       equ 0x3F8
 SCRATCH    equ 0x800000          ; the case's code is copied here, a JMP back after it
 STACK_TOP  equ 0x900000
 RECORD     equ 64
+DATA       equ 0x7000            ; the memory forms' operands (gen_cases.py DATA), below 64 KiB
+DATA_SIZE  equ 256
 
 section .multiboot progbits alloc noexec nowrite align=4
     dd MB_MAGIC
@@ -54,6 +57,15 @@ next_case:
     mov ebx, [current]
     cmp ebx, cases_end
     jae all_done
+    ; The data area: byte i is (case number * 7 + i * 13) mod 256.
+    mov edi, DATA
+    mov ecx, DATA_SIZE
+    mov eax, [number]
+    imul eax, 7
+.fill:
+    stosb
+    add al, 13
+    loop .fill
     ; The code, then JMP case_done.
     mov esi, ebx
     add esi, 36
@@ -101,6 +113,15 @@ case_done:
     mov ebx, [current]
     and eax, [ebx + 32]          ; the flags the case compares
     mov [out_regs + 28], eax
+    xor eax, eax                 ; the data area's checksum: rotate and XOR each dword
+    mov esi, DATA
+    mov ecx, DATA_SIZE / 4
+.sum:
+    rol eax, 5
+    xor eax, [esi]
+    add esi, 4
+    loop .sum
+    mov [out_regs + 32], eax
     cld
     call put_number
     xor ecx, ecx
@@ -110,7 +131,7 @@ case_done:
     mov eax, [out_regs + ecx * 4]
     call puthex
     inc ecx
-    cmp ecx, 8
+    cmp ecx, 9
     jb .reg
     call newline
     jmp advance
@@ -266,4 +287,4 @@ current: resd 1
 number: resd 1
 fault_vector: resd 1
 entry: resd 2                        ; the far pointer the case is entered through
-out_regs: resd 8
+out_regs: resd 9
