@@ -93,15 +93,15 @@ def shift_forms():
 
 
 def muldiv_forms():
-    def unary(n, mask, name):
+    def unary(n, mask):
         return lambda r: Case([0xF7, modrm_rr(n, r.choice(USABLE))], mask)
     forms = {
-        "mul r32": unary(4, CF | OF, "mul"),
-        "imul r32": unary(5, CF | OF, "imul"),
-        "div r32": unary(6, 0, "div"),
-        "idiv r32": unary(7, 0, "idiv"),
-        "neg r32": unary(3, STATUS, "neg"),
-        "not r32": unary(2, STATUS, "not"),
+        "mul r32": unary(4, CF | OF),
+        "imul r32": unary(5, CF | OF),
+        "div r32": unary(6, 0),
+        "idiv r32": unary(7, 0),
+        "neg r32": unary(3, STATUS),
+        "not r32": unary(2, STATUS),
         "imul r32, r32": lambda r: Case([0x0F, 0xAF, modrm_rr(r.choice(USABLE), r.choice(USABLE))], CF | OF),
         "imul r32, r32, i32": lambda r: Case([0x69, modrm_rr(r.choice(USABLE), r.choice(USABLE))] + list(rnd32(r).to_bytes(4, "little")), CF | OF),
         "mul r8": lambda r: Case([0xF6, modrm_rr(4, r.randrange(8))], CF | OF),
@@ -257,7 +257,8 @@ def mem16(r, reg_field, width):
 def memory_forms():
     def m32(prefix, opcode, width, reg_field=None, imm=0, mask=STATUS, bits=32, addr=mem32):
         def gen(r):
-            field = r.choice([0, 1, 2, 3]) if reg_field is None else reg_field  # the register operand (not one an address uses... mostly)
+            # The register operand (it may be one the address uses: the address is formed first).
+            field = r.choice([0, 1, 2, 3]) if reg_field is None else reg_field
             modrm, regs = addr(r, field, width)
             code = prefix + opcode + modrm + [r.getrandbits(8) for _ in range(imm)]
             return Case(code, mask, regs, bits)

@@ -176,15 +176,11 @@ DeliveryResult deliver_pending_event(CpuContext& ctx)
     PendingEvent ev = s.event;
     for (;;) {
         s.event.kind = PendingEvent::Kind::None;
-        if (!(ctx.hot.mode & mode::long_mode)) {
-            EventDelivery d = (ctx.hot.mode & mode::protected_mode) ? deliver_protected_mode(ctx, ev) : deliver_real_mode(ctx, ev);
-            if (d == EventDelivery::Delivered)
-                return DeliveryResult::Delivered;
-            if (d == EventDelivery::Unsupported)
-                return DeliveryResult::Unsupported;
-        } else if (deliver_long_mode(ctx, ev)) {
+        bool delivered = (ctx.hot.mode & mode::long_mode)  ? deliver_long_mode(ctx, ev)
+                       : (ctx.hot.mode & mode::protected_mode) ? deliver_protected_mode(ctx, ev)
+                                                               : deliver_real_mode(ctx, ev);
+        if (delivered)
             return DeliveryResult::Delivered;
-        }
         PendingEvent second = s.event;
         KEEL_LOG(Int, "int: vector 0x%02x faulted with vector 0x%02x while being delivered\n", ev.vector, second.vector);
         if (ev.vector == vector::DF && ev.kind == PendingEvent::Kind::Fault) {

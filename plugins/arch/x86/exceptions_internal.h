@@ -5,19 +5,15 @@
 
 namespace keel::x86 {
 
-enum class EventDelivery {
-    Delivered,
-    Faulted,     // delivering it raised a new fault, now pending
-    Unsupported, // keel cannot deliver it yet (a task gate, virtual-8086 mode)
-};
-
 // The last step of every delivery: RFLAGS.TF, NT, RF and VM cleared (and IF through an
 // interrupt gate), RIP at the handler, the interrupt shadow over (Intel SDM vol. 3 §6.12.1).
 void enter_handler(CpuContext& ctx, bool interrupt_gate, u64 target);
 
+// Each delivers `ev` and returns true, or records the fault delivering it raised and
+// returns false (deliver_pending_event turns that into #DF or a triple fault).
 // Legacy protected mode: 8-byte IDT gates (exceptions_protected.cpp).
-EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev);
+bool deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev);
 // Real-address mode: the interrupt vector table (exceptions_real.cpp).
-EventDelivery deliver_real_mode(CpuContext& ctx, const PendingEvent& ev);
+bool deliver_real_mode(CpuContext& ctx, const PendingEvent& ev);
 
 } // namespace keel::x86

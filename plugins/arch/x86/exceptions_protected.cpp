@@ -8,10 +8,11 @@
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/stack_access.h"
 #include "plugins/arch/x86/task_switch.h"
 
 namespace keel::x86 {
-EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
+bool deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
 {
     CpuState& s = state(ctx);
     bool from_v86 = s.rflags & rflags::VM;
@@ -20,14 +21,14 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     u32 idt_error = ev.vector * 8u + 2u + ext;
     auto fault = [&](u8 vector, u32 error) {
         raise_fault(ctx, vector, error);
-        return EventDelivery::Faulted;
+        return false;
     };
 
     if (ev.vector * 8u + 7u > s.idtr.limit)
         return fault(vector::GP, idt_error);
     u64 gate;
     if (!read_supervisor(ctx, s.idtr.base + ev.vector * 8u, 8, gate))
-        return EventDelivery::Faulted;
+        return false;
     u8 type = (gate >> 40) & 0x1F; // S (bit 4) must be 0: a system descriptor
     u32 gate_dpl = (gate >> 45) & 3;
     if (type == 0x05) {
@@ -39,9 +40,9 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
             return fault(vector::NP, idt_error);
         KEEL_LOG(Int, "int: vector 0x%02x through a task gate to TSS 0x%x\n", ev.vector, static_cast<unsigned>((gate >> 16) & 0xFFFF));
         if (!switch_task(ctx, static_cast<u16>(gate >> 16), TaskSwitch::Interrupt, ev.return_rip, &ev))
-            return EventDelivery::Faulted;
+            return false;
         state(ctx).interrupt_shadow_rip = ~0ull;
-        return EventDelivery::Delivered;
+        return true;
     }
     bool gate32 = type == 0x0E || type == 0x0F;
     bool gate16 = type == 0x06 || type == 0x07;
@@ -59,7 +60,7 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
         return fault(vector::GP, ext);
     Descriptor code;
     if (!read_descriptor(ctx, selector, false, code))
-        return EventDelivery::Faulted;
+        return false;
     if (!code.is_code() || code.dpl() > cpl)
         return fault(vector::GP, (selector & ~3u) + ext);
     if (!code.present())
@@ -79,7 +80,7 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     u32 sp = static_cast<u32>(s.gpr[RSP]);
     bool switch_stack = new_cpl < cpl;
     if (switch_stack && !read_tss32_stack(ctx, new_cpl, ext, new_ss, sp))
-        return EventDelivery::Faulted;
+        return false;
 
     unsigned width = gate32 ? 4 : 2;
     u32 values[10];
@@ -99,11 +100,10 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     values[n++] = static_cast<u32>(ev.return_rip);
     if (ev.has_error_code)
         values[n++] = ev.error_code;
-    u32 mmu_index = mmu_index_for_cpl(new_cpl);
+    StackCursor stack(ctx, new_ss, switch_stack ? sp : s.gpr[RSP], false, new_cpl);
     for (unsigned i = 0; i < n; ++i) {
-        sp -= width;
-        if (!ctx.services->write_virtual(ctx, stack_linear(new_ss, sp), values[i], width, mmu_index, access_flag::stack))
-            return EventDelivery::Faulted;
+        if (!stack.push(values[i], width))
+            return false;
     }
 
     // Commit.
@@ -114,13 +114,13 @@ EventDelivery deliver_protected_mode(CpuContext& ctx, const PendingEvent& ev)
     }
     if (switch_stack)
         s.segment[SS] = new_ss;
-    s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], new_ss, sp);
+    s.gpr[RSP] = stack.rsp();
     s.segment[CS] = segment_from(static_cast<u16>((selector & ~3u) | new_cpl), code);
     enter_handler(ctx, interrupt_gate, offset);
     KEEL_LOG(Int, "int: vector 0x%02x%s error 0x%x at eip 0x%llx -> 0x%x (protected mode, cpl %u -> %u, esp 0x%x)\n",
         ev.vector, ev.kind == PendingEvent::Kind::SoftwareInterrupt ? " (software)" : "", ev.has_error_code ? ev.error_code : 0,
-        (unsigned long long)ev.return_rip, offset, cpl, new_cpl, sp);
-    return EventDelivery::Delivered;
+        (unsigned long long)ev.return_rip, offset, cpl, new_cpl, static_cast<unsigned>(s.gpr[RSP]));
+    return true;
 }
 
 } // namespace keel::x86

@@ -8,10 +8,11 @@
 #include "plugins/arch/x86/guest_memory.h"
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/stack_access.h"
 
 namespace keel::x86 {
 
-EventDelivery deliver_real_mode(CpuContext& ctx, const PendingEvent& ev)
+bool deliver_real_mode(CpuContext& ctx, const PendingEvent& ev)
 {
     CpuState& s = state(ctx);
     u32 entry = ev.vector * 4u;
@@ -19,20 +20,18 @@ EventDelivery deliver_real_mode(CpuContext& ctx, const PendingEvent& ev)
     // real mode: the 0 is not pushed).
     if (entry + 3u > s.idtr.limit) {
         raise_fault(ctx, vector::GP, 0);
-        return EventDelivery::Faulted;
+        return false;
     }
     u64 vector_entry;
     if (!read_supervisor(ctx, (s.idtr.base + entry) & 0xFFFFFFFFull, 4, vector_entry))
-        return EventDelivery::Faulted;
-    const Segment& ss = s.segment[SS];
-    u32 sp = static_cast<u32>(s.gpr[RSP]);
+        return false;
+    StackCursor stack(ctx);
     u64 values[3] = { read_rflags(ctx) & 0xFFFF, s.segment[CS].selector, ev.return_rip & 0xFFFF };
     for (u64 value : values) {
-        sp -= 2;
-        if (!write_guest(ctx, stack_linear(ss, sp), value, 2, access_flag::stack))
-            return EventDelivery::Faulted;
+        if (!stack.push(value, 2))
+            return false;
     }
-    s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], ss, sp);
+    s.gpr[RSP] = stack.rsp();
     u16 selector = static_cast<u16>(vector_entry >> 16);
     // A real-mode segment load changes the selector and the base; the limit and the
     // attributes stay (§21.1.1; "unreal mode" relies on it).
@@ -41,10 +40,10 @@ EventDelivery deliver_real_mode(CpuContext& ctx, const PendingEvent& ev)
     u64 target = vector_entry & 0xFFFF;
     KEEL_LOG(Int, "int: vector 0x%02x%s in real mode at %04x -> %04x:%04llx (sp 0x%x)\n", ev.vector,
         ev.kind == PendingEvent::Kind::SoftwareInterrupt ? " (software)" : "", static_cast<unsigned>(ev.return_rip),
-        selector, static_cast<unsigned long long>(target), sp);
+        selector, static_cast<unsigned long long>(target), static_cast<unsigned>(s.gpr[RSP] & 0xFFFF));
     enter_handler(ctx, true, target); // IF and TF cleared (and AC, below)
     s.rflags &= ~rflags::AC;
-    return EventDelivery::Delivered;
+    return true;
 }
 
 } // namespace keel::x86

@@ -107,6 +107,14 @@ bool read_tss32_stack(CpuContext& ctx, u32 cpl, u32 ext, Segment& ss, u32& esp)
     return true;
 }
 
+bool set_tss_busy(CpuContext& ctx, u16 selector, bool busy)
+{
+    u64 at = state(ctx).gdtr.base + (selector & ~7u) + 5, access;
+    if (!read_supervisor(ctx, at, 1, access))
+        return false;
+    return write_supervisor(ctx, at, busy ? access | 2 : access & ~2ull, 1);
+}
+
 bool load_task_register(CpuContext& ctx, u16 selector)
 {
     CpuState& s = state(ctx);
@@ -121,7 +129,7 @@ bool load_task_register(CpuContext& ctx, u16 selector)
     if (!d.present())
         return raise_fault(ctx, vector::NP, selector & ~3u);
     d.low |= 2ull << 40; // busy
-    if (!write_supervisor(ctx, s.gdtr.base + (selector & ~7u) + 5, (d.low >> 40) & 0xFF, 1))
+    if (!set_tss_busy(ctx, selector, true))
         return false;
     s.tr = Segment { d.system_base(), d.limit(), selector, d.attributes() };
     return true;

@@ -37,6 +37,9 @@ Segment null_segment(u16 selector);
 bool load_data_segment(CpuContext& ctx, SegmentIndex seg, u16 selector);
 // LTR: the selector must name an available 64-bit TSS, which becomes busy.
 bool load_task_register(CpuContext& ctx, u16 selector);
+// Sets or clears the busy bit of the TSS descriptor `selector` names in the GDT (type
+// 9 <-> 0xB; §7.2.2), as LTR and task switches do.
+bool set_tss_busy(CpuContext& ctx, u16 selector, bool busy);
 // VERR/VERW: whether the segment is readable/writable at CPL; false on a fault.
 bool verify_segment(CpuContext& ctx, u16 selector, bool write, bool& accessible);
 // LLDT: LDTR from a GDT descriptor (or unusable for a null selector); false on a fault.

@@ -9,6 +9,7 @@
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/stack_access.h"
 
 namespace keel::x86 {
 namespace {
@@ -50,17 +51,6 @@ bool read_task_state(CpuContext& ctx, u64 base, TaskState& out)
         return false;
     out.ldt = static_cast<u16>(v);
     return true;
-}
-
-// Sets or clears a TSS descriptor's busy bit in the GDT (type 9 <-> 0xB).
-bool set_busy(CpuContext& ctx, u16 selector, bool busy)
-{
-    const CpuState& s = state(ctx);
-    u64 at = s.gdtr.base + (selector & ~7u) + 5, access;
-    if (!read_supervisor(ctx, at, 1, access))
-        return false;
-    access = busy ? access | 2 : access & ~2ull;
-    return write_supervisor(ctx, at, access, 1);
 }
 
 // A segment register of the new task (step 12: faults are #TS(selector), #NP, #SS).
@@ -128,7 +118,7 @@ bool switch_task(CpuContext& ctx, u16 selector, TaskSwitch reason, u64 return_ei
     u64 flags = read_rflags(ctx);
     if (reason == TaskSwitch::Iret)
         flags &= ~rflags::NT;
-    if ((reason == TaskSwitch::Jump || reason == TaskSwitch::Iret) && !set_busy(ctx, previous, false))
+    if ((reason == TaskSwitch::Jump || reason == TaskSwitch::Iret) && !set_tss_busy(ctx, previous, false))
         return false;
     u64 tss = s.tr.base;
     bool saved = write_supervisor(ctx, tss + tss_eip, return_eip & 0xFFFFFFFF, 4) && write_supervisor(ctx, tss + tss_eflags, flags & 0xFFFFFFFF, 4);
@@ -146,7 +136,7 @@ bool switch_task(CpuContext& ctx, u16 selector, TaskSwitch reason, u64 return_ei
         if (!write_supervisor(ctx, d.base() + tss_link, previous, 2))
             return false;
     }
-    if (reason != TaskSwitch::Iret && !set_busy(ctx, selector, true))
+    if (reason != TaskSwitch::Iret && !set_tss_busy(ctx, selector, true))
         return false;
     d.low |= 2ull << 40;
 
@@ -183,11 +173,10 @@ bool switch_task(CpuContext& ctx, u16 selector, TaskSwitch reason, u64 return_ei
 
     // Step 14: an exception's error code goes on the new task's stack.
     if (event && event->has_error_code) {
-        u32 width = (s.segment[SS].attributes & seg_attr::db) ? 4 : 2;
-        u32 sp = static_cast<u32>(s.gpr[RSP]) - width;
-        if (!write_guest(ctx, stack_linear(s.segment[SS], sp), event->error_code, width, access_flag::stack))
+        StackCursor stack(ctx);
+        if (!stack.push(event->error_code, (s.segment[SS].attributes & seg_attr::db) ? 4 : 2))
             return false;
-        s.gpr[RSP] = moved_stack_pointer(s.gpr[RSP], s.segment[SS], sp);
+        s.gpr[RSP] = stack.rsp();
     }
     return true;
 }

@@ -12,27 +12,13 @@
 #include "plugins/arch/x86/mode.h"
 #include "plugins/arch/x86/page_walk.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/stack_access.h"
 
 namespace keel::x86::helpers {
 namespace {
 
 ir::HelperResult faulted() { return ir::helper_exit(); }
 ir::HelperResult fault(CpuContext& ctx, u8 vector, u32 error) { return raise_fault(ctx, vector, error), faulted(); }
-
-// Where the pushes go: the current stack, or the inner one after a switch.
-struct Stack {
-    Segment ss;
-    u64 sp;
-    bool flat64; // IA-32e mode: RSP itself is the address (SS's base is 0)
-    u32 mmu_index;
-    u64 address() const { return flat64 ? sp : stack_linear(ss, static_cast<u32>(sp)); }
-};
-
-bool push(CpuContext& ctx, Stack& stack, u64 value, unsigned width)
-{
-    stack.sp -= width;
-    return ctx.services->write_virtual(ctx, stack.address(), value, width, stack.mmu_index, access_flag::stack);
-}
 
 } // namespace
 
@@ -75,7 +61,8 @@ ir::HelperResult transfer_through_call_gate(CpuContext& ctx, u16 gate_selector, 
 
     bool inner = call && !conforming && code.dpl() < cpl;
     u32 new_cpl = inner ? code.dpl() : cpl;
-    Stack stack { s.segment[SS], s.gpr[RSP], long_mode, mmu_index_for_cpl(new_cpl) };
+    // A 64-bit gate's pushes go by RSP alone, as its target's stack is addressed.
+    StackCursor stack(ctx, s.segment[SS], s.gpr[RSP], long_mode, cpl);
     if (inner) {
         u64 values[2 + 31] = { s.segment[SS].selector, long_mode ? s.gpr[RSP] : s.gpr[RSP] & 0xFFFFFFFF };
         // The parameters, read from the caller's stack before anything is written.
@@ -88,26 +75,26 @@ ir::HelperResult transfer_through_call_gate(CpuContext& ctx, u16 gate_selector, 
             u64 rsp;
             if (!read_tss_stack(ctx, 4 + 8 * new_cpl, rsp))
                 return faulted();
-            stack.ss = null_segment(static_cast<u16>(new_cpl));
-            stack.sp = rsp;
+            stack = StackCursor(ctx, null_segment(static_cast<u16>(new_cpl)), rsp, true, new_cpl);
         } else {
+            Segment ss;
             u32 esp;
-            if (!read_tss32_stack(ctx, new_cpl, 0, stack.ss, esp))
+            if (!read_tss32_stack(ctx, new_cpl, 0, ss, esp))
                 return faulted();
-            stack.sp = esp;
+            stack = StackCursor(ctx, ss, esp, false, new_cpl);
         }
         for (unsigned i = 0; i < 2 + parameter_count; ++i) {
-            if (!push(ctx, stack, values[i], width))
+            if (!stack.push(values[i], width))
                 return faulted();
         }
     }
-    if (call && (!push(ctx, stack, s.segment[CS].selector, width) || !push(ctx, stack, return_rip, width)))
+    if (call && (!stack.push(s.segment[CS].selector, width) || !stack.push(return_rip, width)))
         return faulted();
     if (!mark_accessed(ctx, code_selector, code))
         return faulted();
 
-    s.segment[SS] = stack.ss;
-    s.gpr[RSP] = long_mode ? stack.sp : moved_stack_pointer(s.gpr[RSP], stack.ss, static_cast<u32>(stack.sp));
+    s.segment[SS] = stack.ss();
+    s.gpr[RSP] = stack.rsp();
     s.segment[CS] = segment_from(static_cast<u16>((code_selector & ~3u) | new_cpl), code);
     ctx.hot.pc = offset;
     refresh_mode(ctx);

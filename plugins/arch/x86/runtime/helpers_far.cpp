@@ -9,6 +9,7 @@
 #include "plugins/arch/x86/runtime/call_gate.h"
 #include "plugins/arch/x86/runtime/helpers.h"
 #include "plugins/arch/x86/segments.h"
+#include "plugins/arch/x86/stack_access.h"
 #include "plugins/arch/x86/task_switch.h"
 
 namespace keel::x86::helpers {
@@ -24,38 +25,6 @@ bool pop_values(CpuContext& ctx, u64 rsp, unsigned size, unsigned count, u64* ou
     }
     return true;
 }
-
-// Pushes and pops on the current stack as the mode addresses it: RSP itself in 64-bit
-// code, SS.base + ESP (SP with a 16-bit SS) elsewhere. Nothing changes in the CPU state
-// until the caller stores rsp() once every access has succeeded.
-class StackCursor {
-public:
-    explicit StackCursor(CpuContext& ctx)
-        : m_ctx(ctx), m_ss(state(ctx).segment[SS]), m_rsp(state(ctx).gpr[RSP]), m_sp(m_rsp), m_code64(ctx.hot.mode & mode::code64)
-    {
-    }
-    bool pop(u64& value, unsigned size)
-    {
-        if (!read_guest(m_ctx, address(), size, value, access_flag::stack))
-            return false;
-        m_sp += size;
-        return true;
-    }
-    bool push(u64 value, unsigned size)
-    {
-        m_sp -= size;
-        return write_guest(m_ctx, address(), value, size, access_flag::stack);
-    }
-    void release(u64 bytes) { m_sp += bytes; }
-    u64 rsp() const { return m_code64 ? m_sp : moved_stack_pointer(m_rsp, m_ss, static_cast<u32>(m_sp)); }
-
-private:
-    u64 address() const { return m_code64 ? m_sp : stack_linear(m_ss, static_cast<u32>(m_sp)); }
-    CpuContext& m_ctx;
-    const Segment& m_ss;
-    u64 m_rsp, m_sp;
-    bool m_code64;
-};
 
 // Real-address mode's far transfers: CS's selector and base from the selector, (E)IP from
 // the offset, which must lie within CS's limit (Intel SDM vol. 2, JMP/CALL/RET/IRET:
